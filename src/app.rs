@@ -1,0 +1,209 @@
+//! Glue between the command line and the library: load, validate, simulate, write, report.
+
+use crate::config::{self, Scenario};
+use crate::engine::{self, SteadyStateReport};
+use crate::error::{ConfigError, SimError};
+use crate::model::ModelId;
+use crate::output::{self, OutputError};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Any failure of a command, with the exit code it maps to.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Bad input (exit code 2).
+    #[error("{0}")]
+    Config(#[from] ConfigError),
+    /// The simulation failed (exit code 1).
+    #[error("simulation failed: {0}")]
+    Sim(#[from] SimError),
+    /// Outputs could not be written (exit code 1).
+    #[error("{0}")]
+    Output(#[from] OutputError),
+}
+
+impl AppError {
+    /// Process exit code: 2 for bad input, 1 for a failed run.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            AppError::Config(_) => 2,
+            AppError::Sim(_) | AppError::Output(_) => 1,
+        }
+    }
+}
+
+/// What `run` produced.
+#[derive(Debug)]
+pub struct RunSummary {
+    /// Output folder.
+    pub out_dir: PathBuf,
+    /// Files written, relative to the folder.
+    pub files: Vec<String>,
+    /// Lines to print.
+    pub report: String,
+}
+
+/// Default output folder of a scenario: `output/<name>`.
+pub fn default_out_dir(scenario: &Scenario) -> PathBuf {
+    Path::new("output").join(&scenario.name)
+}
+
+/// `immunoporosis run`: simulate a scenario and write CSV, manifest and plots.
+pub fn run(path: &Path, out: Option<&Path>) -> Result<RunSummary, AppError> {
+    let scenario = config::load_scenario(path)?;
+    let started = Instant::now();
+    let result = engine::simulate(&scenario.spec)?;
+    let wall = started.elapsed().as_secs_f64();
+    let out_dir = out.map_or_else(|| default_out_dir(&scenario), Path::to_path_buf);
+    let manifest = output::manifest::build(&scenario, &result, wall);
+    let spec = scenario.spec.model.spec();
+    let mut files = vec!["timeseries.csv".to_string(), "manifest.json".to_string()];
+    for p in spec.plots {
+        files.push(format!("{}.png", p.file_stem));
+        files.push(format!("{}.svg", p.file_stem));
+    }
+    output::write_dir_atomically(&out_dir, |dir| {
+        output::csv::write(&dir.join("timeseries.csv"), &result.trajectory)?;
+        output::manifest::write(&dir.join("manifest.json"), &manifest)?;
+        for p in spec.plots {
+            output::plot::draw(dir, &result.trajectory, p, &scenario.name)?;
+        }
+        Ok(())
+    })?;
+    let p = &scenario.spec.protocol;
+    let report = format!(
+        "scenario      {} (model {}): {} days, output every {} day\n{}\nsolver        Dopri5: {} steps ({} rejected), {} evaluations over {} segment(s), {:.3} s\nwrote         {}/ ({})",
+        scenario.name,
+        spec.name,
+        p.duration,
+        p.output_interval,
+        steady_lines(&result.steady_state),
+        result.stats.accepted_steps,
+        result.stats.rejected_steps,
+        result.stats.evaluations,
+        result.segments.len(),
+        wall,
+        out_dir.display(),
+        files.join(", "),
+    );
+    Ok(RunSummary {
+        out_dir,
+        files,
+        report,
+    })
+}
+
+/// `immunoporosis check`: validate a scenario without running it.
+pub fn check(path: &Path) -> Result<String, AppError> {
+    let s = config::load_scenario(path)?;
+    let spec = s.spec.model.spec();
+    let segments = s.spec.protocol.segments(spec.inputs);
+    let mut out = format!(
+        "{}: ok\nscenario   {} (model {}, parameters from {})\nduration   {} days, output every {} day ({} rows)\nsegments   {}\n",
+        path.display(),
+        s.name,
+        spec.name,
+        s.spec.params.origin,
+        s.spec.protocol.duration,
+        s.spec.protocol.output_interval,
+        s.spec.protocol.output_times().len(),
+        segments.len()
+    );
+    for (name, v) in &s.overrides {
+        let unit = &s.spec.params.params[name].unit;
+        out.push_str(&format!("override   {name} = {v} {unit}\n"));
+    }
+    for (name, unit, v, a, b) in &s.inputs {
+        out.push_str(&format!("input      {name} = {v} {unit} for {a} < t <= {b} day\n"));
+    }
+    Ok(out)
+}
+
+/// `immunoporosis steady`: a model's steady state, residual and eigenvalues.
+pub fn steady(model: &str, params: Option<&Path>) -> Result<String, AppError> {
+    let id = ModelId::from_name(model).ok_or_else(|| {
+        ConfigError::key("<command line>", None, "MODEL", format!("unknown model `{model}`"))
+            .with_help(config::suggest_model(model))
+    })?;
+    let set = match params {
+        Some(p) => config::load_params(id, p)?,
+        None => config::bundled_params(id)?,
+    };
+    let report = engine::steady_state(id, &set)?;
+    let spec = id.spec();
+    let mut out = format!("model         {} ({})\nparameters    {}\n", id.name(), id.title(), set.origin);
+    for (s, v) in spec.states.iter().zip(&report.state) {
+        out.push_str(&format!("  {:<8} = {:<24e} {}\n", s.name, v, s.unit));
+    }
+    out.push_str(&steady_lines(&report));
+    out.push('\n');
+    Ok(out)
+}
+
+fn steady_lines(r: &SteadyStateReport) -> String {
+    let eig: Vec<String> = r
+        .eigenvalues
+        .iter()
+        .map(|(re, im)| {
+            if *im == 0.0 {
+                format!("{re:.4e}")
+            } else {
+                format!("{re:.4e}{im:+.4e}i")
+            }
+        })
+        .collect();
+    format!(
+        "steady state  {} in {} iteration(s); residual max |dy/dt| = {:.3e} (relative {:.3e} /day)\nstability     Jacobian eigenvalues over ({}) [1/day]: {} -> {}",
+        r.method.as_str(),
+        r.iterations,
+        r.residual,
+        r.relative_residual,
+        r.jacobian_states.join(", "),
+        eig.join(", "),
+        if r.stable { "stable" } else { "NOT stable" }
+    )
+}
+
+/// `immunoporosis list`: models, bundled scenarios, parameters with units and sources.
+pub fn list(scenario_dir: &Path) -> Result<String, AppError> {
+    let mut out = String::from("MODELS\n");
+    for id in ModelId::ALL {
+        let spec = id.spec();
+        out.push_str(&format!("  {:<12} {}\n", id.name(), id.title()));
+        let states: Vec<String> = spec.states.iter().map(|s| format!("{} [{}]", s.name, s.unit)).collect();
+        out.push_str(&format!("               states: {}\n", states.join(", ")));
+        let inputs: Vec<String> = spec.inputs.iter().map(|s| format!("{} [{}]", s.name, s.unit)).collect();
+        out.push_str(&format!("               inputs: {}\n", inputs.join(", ")));
+    }
+    out.push_str(&format!("\nBUNDLED SCENARIOS ({})\n", scenario_dir.display()));
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(scenario_dir)
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    entries.retain(|p| p.extension().is_some_and(|e| e == "toml"));
+    entries.sort();
+    for p in entries {
+        match config::load_scenario(&p) {
+            Ok(s) => out.push_str(&format!("  {:<26} [{}] {}\n", s.name, s.spec.model.name(), s.description)),
+            Err(e) => out.push_str(&format!("  {:<26} INVALID: {e}\n", p.display())),
+        }
+    }
+    for id in ModelId::ALL {
+        let set = config::bundled_params(id)?;
+        out.push_str(&format!("\nPARAMETERS of {} ({})\n", id.name(), set.origin));
+        for p in set.params.values() {
+            out.push_str(&format!(
+                "  {:<24} = {:<12e} {:<14} {:<44} [{}]\n",
+                p.name,
+                p.value,
+                p.unit,
+                p.description,
+                p.source
+            ));
+        }
+        out.push_str("  sources:\n");
+        for (k, v) in &set.sources {
+            out.push_str(&format!("    {k}: {v}\n"));
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,45 @@
+//! Command-line arguments (clap). No science here.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Bone remodeling under immune control: bone-cell population models driven by scenario files.
+#[derive(Debug, Parser)]
+#[command(name = "immunoporosis", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a scenario; write timeseries.csv, manifest.json and plots.
+    Run {
+        /// Scenario file (TOML), e.g. params/scenarios/healthy.toml.
+        scenario: PathBuf,
+        /// Output folder [default: output/<scenario name>].
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Validate a scenario without running it.
+    Check {
+        /// Scenario file (TOML).
+        scenario: PathBuf,
+    },
+    /// List models, bundled scenarios and every parameter with unit and source.
+    List {
+        /// Folder of bundled scenarios.
+        #[arg(long, default_value = "params/scenarios")]
+        scenarios: PathBuf,
+    },
+    /// Print a model's steady state, residual and Jacobian eigenvalues.
+    Steady {
+        /// Model name: bone, pivonka2008 or lemaire2004.
+        model: String,
+        /// Parameter file to use instead of the bundled one.
+        #[arg(long)]
+        params: Option<PathBuf>,
+    },
+}

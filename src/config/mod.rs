@@ -1,0 +1,66 @@
+//! Configuration: the only module that knows TOML.
+//!
+//! Two stages: serde structs that mirror the files one to one (`deny_unknown_fields`, so a typo
+//! is an error with its line), then validation into the engine's types, with file, key and line
+//! in every message.
+
+mod params_file;
+mod scenario;
+
+pub use params_file::{bundled_params, load_params, parse_params};
+pub use scenario::{Scenario, load_scenario, parse_scenario};
+
+use crate::error::ConfigError;
+use std::path::Path;
+use toml::Spanned;
+
+/// 1-based line of a byte offset.
+pub(crate) fn line_of(src: &str, offset: usize) -> usize {
+    src[..offset.min(src.len())].bytes().filter(|b| *b == b'\n').count() + 1
+}
+
+/// 1-based line where a spanned value starts.
+pub(crate) fn line<T>(src: &str, v: &Spanned<T>) -> Option<usize> {
+    Some(line_of(src, v.span().start))
+}
+
+/// Turns a TOML parse or type error into a [`ConfigError`] that keeps toml's caret display.
+pub(crate) fn toml_error(file: &Path, src: &str, e: &toml::de::Error) -> ConfigError {
+    let line = e.span().map(|s| line_of(src, s.start));
+    // toml's Display already shows line, column and a caret under the offending text.
+    let mut err = ConfigError::file(file, format!("invalid TOML\n{e}"));
+    err.line = line;
+    err
+}
+
+/// The closest candidate to `name`, if one is close enough to be a likely typo.
+pub(crate) fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::levenshtein(&name.to_lowercase(), &c.to_lowercase()), c))
+        .filter(|(d, c)| *d <= (c.len().max(name.len()) / 2).max(2))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Help text naming the closest candidate, or listing them all.
+pub(crate) fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str> + Clone) -> String {
+    match closest(name, candidates.clone()) {
+        Some(c) => format!("did you mean `{c}`?"),
+        None => {
+            let all: Vec<&str> = candidates.into_iter().collect();
+            format!("known names: {}", all.join(", "))
+        }
+    }
+}
+
+/// Reads a file, naming it in the error.
+pub(crate) fn read(path: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path)
+        .map_err(|e| ConfigError::file(path, format!("cannot read the file: {e}")))
+}
+
+/// Help text for an unknown model name.
+pub fn suggest_model(name: &str) -> String {
+    suggest(name, crate::model::ModelId::ALL.iter().map(|m| m.name()))
+}

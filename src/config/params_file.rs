@@ -1,0 +1,178 @@
+//! Parameter files (`params/models/<model>.toml`): every entry carries value, unit, symbol and
+//! source, and the unit must be the one the model's equations assume.
+
+use super::{closest, line, read, suggest, toml_error};
+use crate::error::ConfigError;
+use crate::model::ModelId;
+use crate::params::{Param, ParamSet};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+use toml::Spanned;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    model: Option<Spanned<RawModel>>,
+    #[serde(default)]
+    sources: BTreeMap<String, String>,
+    #[serde(default)]
+    parameters: BTreeMap<Spanned<String>, BTreeMap<Spanned<String>, Spanned<RawParam>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawModel {
+    name: Spanned<String>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    title: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawParam {
+    value: Option<Spanned<f64>>,
+    unit: Option<Spanned<String>>,
+    symbol: Option<String>,
+    source: Option<Spanned<String>>,
+    description: Option<String>,
+    note: Option<String>,
+}
+
+/// The bundled parameter set of a model.
+pub fn bundled_params(model: ModelId) -> Result<ParamSet, ConfigError> {
+    let (path, src) = model.bundled_params();
+    parse_params(model, Path::new(path), src)
+}
+
+/// Loads and validates a parameter file for `model`.
+pub fn load_params(model: ModelId, path: &Path) -> Result<ParamSet, ConfigError> {
+    parse_params(model, path, &read(path)?)
+}
+
+/// Validates parameter-file text for `model`; `file` is used in messages.
+pub fn parse_params(model: ModelId, file: &Path, src: &str) -> Result<ParamSet, ConfigError> {
+    let raw: RawFile = toml::from_str(src).map_err(|e| toml_error(file, src, &e))?;
+    let spec = model.spec();
+    let meta = raw.model.ok_or_else(|| {
+        ConfigError::key(file, None, "model", "missing table `[model]` with `name`")
+    })?;
+    let meta_line = line(src, &meta);
+    let meta = meta.into_inner();
+    if meta.name.get_ref() != spec.name {
+        return Err(ConfigError::key(
+            file,
+            line(src, &meta.name),
+            "model.name",
+            format!(
+                "this parameter file is for model `{}`, but the scenario uses model `{}`",
+                meta.name.get_ref(),
+                spec.name
+            ),
+        ));
+    }
+    let _ = meta_line;
+    let mut set = ParamSet {
+        model: spec.name.to_string(),
+        origin: file.display().to_string(),
+        sources: raw.sources.clone(),
+        params: BTreeMap::new(),
+    };
+    let expected: BTreeMap<&str, &str> = spec.params.iter().map(|p| (p.name, p.unit)).collect();
+    for (group, entries) in raw.parameters {
+        for (symbol, entry) in entries {
+            let name = format!("{}.{}", group.get_ref(), symbol.get_ref());
+            let at = line(src, &symbol);
+            let key = format!("parameters.{name}");
+            let Some(&unit_expected) = expected.get(name.as_str()) else {
+                return Err(ConfigError::key(
+                    file,
+                    at,
+                    key,
+                    format!("model `{}` has no parameter `{name}`", spec.name),
+                )
+                .with_help(suggest(&name, expected.keys().copied())));
+            };
+            let entry = entry.into_inner();
+            let missing = |what: &str| {
+                ConfigError::key(file, at, &key, format!("the entry has no `{what}`"))
+                    .with_help("every parameter needs value, unit, symbol and source")
+            };
+            let value = entry.value.ok_or_else(|| missing("value"))?;
+            let unit = entry.unit.ok_or_else(|| missing("unit"))?;
+            let source = entry.source.ok_or_else(|| missing("source"))?;
+            let symbol_text = entry.symbol.ok_or_else(|| missing("symbol"))?;
+            check_value(file, line(src, &value), &format!("{key}.value"), *value.get_ref())?;
+            if unit.get_ref().trim() != unit_expected {
+                return Err(ConfigError::key(
+                    file,
+                    line(src, &unit),
+                    format!("{key}.unit"),
+                    format!(
+                        "unit `{}` does not match the unit the equations use, `{unit_expected}`",
+                        unit.get_ref()
+                    ),
+                )
+                .with_help(format!("convert the value to {unit_expected}")));
+            }
+            let source_key = source.get_ref().trim().to_string();
+            if !source_key.starts_with("calibrated:") && !set.sources.contains_key(&source_key) {
+                let help = match closest(&source_key, set.sources.keys().map(String::as_str)) {
+                    Some(c) => format!("did you mean `{c}`? Sources are keys of `[sources]` or `calibrated: <target>`"),
+                    None => "a source is a key of `[sources]` or `calibrated: <target>`".to_string(),
+                };
+                return Err(ConfigError::key(
+                    file,
+                    line(src, &source),
+                    format!("{key}.source"),
+                    format!("unknown source `{source_key}`"),
+                )
+                .with_help(help));
+            }
+            set.params.insert(
+                name.clone(),
+                Param {
+                    name,
+                    value: *value.get_ref(),
+                    unit: unit_expected.to_string(),
+                    symbol: symbol_text,
+                    source: source_key,
+                    description: entry.description.unwrap_or_default(),
+                    note: entry.note,
+                    overridden_from: None,
+                },
+            );
+        }
+    }
+    let missing: Vec<&str> = expected
+        .keys()
+        .copied()
+        .filter(|n| !set.params.contains_key(*n))
+        .collect();
+    if !missing.is_empty() {
+        return Err(ConfigError::key(
+            file,
+            None,
+            "parameters",
+            format!("missing parameters of model `{}`: {}", spec.name, missing.join(", ")),
+        ));
+    }
+    Ok(set)
+}
+
+/// Every parameter and input of these models is a non-negative rate, concentration or factor.
+pub(crate) fn check_value(file: &Path, line: Option<usize>, key: &str, v: f64) -> Result<(), ConfigError> {
+    if !v.is_finite() {
+        return Err(ConfigError::key(file, line, key, format!("value {v} is not a finite number")));
+    }
+    if v < 0.0 {
+        return Err(ConfigError::key(
+            file,
+            line,
+            key,
+            format!("negative value {v}: rates, concentrations and factors must be >= 0"),
+        ));
+    }
+    Ok(())
+}

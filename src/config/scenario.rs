@@ -1,0 +1,296 @@
+//! Scenario files (`params/scenarios/*.toml`): model, duration, output grid, parameter overrides,
+//! time-windowed inputs, initial state and solver settings.
+
+use super::params_file::{bundled_params, check_value, load_params};
+use super::{line, read, suggest, toml_error};
+use crate::engine::{InitialState, Protocol, RunSpec, SolverSettings, Window};
+use crate::error::ConfigError;
+use crate::model::{ModelId, StateKind};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+/// Default output interval (days).
+pub const DEFAULT_OUTPUT_INTERVAL_DAYS: f64 = 1.0;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScenario {
+    name: Option<Spanned<String>>,
+    description: Option<String>,
+    model: Option<Spanned<String>>,
+    parameter_set: Option<Spanned<String>>,
+    duration_days: Option<Spanned<f64>>,
+    output_interval_days: Option<Spanned<f64>>,
+    #[serde(default)]
+    parameters: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
+    #[serde(default)]
+    input: Vec<Spanned<RawInput>>,
+    initial_state: Option<Spanned<BTreeMap<Spanned<String>, Spanned<f64>>>>,
+    solver: Option<RawSolver>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInput {
+    name: Spanned<String>,
+    value: Spanned<f64>,
+    unit: Option<Spanned<String>>,
+    start_day: Option<Spanned<f64>>,
+    end_day: Option<Spanned<f64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSolver {
+    rtol: Option<Spanned<f64>>,
+    atol: Option<Spanned<f64>>,
+    max_step_days: Option<Spanned<f64>>,
+    max_steps: Option<Spanned<u32>>,
+}
+
+/// A validated scenario.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// File it came from.
+    pub path: PathBuf,
+    /// Name (also the default output folder).
+    pub name: String,
+    /// What it shows.
+    pub description: String,
+    /// Parameter overrides applied: (dotted name, value).
+    pub overrides: Vec<(String, f64)>,
+    /// The run, ready for the engine.
+    pub spec: RunSpec,
+    /// Input windows as written: (name, unit, value, start, end).
+    pub inputs: Vec<(String, String, f64, f64, f64)>,
+}
+
+/// Loads and validates a scenario file.
+pub fn load_scenario(path: &Path) -> Result<Scenario, ConfigError> {
+    parse_scenario(path, &read(path)?)
+}
+
+/// Validates scenario text; `file` is used in messages and to resolve relative paths.
+pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
+    let raw: RawScenario = toml::from_str(src).map_err(|e| toml_error(file, src, &e))?;
+    let err = |v: Option<usize>, key: &str, msg: String| ConfigError::key(file, v, key, msg);
+    let required = |what: &str, example: &str| {
+        ConfigError::key(file, None, what, format!("missing required key `{what}`")).with_help(format!("add e.g. `{example}`"))
+    };
+
+    let name = raw.name.ok_or_else(|| required("name", "name = \"my_scenario\""))?;
+    if name.get_ref().is_empty()
+        || !name
+            .get_ref()
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return Err(err(
+            line(src, &name),
+            "name",
+            format!("scenario name `{}` must be letters, digits, `_` or `-` (it names the output folder)", name.get_ref()),
+        ));
+    }
+    let model_name = raw.model.ok_or_else(|| required("model", "model = \"bone\""))?;
+    let model = ModelId::from_name(model_name.get_ref()).ok_or_else(|| {
+        err(line(src, &model_name), "model", format!("unknown model `{}`", model_name.get_ref()))
+            .with_help(suggest(model_name.get_ref(), ModelId::ALL.iter().map(|m| m.name())))
+    })?;
+    let spec = model.spec();
+
+    let mut params = match &raw.parameter_set {
+        None => bundled_params(model)?,
+        Some(p) => {
+            let path = file.parent().unwrap_or(Path::new(".")).join(p.get_ref());
+            if !path.is_file() {
+                return Err(err(
+                    line(src, p),
+                    "parameter_set",
+                    format!("parameter file `{}` does not exist", path.display()),
+                ));
+            }
+            load_params(model, &path)?
+        }
+    };
+
+    // Parameter overrides, by dotted name; nested tables are joined with dots.
+    let mut overrides = Vec::new();
+    let mut flat = Vec::new();
+    for (key, value) in &raw.parameters {
+        flatten(key.get_ref(), value.get_ref(), line(src, key), &mut flat);
+    }
+    for (name, value, at) in flat {
+        let key = format!("parameters.\"{name}\"");
+        let Some(v) = value else {
+            return Err(err(at, &key, "wrong type: expected a number".to_string()));
+        };
+        let Some(p) = params.params.get_mut(&name) else {
+            return Err(err(at, &key, format!("model `{}` has no parameter `{name}`", spec.name))
+                .with_help(suggest(&name, spec.params.iter().map(|p| p.name))));
+        };
+        check_value(file, at, &key, v)?;
+        p.overridden_from = Some(p.value);
+        p.value = v;
+        overrides.push((name, v));
+    }
+
+    let duration = raw
+        .duration_days
+        .ok_or_else(|| required("duration_days", "duration_days = 3650.0"))?;
+    let positive = |v: &Spanned<f64>, key: &str| -> Result<f64, ConfigError> {
+        let x = *v.get_ref();
+        if x.is_finite() && x > 0.0 {
+            Ok(x)
+        } else {
+            Err(err(line(src, v), key, format!("must be a positive number, got {x}")))
+        }
+    };
+    let duration_days = positive(&duration, "duration_days")?;
+    let output_interval = match &raw.output_interval_days {
+        Some(v) => positive(v, "output_interval_days")?,
+        None => DEFAULT_OUTPUT_INTERVAL_DAYS.min(duration_days),
+    };
+    if output_interval > duration_days {
+        return Err(err(
+            raw.output_interval_days.as_ref().and_then(|v| line(src, v)),
+            "output_interval_days",
+            format!("output interval {output_interval} day is longer than the run ({duration_days} day)"),
+        ));
+    }
+
+    // Time-windowed inputs.
+    let mut windows = Vec::new();
+    let mut inputs = Vec::new();
+    for (k, entry) in raw.input.iter().enumerate() {
+        let at = line(src, entry);
+        let entry = entry.get_ref();
+        let key = format!("input[{k}]");
+        let name = entry.name.get_ref();
+        let Some(index) = spec.inputs.iter().position(|s| s.name == name) else {
+            return Err(err(line(src, &entry.name), &format!("{key}.name"), format!("model `{}` has no input `{name}`", spec.name))
+                .with_help(suggest(name, spec.inputs.iter().map(|s| s.name))));
+        };
+        let input = spec.inputs[index];
+        let Some(unit) = &entry.unit else {
+            return Err(err(at, &format!("{key}.unit"), format!("input `{name}` needs a unit"))
+                .with_help(format!("add `unit = \"{}\"`", input.unit)));
+        };
+        if unit.get_ref().trim() != input.unit {
+            return Err(err(
+                line(src, unit),
+                &format!("{key}.unit"),
+                format!("unit `{}` does not match input `{name}`, which is in `{}`", unit.get_ref(), input.unit),
+            ));
+        }
+        let value = *entry.value.get_ref();
+        check_value(file, line(src, &entry.value), &format!("{key}.value"), value)?;
+        let start = entry.start_day.as_ref().map_or(0.0, |v| *v.get_ref());
+        let end = entry.end_day.as_ref().map_or(f64::INFINITY, |v| *v.get_ref());
+        if !(start.is_finite() && start >= 0.0) {
+            return Err(err(
+                entry.start_day.as_ref().and_then(|v| line(src, v)),
+                &format!("{key}.start_day"),
+                format!("start_day must be a number >= 0, got {start}"),
+            ));
+        }
+        if end.is_nan() || end <= start {
+            return Err(err(
+                entry.end_day.as_ref().and_then(|v| line(src, v)),
+                &format!("{key}.end_day"),
+                format!("end_day ({end}) must be after start_day ({start})"),
+            ));
+        }
+        windows.push(Window { input: index, value, start, end });
+        inputs.push((name.clone(), input.unit.to_string(), value, start, end));
+    }
+
+    // Initial state: the steady state unless every cell state is given.
+    let initial = match &raw.initial_state {
+        None => InitialState::SteadyState,
+        Some(table) => {
+            let mut values: Vec<Option<f64>> = vec![None; spec.states.len()];
+            for (key, value) in table.get_ref() {
+                let k = format!("initial_state.{}", key.get_ref());
+                let Some(i) = spec.states.iter().position(|s| s.name == key.get_ref()) else {
+                    return Err(err(line(src, key), &k, format!("model `{}` has no state `{}`", spec.name, key.get_ref()))
+                        .with_help(suggest(key.get_ref(), spec.states.iter().map(|s| s.name))));
+                };
+                check_value(file, line(src, value), &k, *value.get_ref())?;
+                values[i] = Some(*value.get_ref());
+            }
+            let mut full = Vec::with_capacity(values.len());
+            for (v, s) in values.iter().zip(&spec.states) {
+                match (v, s.kind) {
+                    (Some(x), _) => full.push(*x),
+                    (None, StateKind::Accumulator { reference }) => full.push(reference),
+                    (None, StateKind::Dynamic) => {
+                        return Err(err(
+                            line(src, table),
+                            "initial_state",
+                            format!("explicit initial state lacks `{}` ({}); give every cell state, or drop [initial_state] to start from the steady state", s.name, s.unit),
+                        ));
+                    }
+                }
+            }
+            InitialState::Explicit(full)
+        }
+    };
+
+    let mut solver = SolverSettings::default();
+    if let Some(s) = &raw.solver {
+        if let Some(v) = &s.rtol {
+            let x = *v.get_ref();
+            if !(x > 0.0 && x < 1.0) {
+                return Err(err(line(src, v), "solver.rtol", format!("rtol must be in (0, 1), got {x}")));
+            }
+            solver.rtol = x;
+        }
+        if let Some(v) = &s.atol {
+            solver.atol = positive(v, "solver.atol")?;
+        }
+        if let Some(v) = &s.max_step_days {
+            solver.max_step_days = Some(positive(v, "solver.max_step_days")?);
+        }
+        if let Some(v) = &s.max_steps {
+            if *v.get_ref() == 0 {
+                return Err(err(line(src, v), "solver.max_steps", "max_steps must be at least 1".to_string()));
+            }
+            solver.max_steps = *v.get_ref();
+        }
+    }
+
+    Ok(Scenario {
+        path: file.to_path_buf(),
+        name: name.into_inner(),
+        description: raw.description.unwrap_or_default(),
+        overrides,
+        inputs,
+        spec: RunSpec {
+            model,
+            params,
+            protocol: Protocol {
+                duration: duration_days,
+                output_interval,
+                windows,
+            },
+            initial,
+            solver,
+        },
+    })
+}
+
+/// Flattens nested override tables into (dotted name, number, line).
+fn flatten(prefix: &str, value: &toml::Value, at: Option<usize>, out: &mut Vec<(String, Option<f64>, Option<usize>)>) {
+    match value {
+        toml::Value::Table(t) => {
+            for (k, v) in t {
+                flatten(&format!("{prefix}.{k}"), v, at, out);
+            }
+        }
+        toml::Value::Float(x) => out.push((prefix.to_string(), Some(*x), at)),
+        toml::Value::Integer(i) => out.push((prefix.to_string(), Some(*i as f64), at)),
+        _ => out.push((prefix.to_string(), None, at)),
+    }
+}

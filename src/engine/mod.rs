@@ -1,0 +1,205 @@
+//! The simulation engine: steady state, then integration segment by segment, sampled on the
+//! output grid. No I/O happens here; the result is plain data.
+
+pub mod protocol;
+pub mod solver;
+pub mod steady_state;
+
+use crate::error::SimError;
+use crate::model::{Model, ModelId, bone::Bone, lemaire2004::Lemaire2004, pivonka2008::Pivonka2008};
+use crate::params::ParamSet;
+use nalgebra::SVector;
+pub use protocol::{Protocol, Segment, Window};
+pub use solver::{SolverSettings, SolverStats};
+pub use steady_state::{SteadyMethod, SteadyStateReport};
+
+/// Where a run starts.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InitialState {
+    /// The model's steady state computed from its parameters (the default).
+    SteadyState,
+    /// Explicit values for every state, in vector order.
+    Explicit(Vec<f64>),
+}
+
+/// Everything needed to run a simulation: validated, unit-checked, ready.
+#[derive(Debug, Clone)]
+pub struct RunSpec {
+    /// Which model.
+    pub model: ModelId,
+    /// Its parameters, overrides applied.
+    pub params: ParamSet,
+    /// Duration, output grid and inputs.
+    pub protocol: Protocol,
+    /// Initial state.
+    pub initial: InitialState,
+    /// Solver settings.
+    pub solver: SolverSettings,
+}
+
+/// The sampled trajectory: column-major, first column `t_day`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trajectory {
+    /// Column names, `<quantity>_<unit>`.
+    pub columns: Vec<String>,
+    /// One vector per column, all the same length.
+    pub data: Vec<Vec<f64>>,
+}
+
+impl Trajectory {
+    /// A column by name.
+    pub fn column(&self, name: &str) -> Option<&[f64]> {
+        self.columns
+            .iter()
+            .position(|c| c == name)
+            .map(|i| self.data[i].as_slice())
+    }
+
+    /// Number of output times.
+    pub fn len(&self) -> usize {
+        self.data.first().map_or(0, Vec::len)
+    }
+
+    /// True when there are no output times.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Solver work on one segment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SegmentReport {
+    /// The segment.
+    pub start: f64,
+    /// Its end.
+    pub end: f64,
+    /// Inputs that are not at their neutral value: (name, value).
+    pub active_inputs: Vec<(String, f64)>,
+    /// Work.
+    pub stats: SolverStats,
+}
+
+/// The result of a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunResult {
+    /// Sampled outputs.
+    pub trajectory: Trajectory,
+    /// The model's steady state (computed for every run, whatever the initial state).
+    pub steady_state: SteadyStateReport,
+    /// The state the run started from.
+    pub initial_state: Vec<f64>,
+    /// Total solver work.
+    pub stats: SolverStats,
+    /// Per-segment work.
+    pub segments: Vec<SegmentReport>,
+}
+
+/// Runs a simulation.
+pub fn simulate(spec: &RunSpec) -> Result<RunResult, SimError> {
+    match spec.model {
+        ModelId::Lemaire2004 => simulate_model::<3, Lemaire2004>(spec),
+        ModelId::Pivonka2008 => simulate_model::<3, Pivonka2008>(spec),
+        ModelId::Bone => simulate_model::<7, Bone>(spec),
+    }
+}
+
+/// Computes a model's steady state from a parameter set, with neutral inputs.
+pub fn steady_state(model: ModelId, params: &ParamSet) -> Result<SteadyStateReport, SimError> {
+    fn of<const N: usize, M: Model<N>>(p: &ParamSet) -> Result<SteadyStateReport, SimError> {
+        steady_state::find(&M::from_params(p)).map(|(_, report)| report)
+    }
+    match model {
+        ModelId::Lemaire2004 => of::<3, Lemaire2004>(params),
+        ModelId::Pivonka2008 => of::<3, Pivonka2008>(params),
+        ModelId::Bone => of::<7, Bone>(params),
+    }
+}
+
+/// The generic run: steady state, reference, then segment by segment.
+pub fn simulate_model<const N: usize, M: Model<N>>(spec: &RunSpec) -> Result<RunResult, SimError> {
+    let mut model = M::from_params(&spec.params);
+    let (y_ss, steady) = steady_state::find(&model)?;
+    model.set_reference(&y_ss);
+    let mut y = match &spec.initial {
+        InitialState::SteadyState => y_ss,
+        InitialState::Explicit(values) => SVector::<f64, N>::from_column_slice(values),
+    };
+    let initial_state: Vec<f64> = y.iter().copied().collect();
+
+    let mut columns = vec!["t_day".to_string()];
+    columns.extend(M::STATES.iter().map(|s| s.column.to_string()));
+    columns.extend(M::DERIVED.iter().map(|d| d.column.to_string()));
+    let times = spec.protocol.output_times();
+    let mut data: Vec<Vec<f64>> = vec![Vec::with_capacity(times.len()); columns.len()];
+    let mut derived = vec![0.0; M::DERIVED.len()];
+
+    let segments = spec.protocol.segments(M::INPUTS);
+    let tolerance = 1e-9 * spec.protocol.output_interval;
+    let mut total = SolverStats::default();
+    let mut reports = Vec::with_capacity(segments.len());
+    let mut next = 0; // index of the next output time to emit
+    for (k, seg) in segments.iter().enumerate() {
+        model.set_inputs(&seg.inputs);
+        // An output time on a boundary belongs to the segment that ends there: inputs act on (start, end].
+        let first = next;
+        while next < times.len() && (times[next] <= seg.end + tolerance || k + 1 == segments.len()) {
+            next += 1;
+        }
+        let samples: Vec<f64> = times[first..next]
+            .iter()
+            .map(|t| t.clamp(seg.start, seg.end))
+            .collect();
+        let mut failure = None;
+        let (y_end, stats) = solver::integrate(
+            &model,
+            seg.start,
+            seg.end,
+            y,
+            &spec.solver,
+            &samples,
+            |t, state| {
+                if failure.is_none() {
+                    failure = first_non_finite::<N, M>(t, state);
+                }
+                model.derived(state, &mut derived);
+                data[0].push(t);
+                for (i, v) in state.iter().chain(derived.iter()).enumerate() {
+                    data[i + 1].push(*v);
+                }
+            },
+        )?;
+        if let Some(e) = failure.or_else(|| first_non_finite::<N, M>(seg.end, &y_end)) {
+            return Err(e);
+        }
+        y = y_end;
+        total.add(stats);
+        reports.push(SegmentReport {
+            start: seg.start,
+            end: seg.end,
+            active_inputs: M::INPUTS
+                .iter()
+                .enumerate()
+                .filter(|(i, s)| seg.inputs[*i] != s.kind.neutral())
+                .map(|(i, s)| (s.name.to_string(), seg.inputs[i]))
+                .collect(),
+            stats,
+        });
+    }
+    // Output times are taken from the grid, not from the solver's clamped copies.
+    data[0] = times;
+    Ok(RunResult {
+        trajectory: Trajectory { columns, data },
+        steady_state: steady,
+        initial_state,
+        stats: total,
+        segments: reports,
+    })
+}
+
+fn first_non_finite<const N: usize, M: Model<N>>(t: f64, y: &SVector<f64, N>) -> Option<SimError> {
+    y.iter().position(|v| !v.is_finite()).map(|i| SimError::NonFinite {
+        t_day: t,
+        state: M::STATES[i].name.to_string(),
+        value: y[i],
+    })
+}

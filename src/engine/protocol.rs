@@ -1,0 +1,97 @@
+//! Time-windowed inputs and the integration segments they cut the run into.
+//!
+//! An input switching on or off is an integration boundary: the solver restarts there, and the
+//! right-hand side never tests the time. On each segment every input is constant.
+
+use crate::model::{InputKind, InputSpec, InputValues, neutral_inputs};
+
+/// A constant input over a time window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Window {
+    /// Index of the input in the model's input list.
+    pub input: usize,
+    /// Value in the input's unit.
+    pub value: f64,
+    /// Start (day). The input is on for `start < t <= end`.
+    pub start: f64,
+    /// End (day); `f64::INFINITY` for an open-ended window.
+    pub end: f64,
+}
+
+/// Duration, output grid and inputs of a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Protocol {
+    /// Simulated time (days), from t = 0.
+    pub duration: f64,
+    /// Output interval (days).
+    pub output_interval: f64,
+    /// Input windows.
+    pub windows: Vec<Window>,
+}
+
+/// A stretch of time with constant inputs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Segment {
+    /// Start (day).
+    pub start: f64,
+    /// End (day).
+    pub end: f64,
+    /// Input values on `(start, end]`.
+    pub inputs: InputValues,
+}
+
+impl Protocol {
+    /// Cuts `[0, duration]` at every window edge and sets each piece's inputs.
+    pub fn segments(&self, specs: &[InputSpec]) -> Vec<Segment> {
+        let mut edges = vec![0.0, self.duration];
+        for w in &self.windows {
+            for edge in [w.start, w.end] {
+                if edge > 0.0 && edge < self.duration {
+                    edges.push(edge);
+                }
+            }
+        }
+        edges.sort_by(f64::total_cmp);
+        edges.dedup();
+        edges
+            .windows(2)
+            .map(|pair| {
+                let (start, end) = (pair[0], pair[1]);
+                let mid = 0.5 * (start + end);
+                let mut inputs = neutral_inputs(specs);
+                for w in self.windows.iter().filter(|w| w.start <= mid && mid < w.end) {
+                    match specs[w.input].kind {
+                        InputKind::Additive => inputs[w.input] += w.value,
+                        InputKind::Multiplier => inputs[w.input] *= w.value,
+                    }
+                }
+                Segment { start, end, inputs }
+            })
+            .collect()
+    }
+
+    /// The output times: multiples of the output interval from 0, plus the end if it is off-grid.
+    /// When the interval is 1/m for a whole m (0.1, 0.5, 1), times are computed as k/m so that
+    /// they print exactly (0.3, not 0.30000000000000004).
+    pub fn output_times(&self) -> Vec<f64> {
+        let dt = self.output_interval;
+        let per_day = (1.0 / dt).round();
+        let exact = per_day >= 1.0 && ((1.0 / dt) - per_day).abs() < 1e-9 * per_day;
+        let time = |k: usize| {
+            if exact {
+                k as f64 / per_day
+            } else {
+                k as f64 * dt
+            }
+        };
+        let n = (self.duration / dt * (1.0 + 1e-12)).floor() as usize;
+        let mut times: Vec<f64> = (0..=n).map(time).collect();
+        if let Some(last) = times.last_mut() {
+            *last = last.min(self.duration);
+        }
+        if self.duration - times[times.len() - 1] > 1e-9 * dt {
+            times.push(self.duration);
+        }
+        times
+    }
+}

@@ -1,0 +1,134 @@
+//! Error types. Configuration errors carry file, key and line; simulation errors carry the
+//! simulated time reached. The binary maps them to exit codes (2 and 1).
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// Bad input: a file that cannot be read, parsed or validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigError {
+    /// File the error is in.
+    pub file: PathBuf,
+    /// 1-based line, where known.
+    pub line: Option<usize>,
+    /// Dotted key the error is about, where known.
+    pub key: Option<String>,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it, where we can tell.
+    pub help: Option<String>,
+}
+
+impl ConfigError {
+    /// An error about a whole file.
+    pub fn file(file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        ConfigError {
+            file: file.into(),
+            line: None,
+            key: None,
+            message: message.into(),
+            help: None,
+        }
+    }
+
+    /// An error about one key.
+    pub fn key(
+        file: impl Into<PathBuf>,
+        line: Option<usize>,
+        key: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        ConfigError {
+            file: file.into(),
+            line,
+            key: Some(key.into()),
+            message: message.into(),
+            help: None,
+        }
+    }
+
+    /// Adds a hint.
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        if let Some(key) = &self.key {
+            write!(f, ": key `{key}`")?;
+        }
+        write!(f, ": {}", self.message)?;
+        if let Some(help) = &self.help {
+            write!(f, "\n  help: {help}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// A simulation that could not be completed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SimError {
+    /// Dopri5 detected stiffness; a stiff solver is needed.
+    #[error(
+        "the solver (Dopri5) detected stiffness at t = {t_day} day; this scenario needs a stiff solver, which this version does not have yet (try a smaller max_step_days or looser tolerances)"
+    )]
+    Stiff {
+        /// Simulated time reached.
+        t_day: f64,
+    },
+    /// Too many steps in one integration segment.
+    #[error(
+        "the solver reached its step limit ({steps} steps) at t = {t_day} day; raise solver.max_steps or loosen rtol/atol"
+    )]
+    MaxSteps {
+        /// Simulated time reached.
+        t_day: f64,
+        /// Steps taken.
+        steps: u32,
+    },
+    /// The step size fell below machine precision.
+    #[error("the solver's step size underflowed at t = {t_day} day")]
+    StepSizeUnderflow {
+        /// Simulated time reached.
+        t_day: f64,
+    },
+    /// A state became NaN or infinite.
+    #[error("state `{state}` became {value} at t = {t_day} day")]
+    NonFinite {
+        /// Simulated time reached.
+        t_day: f64,
+        /// State name.
+        state: String,
+        /// The offending value.
+        value: f64,
+    },
+    /// No steady state could be found.
+    #[error("no steady state found for model `{model}`: {reason}")]
+    SteadyState {
+        /// Model name.
+        model: String,
+        /// Why Newton and the integration fallback failed.
+        reason: String,
+    },
+}
+
+impl SimError {
+    /// Simulated time reached when the error happened, if it happened during integration.
+    pub fn time_reached(&self) -> Option<f64> {
+        match self {
+            SimError::Stiff { t_day }
+            | SimError::MaxSteps { t_day, .. }
+            | SimError::StepSizeUnderflow { t_day }
+            | SimError::NonFinite { t_day, .. } => Some(*t_day),
+            SimError::SteadyState { .. } => None,
+        }
+    }
+}

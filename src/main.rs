@@ -1,0 +1,27 @@
+//! The `immunoporosis` binary: parse arguments, call the library, map errors to exit codes
+//! (0 success, 1 simulation or output failure, 2 bad input).
+
+use clap::Parser;
+use immunoporosis::app;
+use immunoporosis::cli::{Cli, Command};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Run { scenario, out } => app::run(scenario, out.as_deref()).map(|s| s.report),
+        Command::Check { scenario } => app::check(scenario),
+        Command::List { scenarios } => app::list(scenarios),
+        Command::Steady { model, params } => app::steady(model, params.as_deref()),
+    };
+    match result {
+        Ok(text) => {
+            println!("{}", text.trim_end());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}

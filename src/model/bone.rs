@@ -1,0 +1,275 @@
+//! The project's core model: Pivonka 2008 extended with
+//! (i) an explicit osteoclast-precursor pool OCp (constant supply, RANKL-driven differentiation,
+//! its own removal), so that blocked differentiation builds up precursors;
+//! (ii) bone volume and a BMD read-out per skeletal site, each with its own turnover;
+//! (iii) turnover markers CTX (from resorption) and P1NP (from formation).
+//!
+//! Later modules (immune system, drugs) act only through the attachment points, inputs that are
+//! neutral (factor 1, source 0) by default and leave the steady state unchanged.
+
+use super::pivonka2008::{LIGAND_COLUMNS, LIGAND_SOURCES, write_ligands};
+use super::signaling::{self, LigandInputs, SignalParams, Signals};
+use super::{DAYS_PER_YEAR, DerivedSpec, InputKind, InputSpec, InputValues, Model};
+use super::{ParamSpec, PlotSpec, StateKind, StateSpec};
+use crate::params::ParamSet;
+use nalgebra::SVector;
+
+/// State indices.
+const OBP: usize = 0;
+const OBA: usize = 1;
+const OCP: usize = 2;
+const OCA: usize = 3;
+const BV: usize = 4;
+const BMD_LS: usize = 5;
+const BMD_TH: usize = 6;
+
+/// Input indices: the four ligand sources, then the multipliers.
+const P_PTH: usize = 0;
+const P_TGFB: usize = 1;
+const P_OPG: usize = 2;
+const P_RANKL: usize = 3;
+const M_RANKL_PRODUCTION: usize = 4;
+const M_OPG_PRODUCTION: usize = 5;
+const M_OCP_SUPPLY: usize = 6;
+const M_OC_DIFFERENTIATION: usize = 7;
+const M_OC_APOPTOSIS: usize = 8;
+const M_OB_DIFFERENTIATION: usize = 9;
+const M_OB_APOPTOSIS: usize = 10;
+
+const fn multiplier(name: &'static str, description: &'static str) -> InputSpec {
+    InputSpec {
+        name,
+        unit: "1",
+        kind: InputKind::Multiplier,
+        description,
+    }
+}
+
+const INPUTS: [InputSpec; 11] = [
+    LIGAND_SOURCES[0],
+    LIGAND_SOURCES[1],
+    LIGAND_SOURCES[2],
+    LIGAND_SOURCES[3],
+    multiplier("rankl_production", "factor on endogenous RANKL production beta_RANKL"),
+    multiplier("opg_production", "factor on OPG production per osteoblast beta_OPG"),
+    multiplier("ocp_supply", "factor on osteoclast-precursor supply D_OCu"),
+    multiplier("oc_differentiation", "factor on OCp -> OCa differentiation k_OCp"),
+    multiplier("oc_apoptosis", "factor on osteoclast apoptosis A_OCa"),
+    multiplier("ob_differentiation", "factor on OBp -> OBa differentiation D_OBp"),
+    multiplier("ob_apoptosis", "factor on active-osteoblast apoptosis A_OBa"),
+];
+
+/// The core model with its current inputs and reference (baseline) state.
+#[derive(Debug, Clone)]
+pub struct Bone {
+    sig: SignalParams,
+    d_obu: f64,
+    d_obp: f64,
+    a_oba: f64,
+    d_ocu: f64,
+    k_ocp: f64,
+    a_ocp: f64,
+    a_oca: f64,
+    /// Remodelling turnover per day: whole skeleton, lumbar spine, total hip.
+    turnover: [f64; 3],
+    ligands: LigandInputs,
+    u: InputValues,
+    /// Baseline active osteoblasts and osteoclasts (steady state), the read-outs' reference.
+    oba_ref: f64,
+    oca_ref: f64,
+}
+
+impl Bone {
+    fn signals(&self, y: &SVector<f64, 7>) -> Signals {
+        signaling::signals(&self.sig, &self.ligands, y[OBP], y[OBA], y[OCA])
+    }
+
+    /// Formation and resorption relative to baseline: the bone balance driver.
+    #[inline]
+    fn relative_activity(&self, y: &SVector<f64, 7>) -> (f64, f64) {
+        (y[OBA] / self.oba_ref, y[OCA] / self.oca_ref)
+    }
+}
+
+impl Model<7> for Bone {
+    const NAME: &'static str = "bone";
+    const STATES: [StateSpec; 7] = [
+        StateSpec {
+            name: "OBp",
+            unit: "pM",
+            column: "OBp_pM",
+            kind: StateKind::Dynamic,
+            description: "osteoblast precursors (RANKL-expressing)",
+        },
+        StateSpec {
+            name: "OBa",
+            unit: "pM",
+            column: "OBa_pM",
+            kind: StateKind::Dynamic,
+            description: "active osteoblasts (OPG-expressing)",
+        },
+        StateSpec {
+            name: "OCp",
+            unit: "pM",
+            column: "OCp_pM",
+            kind: StateKind::Dynamic,
+            description: "osteoclast precursors",
+        },
+        StateSpec {
+            name: "OCa",
+            unit: "pM",
+            column: "OCa_pM",
+            kind: StateKind::Dynamic,
+            description: "active osteoclasts",
+        },
+        StateSpec {
+            name: "BV",
+            unit: "%",
+            column: "bone_volume_pct",
+            kind: StateKind::Accumulator { reference: 100.0 },
+            description: "whole-skeleton bone volume, % of baseline",
+        },
+        StateSpec {
+            name: "BMD_LS",
+            unit: "%",
+            column: "bmd_lumbar_spine_change_pct",
+            kind: StateKind::Accumulator { reference: 0.0 },
+            description: "lumbar spine BMD, change from baseline in %",
+        },
+        StateSpec {
+            name: "BMD_TH",
+            unit: "%",
+            column: "bmd_total_hip_change_pct",
+            kind: StateKind::Accumulator { reference: 0.0 },
+            description: "total hip BMD, change from baseline in %",
+        },
+    ];
+    const INPUTS: &'static [InputSpec] = &INPUTS;
+    const PARAMS: &'static [ParamSpec] = &super::concat::<10, 20, 30>(
+        [
+            ParamSpec { name: "osteoblast.D_OBu", unit: "pM/day" },
+            ParamSpec { name: "osteoblast.D_OBp", unit: "1/day" },
+            ParamSpec { name: "osteoblast.A_OBa", unit: "1/day" },
+            ParamSpec { name: "osteoclast.D_OCu", unit: "pM/day" },
+            ParamSpec { name: "osteoclast.k_OCp", unit: "1/day" },
+            ParamSpec { name: "osteoclast.A_OCp", unit: "1/day" },
+            ParamSpec { name: "osteoclast.A_OCa", unit: "1/day" },
+            ParamSpec { name: "bone.T_skeleton", unit: "1/year" },
+            ParamSpec { name: "bone.T_lumbar_spine", unit: "1/year" },
+            ParamSpec { name: "bone.T_total_hip", unit: "1/year" },
+        ],
+        signaling::SIGNAL_PARAMS,
+    );
+    const DERIVED: &'static [DerivedSpec] = &[
+        LIGAND_COLUMNS[0],
+        LIGAND_COLUMNS[1],
+        LIGAND_COLUMNS[2],
+        LIGAND_COLUMNS[3],
+        DerivedSpec {
+            column: "ctx_change_pct",
+            description: "serum CTX (resorption marker, proportional to OCa), change from baseline in %",
+        },
+        DerivedSpec {
+            column: "p1np_change_pct",
+            description: "serum P1NP (formation marker, proportional to OBa), change from baseline in %",
+        },
+    ];
+    const PLOTS: &'static [PlotSpec] = &[
+        PlotSpec {
+            file_stem: "bone",
+            title: "Bone mass",
+            y_label: "change from baseline (%)",
+            series: &[
+                ("bmd_lumbar_spine_change_pct", "lumbar spine BMD", 0.0),
+                ("bmd_total_hip_change_pct", "total hip BMD", 0.0),
+                ("bone_volume_pct", "whole-skeleton bone volume", 100.0),
+            ],
+        },
+        PlotSpec {
+            file_stem: "cells",
+            title: "Bone cell populations",
+            y_label: "concentration (pM)",
+            series: &[
+                ("OBp_pM", "OBp osteoblast precursors", 0.0),
+                ("OBa_pM", "OBa active osteoblasts", 0.0),
+                ("OCp_pM", "OCp osteoclast precursors", 0.0),
+                ("OCa_pM", "OCa active osteoclasts", 0.0),
+            ],
+        },
+        PlotSpec {
+            file_stem: "markers",
+            title: "Bone turnover markers",
+            y_label: "change from baseline (%)",
+            series: &[
+                ("ctx_change_pct", "CTX (resorption)", 0.0),
+                ("p1np_change_pct", "P1NP (formation)", 0.0),
+            ],
+        },
+    ];
+
+    fn from_params(p: &ParamSet) -> Self {
+        let per_day = |name: &str| p.value(name) / DAYS_PER_YEAR;
+        Bone {
+            sig: signaling::signal_params(p),
+            d_obu: p.value("osteoblast.D_OBu"),
+            d_obp: p.value("osteoblast.D_OBp"),
+            a_oba: p.value("osteoblast.A_OBa"),
+            d_ocu: p.value("osteoclast.D_OCu"),
+            k_ocp: p.value("osteoclast.k_OCp"),
+            a_ocp: p.value("osteoclast.A_OCp"),
+            a_oca: p.value("osteoclast.A_OCa"),
+            turnover: [
+                per_day("bone.T_skeleton"),
+                per_day("bone.T_lumbar_spine"),
+                per_day("bone.T_total_hip"),
+            ],
+            ligands: LigandInputs::NEUTRAL,
+            u: super::neutral_inputs(&INPUTS),
+            oba_ref: f64::NAN,
+            oca_ref: f64::NAN,
+        }
+    }
+
+    fn set_inputs(&mut self, u: &InputValues) {
+        self.u = *u;
+        self.ligands = LigandInputs {
+            pth_source: u[P_PTH],
+            tgfb_source: u[P_TGFB],
+            opg_source: u[P_OPG],
+            rankl_source: u[P_RANKL],
+            rankl_production: u[M_RANKL_PRODUCTION],
+            opg_production: u[M_OPG_PRODUCTION],
+        };
+    }
+
+    fn set_reference(&mut self, ss: &SVector<f64, 7>) {
+        self.oba_ref = ss[OBA];
+        self.oca_ref = ss[OCA];
+    }
+
+    fn rhs(&self, _t: f64, y: &SVector<f64, 7>, dy: &mut SVector<f64, 7>) {
+        let u = &self.u;
+        let s = self.signals(y);
+        // Osteoblast lineage (Pivonka 2008).
+        let obp_to_oba = u[M_OB_DIFFERENTIATION] * self.d_obp * s.pi_tgfb_rep_obp * y[OBP];
+        dy[OBP] = self.d_obu * s.pi_tgfb_act_obu - obp_to_oba;
+        dy[OBA] = obp_to_oba - u[M_OB_APOPTOSIS] * self.a_oba * y[OBA];
+        // Osteoclast lineage with an explicit precursor pool.
+        let ocp_to_oca = u[M_OC_DIFFERENTIATION] * self.k_ocp * s.pi_rankl_act_ocp * y[OCP];
+        dy[OCP] = u[M_OCP_SUPPLY] * self.d_ocu - ocp_to_oca - self.a_ocp * y[OCP];
+        dy[OCA] = ocp_to_oca - u[M_OC_APOPTOSIS] * self.a_oca * s.pi_tgfb_act_oca * y[OCA];
+        // Bone: formation minus resorption relative to baseline, scaled by each site's turnover.
+        let (formation, resorption) = self.relative_activity(y);
+        let balance_pct = 100.0 * (formation - resorption);
+        dy[BV] = self.turnover[0] * balance_pct;
+        dy[BMD_LS] = self.turnover[1] * balance_pct;
+        dy[BMD_TH] = self.turnover[2] * balance_pct;
+    }
+
+    fn derived(&self, y: &SVector<f64, 7>, out: &mut [f64]) {
+        write_ligands(&self.signals(y), &mut out[..4]);
+        let (formation, resorption) = self.relative_activity(y);
+        out[4] = 100.0 * (resorption - 1.0);
+        out[5] = 100.0 * (formation - 1.0);
+    }
+}

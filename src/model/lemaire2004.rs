@@ -1,0 +1,192 @@
+//! Lemaire et al. 2004 (J Theor Biol 229:293), exactly as BioModels BIOMD0000000278.
+//!
+//! States: responding osteoblasts R, active osteoblasts B, active osteoclasts C (pM).
+//! External inputs I_P (PTH), I_O (OPG), I_L (RANKL) enter as in the SBML's assignment rules.
+
+use super::{DerivedSpec, InputKind, InputSpec, InputValues, Model, ParamSpec, PlotSpec};
+use super::{StateKind, StateSpec};
+use crate::params::ParamSet;
+use nalgebra::SVector;
+
+/// State indices.
+const R: usize = 0;
+const B: usize = 1;
+const C: usize = 2;
+
+/// Input indices.
+const I_P: usize = 0;
+const I_O: usize = 1;
+const I_L: usize = 2;
+
+/// The Lemaire 2004 model with its current inputs.
+#[derive(Debug, Clone)]
+pub struct Lemaire2004 {
+    d_r: f64,
+    d_b_rate: f64,
+    k_b: f64,
+    d_c: f64,
+    d_a: f64,
+    f0: f64,
+    c_s: f64,
+    k_l_p: f64,
+    r_l: f64,
+    k1: f64,
+    k2: f64,
+    k3: f64,
+    k4: f64,
+    k5: f64,
+    k6: f64,
+    rank: f64,
+    k_o: f64,
+    k_o_p: f64,
+    k_p: f64,
+    s_p: f64,
+    u: InputValues,
+}
+
+impl Lemaire2004 {
+    /// pi_C, the TGF-beta proxy: osteoclast-dependent, between f0 and 1 (SBML `Phi_C`).
+    #[inline]
+    fn pi_c(&self, c: f64) -> f64 {
+        (c + self.f0 * self.c_s) / (c + self.c_s)
+    }
+
+    /// pi_P, PTH receptor occupancy (SBML `Phi_P`, with `Pbar`, `P_O`, `P_S`).
+    #[inline]
+    fn pi_p(&self) -> f64 {
+        let p_bar = self.u[I_P] / self.k_p;
+        let p_0 = self.s_p / self.k_p;
+        let p_s = self.k6 / self.k5;
+        (p_bar + p_0) / (p_bar + p_s)
+    }
+
+    /// pi_L, RANKL-RANK occupancy term (SBML `Phi_L`).
+    #[inline]
+    fn pi_l(&self, r: f64, b: f64, pi_p: f64) -> f64 {
+        let numerator = self.k3 / self.k4 * self.k_l_p * pi_p * b;
+        let opg = self.u[I_O] + self.k_o_p * r / pi_p;
+        let denominator = 1.0 + self.k3 * self.rank / self.k4 + self.k1 / (self.k2 * self.k_o) * opg;
+        numerator / denominator * (1.0 + self.u[I_L] / self.r_l)
+    }
+}
+
+impl Model<3> for Lemaire2004 {
+    const NAME: &'static str = "lemaire2004";
+    const STATES: [StateSpec; 3] = [
+        StateSpec {
+            name: "R",
+            unit: "pM",
+            column: "R_pM",
+            kind: StateKind::Dynamic,
+            description: "responding (precursor) osteoblasts",
+        },
+        StateSpec {
+            name: "B",
+            unit: "pM",
+            column: "B_pM",
+            kind: StateKind::Dynamic,
+            description: "active osteoblasts",
+        },
+        StateSpec {
+            name: "C",
+            unit: "pM",
+            column: "C_pM",
+            kind: StateKind::Dynamic,
+            description: "active osteoclasts",
+        },
+    ];
+    const INPUTS: &'static [InputSpec] = &[
+        InputSpec {
+            name: "I_P",
+            unit: "pM/day",
+            kind: InputKind::Additive,
+            description: "external PTH input",
+        },
+        InputSpec {
+            name: "I_O",
+            unit: "pM/day",
+            kind: InputKind::Additive,
+            description: "external OPG input",
+        },
+        InputSpec {
+            name: "I_L",
+            unit: "pM/day",
+            kind: InputKind::Additive,
+            description: "external RANKL input",
+        },
+    ];
+    const PARAMS: &'static [ParamSpec] = &[
+        ParamSpec { name: "osteoblast.D_R", unit: "pM/day" },
+        ParamSpec { name: "osteoblast.d_B", unit: "1/day" },
+        ParamSpec { name: "osteoblast.k_B", unit: "1/day" },
+        ParamSpec { name: "osteoclast.D_C", unit: "pM/day" },
+        ParamSpec { name: "osteoclast.D_A", unit: "1/day" },
+        ParamSpec { name: "tgfb.f0", unit: "1" },
+        ParamSpec { name: "tgfb.C_s", unit: "pM" },
+        ParamSpec { name: "rankl.K_L_P", unit: "pM/pM" },
+        ParamSpec { name: "rankl.r_L", unit: "pM/day" },
+        ParamSpec { name: "rankl.k3", unit: "1/(pM day)" },
+        ParamSpec { name: "rankl.k4", unit: "1/day" },
+        ParamSpec { name: "rankl.K", unit: "pM" },
+        ParamSpec { name: "opg.k1", unit: "1/(pM day)" },
+        ParamSpec { name: "opg.k2", unit: "1/day" },
+        ParamSpec { name: "opg.kO", unit: "1/day" },
+        ParamSpec { name: "opg.K_O_P", unit: "1/day" },
+        ParamSpec { name: "pth.k5", unit: "1/(pM day)" },
+        ParamSpec { name: "pth.k6", unit: "1/day" },
+        ParamSpec { name: "pth.k_P", unit: "1/day" },
+        ParamSpec { name: "pth.S_P", unit: "pM/day" },
+    ];
+    const DERIVED: &'static [DerivedSpec] = &[];
+    const PLOTS: &'static [PlotSpec] = &[PlotSpec {
+        file_stem: "cells",
+        title: "Bone cell populations (Lemaire 2004)",
+        y_label: "concentration (pM)",
+        series: &[
+            ("R_pM", "R responding osteoblasts", 0.0),
+            ("B_pM", "B active osteoblasts", 0.0),
+            ("C_pM", "C active osteoclasts", 0.0),
+        ],
+    }];
+
+    fn from_params(p: &ParamSet) -> Self {
+        Lemaire2004 {
+            d_r: p.value("osteoblast.D_R"),
+            d_b_rate: p.value("osteoblast.d_B"),
+            k_b: p.value("osteoblast.k_B"),
+            d_c: p.value("osteoclast.D_C"),
+            d_a: p.value("osteoclast.D_A"),
+            f0: p.value("tgfb.f0"),
+            c_s: p.value("tgfb.C_s"),
+            k_l_p: p.value("rankl.K_L_P"),
+            r_l: p.value("rankl.r_L"),
+            k3: p.value("rankl.k3"),
+            k4: p.value("rankl.k4"),
+            rank: p.value("rankl.K"),
+            k1: p.value("opg.k1"),
+            k2: p.value("opg.k2"),
+            k_o: p.value("opg.kO"),
+            k_o_p: p.value("opg.K_O_P"),
+            k5: p.value("pth.k5"),
+            k6: p.value("pth.k6"),
+            k_p: p.value("pth.k_P"),
+            s_p: p.value("pth.S_P"),
+            u: super::neutral_inputs(Self::INPUTS),
+        }
+    }
+
+    fn set_inputs(&mut self, u: &InputValues) {
+        self.u = *u;
+    }
+
+    fn rhs(&self, _t: f64, y: &SVector<f64, 3>, dy: &mut SVector<f64, 3>) {
+        let (r, b, c) = (y[R], y[B], y[C]);
+        let pi_c = self.pi_c(c);
+        let pi_p = self.pi_p();
+        let pi_l = self.pi_l(r, b, pi_p);
+        let d_b = self.f0 * self.d_b_rate;
+        dy[R] = self.d_r * pi_c - d_b / pi_c * r;
+        dy[B] = d_b / pi_c * r - self.k_b * b;
+        dy[C] = self.d_c * pi_l - self.d_a * pi_c * c;
+    }
+}

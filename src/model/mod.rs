@@ -1,0 +1,287 @@
+//! The bone-cell population models: their states, inputs, parameters and right-hand sides.
+//!
+//! Every model implements [`Model`]. The equations of each model live in one function,
+//! `rhs`, in the model's own file, built from the named signalling terms of [`signaling`].
+//! Nothing in this module does I/O, knows TOML, or calls a solver.
+
+pub mod bone;
+pub mod lemaire2004;
+pub mod pivonka2008;
+pub mod signaling;
+
+use crate::params::ParamSet;
+use nalgebra::SVector;
+
+/// Days in a Julian year, used to convert per-year rates (turnover) into per-day rates.
+pub const DAYS_PER_YEAR: f64 = 365.25;
+
+/// Upper bound on the number of external inputs of any model (inputs live in a fixed-size array).
+pub const MAX_INPUTS: usize = 16;
+
+/// Values of a model's external inputs, indexed as in [`Model::INPUTS`].
+pub type InputValues = [f64; MAX_INPUTS];
+
+/// Whether a state takes part in the steady-state problem.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum StateKind {
+    /// A cell population: it has an isolated steady state.
+    Dynamic,
+    /// A pure accumulator (bone volume, BMD): it integrates the cells' imbalance and starts at
+    /// its reference value; it has no isolated steady state (a zero eigenvalue by construction).
+    Accumulator {
+        /// Value at the start of a run from steady state.
+        reference: f64,
+    },
+}
+
+/// One state variable.
+#[derive(Debug, Clone, Copy)]
+pub struct StateSpec {
+    /// Symbol used in scenarios (`initial_state`) and reports, e.g. `OBp`.
+    pub name: &'static str,
+    /// Unit of the state.
+    pub unit: &'static str,
+    /// Column in `timeseries.csv`, `<symbol>_<unit>`.
+    pub column: &'static str,
+    /// Role in the steady-state problem.
+    pub kind: StateKind,
+    /// One line for `immunoporosis list`.
+    pub description: &'static str,
+}
+
+/// How windows of the same input combine, and the input's value outside every window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    /// A rate added to a production term; 0 outside windows; overlapping windows add.
+    Additive,
+    /// A factor on a rate (an attachment point); 1 outside windows; overlapping windows multiply.
+    Multiplier,
+}
+
+impl InputKind {
+    /// The value of an input that no window sets.
+    pub fn neutral(self) -> f64 {
+        match self {
+            InputKind::Additive => 0.0,
+            InputKind::Multiplier => 1.0,
+        }
+    }
+}
+
+/// One external input (dosing, disease drive, attachment point).
+#[derive(Debug, Clone, Copy)]
+pub struct InputSpec {
+    /// Name used in scenarios.
+    pub name: &'static str,
+    /// Unit the scenario must state.
+    pub unit: &'static str,
+    /// Combination rule and neutral value.
+    pub kind: InputKind,
+    /// One line for `immunoporosis list`.
+    pub description: &'static str,
+}
+
+/// A parameter the model reads, with the unit the parameter file must give.
+#[derive(Debug, Clone, Copy)]
+pub struct ParamSpec {
+    /// Dotted name, `<group>.<symbol>`.
+    pub name: &'static str,
+    /// Required unit string.
+    pub unit: &'static str,
+}
+
+/// An output column that is computed from the state (and inputs), not integrated.
+#[derive(Debug, Clone, Copy)]
+pub struct DerivedSpec {
+    /// Column name in `timeseries.csv`.
+    pub column: &'static str,
+    /// One line for the README and `list`.
+    pub description: &'static str,
+}
+
+/// One figure: which columns to draw, and how.
+#[derive(Debug, Clone, Copy)]
+pub struct PlotSpec {
+    /// File stem (`<stem>.png`, `<stem>.svg`).
+    pub file_stem: &'static str,
+    /// Figure title.
+    pub title: &'static str,
+    /// Y axis label with unit.
+    pub y_label: &'static str,
+    /// (column, legend label, offset subtracted before drawing).
+    pub series: &'static [(&'static str, &'static str, f64)],
+}
+
+/// A bone-cell population model with `N` states.
+///
+/// Within an integration segment the inputs are constant (set with [`Model::set_inputs`]);
+/// the right-hand side has no time switches. Time enters only through smooth functions.
+pub trait Model<const N: usize>: Clone + Send + Sync {
+    /// Name used in scenarios.
+    const NAME: &'static str;
+    /// The states, in vector order.
+    const STATES: [StateSpec; N];
+    /// The external inputs, in [`InputValues`] order.
+    const INPUTS: &'static [InputSpec];
+    /// Every parameter the model reads, with its required unit.
+    const PARAMS: &'static [ParamSpec];
+    /// Output columns computed from the state.
+    const DERIVED: &'static [DerivedSpec];
+    /// Figures drawn for a run.
+    const PLOTS: &'static [PlotSpec];
+
+    /// Builds the model from a validated parameter set (every name in [`Model::PARAMS`] present,
+    /// with the right unit). Inputs start at their neutral values.
+    fn from_params(p: &ParamSet) -> Self;
+
+    /// Sets the inputs for the next integration segment.
+    fn set_inputs(&mut self, u: &InputValues);
+
+    /// Records the steady state that normalised read-outs (bone, markers) refer to.
+    fn set_reference(&mut self, _steady_state: &SVector<f64, N>) {}
+
+    /// The right-hand side dy/dt at time `t` (days).
+    fn rhs(&self, t: f64, y: &SVector<f64, N>, dy: &mut SVector<f64, N>);
+
+    /// Writes the derived outputs at state `y`, in [`Model::DERIVED`] order.
+    fn derived(&self, _y: &SVector<f64, N>, _out: &mut [f64]) {}
+
+    /// A starting guess for the steady-state search: a scale hint, not a published value.
+    fn steady_state_guess(&self) -> SVector<f64, N> {
+        let mut y = SVector::<f64, N>::from_element(1e-3);
+        for (i, s) in Self::STATES.iter().enumerate() {
+            if let StateKind::Accumulator { reference } = s.kind {
+                y[i] = reference;
+            }
+        }
+        y
+    }
+}
+
+/// Input values with every input at its neutral value.
+pub fn neutral_inputs(specs: &[InputSpec]) -> InputValues {
+    let mut u = [0.0; MAX_INPUTS];
+    for (i, s) in specs.iter().enumerate() {
+        u[i] = s.kind.neutral();
+    }
+    u
+}
+
+/// The models this build knows, by scenario name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelId {
+    /// Lemaire et al. 2004, as BioModels BIOMD0000000278.
+    Lemaire2004,
+    /// Pivonka et al. 2008.
+    Pivonka2008,
+    /// The project's core model: Pivonka 2008 with an osteoclast-precursor pool, bone and markers.
+    Bone,
+}
+
+impl ModelId {
+    /// Every model, in listing order.
+    pub const ALL: [ModelId; 3] = [ModelId::Bone, ModelId::Pivonka2008, ModelId::Lemaire2004];
+
+    /// Scenario name of the model.
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelId::Lemaire2004 => lemaire2004::Lemaire2004::NAME,
+            ModelId::Pivonka2008 => pivonka2008::Pivonka2008::NAME,
+            ModelId::Bone => bone::Bone::NAME,
+        }
+    }
+
+    /// Looks a model up by its scenario name.
+    pub fn from_name(name: &str) -> Option<ModelId> {
+        Self::ALL.into_iter().find(|m| m.name() == name)
+    }
+
+    /// One-line description.
+    pub fn title(self) -> &'static str {
+        match self {
+            ModelId::Lemaire2004 => {
+                "Lemaire et al. 2004 (J Theor Biol 229:293), R/B/C, exactly as BioModels BIOMD0000000278"
+            }
+            ModelId::Pivonka2008 => {
+                "Pivonka et al. 2008 (Bone 43:249), OBp/OBa/OCa with quasi-steady TGF-b, PTH, RANKL/RANK/OPG"
+            }
+            ModelId::Bone => {
+                "core model: Pivonka 2008 + osteoclast-precursor pool, bone volume, site BMD, CTX/P1NP, attachment points"
+            }
+        }
+    }
+
+    /// The bundled parameter file, embedded at compile time from `params/models/`.
+    pub fn bundled_params(self) -> (&'static str, &'static str) {
+        match self {
+            ModelId::Lemaire2004 => (
+                "params/models/lemaire2004.toml",
+                include_str!("../../params/models/lemaire2004.toml"),
+            ),
+            ModelId::Pivonka2008 => (
+                "params/models/pivonka2008.toml",
+                include_str!("../../params/models/pivonka2008.toml"),
+            ),
+            ModelId::Bone => (
+                "params/models/bone.toml",
+                include_str!("../../params/models/bone.toml"),
+            ),
+        }
+    }
+
+    /// Static description of the model's interface.
+    pub fn spec(self) -> ModelSpec {
+        fn of<const N: usize, M: Model<N>>() -> ModelSpec {
+            ModelSpec {
+                name: M::NAME,
+                states: M::STATES.to_vec(),
+                inputs: M::INPUTS,
+                params: M::PARAMS,
+                derived: M::DERIVED,
+                plots: M::PLOTS,
+            }
+        }
+        match self {
+            ModelId::Lemaire2004 => of::<3, lemaire2004::Lemaire2004>(),
+            ModelId::Pivonka2008 => of::<3, pivonka2008::Pivonka2008>(),
+            ModelId::Bone => of::<7, bone::Bone>(),
+        }
+    }
+}
+
+/// The interface of a model without its dimension in the type, for configuration and output.
+#[derive(Debug, Clone)]
+pub struct ModelSpec {
+    /// Scenario name.
+    pub name: &'static str,
+    /// States in vector order.
+    pub states: Vec<StateSpec>,
+    /// External inputs.
+    pub inputs: &'static [InputSpec],
+    /// Parameters with required units.
+    pub params: &'static [ParamSpec],
+    /// Derived output columns.
+    pub derived: &'static [DerivedSpec],
+    /// Figures.
+    pub plots: &'static [PlotSpec],
+}
+
+/// Joins two parameter lists at compile time (`C` must be `A + B`).
+pub(crate) const fn concat<const A: usize, const B: usize, const C: usize>(
+    a: [ParamSpec; A],
+    b: [ParamSpec; B],
+) -> [ParamSpec; C] {
+    assert!(A + B == C, "concat: C must equal A + B");
+    let mut out = [ParamSpec { name: "", unit: "" }; C];
+    let mut i = 0;
+    while i < A {
+        out[i] = a[i];
+        i += 1;
+    }
+    let mut j = 0;
+    while j < B {
+        out[A + j] = b[j];
+        j += 1;
+    }
+    out
+}

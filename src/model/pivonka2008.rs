@@ -1,0 +1,176 @@
+//! Pivonka et al. 2008 (Bone 43:249): precursor osteoblasts OBp, active osteoblasts OBa and
+//! active osteoclasts OCa, with quasi-steady TGF-beta, PTH, OPG and RANKL/RANK/OPG binding.
+//!
+//! Parameters follow the authors' code where it differs from the paper (`docs/discrepancies.md`).
+
+use super::signaling::{self, LigandInputs, SignalParams, Signals};
+use super::{DerivedSpec, InputKind, InputSpec, InputValues, Model, ParamSpec, PlotSpec};
+use super::{StateKind, StateSpec};
+use crate::params::ParamSet;
+use nalgebra::SVector;
+
+const OBP: usize = 0;
+const OBA: usize = 1;
+const OCA: usize = 2;
+
+const P_PTH: usize = 0;
+const P_TGFB: usize = 1;
+const P_OPG: usize = 2;
+const P_RANKL: usize = 3;
+
+/// Inputs shared by the Pivonka-lineage models: additive ligand sources (pM/day).
+pub(crate) const LIGAND_SOURCES: [InputSpec; 4] = [
+    InputSpec {
+        name: "P_PTH_d",
+        unit: "pM/day",
+        kind: InputKind::Additive,
+        description: "external PTH source (dosing, hyperparathyroidism)",
+    },
+    InputSpec {
+        name: "P_TGFb_d",
+        unit: "pM/day",
+        kind: InputKind::Additive,
+        description: "external TGF-beta source",
+    },
+    InputSpec {
+        name: "P_OPG_d",
+        unit: "pM/day",
+        kind: InputKind::Additive,
+        description: "additive OPG source",
+    },
+    InputSpec {
+        name: "P_RANKL_d",
+        unit: "pM/day",
+        kind: InputKind::Additive,
+        description: "additive RANKL source",
+    },
+];
+
+/// The Pivonka 2008 model with its current inputs.
+#[derive(Debug, Clone)]
+pub struct Pivonka2008 {
+    sig: SignalParams,
+    d_obu: f64,
+    d_obp: f64,
+    a_oba: f64,
+    d_ocp: f64,
+    a_oca: f64,
+    u: LigandInputs,
+}
+
+impl Pivonka2008 {
+    fn signals(&self, y: &SVector<f64, 3>) -> Signals {
+        signaling::signals(&self.sig, &self.u, y[OBP], y[OBA], y[OCA])
+    }
+}
+
+/// Derived ligand columns shared by the Pivonka-lineage models.
+pub(crate) const LIGAND_COLUMNS: [DerivedSpec; 4] = [
+    DerivedSpec {
+        column: "RANKL_pM",
+        description: "free RANKL",
+    },
+    DerivedSpec {
+        column: "OPG_pM",
+        description: "free OPG",
+    },
+    DerivedSpec {
+        column: "PTH_pM",
+        description: "PTH",
+    },
+    DerivedSpec {
+        column: "TGFb_pM",
+        description: "active TGF-beta",
+    },
+];
+
+/// Writes the ligand columns in [`LIGAND_COLUMNS`] order.
+pub(crate) fn write_ligands(s: &Signals, out: &mut [f64]) {
+    out[0] = s.rankl;
+    out[1] = s.opg;
+    out[2] = s.pth;
+    out[3] = s.tgfb;
+}
+
+impl Model<3> for Pivonka2008 {
+    const NAME: &'static str = "pivonka2008";
+    const STATES: [StateSpec; 3] = [
+        StateSpec {
+            name: "OBp",
+            unit: "pM",
+            column: "OBp_pM",
+            kind: StateKind::Dynamic,
+            description: "osteoblast precursors (RANKL-expressing)",
+        },
+        StateSpec {
+            name: "OBa",
+            unit: "pM",
+            column: "OBa_pM",
+            kind: StateKind::Dynamic,
+            description: "active osteoblasts (OPG-expressing)",
+        },
+        StateSpec {
+            name: "OCa",
+            unit: "pM",
+            column: "OCa_pM",
+            kind: StateKind::Dynamic,
+            description: "active osteoclasts",
+        },
+    ];
+    const INPUTS: &'static [InputSpec] = &LIGAND_SOURCES;
+    const PARAMS: &'static [ParamSpec] = &super::concat::<5, 20, 25>(
+        [
+            ParamSpec { name: "osteoblast.D_OBu", unit: "pM/day" },
+            ParamSpec { name: "osteoblast.D_OBp", unit: "1/day" },
+            ParamSpec { name: "osteoblast.A_OBa", unit: "1/day" },
+            ParamSpec { name: "osteoclast.D_OCp", unit: "pM/day" },
+            ParamSpec { name: "osteoclast.A_OCa", unit: "1/day" },
+        ],
+        signaling::SIGNAL_PARAMS,
+    );
+    const DERIVED: &'static [DerivedSpec] = &LIGAND_COLUMNS;
+    const PLOTS: &'static [PlotSpec] = &[PlotSpec {
+        file_stem: "cells",
+        title: "Bone cell populations (Pivonka 2008)",
+        y_label: "concentration (pM)",
+        series: &[
+            ("OBp_pM", "OBp osteoblast precursors", 0.0),
+            ("OBa_pM", "OBa active osteoblasts", 0.0),
+            ("OCa_pM", "OCa active osteoclasts", 0.0),
+        ],
+    }];
+
+    fn from_params(p: &ParamSet) -> Self {
+        Pivonka2008 {
+            sig: signaling::signal_params(p),
+            d_obu: p.value("osteoblast.D_OBu"),
+            d_obp: p.value("osteoblast.D_OBp"),
+            a_oba: p.value("osteoblast.A_OBa"),
+            d_ocp: p.value("osteoclast.D_OCp"),
+            a_oca: p.value("osteoclast.A_OCa"),
+            u: LigandInputs::NEUTRAL,
+        }
+    }
+
+    fn set_inputs(&mut self, u: &InputValues) {
+        self.u = LigandInputs {
+            pth_source: u[P_PTH],
+            tgfb_source: u[P_TGFB],
+            opg_source: u[P_OPG],
+            rankl_source: u[P_RANKL],
+            ..LigandInputs::NEUTRAL
+        };
+    }
+
+    fn rhs(&self, _t: f64, y: &SVector<f64, 3>, dy: &mut SVector<f64, 3>) {
+        let s = self.signals(y);
+        let obp_to_oba = self.d_obp * s.pi_tgfb_rep_obp * y[OBP];
+        dy[OBP] = self.d_obu * s.pi_tgfb_act_obu - obp_to_oba;
+        dy[OBA] = obp_to_oba - self.a_oba * y[OBA];
+        dy[OCA] = self.d_ocp * s.pi_rankl_act_ocp - self.a_oca * s.pi_tgfb_act_oca * y[OCA];
+    }
+
+    fn derived(&self, y: &SVector<f64, 3>, out: &mut [f64]) {
+        write_ligands(&self.signals(y), out);
+    }
+}

@@ -1,0 +1,108 @@
+//! `manifest.json`: what was run and how, so that a result can be traced and reproduced.
+
+use super::OutputError;
+use crate::config::Scenario;
+use crate::engine::{InitialState, RunResult, solver};
+use serde_json::{Value, json};
+use std::path::Path;
+
+/// Builds the manifest of a run.
+pub fn build(scenario: &Scenario, result: &RunResult, wall_seconds: f64) -> Value {
+    let spec = &scenario.spec;
+    let model = spec.model.spec();
+    let params = &spec.params;
+    let parameters: Vec<Value> = params
+        .params
+        .values()
+        .map(|p| {
+            json!({
+                "name": p.name,
+                "symbol": p.symbol,
+                "value": p.value,
+                "unit": p.unit,
+                "source": p.source,
+                "citation": params.citation(p),
+                "description": p.description,
+                "note": p.note,
+                "overridden_from": p.overridden_from,
+            })
+        })
+        .collect();
+    let states: Vec<Value> = model
+        .states
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            json!({
+                "name": s.name,
+                "unit": s.unit,
+                "steady_state": result.steady_state.state[i],
+                "initial": result.initial_state[i],
+            })
+        })
+        .collect();
+    let ss = &result.steady_state;
+    json!({
+        "program": "immunoporosis",
+        "version": env!("CARGO_PKG_VERSION"),
+        "scenario": {
+            "name": scenario.name,
+            "description": scenario.description,
+            "file": scenario.path.display().to_string(),
+            "model": model.name,
+            "model_title": spec.model.title(),
+            "parameter_set": params.origin,
+            "duration_days": spec.protocol.duration,
+            "output_interval_days": spec.protocol.output_interval,
+            "parameter_overrides": scenario.overrides.iter().map(|(n, v)| json!({"name": n, "value": v})).collect::<Vec<_>>(),
+            "inputs": scenario.inputs.iter().map(|(n, u, v, s, e)| json!({
+                "name": n, "unit": u, "value": v, "start_day": s,
+                "end_day": if e.is_finite() { json!(e) } else { json!("open") },
+            })).collect::<Vec<_>>(),
+            "initial_state": match spec.initial {
+                InitialState::SteadyState => "steady_state",
+                InitialState::Explicit(_) => "explicit",
+            },
+        },
+        "states": states,
+        "parameters": parameters,
+        "solver": {
+            "method": solver::METHOD,
+            "rtol": spec.solver.rtol,
+            "atol": spec.solver.atol,
+            "max_step_days": spec.solver.max_step_days,
+            "max_steps_per_segment": spec.solver.max_steps,
+            "accepted_steps": result.stats.accepted_steps,
+            "rejected_steps": result.stats.rejected_steps,
+            "rhs_evaluations": result.stats.evaluations,
+            "segments": result.segments.iter().map(|s| json!({
+                "start_day": s.start,
+                "end_day": s.end,
+                "active_inputs": s.active_inputs.iter().map(|(n, v)| json!({"name": n, "value": v})).collect::<Vec<_>>(),
+                "accepted_steps": s.stats.accepted_steps,
+                "rejected_steps": s.stats.rejected_steps,
+                "rhs_evaluations": s.stats.evaluations,
+            })).collect::<Vec<_>>(),
+            "wall_seconds": wall_seconds,
+        },
+        "steady_state": {
+            "method": ss.method.as_str(),
+            "iterations": ss.iterations,
+            "residual_max_abs": ss.residual,
+            "residual_max_relative_per_day": ss.relative_residual,
+            "jacobian_states": ss.jacobian_states,
+            "eigenvalues_per_day": ss.eigenvalues.iter().map(|(re, im)| json!({"re": re, "im": im})).collect::<Vec<_>>(),
+            "stable": ss.stable,
+        },
+        "outputs": {
+            "rows": result.trajectory.len(),
+            "columns": result.trajectory.columns,
+        },
+    })
+}
+
+/// Writes the manifest as pretty JSON.
+pub fn write(path: &Path, manifest: &Value) -> Result<(), OutputError> {
+    let text = serde_json::to_string_pretty(manifest).map_err(|e| OutputError::at(path, e.into()))?;
+    std::fs::write(path, text + "\n").map_err(|e| OutputError::at(path, e))
+}
