@@ -1,0 +1,55 @@
+//! Shared helpers: paths, running scenarios, reading CSV, closeness checks.
+
+use immunoporosis::config::{self, Scenario};
+use immunoporosis::engine::{self, RunResult};
+use std::path::{Path, PathBuf};
+
+/// Repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A bundled scenario by file stem.
+pub fn scenario_path(stem: &str) -> PathBuf {
+    root().join("params/scenarios").join(format!("{stem}.toml"))
+}
+
+/// Loads a bundled scenario.
+pub fn load(stem: &str) -> Scenario {
+    config::load_scenario(&scenario_path(stem)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Runs a bundled scenario.
+pub fn run(stem: &str) -> RunResult {
+    engine::simulate(&load(stem).spec).unwrap_or_else(|e| panic!("{stem}: {e}"))
+}
+
+/// Parses a scenario from text (as if it were at `params/scenarios/test.toml`).
+pub fn parse(text: &str) -> Result<Scenario, immunoporosis::error::ConfigError> {
+    config::parse_scenario(&root().join("params/scenarios/test.toml"), text)
+}
+
+/// Runs a scenario given as text.
+pub fn run_text(text: &str) -> RunResult {
+    let s = parse(text).unwrap_or_else(|e| panic!("{e}"));
+    engine::simulate(&s.spec).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Reads a numeric CSV with a header: (columns, rows).
+pub fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<f64>>) {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut lines = text.lines();
+    let header = lines.next().expect("header").split(',').map(str::to_string).collect();
+    let rows = lines
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.split(',').map(|v| v.parse::<f64>().expect("number")).collect())
+        .collect();
+    (header, rows)
+}
+
+/// |got - want| <= rtol |want|, with a message naming what is compared.
+#[track_caller]
+pub fn assert_rel(got: f64, want: f64, rtol: f64, what: &str) {
+    let err = (got - want).abs() / want.abs();
+    assert!(err <= rtol, "{what}: got {got:e}, want {want:e}, relative error {err:e} > {rtol:e}");
+}
