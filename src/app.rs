@@ -114,7 +114,9 @@ pub fn check(path: &Path) -> Result<String, AppError> {
         out.push_str(&format!("override   {name} = {v} {unit}\n"));
     }
     for (name, unit, v, a, b) in &s.inputs {
-        out.push_str(&format!("input      {name} = {v} {unit} for {a} < t <= {b} day\n"));
+        out.push_str(&format!(
+            "input      {name} = {v} {unit} for {a} < t <= {b} day\n"
+        ));
     }
     Ok(out)
 }
@@ -122,8 +124,13 @@ pub fn check(path: &Path) -> Result<String, AppError> {
 /// `immunoporosis steady`: a model's steady state, residual and eigenvalues.
 pub fn steady(model: &str, params: Option<&Path>) -> Result<String, AppError> {
     let id = ModelId::from_name(model).ok_or_else(|| {
-        ConfigError::key("<command line>", None, "MODEL", format!("unknown model `{model}`"))
-            .with_help(config::suggest_model(model))
+        ConfigError::key(
+            "<command line>",
+            None,
+            "MODEL",
+            format!("unknown model `{model}`"),
+        )
+        .with_help(config::suggest_model(model))
     })?;
     let set = match params {
         Some(p) => config::load_params(id, p)?,
@@ -131,7 +138,12 @@ pub fn steady(model: &str, params: Option<&Path>) -> Result<String, AppError> {
     };
     let report = engine::steady_state(id, &set)?;
     let spec = id.spec();
-    let mut out = format!("model         {} ({})\nparameters    {}\n", id.name(), id.title(), set.origin);
+    let mut out = format!(
+        "model         {} ({})\nparameters    {}\n",
+        id.name(),
+        id.title(),
+        set.origin
+    );
     for (s, v) in spec.states.iter().zip(&report.state) {
         out.push_str(&format!("  {:<8} = {:<24e} {}\n", s.name, v, s.unit));
     }
@@ -170,12 +182,23 @@ pub fn list(scenario_dir: &Path) -> Result<String, AppError> {
     for id in ModelId::ALL {
         let spec = id.spec();
         out.push_str(&format!("  {:<12} {}\n", id.name(), id.title()));
-        let states: Vec<String> = spec.states.iter().map(|s| format!("{} [{}]", s.name, s.unit)).collect();
+        let states: Vec<String> = spec
+            .states
+            .iter()
+            .map(|s| format!("{} [{}]", s.name, s.unit))
+            .collect();
         out.push_str(&format!("               states: {}\n", states.join(", ")));
-        let inputs: Vec<String> = spec.inputs.iter().map(|s| format!("{} [{}]", s.name, s.unit)).collect();
+        let inputs: Vec<String> = spec
+            .inputs
+            .iter()
+            .map(|s| format!("{} [{}]", s.name, s.unit))
+            .collect();
         out.push_str(&format!("               inputs: {}\n", inputs.join(", ")));
     }
-    out.push_str(&format!("\nBUNDLED SCENARIOS ({})\n", scenario_dir.display()));
+    out.push_str(&format!(
+        "\nBUNDLED SCENARIOS ({})\n",
+        scenario_dir.display()
+    ));
     let mut entries: Vec<PathBuf> = std::fs::read_dir(scenario_dir)
         .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
         .unwrap_or_default();
@@ -183,7 +206,12 @@ pub fn list(scenario_dir: &Path) -> Result<String, AppError> {
     entries.sort();
     for p in entries {
         match config::load_scenario(&p) {
-            Ok(s) => out.push_str(&format!("  {:<26} [{}] {}\n", s.name, s.spec.model.name(), s.description)),
+            Ok(s) => out.push_str(&format!(
+                "  {:<26} [{}] {}\n",
+                s.name,
+                s.spec.model.name(),
+                s.description
+            )),
             Err(e) => out.push_str(&format!("  {:<26} INVALID: {e}\n", p.display())),
         }
     }
@@ -193,11 +221,7 @@ pub fn list(scenario_dir: &Path) -> Result<String, AppError> {
         for p in set.params.values() {
             out.push_str(&format!(
                 "  {:<24} = {:<12e} {:<14} {:<44} [{}]\n",
-                p.name,
-                p.value,
-                p.unit,
-                p.description,
-                p.source
+                p.name, p.value, p.unit, p.description, p.source
             ));
         }
         out.push_str("  sources:\n");

@@ -16,7 +16,11 @@ use toml::Spanned;
 
 /// 1-based line of a byte offset.
 pub(crate) fn line_of(src: &str, offset: usize) -> usize {
-    src[..offset.min(src.len())].bytes().filter(|b| *b == b'\n').count() + 1
+    src[..offset.min(src.len())]
+        .bytes()
+        .filter(|b| *b == b'\n')
+        .count()
+        + 1
 }
 
 /// 1-based line where a spanned value starts.
@@ -34,17 +38,28 @@ pub(crate) fn toml_error(file: &Path, src: &str, e: &toml::de::Error) -> ConfigE
 }
 
 /// The closest candidate to `name`, if one is close enough to be a likely typo.
-pub(crate) fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn closest<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .into_iter()
-        .map(|c| (strsim::levenshtein(&name.to_lowercase(), &c.to_lowercase()), c))
+        .map(|c| {
+            (
+                strsim::levenshtein(&name.to_lowercase(), &c.to_lowercase()),
+                c,
+            )
+        })
         .filter(|(d, c)| *d <= (c.len().max(name.len()) / 2).max(2))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
 }
 
 /// Help text naming the closest candidate, or listing them all.
-pub(crate) fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str> + Clone) -> String {
+pub(crate) fn suggest<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str> + Clone,
+) -> String {
     match closest(name, candidates.clone()) {
         Some(c) => format!("did you mean `{c}`?"),
         None => {

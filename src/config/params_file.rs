@@ -58,7 +58,6 @@ pub fn parse_params(model: ModelId, file: &Path, src: &str) -> Result<ParamSet, 
     let meta = raw.model.ok_or_else(|| {
         ConfigError::key(file, None, "model", "missing table `[model]` with `name`")
     })?;
-    let meta_line = line(src, &meta);
     let meta = meta.into_inner();
     if meta.name.get_ref() != spec.name {
         return Err(ConfigError::key(
@@ -72,7 +71,6 @@ pub fn parse_params(model: ModelId, file: &Path, src: &str) -> Result<ParamSet, 
             ),
         ));
     }
-    let _ = meta_line;
     let mut set = ParamSet {
         model: spec.name.to_string(),
         origin: file.display().to_string(),
@@ -103,7 +101,12 @@ pub fn parse_params(model: ModelId, file: &Path, src: &str) -> Result<ParamSet, 
             let unit = entry.unit.ok_or_else(|| missing("unit"))?;
             let source = entry.source.ok_or_else(|| missing("source"))?;
             let symbol_text = entry.symbol.ok_or_else(|| missing("symbol"))?;
-            check_value(file, line(src, &value), &format!("{key}.value"), *value.get_ref())?;
+            check_value(
+                file,
+                line(src, &value),
+                &format!("{key}.value"),
+                *value.get_ref(),
+            )?;
             if unit.get_ref().trim() != unit_expected {
                 return Err(ConfigError::key(
                     file,
@@ -119,8 +122,12 @@ pub fn parse_params(model: ModelId, file: &Path, src: &str) -> Result<ParamSet, 
             let source_key = source.get_ref().trim().to_string();
             if !source_key.starts_with("calibrated:") && !set.sources.contains_key(&source_key) {
                 let help = match closest(&source_key, set.sources.keys().map(String::as_str)) {
-                    Some(c) => format!("did you mean `{c}`? Sources are keys of `[sources]` or `calibrated: <target>`"),
-                    None => "a source is a key of `[sources]` or `calibrated: <target>`".to_string(),
+                    Some(c) => format!(
+                        "did you mean `{c}`? Sources are keys of `[sources]` or `calibrated: <target>`"
+                    ),
+                    None => {
+                        "a source is a key of `[sources]` or `calibrated: <target>`".to_string()
+                    }
                 };
                 return Err(ConfigError::key(
                     file,
@@ -155,16 +162,30 @@ pub fn parse_params(model: ModelId, file: &Path, src: &str) -> Result<ParamSet, 
             file,
             None,
             "parameters",
-            format!("missing parameters of model `{}`: {}", spec.name, missing.join(", ")),
+            format!(
+                "missing parameters of model `{}`: {}",
+                spec.name,
+                missing.join(", ")
+            ),
         ));
     }
     Ok(set)
 }
 
 /// Every parameter and input of these models is a non-negative rate, concentration or factor.
-pub(crate) fn check_value(file: &Path, line: Option<usize>, key: &str, v: f64) -> Result<(), ConfigError> {
+pub(crate) fn check_value(
+    file: &Path,
+    line: Option<usize>,
+    key: &str,
+    v: f64,
+) -> Result<(), ConfigError> {
     if !v.is_finite() {
-        return Err(ConfigError::key(file, line, key, format!("value {v} is not a finite number")));
+        return Err(ConfigError::key(
+            file,
+            line,
+            key,
+            format!("value {v} is not a finite number"),
+        ));
     }
     if v < 0.0 {
         return Err(ConfigError::key(

@@ -77,10 +77,13 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
     let raw: RawScenario = toml::from_str(src).map_err(|e| toml_error(file, src, &e))?;
     let err = |v: Option<usize>, key: &str, msg: String| ConfigError::key(file, v, key, msg);
     let required = |what: &str, example: &str| {
-        ConfigError::key(file, None, what, format!("missing required key `{what}`")).with_help(format!("add e.g. `{example}`"))
+        ConfigError::key(file, None, what, format!("missing required key `{what}`"))
+            .with_help(format!("add e.g. `{example}`"))
     };
 
-    let name = raw.name.ok_or_else(|| required("name", "name = \"my_scenario\""))?;
+    let name = raw
+        .name
+        .ok_or_else(|| required("name", "name = \"my_scenario\""))?;
     if name.get_ref().is_empty()
         || !name
             .get_ref()
@@ -90,13 +93,25 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
         return Err(err(
             line(src, &name),
             "name",
-            format!("scenario name `{}` must be letters, digits, `_` or `-` (it names the output folder)", name.get_ref()),
+            format!(
+                "scenario name `{}` must be letters, digits, `_` or `-` (it names the output folder)",
+                name.get_ref()
+            ),
         ));
     }
-    let model_name = raw.model.ok_or_else(|| required("model", "model = \"bone\""))?;
+    let model_name = raw
+        .model
+        .ok_or_else(|| required("model", "model = \"bone\""))?;
     let model = ModelId::from_name(model_name.get_ref()).ok_or_else(|| {
-        err(line(src, &model_name), "model", format!("unknown model `{}`", model_name.get_ref()))
-            .with_help(suggest(model_name.get_ref(), ModelId::ALL.iter().map(|m| m.name())))
+        err(
+            line(src, &model_name),
+            "model",
+            format!("unknown model `{}`", model_name.get_ref()),
+        )
+        .with_help(suggest(
+            model_name.get_ref(),
+            ModelId::ALL.iter().map(|m| m.name()),
+        ))
     })?;
     let spec = model.spec();
 
@@ -127,8 +142,12 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
             return Err(err(at, &key, "wrong type: expected a number".to_string()));
         };
         let Some(p) = params.params.get_mut(&name) else {
-            return Err(err(at, &key, format!("model `{}` has no parameter `{name}`", spec.name))
-                .with_help(suggest(&name, spec.params.iter().map(|p| p.name))));
+            return Err(err(
+                at,
+                &key,
+                format!("model `{}` has no parameter `{name}`", spec.name),
+            )
+            .with_help(suggest(&name, spec.params.iter().map(|p| p.name))));
         };
         check_value(file, at, &key, v)?;
         p.overridden_from = Some(p.value);
@@ -144,7 +163,11 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
         if x.is_finite() && x > 0.0 {
             Ok(x)
         } else {
-            Err(err(line(src, v), key, format!("must be a positive number, got {x}")))
+            Err(err(
+                line(src, v),
+                key,
+                format!("must be a positive number, got {x}"),
+            ))
         }
     };
     let duration_days = positive(&duration, "duration_days")?;
@@ -156,7 +179,9 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
         return Err(err(
             raw.output_interval_days.as_ref().and_then(|v| line(src, v)),
             "output_interval_days",
-            format!("output interval {output_interval} day is longer than the run ({duration_days} day)"),
+            format!(
+                "output interval {output_interval} day is longer than the run ({duration_days} day)"
+            ),
         ));
     }
 
@@ -169,25 +194,45 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
         let key = format!("input[{k}]");
         let name = entry.name.get_ref();
         let Some(index) = spec.inputs.iter().position(|s| s.name == name) else {
-            return Err(err(line(src, &entry.name), &format!("{key}.name"), format!("model `{}` has no input `{name}`", spec.name))
-                .with_help(suggest(name, spec.inputs.iter().map(|s| s.name))));
+            return Err(err(
+                line(src, &entry.name),
+                &format!("{key}.name"),
+                format!("model `{}` has no input `{name}`", spec.name),
+            )
+            .with_help(suggest(name, spec.inputs.iter().map(|s| s.name))));
         };
         let input = spec.inputs[index];
         let Some(unit) = &entry.unit else {
-            return Err(err(at, &format!("{key}.unit"), format!("input `{name}` needs a unit"))
-                .with_help(format!("add `unit = \"{}\"`", input.unit)));
+            return Err(err(
+                at,
+                &format!("{key}.unit"),
+                format!("input `{name}` needs a unit"),
+            )
+            .with_help(format!("add `unit = \"{}\"`", input.unit)));
         };
         if unit.get_ref().trim() != input.unit {
             return Err(err(
                 line(src, unit),
                 &format!("{key}.unit"),
-                format!("unit `{}` does not match input `{name}`, which is in `{}`", unit.get_ref(), input.unit),
+                format!(
+                    "unit `{}` does not match input `{name}`, which is in `{}`",
+                    unit.get_ref(),
+                    input.unit
+                ),
             ));
         }
         let value = *entry.value.get_ref();
-        check_value(file, line(src, &entry.value), &format!("{key}.value"), value)?;
+        check_value(
+            file,
+            line(src, &entry.value),
+            &format!("{key}.value"),
+            value,
+        )?;
         let start = entry.start_day.as_ref().map_or(0.0, |v| *v.get_ref());
-        let end = entry.end_day.as_ref().map_or(f64::INFINITY, |v| *v.get_ref());
+        let end = entry
+            .end_day
+            .as_ref()
+            .map_or(f64::INFINITY, |v| *v.get_ref());
         if !(start.is_finite() && start >= 0.0) {
             return Err(err(
                 entry.start_day.as_ref().and_then(|v| line(src, v)),
@@ -202,7 +247,12 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
                 format!("end_day ({end}) must be after start_day ({start})"),
             ));
         }
-        windows.push(Window { input: index, value, start, end });
+        windows.push(Window {
+            input: index,
+            value,
+            start,
+            end,
+        });
         inputs.push((name.clone(), input.unit.to_string(), value, start, end));
     }
 
@@ -214,8 +264,12 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
             for (key, value) in table.get_ref() {
                 let k = format!("initial_state.{}", key.get_ref());
                 let Some(i) = spec.states.iter().position(|s| s.name == key.get_ref()) else {
-                    return Err(err(line(src, key), &k, format!("model `{}` has no state `{}`", spec.name, key.get_ref()))
-                        .with_help(suggest(key.get_ref(), spec.states.iter().map(|s| s.name))));
+                    return Err(err(
+                        line(src, key),
+                        &k,
+                        format!("model `{}` has no state `{}`", spec.name, key.get_ref()),
+                    )
+                    .with_help(suggest(key.get_ref(), spec.states.iter().map(|s| s.name))));
                 };
                 check_value(file, line(src, value), &k, *value.get_ref())?;
                 values[i] = Some(*value.get_ref());
@@ -229,7 +283,10 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
                         return Err(err(
                             line(src, table),
                             "initial_state",
-                            format!("explicit initial state lacks `{}` ({}); give every cell state, or drop [initial_state] to start from the steady state", s.name, s.unit),
+                            format!(
+                                "explicit initial state lacks `{}` ({}); give every cell state, or drop [initial_state] to start from the steady state",
+                                s.name, s.unit
+                            ),
                         ));
                     }
                 }
@@ -243,7 +300,11 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
         if let Some(v) = &s.rtol {
             let x = *v.get_ref();
             if !(x > 0.0 && x < 1.0) {
-                return Err(err(line(src, v), "solver.rtol", format!("rtol must be in (0, 1), got {x}")));
+                return Err(err(
+                    line(src, v),
+                    "solver.rtol",
+                    format!("rtol must be in (0, 1), got {x}"),
+                ));
             }
             solver.rtol = x;
         }
@@ -255,7 +316,11 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
         }
         if let Some(v) = &s.max_steps {
             if *v.get_ref() == 0 {
-                return Err(err(line(src, v), "solver.max_steps", "max_steps must be at least 1".to_string()));
+                return Err(err(
+                    line(src, v),
+                    "solver.max_steps",
+                    "max_steps must be at least 1".to_string(),
+                ));
             }
             solver.max_steps = *v.get_ref();
         }
@@ -282,7 +347,12 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
 }
 
 /// Flattens nested override tables into (dotted name, number, line).
-fn flatten(prefix: &str, value: &toml::Value, at: Option<usize>, out: &mut Vec<(String, Option<f64>, Option<usize>)>) {
+fn flatten(
+    prefix: &str,
+    value: &toml::Value,
+    at: Option<usize>,
+    out: &mut Vec<(String, Option<f64>, Option<usize>)>,
+) {
     match value {
         toml::Value::Table(t) => {
             for (k, v) in t {

@@ -6,7 +6,9 @@ pub mod solver;
 pub mod steady_state;
 
 use crate::error::SimError;
-use crate::model::{Model, ModelId, bone::Bone, lemaire2004::Lemaire2004, pivonka2008::Pivonka2008};
+use crate::model::{
+    Model, ModelId, bone::Bone, lemaire2004::Lemaire2004, pivonka2008::Pivonka2008,
+};
 use crate::params::ParamSet;
 use nalgebra::SVector;
 pub use protocol::{Protocol, Segment, Window};
@@ -142,7 +144,8 @@ pub fn simulate_model<const N: usize, M: Model<N>>(spec: &RunSpec) -> Result<Run
         model.set_inputs(&seg.inputs);
         // An output time on a boundary belongs to the segment that ends there: inputs act on (start, end].
         let first = next;
-        while next < times.len() && (times[next] <= seg.end + tolerance || k + 1 == segments.len()) {
+        while next < times.len() && (times[next] <= seg.end + tolerance || k + 1 == segments.len())
+        {
             next += 1;
         }
         let samples: Vec<f64> = times[first..next]
@@ -197,9 +200,11 @@ pub fn simulate_model<const N: usize, M: Model<N>>(spec: &RunSpec) -> Result<Run
 }
 
 fn first_non_finite<const N: usize, M: Model<N>>(t: f64, y: &SVector<f64, N>) -> Option<SimError> {
-    y.iter().position(|v| !v.is_finite()).map(|i| SimError::NonFinite {
-        t_day: t,
-        state: M::STATES[i].name.to_string(),
-        value: y[i],
-    })
+    y.iter()
+        .position(|v| !v.is_finite())
+        .map(|i| SimError::NonFinite {
+            t_day: t,
+            state: M::STATES[i].name.to_string(),
+            value: y[i],
+        })
 }

@@ -59,7 +59,11 @@ impl Protocol {
                 let (start, end) = (pair[0], pair[1]);
                 let mid = 0.5 * (start + end);
                 let mut inputs = neutral_inputs(specs);
-                for w in self.windows.iter().filter(|w| w.start <= mid && mid < w.end) {
+                for w in self
+                    .windows
+                    .iter()
+                    .filter(|w| w.start <= mid && mid < w.end)
+                {
                     match specs[w.input].kind {
                         InputKind::Additive => inputs[w.input] += w.value,
                         InputKind::Multiplier => inputs[w.input] *= w.value,

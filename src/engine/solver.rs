@@ -63,7 +63,8 @@ impl SolverStats {
 }
 
 /// Name of the method, as recorded in manifests.
-pub const METHOD: &str = "ode_solvers 0.6.2 Dopri5 (Dormand-Prince 5(4), PI step control, dense output)";
+pub const METHOD: &str =
+    "ode_solvers 0.6.2 Dopri5 (Dormand-Prince 5(4), PI step control, dense output)";
 
 struct OdeSystem<'a, M>(&'a M);
 

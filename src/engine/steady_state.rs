@@ -121,7 +121,9 @@ impl<const N: usize, M: Model<N>> Problem<'_, N, M> {
                 candidate = &x + &step * lambda;
             }
             if candidate.iter().any(|v| *v <= 0.0 || !v.is_finite()) {
-                return Err(format!("Newton left the positive orthant at iteration {iteration}"));
+                return Err(format!(
+                    "Newton left the positive orthant at iteration {iteration}"
+                ));
             }
             let moved = step
                 .iter()
@@ -133,7 +135,9 @@ impl<const N: usize, M: Model<N>> Problem<'_, N, M> {
                 return Ok((x, iteration));
             }
         }
-        Err(format!("Newton did not converge in {MAX_NEWTON_ITERATIONS} iterations"))
+        Err(format!(
+            "Newton did not converge in {MAX_NEWTON_ITERATIONS} iterations"
+        ))
     }
 }
 
@@ -159,12 +163,15 @@ pub fn find<const N: usize, M: Model<N>>(
         Ok((x, it)) => (x, it, SteadyMethod::Newton),
         Err(first) => {
             let settings = SolverSettings::default();
-            let (y_long, _) = solver::integrate(model, 0.0, FALLBACK_DAYS, guess, &settings, &[], |_, _| {})
-                .map_err(|e| fail(format!("{first}; the fallback integration failed: {e}")))?;
+            let (y_long, _) =
+                solver::integrate(model, 0.0, FALLBACK_DAYS, guess, &settings, &[], |_, _| {})
+                    .map_err(|e| fail(format!("{first}; the fallback integration failed: {e}")))?;
             let x1 = DVector::from_iterator(dynamic.len(), dynamic.iter().map(|&i| y_long[i]));
-            let (x, it) = problem
-                .newton(x1)
-                .map_err(|second| fail(format!("{first}; after {FALLBACK_DAYS} days of integration: {second}")))?;
+            let (x, it) = problem.newton(x1).map_err(|second| {
+                fail(format!(
+                    "{first}; after {FALLBACK_DAYS} days of integration: {second}"
+                ))
+            })?;
             (x, it, SteadyMethod::IntegrationThenNewton)
         }
     };
@@ -183,7 +190,10 @@ pub fn find<const N: usize, M: Model<N>>(
         iterations,
         residual: f.amax(),
         relative_residual: problem.scaled_norm(&x, &f),
-        jacobian_states: dynamic.iter().map(|&i| M::STATES[i].name.to_string()).collect(),
+        jacobian_states: dynamic
+            .iter()
+            .map(|&i| M::STATES[i].name.to_string())
+            .collect(),
         eigenvalues,
         stable,
     };

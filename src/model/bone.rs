@@ -50,13 +50,28 @@ const INPUTS: [InputSpec; 11] = [
     LIGAND_SOURCES[1],
     LIGAND_SOURCES[2],
     LIGAND_SOURCES[3],
-    multiplier("rankl_production", "factor on endogenous RANKL production beta_RANKL"),
-    multiplier("opg_production", "factor on OPG production per osteoblast beta_OPG"),
+    multiplier(
+        "rankl_production",
+        "factor on endogenous RANKL production beta_RANKL",
+    ),
+    multiplier(
+        "opg_production",
+        "factor on OPG production per osteoblast beta_OPG",
+    ),
     multiplier("ocp_supply", "factor on osteoclast-precursor supply D_OCu"),
-    multiplier("oc_differentiation", "factor on OCp -> OCa differentiation k_OCp"),
+    multiplier(
+        "oc_differentiation",
+        "factor on OCp -> OCa differentiation k_OCp",
+    ),
     multiplier("oc_apoptosis", "factor on osteoclast apoptosis A_OCa"),
-    multiplier("ob_differentiation", "factor on OBp -> OBa differentiation D_OBp"),
-    multiplier("ob_apoptosis", "factor on active-osteoblast apoptosis A_OBa"),
+    multiplier(
+        "ob_differentiation",
+        "factor on OBp -> OBa differentiation D_OBp",
+    ),
+    multiplier(
+        "ob_apoptosis",
+        "factor on active-osteoblast apoptosis A_OBa",
+    ),
 ];
 
 /// The core model with its current inputs and reference (baseline) state.
@@ -147,16 +162,46 @@ impl Model<7> for Bone {
     const INPUTS: &'static [InputSpec] = &INPUTS;
     const PARAMS: &'static [ParamSpec] = &super::concat::<10, 20, 30>(
         [
-            ParamSpec { name: "osteoblast.D_OBu", unit: "pM/day" },
-            ParamSpec { name: "osteoblast.D_OBp", unit: "1/day" },
-            ParamSpec { name: "osteoblast.A_OBa", unit: "1/day" },
-            ParamSpec { name: "osteoclast.D_OCu", unit: "pM/day" },
-            ParamSpec { name: "osteoclast.k_OCp", unit: "1/day" },
-            ParamSpec { name: "osteoclast.A_OCp", unit: "1/day" },
-            ParamSpec { name: "osteoclast.A_OCa", unit: "1/day" },
-            ParamSpec { name: "bone.T_skeleton", unit: "1/year" },
-            ParamSpec { name: "bone.T_lumbar_spine", unit: "1/year" },
-            ParamSpec { name: "bone.T_total_hip", unit: "1/year" },
+            ParamSpec {
+                name: "osteoblast.D_OBu",
+                unit: "pM/day",
+            },
+            ParamSpec {
+                name: "osteoblast.D_OBp",
+                unit: "1/day",
+            },
+            ParamSpec {
+                name: "osteoblast.A_OBa",
+                unit: "1/day",
+            },
+            ParamSpec {
+                name: "osteoclast.D_OCu",
+                unit: "pM/day",
+            },
+            ParamSpec {
+                name: "osteoclast.k_OCp",
+                unit: "1/day",
+            },
+            ParamSpec {
+                name: "osteoclast.A_OCp",
+                unit: "1/day",
+            },
+            ParamSpec {
+                name: "osteoclast.A_OCa",
+                unit: "1/day",
+            },
+            ParamSpec {
+                name: "bone.T_skeleton",
+                unit: "1/year",
+            },
+            ParamSpec {
+                name: "bone.T_lumbar_spine",
+                unit: "1/year",
+            },
+            ParamSpec {
+                name: "bone.T_total_hip",
+                unit: "1/year",
+            },
         ],
         signaling::SIGNAL_PARAMS,
     );

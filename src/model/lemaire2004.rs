@@ -65,7 +65,8 @@ impl Lemaire2004 {
     fn pi_l(&self, r: f64, b: f64, pi_p: f64) -> f64 {
         let numerator = self.k3 / self.k4 * self.k_l_p * pi_p * b;
         let opg = self.u[I_O] + self.k_o_p * r / pi_p;
-        let denominator = 1.0 + self.k3 * self.rank / self.k4 + self.k1 / (self.k2 * self.k_o) * opg;
+        let denominator =
+            1.0 + self.k3 * self.rank / self.k4 + self.k1 / (self.k2 * self.k_o) * opg;
         numerator / denominator * (1.0 + self.u[I_L] / self.r_l)
     }
 }
@@ -116,26 +117,86 @@ impl Model<3> for Lemaire2004 {
         },
     ];
     const PARAMS: &'static [ParamSpec] = &[
-        ParamSpec { name: "osteoblast.D_R", unit: "pM/day" },
-        ParamSpec { name: "osteoblast.d_B", unit: "1/day" },
-        ParamSpec { name: "osteoblast.k_B", unit: "1/day" },
-        ParamSpec { name: "osteoclast.D_C", unit: "pM/day" },
-        ParamSpec { name: "osteoclast.D_A", unit: "1/day" },
-        ParamSpec { name: "tgfb.f0", unit: "1" },
-        ParamSpec { name: "tgfb.C_s", unit: "pM" },
-        ParamSpec { name: "rankl.K_L_P", unit: "pM/pM" },
-        ParamSpec { name: "rankl.r_L", unit: "pM/day" },
-        ParamSpec { name: "rankl.k3", unit: "1/(pM day)" },
-        ParamSpec { name: "rankl.k4", unit: "1/day" },
-        ParamSpec { name: "rankl.K", unit: "pM" },
-        ParamSpec { name: "opg.k1", unit: "1/(pM day)" },
-        ParamSpec { name: "opg.k2", unit: "1/day" },
-        ParamSpec { name: "opg.kO", unit: "1/day" },
-        ParamSpec { name: "opg.K_O_P", unit: "1/day" },
-        ParamSpec { name: "pth.k5", unit: "1/(pM day)" },
-        ParamSpec { name: "pth.k6", unit: "1/day" },
-        ParamSpec { name: "pth.k_P", unit: "1/day" },
-        ParamSpec { name: "pth.S_P", unit: "pM/day" },
+        ParamSpec {
+            name: "osteoblast.D_R",
+            unit: "pM/day",
+        },
+        ParamSpec {
+            name: "osteoblast.d_B",
+            unit: "1/day",
+        },
+        ParamSpec {
+            name: "osteoblast.k_B",
+            unit: "1/day",
+        },
+        ParamSpec {
+            name: "osteoclast.D_C",
+            unit: "pM/day",
+        },
+        ParamSpec {
+            name: "osteoclast.D_A",
+            unit: "1/day",
+        },
+        ParamSpec {
+            name: "tgfb.f0",
+            unit: "1",
+        },
+        ParamSpec {
+            name: "tgfb.C_s",
+            unit: "pM",
+        },
+        ParamSpec {
+            name: "rankl.K_L_P",
+            unit: "pM/pM",
+        },
+        ParamSpec {
+            name: "rankl.r_L",
+            unit: "pM/day",
+        },
+        ParamSpec {
+            name: "rankl.k3",
+            unit: "1/(pM day)",
+        },
+        ParamSpec {
+            name: "rankl.k4",
+            unit: "1/day",
+        },
+        ParamSpec {
+            name: "rankl.K",
+            unit: "pM",
+        },
+        ParamSpec {
+            name: "opg.k1",
+            unit: "1/(pM day)",
+        },
+        ParamSpec {
+            name: "opg.k2",
+            unit: "1/day",
+        },
+        ParamSpec {
+            name: "opg.kO",
+            unit: "1/day",
+        },
+        ParamSpec {
+            name: "opg.K_O_P",
+            unit: "1/day",
+        },
+        ParamSpec {
+            name: "pth.k5",
+            unit: "1/(pM day)",
+        },
+        ParamSpec {
+            name: "pth.k6",
+            unit: "1/day",
+        },
+        ParamSpec {
+            name: "pth.k_P",
+            unit: "1/day",
+        },
+        ParamSpec {
+            name: "pth.S_P",
+            unit: "pM/day",
+        },
     ];
     const DERIVED: &'static [DerivedSpec] = &[];
     const PLOTS: &'static [PlotSpec] = &[PlotSpec {

@@ -120,11 +120,26 @@ impl Model<3> for Pivonka2008 {
     const INPUTS: &'static [InputSpec] = &LIGAND_SOURCES;
     const PARAMS: &'static [ParamSpec] = &super::concat::<5, 20, 25>(
         [
-            ParamSpec { name: "osteoblast.D_OBu", unit: "pM/day" },
-            ParamSpec { name: "osteoblast.D_OBp", unit: "1/day" },
-            ParamSpec { name: "osteoblast.A_OBa", unit: "1/day" },
-            ParamSpec { name: "osteoclast.D_OCp", unit: "pM/day" },
-            ParamSpec { name: "osteoclast.A_OCa", unit: "1/day" },
+            ParamSpec {
+                name: "osteoblast.D_OBu",
+                unit: "pM/day",
+            },
+            ParamSpec {
+                name: "osteoblast.D_OBp",
+                unit: "1/day",
+            },
+            ParamSpec {
+                name: "osteoblast.A_OBa",
+                unit: "1/day",
+            },
+            ParamSpec {
+                name: "osteoclast.D_OCp",
+                unit: "pM/day",
+            },
+            ParamSpec {
+                name: "osteoclast.A_OCa",
+                unit: "1/day",
+            },
         ],
         signaling::SIGNAL_PARAMS,
     );

@@ -173,25 +173,85 @@ pub fn signal_params(p: &crate::params::ParamSet) -> SignalParams {
 pub const SIGNAL_PARAMS: [crate::model::ParamSpec; 20] = {
     use crate::model::ParamSpec as P;
     [
-        P { name: "tgfb.alpha", unit: "pM/%" },
-        P { name: "tgfb.k_res", unit: "%/(pM day)" },
-        P { name: "tgfb.D_TGFb", unit: "1/day" },
-        P { name: "tgfb.K_D1", unit: "pM" },
-        P { name: "tgfb.K_D2", unit: "pM" },
-        P { name: "tgfb.K_D3", unit: "pM" },
-        P { name: "pth.beta_PTH", unit: "pM/day" },
-        P { name: "pth.D_PTH", unit: "1/day" },
-        P { name: "pth.K_D4", unit: "pM" },
-        P { name: "pth.K_D7", unit: "pM" },
-        P { name: "opg.beta_OPG", unit: "1/day" },
-        P { name: "opg.OPG_max", unit: "pM" },
-        P { name: "opg.D_OPG", unit: "1/day" },
-        P { name: "rankl.R_RANKL", unit: "pM/pM" },
-        P { name: "rankl.beta_RANKL", unit: "pM/day" },
-        P { name: "rankl.D_RANKL", unit: "1/day" },
-        P { name: "rankl.K_A1", unit: "1/pM" },
-        P { name: "rankl.K_A2", unit: "1/pM" },
-        P { name: "rankl.RANK", unit: "pM" },
-        P { name: "rankl.K_D8", unit: "pM" },
+        P {
+            name: "tgfb.alpha",
+            unit: "pM/%",
+        },
+        P {
+            name: "tgfb.k_res",
+            unit: "%/(pM day)",
+        },
+        P {
+            name: "tgfb.D_TGFb",
+            unit: "1/day",
+        },
+        P {
+            name: "tgfb.K_D1",
+            unit: "pM",
+        },
+        P {
+            name: "tgfb.K_D2",
+            unit: "pM",
+        },
+        P {
+            name: "tgfb.K_D3",
+            unit: "pM",
+        },
+        P {
+            name: "pth.beta_PTH",
+            unit: "pM/day",
+        },
+        P {
+            name: "pth.D_PTH",
+            unit: "1/day",
+        },
+        P {
+            name: "pth.K_D4",
+            unit: "pM",
+        },
+        P {
+            name: "pth.K_D7",
+            unit: "pM",
+        },
+        P {
+            name: "opg.beta_OPG",
+            unit: "1/day",
+        },
+        P {
+            name: "opg.OPG_max",
+            unit: "pM",
+        },
+        P {
+            name: "opg.D_OPG",
+            unit: "1/day",
+        },
+        P {
+            name: "rankl.R_RANKL",
+            unit: "pM/pM",
+        },
+        P {
+            name: "rankl.beta_RANKL",
+            unit: "pM/day",
+        },
+        P {
+            name: "rankl.D_RANKL",
+            unit: "1/day",
+        },
+        P {
+            name: "rankl.K_A1",
+            unit: "1/pM",
+        },
+        P {
+            name: "rankl.K_A2",
+            unit: "1/pM",
+        },
+        P {
+            name: "rankl.RANK",
+            unit: "pM",
+        },
+        P {
+            name: "rankl.K_D8",
+            unit: "pM",
+        },
     ]
 };

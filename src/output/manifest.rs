@@ -103,6 +103,7 @@ pub fn build(scenario: &Scenario, result: &RunResult, wall_seconds: f64) -> Valu
 
 /// Writes the manifest as pretty JSON.
 pub fn write(path: &Path, manifest: &Value) -> Result<(), OutputError> {
-    let text = serde_json::to_string_pretty(manifest).map_err(|e| OutputError::at(path, e.into()))?;
+    let text =
+        serde_json::to_string_pretty(manifest).map_err(|e| OutputError::at(path, e.into()))?;
     std::fs::write(path, text + "\n").map_err(|e| OutputError::at(path, e))
 }

@@ -10,6 +10,15 @@ use std::path::Path;
 use std::sync::Once;
 
 const FONT: &str = "sans-serif";
+/// Line colours (Okabe-Ito, readable for colour-blind readers and on white).
+const COLORS: [RGBColor; 6] = [
+    RGBColor(0, 114, 178),
+    RGBColor(213, 94, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(86, 180, 233),
+    RGBColor(230, 159, 0),
+];
 const SIZE: (u32, u32) = (1000, 600);
 /// Runs longer than this are plotted against years.
 const YEARS_AXIS_ABOVE_DAYS: f64 = 3.0 * 365.25;
@@ -23,7 +32,12 @@ fn register_font() {
 }
 
 /// Draws one figure as `<dir>/<stem>.png` and `<dir>/<stem>.svg`.
-pub fn draw(dir: &Path, traj: &Trajectory, spec: &PlotSpec, subtitle: &str) -> Result<(), OutputError> {
+pub fn draw(
+    dir: &Path,
+    traj: &Trajectory,
+    spec: &PlotSpec,
+    subtitle: &str,
+) -> Result<(), OutputError> {
     register_font();
     let png = dir.join(format!("{}.png", spec.file_stem));
     let svg = dir.join(format!("{}.svg", spec.file_stem));
@@ -59,13 +73,19 @@ fn render<DB: DrawingBackend>(
         let y = traj
             .column(column)
             .ok_or_else(|| format!("plot `{}` needs column `{column}`", spec.file_stem))?;
-        let points: Vec<(f64, f64)> = t.iter().zip(y).map(|(t, y)| (t * scale, y - offset)).collect();
+        let points: Vec<(f64, f64)> = t
+            .iter()
+            .zip(y)
+            .map(|(t, y)| (t * scale, y - offset))
+            .collect();
         series.push((*label, points));
     }
     let (mut lo, mut hi) = series
         .iter()
         .flat_map(|(_, p)| p.iter().map(|(_, y)| *y))
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| (a.min(y), b.max(y)));
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| {
+            (a.min(y), b.max(y))
+        });
     if !lo.is_finite() || !hi.is_finite() {
         return Err("no finite values to plot".into());
     }
@@ -97,12 +117,17 @@ fn render<DB: DrawingBackend>(
         .draw()
         .map_err(|e| e.to_string())?;
     for (k, (label, points)) in series.into_iter().enumerate() {
-        let color = Palette99::pick(k).stroke_width(2);
+        let color = COLORS[k % COLORS.len()].stroke_width(2);
         chart
             .draw_series(LineSeries::new(points, color))
             .map_err(|e| e.to_string())?
             .label(label)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], Palette99::pick(k).stroke_width(2)));
+            .legend(move |(x, y)| {
+                PathElement::new(
+                    vec![(x, y), (x + 20, y)],
+                    COLORS[k % COLORS.len()].stroke_width(2),
+                )
+            });
     }
     chart
         .configure_series_labels()

@@ -24,25 +24,53 @@ fn run_writes_csv_manifest_and_plots() {
     let out = bin(&["run", scenario.to_str().unwrap()], tmp.path());
     assert!(out.status.success(), "{}", text(&out.stderr));
     let dir = tmp.path().join("output/rankl_excess");
-    for f in ["timeseries.csv", "manifest.json", "bone.png", "bone.svg", "cells.png", "cells.svg", "markers.png", "markers.svg"] {
+    for f in [
+        "timeseries.csv",
+        "manifest.json",
+        "bone.png",
+        "bone.svg",
+        "cells.png",
+        "cells.svg",
+        "markers.png",
+        "markers.svg",
+    ] {
         let meta = std::fs::metadata(dir.join(f)).unwrap_or_else(|_| panic!("{f} missing"));
         assert!(meta.len() > 1000, "{f} is only {} bytes", meta.len());
     }
     let png = std::fs::read(dir.join("bone.png")).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
     let svg = std::fs::read_to_string(dir.join("bone.svg")).unwrap();
-    assert!(svg.contains("lumbar spine BMD") && svg.contains("time (years)"), "SVG lacks legend or axis label");
+    assert!(
+        svg.contains("lumbar spine BMD") && svg.contains("time (years)"),
+        "SVG lacks legend or axis label"
+    );
     let (columns, rows) = read_csv(&dir.join("timeseries.csv"));
     let expected = [
-        "t_day", "OBp_pM", "OBa_pM", "OCp_pM", "OCa_pM", "bone_volume_pct", "bmd_lumbar_spine_change_pct",
-        "bmd_total_hip_change_pct", "RANKL_pM", "OPG_pM", "PTH_pM", "TGFb_pM", "ctx_change_pct", "p1np_change_pct",
+        "t_day",
+        "OBp_pM",
+        "OBa_pM",
+        "OCp_pM",
+        "OCa_pM",
+        "bone_volume_pct",
+        "bmd_lumbar_spine_change_pct",
+        "bmd_total_hip_change_pct",
+        "RANKL_pM",
+        "OPG_pM",
+        "PTH_pM",
+        "TGFb_pM",
+        "ctx_change_pct",
+        "p1np_change_pct",
     ];
     assert_eq!(columns, expected);
     assert_eq!(rows.len(), 3654);
     assert_eq!(rows[0][5], 100.0);
     assert_eq!((rows[0][6], rows[0][12]), (0.0, 0.0));
-    assert!(rows[3653][6] < -1.0, "RANKL excess must lose lumbar spine BMD");
-    let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    assert!(
+        rows[3653][6] < -1.0,
+        "RANKL excess must lose lumbar spine BMD"
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["scenario"]["name"], "rankl_excess");
     assert_eq!(manifest["version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(manifest["steady_state"]["method"], "newton");
@@ -51,9 +79,16 @@ fn run_writes_csv_manifest_and_plots() {
     assert_eq!(manifest["solver"]["segments"].as_array().unwrap().len(), 3);
     let params = manifest["parameters"].as_array().unwrap();
     assert_eq!(params.len(), 30);
-    assert!(params.iter().all(|p| p["unit"].is_string() && p["source"].is_string() && p["citation"].is_string()));
+    assert!(
+        params
+            .iter()
+            .all(|p| p["unit"].is_string() && p["source"].is_string() && p["citation"].is_string())
+    );
     // No stray temporary folders.
-    let names: Vec<String> = std::fs::read_dir(tmp.path().join("output")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let names: Vec<String> = std::fs::read_dir(tmp.path().join("output"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     assert_eq!(names, ["rankl_excess"]);
 }
 
@@ -63,12 +98,25 @@ fn run_honours_out_and_replaces_previous_results_whole() {
     let out_dir = tmp.path().join("results/pth");
     std::fs::create_dir_all(&out_dir).unwrap();
     std::fs::write(out_dir.join("stale.txt"), "old").unwrap();
-    let out = bin(&["run", scenario_path("pivonka2008_pth").to_str().unwrap(), "--out", out_dir.to_str().unwrap()], tmp.path());
+    let out = bin(
+        &[
+            "run",
+            scenario_path("pivonka2008_pth").to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(out_dir.join("timeseries.csv").is_file());
     assert!(!out_dir.join("stale.txt").exists());
     let (columns, _) = read_csv(&out_dir.join("timeseries.csv"));
-    assert_eq!(columns, ["t_day", "OBp_pM", "OBa_pM", "OCa_pM", "RANKL_pM", "OPG_pM", "PTH_pM", "TGFb_pM"]);
+    assert_eq!(
+        columns,
+        [
+            "t_day", "OBp_pM", "OBa_pM", "OCa_pM", "RANKL_pM", "OPG_pM", "PTH_pM", "TGFb_pM"
+        ]
+    );
 }
 
 #[test]
@@ -79,8 +127,14 @@ fn bad_input_exits_2_with_file_key_and_line_and_writes_nothing() {
     let out = bin(&["run", bad.to_str().unwrap()], tmp.path());
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
-    assert!(err.contains("bad.toml:6: key `input[0].value`: negative value"), "{err}");
-    assert!(!err.contains("backtrace") && !err.contains("panicked"), "{err}");
+    assert!(
+        err.contains("bad.toml:6: key `input[0].value`: negative value"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("backtrace") && !err.contains("panicked"),
+        "{err}"
+    );
     assert!(!tmp.path().join("output").exists());
 
     let out = bin(&["run", "missing.toml"], tmp.path());
@@ -100,34 +154,67 @@ fn solver_failure_exits_1_names_the_time_and_writes_nothing() {
     // With no step limit the healthy run's steps grow until Dopri5's stiffness test fires.
     let stiff = tmp.path().join("stiff.toml");
     let healthy = std::fs::read_to_string(scenario_path("healthy")).unwrap();
-    std::fs::write(&stiff, format!("{healthy}\n[solver]\nmax_step_days = 1.0e6\n")).unwrap();
+    std::fs::write(
+        &stiff,
+        format!("{healthy}\n[solver]\nmax_step_days = 1.0e6\n"),
+    )
+    .unwrap();
     let out = bin(&["run", stiff.to_str().unwrap()], tmp.path());
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
     let err = text(&out.stderr);
     assert!(err.contains("detected stiffness at t = "), "{err}");
-    assert!(!err.contains("backtrace") && !err.contains("panicked"), "{err}");
-    assert!(!tmp.path().join("output").exists() || std::fs::read_dir(tmp.path().join("output")).unwrap().next().is_none());
+    assert!(
+        !err.contains("backtrace") && !err.contains("panicked"),
+        "{err}"
+    );
+    assert!(
+        !tmp.path().join("output").exists()
+            || std::fs::read_dir(tmp.path().join("output"))
+                .unwrap()
+                .next()
+                .is_none()
+    );
 
     let limited = tmp.path().join("limited.toml");
     std::fs::write(&limited, format!("{healthy}\n[solver]\nmax_steps = 50\n")).unwrap();
     let out = bin(&["run", limited.to_str().unwrap()], tmp.path());
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("step limit (51 steps) at t = "), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("step limit (51 steps) at t = "),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
 fn check_list_and_steady_work() {
     let r = root();
-    let out = bin(&["check", "params/scenarios/lemaire2004_rankl_opg.toml"], &r);
+    let out = bin(
+        &["check", "params/scenarios/lemaire2004_rankl_opg.toml"],
+        &r,
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let s = text(&out.stdout);
     assert!(s.contains("ok") && s.contains("segments   3"), "{s}");
-    assert!(s.contains("input      I_O = 90000 pM/day for 80 < t <= inf day"), "{s}");
+    assert!(
+        s.contains("input      I_O = 90000 pM/day for 80 < t <= inf day"),
+        "{s}"
+    );
 
     let out = bin(&["list"], &r);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let s = text(&out.stdout);
-    for needle in ["lemaire2004", "pivonka2008", "bone", "healthy", "rankl.beta_RANKL", "pM/day", "pivonka2008_code", "INPUT", "rankl_production"] {
+    for needle in [
+        "lemaire2004",
+        "pivonka2008",
+        "bone",
+        "healthy",
+        "rankl.beta_RANKL",
+        "pM/day",
+        "pivonka2008_code",
+        "INPUT",
+        "rankl_production",
+    ] {
         if needle == "INPUT" {
             continue;
         }
@@ -138,5 +225,8 @@ fn check_list_and_steady_work() {
     let out = bin(&["steady", "pivonka2008"], &r);
     assert!(out.status.success());
     let s = text(&out.stdout);
-    assert!(s.contains("6.19618") && s.contains("stable") && s.contains("newton"), "{s}");
+    assert!(
+        s.contains("6.19618") && s.contains("stable") && s.contains("newton"),
+        "{s}"
+    );
 }

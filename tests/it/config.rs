@@ -31,12 +31,18 @@ fn err(text: &str) -> ConfigError {
 #[track_caller]
 fn expect(e: &ConfigError, line: Option<usize>, key: Option<&str>, message_part: &str) {
     let shown = e.to_string();
-    assert!(shown.contains("params/scenarios/test.toml") || shown.contains(".toml"), "no file in: {shown}");
+    assert!(
+        shown.contains("params/scenarios/test.toml") || shown.contains(".toml"),
+        "no file in: {shown}"
+    );
     assert_eq!(e.line, line, "line in: {shown}");
     if let Some(k) = key {
         assert_eq!(e.key.as_deref(), Some(k), "key in: {shown}");
     }
-    assert!(shown.contains(message_part), "`{message_part}` not in: {shown}");
+    assert!(
+        shown.contains(message_part),
+        "`{message_part}` not in: {shown}"
+    );
 }
 
 #[test]
@@ -66,7 +72,12 @@ fn negative_rate_in_an_input_is_rejected() {
 #[test]
 fn negative_parameter_override_is_rejected() {
     let e = err(&GOOD.replace("= 0.7", "= -0.7"));
-    expect(&e, Some(7), Some("parameters.\"osteoclast.A_OCa\""), "negative value");
+    expect(
+        &e,
+        Some(7),
+        Some("parameters.\"osteoclast.A_OCa\""),
+        "negative value",
+    );
 }
 
 #[test]
@@ -78,17 +89,28 @@ fn unknown_parameter_suggests_the_closest_name() {
 
 #[test]
 fn nested_parameter_tables_are_dotted_names() {
-    let text = GOOD.replace("\"osteoclast.A_OCa\" = 0.7", "osteoclast.A_OCa = 0.6\nrankl.beta_RANKL = 200");
+    let text = GOOD.replace(
+        "\"osteoclast.A_OCa\" = 0.7",
+        "osteoclast.A_OCa = 0.6\nrankl.beta_RANKL = 200",
+    );
     let s = parse(&text).unwrap();
     assert_eq!(s.spec.params.params["osteoclast.A_OCa"].value, 0.6);
     assert_eq!(s.spec.params.params["rankl.beta_RANKL"].value, 200.0);
-    assert_eq!(s.spec.params.params["rankl.beta_RANKL"].overridden_from, Some(168.4));
+    assert_eq!(
+        s.spec.params.params["rankl.beta_RANKL"].overridden_from,
+        Some(168.4)
+    );
 }
 
 #[test]
 fn unknown_input_and_wrong_input_unit_are_rejected() {
     let e = err(&GOOD.replace("name = \"P_RANKL_d\"", "name = \"P_RANKL\""));
-    expect(&e, Some(10), Some("input[0].name"), "has no input `P_RANKL`");
+    expect(
+        &e,
+        Some(10),
+        Some("input[0].name"),
+        "has no input `P_RANKL`",
+    );
     assert_eq!(e.help.as_deref(), Some("did you mean `P_RANKL_d`?"));
     let e = err(&GOOD.replace("unit = \"pM/day\"", "unit = \"nM/day\""));
     expect(&e, Some(12), Some("input[0].unit"), "does not match");
@@ -110,7 +132,12 @@ fn missing_required_key_is_named() {
 #[test]
 fn window_that_ends_before_it_starts_is_rejected() {
     let e = err(&GOOD.replace("start_day = 10.0", "start_day = 10.0\nend_day = 5.0"));
-    expect(&e, Some(14), Some("input[0].end_day"), "must be after start_day");
+    expect(
+        &e,
+        Some(14),
+        Some("input[0].end_day"),
+        "must be after start_day",
+    );
 }
 
 #[test]
@@ -137,7 +164,10 @@ fn missing_file_is_named() {
 
 #[test]
 fn missing_parameter_file_is_named() {
-    let e = err(&GOOD.replace("model = \"bone\"", "model = \"bone\"\nparameter_set = \"nowhere.toml\""));
+    let e = err(&GOOD.replace(
+        "model = \"bone\"",
+        "model = \"bone\"\nparameter_set = \"nowhere.toml\"",
+    ));
     expect(&e, Some(3), Some("parameter_set"), "does not exist");
 }
 
@@ -161,7 +191,11 @@ fn parameter_without_unit_or_source_is_rejected() {
 #[test]
 fn parameter_with_a_foreign_unit_or_source_is_rejected() {
     let e = param_err(|s| s.replacen("unit = \"pM/day\"", "unit = \"nM/day\"", 1));
-    assert!(e.to_string().contains("does not match the unit the equations use, `pM/day`"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("does not match the unit the equations use, `pM/day`"),
+        "{e}"
+    );
     let e = param_err(|s| s.replacen("source = \"biomd278\"", "source = \"biomd287\"", 1));
     assert!(e.to_string().contains("unknown source `biomd287`"), "{e}");
     assert!(e.help.unwrap().contains("did you mean `biomd278`?"));
@@ -169,8 +203,21 @@ fn parameter_with_a_foreign_unit_or_source_is_rejected() {
 
 #[test]
 fn parameter_file_with_unknown_or_missing_entries_is_rejected() {
-    let e = param_err(|s| s.replace("[parameters.osteoblast.D_R]", "[parameters.osteoblast.D_RR]"));
-    assert!(e.to_string().contains("has no parameter `osteoblast.D_RR`"), "{e}");
-    let e = param_err(|s| s.replace("[parameters.osteoblast.D_R]\nvalue = 7.0e-4\n", "[parameters.osteoblast.D_R]\nvalue = -7.0e-4\n"));
+    let e = param_err(|s| {
+        s.replace(
+            "[parameters.osteoblast.D_R]",
+            "[parameters.osteoblast.D_RR]",
+        )
+    });
+    assert!(
+        e.to_string().contains("has no parameter `osteoblast.D_RR`"),
+        "{e}"
+    );
+    let e = param_err(|s| {
+        s.replace(
+            "[parameters.osteoblast.D_R]\nvalue = 7.0e-4\n",
+            "[parameters.osteoblast.D_R]\nvalue = -7.0e-4\n",
+        )
+    });
     assert!(e.to_string().contains("negative value"), "{e}");
 }

@@ -20,7 +20,11 @@ fn healthy_stays_at_steady_state_for_50_years() {
                 // Columns that start at 0 % change: drift in percentage points, relative to 100 %.
                 (v - start).abs() / 100.0
             };
-            assert!(drift < 1e-6, "{name} drifted by {drift:e} at t = {} day", traj.data[0][k]);
+            assert!(
+                drift < 1e-6,
+                "{name} drifted by {drift:e} at t = {} day",
+                traj.data[0][k]
+            );
         }
     }
 }
@@ -37,7 +41,11 @@ fn every_population_stays_non_negative_in_every_bundled_scenario() {
         let s = config::load_scenario(&path).unwrap_or_else(|e| panic!("{e}"));
         let r = engine::simulate(&s.spec).unwrap_or_else(|e| panic!("{}: {e}", s.name));
         let spec = s.spec.model.spec();
-        for st in spec.states.iter().filter(|st| st.kind == StateKind::Dynamic) {
+        for st in spec
+            .states
+            .iter()
+            .filter(|st| st.kind == StateKind::Dynamic)
+        {
             let col = r.trajectory.column(st.column).unwrap();
             let min = col.iter().copied().fold(f64::INFINITY, f64::min);
             assert!(min > 0.0, "{}: {} reaches {min:e}", s.name, st.name);
@@ -62,18 +70,37 @@ output_interval_days = 5.0
 #[test]
 fn neutral_attachment_points_leave_the_steady_state_unchanged() {
     let mut text = CORE_HEADER.to_string();
-    for m in ["rankl_production", "opg_production", "ocp_supply", "oc_differentiation", "oc_apoptosis", "ob_differentiation", "ob_apoptosis"] {
+    for m in [
+        "rankl_production",
+        "opg_production",
+        "ocp_supply",
+        "oc_differentiation",
+        "oc_apoptosis",
+        "ob_differentiation",
+        "ob_apoptosis",
+    ] {
         text.push_str(&format!("[[input]]\nname = \"{m}\"\nvalue = 1.0\nunit = \"1\"\nstart_day = 100.0\nend_day = 400.0\n"));
     }
     for s in ["P_RANKL_d", "P_OPG_d", "P_PTH_d", "P_TGFb_d"] {
-        text.push_str(&format!("[[input]]\nname = \"{s}\"\nvalue = 0.0\nunit = \"pM/day\"\nstart_day = 50.0\n"));
+        text.push_str(&format!(
+            "[[input]]\nname = \"{s}\"\nvalue = 0.0\nunit = \"pM/day\"\nstart_day = 50.0\n"
+        ));
     }
     let with = run_text(&text);
     let without = run_text(CORE_HEADER);
     for (c, name) in with.trajectory.columns.iter().enumerate() {
         // Percent columns are compared in percentage points of the 100 % baseline.
-        let scale = |b: f64| if name.ends_with("_pct") { 100.0 } else { b.abs() };
-        for (a, b) in with.trajectory.data[c].iter().zip(&without.trajectory.data[c]) {
+        let scale = |b: f64| {
+            if name.ends_with("_pct") {
+                100.0
+            } else {
+                b.abs()
+            }
+        };
+        for (a, b) in with.trajectory.data[c]
+            .iter()
+            .zip(&without.trajectory.data[c])
+        {
             assert!((a - b).abs() <= 1e-12 * scale(*b), "{name}: {a} vs {b}");
         }
     }
@@ -92,30 +119,55 @@ fn every_attachment_point_moves_the_core_model_in_its_known_direction() {
         ("ob_apoptosis", 2.0, -1.0),
     ];
     for (name, value, sign) in cases {
-        let text = format!("{CORE_HEADER}[[input]]\nname = \"{name}\"\nvalue = {value}\nunit = \"1\"\n");
+        let text =
+            format!("{CORE_HEADER}[[input]]\nname = \"{name}\"\nvalue = {value}\nunit = \"1\"\n");
         let r = run_text(&text);
-        let bmd = *r.trajectory.column("bmd_lumbar_spine_change_pct").unwrap().last().unwrap();
-        assert!(bmd * sign > 0.01, "{name} x{value}: lumbar spine BMD change {bmd:.4} %");
+        let bmd = *r
+            .trajectory
+            .column("bmd_lumbar_spine_change_pct")
+            .unwrap()
+            .last()
+            .unwrap();
+        assert!(
+            bmd * sign > 0.01,
+            "{name} x{value}: lumbar spine BMD change {bmd:.4} %"
+        );
     }
-    let text = format!("{CORE_HEADER}[[input]]\nname = \"P_RANKL_d\"\nvalue = 200.0\nunit = \"pM/day\"\n");
+    let text =
+        format!("{CORE_HEADER}[[input]]\nname = \"P_RANKL_d\"\nvalue = 200.0\nunit = \"pM/day\"\n");
     let r = run_text(&text);
     let ctx = r.trajectory.column("ctx_change_pct").unwrap();
-    assert!(*ctx.last().unwrap() > 5.0, "CTX should rise with RANKL: {}", ctx.last().unwrap());
+    assert!(
+        *ctx.last().unwrap() > 5.0,
+        "CTX should rise with RANKL: {}",
+        ctx.last().unwrap()
+    );
 }
 
 #[test]
 fn blocked_osteoclast_differentiation_builds_up_precursors() {
-    let text = format!("{CORE_HEADER}[[input]]\nname = \"oc_differentiation\"\nvalue = 0.1\nunit = \"1\"\nstart_day = 100.0\nend_day = 500.0\n");
+    let text = format!(
+        "{CORE_HEADER}[[input]]\nname = \"oc_differentiation\"\nvalue = 0.1\nunit = \"1\"\nstart_day = 100.0\nend_day = 500.0\n"
+    );
     let r = run_text(&text);
     let t = r.trajectory.column("t_day").unwrap();
     let ocp = r.trajectory.column("OCp_pM").unwrap();
     let oca = r.trajectory.column("OCa_pM").unwrap();
     let at = |day: f64| t.iter().position(|x| (*x - day).abs() < 1e-9).unwrap();
-    assert!(ocp[at(500.0)] > 1.5 * ocp[0], "precursors {} -> {}", ocp[0], ocp[at(500.0)]);
+    assert!(
+        ocp[at(500.0)] > 1.5 * ocp[0],
+        "precursors {} -> {}",
+        ocp[0],
+        ocp[at(500.0)]
+    );
     assert!(oca[at(500.0)] < 0.5 * oca[0]);
     // After the block ends, the accumulated precursors drive osteoclasts above baseline (rebound).
     let peak = oca[at(500.0)..].iter().copied().fold(0.0, f64::max);
-    assert!(peak > oca[0], "no osteoclast overshoot after release: peak {peak:e} vs baseline {:e}", oca[0]);
+    assert!(
+        peak > oca[0],
+        "no osteoclast overshoot after release: peak {peak:e} vs baseline {:e}",
+        oca[0]
+    );
 }
 
 #[test]
@@ -159,7 +211,8 @@ end_day = 7.77
     assert_eq!(r.segments.len(), 3);
     assert_eq!((r.segments[1].start, r.segments[1].end), (3.33, 7.77));
     // The same run with a coarse grid gives the same state at shared output times.
-    let coarse = run_text(&text.replace("output_interval_days = 0.1", "output_interval_days = 2.5"));
+    let coarse =
+        run_text(&text.replace("output_interval_days = 0.1", "output_interval_days = 2.5"));
     let tc = coarse.trajectory.column("t_day").unwrap();
     assert_eq!(tc, [0.0, 2.5, 5.0, 7.5, 10.0]);
     let fine = r.trajectory.column("C_pM").unwrap();

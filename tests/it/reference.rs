@@ -12,11 +12,19 @@ fn compare(stem: &str) -> f64 {
     let mut worst: f64 = 0.0;
     for (k, want) in rows.iter().enumerate() {
         let t = traj.data[0][k];
-        assert!((t - want[0]).abs() < 1e-9, "{stem}: output time {t} vs {}", want[0]);
+        assert!(
+            (t - want[0]).abs() < 1e-9,
+            "{stem}: output time {t} vs {}",
+            want[0]
+        );
         for (c, name) in columns.iter().enumerate().skip(1) {
             let got = traj.column(name).unwrap()[k];
             let rel = (got - want[c]).abs() / want[c].abs();
-            assert!(rel <= 1e-6, "{stem}: {name} at t = {t}: got {got:e}, reference {:e}, relative {rel:e}", want[c]);
+            assert!(
+                rel <= 1e-6,
+                "{stem}: {name} at t = {t}: got {got:e}, reference {:e}, relative {rel:e}",
+                want[c]
+            );
             worst = worst.max(rel);
         }
     }
@@ -48,7 +56,10 @@ fn lemaire2004_pth_shows_the_published_catabolic_response() {
     for (name, want) in [("R_pM", 421.0), ("B_pM", 124.0), ("C_pM", 304.0)] {
         let c = r.trajectory.column(name).unwrap();
         let change = 100.0 * (c[k80] / c[0] - 1.0);
-        assert!((change - want).abs() < 1.0, "{name}: {change:.1} % vs {want} %");
+        assert!(
+            (change - want).abs() < 1.0,
+            "{name}: {change:.1} % vs {want} %"
+        );
     }
 }
 
@@ -61,6 +72,9 @@ fn pivonka2008_pth_matches_the_team_resimulation() {
     for (name, want) in [("OBp_pM", 126.0), ("OBa_pM", 69.0), ("OCa_pM", 93.0)] {
         let c = r.trajectory.column(name).unwrap();
         let change = 100.0 * (c[k80] / c[0] - 1.0);
-        assert!((change - want).abs() < 1.5, "{name}: {change:.1} % vs {want} %");
+        assert!(
+            (change - want).abs() < 1.5,
+            "{name}: {change:.1} % vs {want} %"
+        );
     }
 }

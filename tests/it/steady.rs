@@ -8,19 +8,31 @@ use std::path::Path;
 
 #[test]
 fn pivonka2008_reproduces_the_published_steady_state() {
-    let r = engine::steady_state(ModelId::Pivonka2008, &bundled_params(ModelId::Pivonka2008).unwrap()).unwrap();
+    let r = engine::steady_state(
+        ModelId::Pivonka2008,
+        &bundled_params(ModelId::Pivonka2008).unwrap(),
+    )
+    .unwrap();
     // Pivonka et al. 2008 (literature.md 1.3).
     assert_rel(r.state[0], 6.196e-4, 1e-3, "OBp");
     assert_rel(r.state[1], 5.584e-4, 1e-3, "OBa");
     assert_rel(r.state[2], 8.069e-4, 1e-3, "OCa");
     assert!(r.stable, "eigenvalues {:?}", r.eigenvalues);
     assert_eq!(r.method, SteadyMethod::Newton);
-    assert!(r.relative_residual < 1e-12, "residual {}", r.relative_residual);
+    assert!(
+        r.relative_residual < 1e-12,
+        "residual {}",
+        r.relative_residual
+    );
 }
 
 #[test]
 fn lemaire2004_reproduces_the_published_steady_state() {
-    let r = engine::steady_state(ModelId::Lemaire2004, &bundled_params(ModelId::Lemaire2004).unwrap()).unwrap();
+    let r = engine::steady_state(
+        ModelId::Lemaire2004,
+        &bundled_params(ModelId::Lemaire2004).unwrap(),
+    )
+    .unwrap();
     // Lemaire et al. 2004 / BIOMD0000000278 (sbml/README.md).
     assert_rel(r.state[0], 7.734e-4, 1e-3, "R");
     assert_rel(r.state[1], 7.283e-4, 1e-3, "B");
@@ -30,8 +42,13 @@ fn lemaire2004_reproduces_the_published_steady_state() {
 
 #[test]
 fn core_model_keeps_the_pivonka_steady_state_and_is_stable() {
-    let piv = engine::steady_state(ModelId::Pivonka2008, &bundled_params(ModelId::Pivonka2008).unwrap()).unwrap();
-    let core = engine::steady_state(ModelId::Bone, &bundled_params(ModelId::Bone).unwrap()).unwrap();
+    let piv = engine::steady_state(
+        ModelId::Pivonka2008,
+        &bundled_params(ModelId::Pivonka2008).unwrap(),
+    )
+    .unwrap();
+    let core =
+        engine::steady_state(ModelId::Bone, &bundled_params(ModelId::Bone).unwrap()).unwrap();
     // Core states: OBp, OBa, OCp, OCa, BV, BMD_LS, BMD_TH.
     assert_rel(core.state[0], piv.state[0], 1e-8, "OBp");
     assert_rel(core.state[1], piv.state[1], 1e-8, "OBa");
@@ -64,7 +81,11 @@ fn core_model_shares_pivonka_parameter_values() {
     let mut shared = 0;
     for (name, p) in &piv.params {
         if let Some(c) = core.params.get(name) {
-            assert_eq!((c.value, &c.unit, &c.source), (p.value, &p.unit, &p.source), "{name}");
+            assert_eq!(
+                (c.value, &c.unit, &c.source),
+                (p.value, &p.unit, &p.source),
+                "{name}"
+            );
             shared += 1;
         }
     }

@@ -39,10 +39,19 @@ pub fn run_text(text: &str) -> RunResult {
 pub fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<f64>>) {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut lines = text.lines();
-    let header = lines.next().expect("header").split(',').map(str::to_string).collect();
+    let header = lines
+        .next()
+        .expect("header")
+        .split(',')
+        .map(str::to_string)
+        .collect();
     let rows = lines
         .filter(|l| !l.trim().is_empty())
-        .map(|l| l.split(',').map(|v| v.parse::<f64>().expect("number")).collect())
+        .map(|l| {
+            l.split(',')
+                .map(|v| v.parse::<f64>().expect("number"))
+                .collect()
+        })
         .collect();
     (header, rows)
 }
@@ -51,5 +60,8 @@ pub fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<f64>>) {
 #[track_caller]
 pub fn assert_rel(got: f64, want: f64, rtol: f64, what: &str) {
     let err = (got - want).abs() / want.abs();
-    assert!(err <= rtol, "{what}: got {got:e}, want {want:e}, relative error {err:e} > {rtol:e}");
+    assert!(
+        err <= rtol,
+        "{what}: got {got:e}, want {want:e}, relative error {err:e} > {rtol:e}"
+    );
 }
