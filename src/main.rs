@@ -7,6 +7,11 @@ use immunoporosis::cli::{Cli, Command};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // A panic is a bug in this program: say so plainly, without a backtrace (RUST_BACKTRACE may be
+    // set in the user's environment); exit code 101 as for any Rust panic.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("internal error (a bug in immunoporosis, please report it): {info}");
+    }));
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Run { scenario, out } => app::run(scenario, out.as_deref()).map(|s| s.report),

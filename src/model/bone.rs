@@ -7,10 +7,11 @@
 //! Later modules (immune system, drugs) act only through the attachment points, inputs that are
 //! neutral (factor 1, source 0) by default and leave the steady state unchanged.
 
-use super::pivonka2008::{LIGAND_COLUMNS, LIGAND_SOURCES, write_ligands};
+use super::pivonka2008::write_ligands;
+use super::pivonka2008::{LIGAND_COLUMNS, LIGAND_SOURCES, OBA_STATE, OBP_STATE, OSTEOBLAST_PARAMS};
 use super::signaling::{self, LigandInputs, SignalParams, Signals};
 use super::{DAYS_PER_YEAR, DerivedSpec, InputKind, InputSpec, InputValues, Model};
-use super::{ParamSpec, PlotSpec, StateKind, StateSpec};
+use super::{ParamSpec, PlotSpec, StateKind, StateSpec, param};
 use crate::params::ParamSet;
 use nalgebra::SVector;
 
@@ -109,20 +110,8 @@ impl Bone {
 impl Model<7> for Bone {
     const NAME: &'static str = "bone";
     const STATES: [StateSpec; 7] = [
-        StateSpec {
-            name: "OBp",
-            unit: "pM",
-            column: "OBp_pM",
-            kind: StateKind::Dynamic,
-            description: "osteoblast precursors (RANKL-expressing)",
-        },
-        StateSpec {
-            name: "OBa",
-            unit: "pM",
-            column: "OBa_pM",
-            kind: StateKind::Dynamic,
-            description: "active osteoblasts (OPG-expressing)",
-        },
+        OBP_STATE,
+        OBA_STATE,
         StateSpec {
             name: "OCp",
             unit: "pM",
@@ -162,46 +151,16 @@ impl Model<7> for Bone {
     const INPUTS: &'static [InputSpec] = &INPUTS;
     const PARAMS: &'static [ParamSpec] = &super::concat::<10, 20, 30>(
         [
-            ParamSpec {
-                name: "osteoblast.D_OBu",
-                unit: "pM/day",
-            },
-            ParamSpec {
-                name: "osteoblast.D_OBp",
-                unit: "1/day",
-            },
-            ParamSpec {
-                name: "osteoblast.A_OBa",
-                unit: "1/day",
-            },
-            ParamSpec {
-                name: "osteoclast.D_OCu",
-                unit: "pM/day",
-            },
-            ParamSpec {
-                name: "osteoclast.k_OCp",
-                unit: "1/day",
-            },
-            ParamSpec {
-                name: "osteoclast.A_OCp",
-                unit: "1/day",
-            },
-            ParamSpec {
-                name: "osteoclast.A_OCa",
-                unit: "1/day",
-            },
-            ParamSpec {
-                name: "bone.T_skeleton",
-                unit: "1/year",
-            },
-            ParamSpec {
-                name: "bone.T_lumbar_spine",
-                unit: "1/year",
-            },
-            ParamSpec {
-                name: "bone.T_total_hip",
-                unit: "1/year",
-            },
+            OSTEOBLAST_PARAMS[0],
+            OSTEOBLAST_PARAMS[1],
+            OSTEOBLAST_PARAMS[2],
+            param("osteoclast.D_OCu", "pM/day"),
+            param("osteoclast.k_OCp", "1/day"),
+            param("osteoclast.A_OCp", "1/day"),
+            param("osteoclast.A_OCa", "1/day"),
+            param("bone.T_skeleton", "1/year"),
+            param("bone.T_lumbar_spine", "1/year"),
+            param("bone.T_total_hip", "1/year"),
         ],
         signaling::SIGNAL_PARAMS,
     );

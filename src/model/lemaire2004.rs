@@ -4,7 +4,7 @@
 //! External inputs I_P (PTH), I_O (OPG), I_L (RANKL) enter as in the SBML's assignment rules.
 
 use super::{DerivedSpec, InputKind, InputSpec, InputValues, Model, ParamSpec, PlotSpec};
-use super::{StateKind, StateSpec};
+use super::{StateKind, StateSpec, param};
 use crate::params::ParamSet;
 use nalgebra::SVector;
 
@@ -117,86 +117,26 @@ impl Model<3> for Lemaire2004 {
         },
     ];
     const PARAMS: &'static [ParamSpec] = &[
-        ParamSpec {
-            name: "osteoblast.D_R",
-            unit: "pM/day",
-        },
-        ParamSpec {
-            name: "osteoblast.d_B",
-            unit: "1/day",
-        },
-        ParamSpec {
-            name: "osteoblast.k_B",
-            unit: "1/day",
-        },
-        ParamSpec {
-            name: "osteoclast.D_C",
-            unit: "pM/day",
-        },
-        ParamSpec {
-            name: "osteoclast.D_A",
-            unit: "1/day",
-        },
-        ParamSpec {
-            name: "tgfb.f0",
-            unit: "1",
-        },
-        ParamSpec {
-            name: "tgfb.C_s",
-            unit: "pM",
-        },
-        ParamSpec {
-            name: "rankl.K_L_P",
-            unit: "pM/pM",
-        },
-        ParamSpec {
-            name: "rankl.r_L",
-            unit: "pM/day",
-        },
-        ParamSpec {
-            name: "rankl.k3",
-            unit: "1/(pM day)",
-        },
-        ParamSpec {
-            name: "rankl.k4",
-            unit: "1/day",
-        },
-        ParamSpec {
-            name: "rankl.K",
-            unit: "pM",
-        },
-        ParamSpec {
-            name: "opg.k1",
-            unit: "1/(pM day)",
-        },
-        ParamSpec {
-            name: "opg.k2",
-            unit: "1/day",
-        },
-        ParamSpec {
-            name: "opg.kO",
-            unit: "1/day",
-        },
-        ParamSpec {
-            name: "opg.K_O_P",
-            unit: "1/day",
-        },
-        ParamSpec {
-            name: "pth.k5",
-            unit: "1/(pM day)",
-        },
-        ParamSpec {
-            name: "pth.k6",
-            unit: "1/day",
-        },
-        ParamSpec {
-            name: "pth.k_P",
-            unit: "1/day",
-        },
-        ParamSpec {
-            name: "pth.S_P",
-            unit: "pM/day",
-        },
+        param("osteoblast.D_R", "pM/day"),
+        param("osteoblast.d_B", "1/day"),
+        param("osteoblast.k_B", "1/day"),
+        param("osteoclast.D_C", "pM/day"),
+        param("osteoclast.D_A", "1/day"),
+        param("tgfb.f0", "1"),
+        param("tgfb.C_s", "pM"),
+        param("rankl.K_L_P", "pM/pM"),
+        param("rankl.r_L", "pM/day"),
+        param("rankl.k3", "1/(pM day)"),
+        param("rankl.k4", "1/day"),
+        param("rankl.K", "pM"),
+        param("opg.k1", "1/(pM day)"),
+        param("opg.k2", "1/day"),
+        param("opg.kO", "1/day"),
+        param("opg.K_O_P", "1/day"),
+        param("pth.k5", "1/(pM day)"),
+        param("pth.k6", "1/day"),
+        param("pth.k_P", "1/day"),
+        param("pth.S_P", "pM/day"),
     ];
     const DERIVED: &'static [DerivedSpec] = &[];
     const PLOTS: &'static [PlotSpec] = &[PlotSpec {

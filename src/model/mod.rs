@@ -266,6 +266,11 @@ pub struct ModelSpec {
     pub plots: &'static [PlotSpec],
 }
 
+/// A parameter declaration: dotted name and required unit.
+pub(crate) const fn param(name: &'static str, unit: &'static str) -> ParamSpec {
+    ParamSpec { name, unit }
+}
+
 /// Joins two parameter lists at compile time (`C` must be `A + B`).
 pub(crate) const fn concat<const A: usize, const B: usize, const C: usize>(
     a: [ParamSpec; A],

@@ -5,7 +5,7 @@
 
 use super::signaling::{self, LigandInputs, SignalParams, Signals};
 use super::{DerivedSpec, InputKind, InputSpec, InputValues, Model, ParamSpec, PlotSpec};
-use super::{StateKind, StateSpec};
+use super::{StateKind, StateSpec, param};
 use crate::params::ParamSet;
 use nalgebra::SVector;
 
@@ -44,6 +44,31 @@ pub(crate) const LIGAND_SOURCES: [InputSpec; 4] = [
         kind: InputKind::Additive,
         description: "additive RANKL source",
     },
+];
+
+/// Osteoblast-precursor state, shared with the core model.
+pub(crate) const OBP_STATE: StateSpec = StateSpec {
+    name: "OBp",
+    unit: "pM",
+    column: "OBp_pM",
+    kind: StateKind::Dynamic,
+    description: "osteoblast precursors (RANKL-expressing)",
+};
+
+/// Active-osteoblast state, shared with the core model.
+pub(crate) const OBA_STATE: StateSpec = StateSpec {
+    name: "OBa",
+    unit: "pM",
+    column: "OBa_pM",
+    kind: StateKind::Dynamic,
+    description: "active osteoblasts (OPG-expressing)",
+};
+
+/// Osteoblast-lineage parameters, shared with the core model.
+pub(crate) const OSTEOBLAST_PARAMS: [ParamSpec; 3] = [
+    param("osteoblast.D_OBu", "pM/day"),
+    param("osteoblast.D_OBp", "1/day"),
+    param("osteoblast.A_OBa", "1/day"),
 ];
 
 /// The Pivonka 2008 model with its current inputs.
@@ -95,20 +120,8 @@ pub(crate) fn write_ligands(s: &Signals, out: &mut [f64]) {
 impl Model<3> for Pivonka2008 {
     const NAME: &'static str = "pivonka2008";
     const STATES: [StateSpec; 3] = [
-        StateSpec {
-            name: "OBp",
-            unit: "pM",
-            column: "OBp_pM",
-            kind: StateKind::Dynamic,
-            description: "osteoblast precursors (RANKL-expressing)",
-        },
-        StateSpec {
-            name: "OBa",
-            unit: "pM",
-            column: "OBa_pM",
-            kind: StateKind::Dynamic,
-            description: "active osteoblasts (OPG-expressing)",
-        },
+        OBP_STATE,
+        OBA_STATE,
         StateSpec {
             name: "OCa",
             unit: "pM",
@@ -120,26 +133,11 @@ impl Model<3> for Pivonka2008 {
     const INPUTS: &'static [InputSpec] = &LIGAND_SOURCES;
     const PARAMS: &'static [ParamSpec] = &super::concat::<5, 20, 25>(
         [
-            ParamSpec {
-                name: "osteoblast.D_OBu",
-                unit: "pM/day",
-            },
-            ParamSpec {
-                name: "osteoblast.D_OBp",
-                unit: "1/day",
-            },
-            ParamSpec {
-                name: "osteoblast.A_OBa",
-                unit: "1/day",
-            },
-            ParamSpec {
-                name: "osteoclast.D_OCp",
-                unit: "pM/day",
-            },
-            ParamSpec {
-                name: "osteoclast.A_OCa",
-                unit: "1/day",
-            },
+            OSTEOBLAST_PARAMS[0],
+            OSTEOBLAST_PARAMS[1],
+            OSTEOBLAST_PARAMS[2],
+            param("osteoclast.D_OCp", "pM/day"),
+            param("osteoclast.A_OCa", "1/day"),
         ],
         signaling::SIGNAL_PARAMS,
     );

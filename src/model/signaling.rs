@@ -171,87 +171,27 @@ pub fn signal_params(p: &crate::params::ParamSet) -> SignalParams {
 
 /// The parameters [`signal_params`] reads, with their units.
 pub const SIGNAL_PARAMS: [crate::model::ParamSpec; 20] = {
-    use crate::model::ParamSpec as P;
+    use crate::model::param;
     [
-        P {
-            name: "tgfb.alpha",
-            unit: "pM/%",
-        },
-        P {
-            name: "tgfb.k_res",
-            unit: "%/(pM day)",
-        },
-        P {
-            name: "tgfb.D_TGFb",
-            unit: "1/day",
-        },
-        P {
-            name: "tgfb.K_D1",
-            unit: "pM",
-        },
-        P {
-            name: "tgfb.K_D2",
-            unit: "pM",
-        },
-        P {
-            name: "tgfb.K_D3",
-            unit: "pM",
-        },
-        P {
-            name: "pth.beta_PTH",
-            unit: "pM/day",
-        },
-        P {
-            name: "pth.D_PTH",
-            unit: "1/day",
-        },
-        P {
-            name: "pth.K_D4",
-            unit: "pM",
-        },
-        P {
-            name: "pth.K_D7",
-            unit: "pM",
-        },
-        P {
-            name: "opg.beta_OPG",
-            unit: "1/day",
-        },
-        P {
-            name: "opg.OPG_max",
-            unit: "pM",
-        },
-        P {
-            name: "opg.D_OPG",
-            unit: "1/day",
-        },
-        P {
-            name: "rankl.R_RANKL",
-            unit: "pM/pM",
-        },
-        P {
-            name: "rankl.beta_RANKL",
-            unit: "pM/day",
-        },
-        P {
-            name: "rankl.D_RANKL",
-            unit: "1/day",
-        },
-        P {
-            name: "rankl.K_A1",
-            unit: "1/pM",
-        },
-        P {
-            name: "rankl.K_A2",
-            unit: "1/pM",
-        },
-        P {
-            name: "rankl.RANK",
-            unit: "pM",
-        },
-        P {
-            name: "rankl.K_D8",
-            unit: "pM",
-        },
+        param("tgfb.alpha", "pM/%"),
+        param("tgfb.k_res", "%/(pM day)"),
+        param("tgfb.D_TGFb", "1/day"),
+        param("tgfb.K_D1", "pM"),
+        param("tgfb.K_D2", "pM"),
+        param("tgfb.K_D3", "pM"),
+        param("pth.beta_PTH", "pM/day"),
+        param("pth.D_PTH", "1/day"),
+        param("pth.K_D4", "pM"),
+        param("pth.K_D7", "pM"),
+        param("opg.beta_OPG", "1/day"),
+        param("opg.OPG_max", "pM"),
+        param("opg.D_OPG", "1/day"),
+        param("rankl.R_RANKL", "pM/pM"),
+        param("rankl.beta_RANKL", "pM/day"),
+        param("rankl.D_RANKL", "1/day"),
+        param("rankl.K_A1", "1/pM"),
+        param("rankl.K_A2", "1/pM"),
+        param("rankl.RANK", "pM"),
+        param("rankl.K_D8", "pM"),
     ]
 };
