@@ -3,7 +3,7 @@
 
 use super::params_file::{bundled_params, check_value, load_params};
 use super::{line, read, suggest, toml_error};
-use crate::engine::{InitialState, Protocol, RunSpec, SolverSettings, Window};
+use crate::engine::{InitialState, Profile, Protocol, RunSpec, SolverSettings, Window};
 use crate::error::ConfigError;
 use crate::model::{ModelId, StateKind};
 use serde::Deserialize;
@@ -39,6 +39,9 @@ struct RawInput {
     unit: Option<Spanned<String>>,
     start_day: Option<Spanned<f64>>,
     end_day: Option<Spanned<f64>>,
+    profile: Option<Spanned<String>>,
+    tau_days: Option<Spanned<f64>>,
+    rate_per_day: Option<Spanned<f64>>,
 }
 
 #[derive(Deserialize)]
@@ -247,11 +250,74 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
                 format!("end_day ({end}) must be after start_day ({start})"),
             ));
         }
+        let profile = match entry.profile.as_ref().map(|p| p.get_ref().as_str()) {
+            None | Some("constant") => Profile::Constant,
+            Some("hyperbolic") => {
+                let tau = entry.tau_days.as_ref().ok_or_else(|| {
+                    err(
+                        at,
+                        &format!("{key}.tau_days"),
+                        "profile \"hyperbolic\" needs `tau_days` (days to go halfway)".to_string(),
+                    )
+                })?;
+                Profile::Hyperbolic {
+                    tau_days: positive(tau, &format!("{key}.tau_days"))?,
+                }
+            }
+            Some("linear") => {
+                let rate = entry.rate_per_day.as_ref().ok_or_else(|| {
+                    err(
+                        at,
+                        &format!("{key}.rate_per_day"),
+                        "profile \"linear\" needs `rate_per_day` (input unit per day)".to_string(),
+                    )
+                })?;
+                check_value(
+                    file,
+                    line(src, rate),
+                    &format!("{key}.rate_per_day"),
+                    *rate.get_ref(),
+                )?;
+                Profile::Linear {
+                    rate_per_day: *rate.get_ref(),
+                }
+            }
+            Some(other) => {
+                let p = entry.profile.as_ref().expect("matched Some");
+                return Err(err(
+                    line(src, p),
+                    &format!("{key}.profile"),
+                    format!("unknown profile `{other}`"),
+                )
+                .with_help(suggest(other, ["constant", "hyperbolic", "linear"])));
+            }
+        };
+        for (given, field, needed) in [
+            (
+                entry.tau_days.as_ref(),
+                "tau_days",
+                matches!(profile, Profile::Hyperbolic { .. }),
+            ),
+            (
+                entry.rate_per_day.as_ref(),
+                "rate_per_day",
+                matches!(profile, Profile::Linear { .. }),
+            ),
+        ] {
+            if let (Some(v), false) = (given, needed) {
+                return Err(err(
+                    line(src, v),
+                    &format!("{key}.{field}"),
+                    format!("`{field}` does not apply to this window's profile"),
+                ));
+            }
+        }
         windows.push(Window {
             input: index,
             value,
             start,
             end,
+            profile,
         });
         inputs.push((name.clone(), input.unit.to_string(), value, start, end));
     }

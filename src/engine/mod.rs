@@ -11,7 +11,7 @@ use crate::model::{
 };
 use crate::params::ParamSet;
 use nalgebra::SVector;
-pub use protocol::{Protocol, Segment, Window};
+pub use protocol::{Profile, Protocol, Segment, Window};
 pub use solver::{SolverSettings, SolverStats};
 pub use steady_state::{SteadyMethod, SteadyStateReport};
 
@@ -141,7 +141,6 @@ pub fn simulate_model<const N: usize, M: Model<N>>(spec: &RunSpec) -> Result<Run
     let mut reports = Vec::with_capacity(segments.len());
     let mut next = 0; // index of the next output time to emit
     for (k, seg) in segments.iter().enumerate() {
-        model.set_inputs(&seg.inputs);
         // An output time on a boundary belongs to the segment that ends there: inputs act on (start, end].
         let first = next;
         while next < times.len() && (times[next] <= seg.end + tolerance || k + 1 == segments.len())
@@ -153,8 +152,10 @@ pub fn simulate_model<const N: usize, M: Model<N>>(spec: &RunSpec) -> Result<Run
             .map(|t| t.clamp(seg.start, seg.end))
             .collect();
         let mut failure = None;
+        let inputs = |t: f64| seg.inputs_at(t, M::INPUTS);
         let (y_end, stats) = solver::integrate(
             &model,
+            &inputs,
             seg.start,
             seg.end,
             y,
@@ -164,7 +165,7 @@ pub fn simulate_model<const N: usize, M: Model<N>>(spec: &RunSpec) -> Result<Run
                 if failure.is_none() {
                     failure = first_non_finite::<N, M>(t, state);
                 }
-                model.derived(state, &mut derived);
+                model.derived(state, &inputs(t), &mut derived);
                 data[0].push(t);
                 for (i, v) in state.iter().chain(derived.iter()).enumerate() {
                     data[i + 1].push(*v);
@@ -182,7 +183,9 @@ pub fn simulate_model<const N: usize, M: Model<N>>(spec: &RunSpec) -> Result<Run
             active_inputs: M::INPUTS
                 .iter()
                 .enumerate()
-                .filter(|(i, s)| seg.inputs[*i] != s.kind.neutral())
+                .filter(|(i, s)| {
+                    seg.inputs[*i] != s.kind.neutral() || seg.profiled.iter().any(|w| w.input == *i)
+                })
                 .map(|(i, s)| (s.name.to_string(), seg.inputs[i]))
                 .collect(),
             stats,

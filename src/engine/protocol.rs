@@ -5,7 +5,40 @@
 
 use crate::model::{InputKind, InputSpec, InputValues, neutral_inputs};
 
-/// A constant input over a time window.
+/// How an input's value evolves within its window. Every profile is smooth in time, so a window
+/// still needs solver restarts only at its edges.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Profile {
+    /// The window's value throughout.
+    Constant,
+    /// From the input's neutral value at the window start towards the window's value:
+    /// `value + (neutral - value) / (1 + (t - start) / tau_days)` (e.g. a natural decline of
+    /// estrogen after menopause, Nelson et al. 2026).
+    Hyperbolic {
+        /// Time to go halfway (days).
+        tau_days: f64,
+    },
+    /// The window's value at the start, then rising linearly: `value + rate_per_day (t - start)`
+    /// (e.g. age).
+    Linear {
+        /// Slope (input unit per day).
+        rate_per_day: f64,
+    },
+}
+
+impl Profile {
+    /// Value at `dt` days into the window, for an input whose neutral value is `neutral`.
+    #[inline]
+    pub fn value(self, value: f64, neutral: f64, dt: f64) -> f64 {
+        match self {
+            Profile::Constant => value,
+            Profile::Hyperbolic { tau_days } => value + (neutral - value) / (1.0 + dt / tau_days),
+            Profile::Linear { rate_per_day } => value + rate_per_day * dt,
+        }
+    }
+}
+
+/// An input over a time window.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Window {
     /// Index of the input in the model's input list.
@@ -16,6 +49,8 @@ pub struct Window {
     pub start: f64,
     /// End (day); `f64::INFINITY` for an open-ended window.
     pub end: f64,
+    /// Time course within the window.
+    pub profile: Profile,
 }
 
 /// Duration, output grid and inputs of a run.
@@ -36,8 +71,27 @@ pub struct Segment {
     pub start: f64,
     /// End (day).
     pub end: f64,
-    /// Input values on `(start, end]`.
+    /// Values of the inputs that are constant on `(start, end]`.
     pub inputs: InputValues,
+    /// Windows with a time profile active on this segment, combined into `inputs` at each time.
+    pub profiled: Vec<Window>,
+}
+
+impl Segment {
+    /// Input values at time `t` within the segment.
+    #[inline]
+    pub fn inputs_at(&self, t: f64, specs: &[InputSpec]) -> InputValues {
+        let mut u = self.inputs;
+        for w in &self.profiled {
+            let kind = specs[w.input].kind;
+            let v = w.profile.value(w.value, kind.neutral(), t - w.start);
+            match kind {
+                InputKind::Additive => u[w.input] += v,
+                InputKind::Multiplier => u[w.input] *= v,
+            }
+        }
+        u
+    }
 }
 
 impl Protocol {
@@ -59,17 +113,27 @@ impl Protocol {
                 let (start, end) = (pair[0], pair[1]);
                 let mid = 0.5 * (start + end);
                 let mut inputs = neutral_inputs(specs);
+                let mut profiled = Vec::new();
                 for w in self
                     .windows
                     .iter()
                     .filter(|w| w.start <= mid && mid < w.end)
                 {
+                    if w.profile != Profile::Constant {
+                        profiled.push(w.clone());
+                        continue;
+                    }
                     match specs[w.input].kind {
                         InputKind::Additive => inputs[w.input] += w.value,
                         InputKind::Multiplier => inputs[w.input] *= w.value,
                     }
                 }
-                Segment { start, end, inputs }
+                Segment {
+                    start,
+                    end,
+                    inputs,
+                    profiled,
+                }
             })
             .collect()
     }

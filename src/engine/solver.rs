@@ -6,7 +6,7 @@
 //! (dense, 4th-order) output, so output times never drift and never force small steps.
 
 use crate::error::SimError;
-use crate::model::Model;
+use crate::model::{InputValues, Model};
 use nalgebra::SVector;
 use ode_solvers::continuous_output_model::ContinuousOutputModel;
 use ode_solvers::dop_shared::{IntegrationError, OutputType, System};
@@ -66,19 +66,26 @@ impl SolverStats {
 pub const METHOD: &str =
     "ode_solvers 0.6.2 Dopri5 (Dormand-Prince 5(4), PI step control, dense output)";
 
-struct OdeSystem<'a, M>(&'a M);
+struct OdeSystem<'a, M, U> {
+    model: &'a M,
+    inputs: &'a U,
+}
 
-impl<const N: usize, M: Model<N>> System<f64, SVector<f64, N>> for OdeSystem<'_, M> {
+impl<const N: usize, M: Model<N>, U: Fn(f64) -> InputValues> System<f64, SVector<f64, N>>
+    for OdeSystem<'_, M, U>
+{
     #[inline]
     fn system(&self, t: f64, y: &SVector<f64, N>, dy: &mut SVector<f64, N>) {
-        self.0.rhs(t, y, dy);
+        self.model.rhs(t, y, &(self.inputs)(t), dy);
     }
 }
 
-/// Integrates `model` from `y0` at `t0` to `t1` and calls `emit(t, y)` at each of
-/// `sample_times` (which must lie in `[t0, t1]`, ascending). Returns the state at `t1`.
-pub fn integrate<const N: usize, M: Model<N>>(
+/// Integrates `model` with inputs `inputs(t)` from `y0` at `t0` to `t1` and calls `emit(t, y)`
+/// at each of `sample_times` (which must lie in `[t0, t1]`, ascending). Returns the state at `t1`.
+#[allow(clippy::too_many_arguments)]
+pub fn integrate<const N: usize, M: Model<N>, U: Fn(f64) -> InputValues>(
     model: &M,
+    inputs: &U,
     t0: f64,
     t1: f64,
     y0: SVector<f64, N>,
@@ -94,7 +101,7 @@ pub fn integrate<const N: usize, M: Model<N>>(
     }
     let h_max = settings.max_step_days.unwrap_or(t1 - t0).min(t1 - t0);
     let mut stepper = Dopri5::from_param(
-        OdeSystem(model),
+        OdeSystem { model, inputs },
         t0,
         t1,
         t1 - t0,

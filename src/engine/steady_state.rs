@@ -7,7 +7,7 @@
 
 use super::solver::{self, SolverSettings};
 use crate::error::SimError;
-use crate::model::{Model, StateKind};
+use crate::model::{InputValues, Model, StateKind, neutral_inputs};
 use nalgebra::{DMatrix, DVector, SVector};
 
 /// How the steady state was found.
@@ -58,6 +58,7 @@ const FALLBACK_DAYS: f64 = 1e5;
 
 struct Problem<'a, const N: usize, M> {
     model: &'a M,
+    inputs: InputValues,
     dynamic: Vec<usize>,
     template: SVector<f64, N>,
 }
@@ -73,7 +74,7 @@ impl<const N: usize, M: Model<N>> Problem<'_, N, M> {
 
     fn residual(&self, x: &DVector<f64>) -> DVector<f64> {
         let mut dy = SVector::<f64, N>::zeros();
-        self.model.rhs(0.0, &self.full(x), &mut dy);
+        self.model.rhs(0.0, &self.full(x), &self.inputs, &mut dy);
         DVector::from_iterator(self.dynamic.len(), self.dynamic.iter().map(|&i| dy[i]))
     }
 
@@ -141,7 +142,7 @@ impl<const N: usize, M: Model<N>> Problem<'_, N, M> {
     }
 }
 
-/// Finds the steady state of `model` with its current inputs (normally the neutral ones).
+/// Finds the steady state of `model` with every input at its neutral value.
 pub fn find<const N: usize, M: Model<N>>(
     model: &M,
 ) -> Result<(SVector<f64, N>, SteadyStateReport), SimError> {
@@ -149,8 +150,10 @@ pub fn find<const N: usize, M: Model<N>>(
     let dynamic: Vec<usize> = (0..N)
         .filter(|&i| M::STATES[i].kind == StateKind::Dynamic)
         .collect();
+    let inputs = neutral_inputs(M::INPUTS);
     let problem = Problem {
         model,
+        inputs,
         dynamic: dynamic.clone(),
         template: guess,
     };
@@ -163,9 +166,17 @@ pub fn find<const N: usize, M: Model<N>>(
         Ok((x, it)) => (x, it, SteadyMethod::Newton),
         Err(first) => {
             let settings = SolverSettings::default();
-            let (y_long, _) =
-                solver::integrate(model, 0.0, FALLBACK_DAYS, guess, &settings, &[], |_, _| {})
-                    .map_err(|e| fail(format!("{first}; the fallback integration failed: {e}")))?;
+            let (y_long, _) = solver::integrate(
+                model,
+                &|_| inputs,
+                0.0,
+                FALLBACK_DAYS,
+                guess,
+                &settings,
+                &[],
+                |_, _| {},
+            )
+            .map_err(|e| fail(format!("{first}; the fallback integration failed: {e}")))?;
             let x1 = DVector::from_iterator(dynamic.len(), dynamic.iter().map(|&i| y_long[i]));
             let (x, it) = problem.newton(x1).map_err(|second| {
                 fail(format!(

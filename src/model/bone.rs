@@ -53,7 +53,7 @@ const INPUTS: [InputSpec; 11] = [
     LIGAND_SOURCES[3],
     multiplier(
         "rankl_production",
-        "factor on endogenous RANKL production beta_RANKL",
+        "factor on RANKL production by the osteoblast lineage (R_RANKL and beta_RANKL)",
     ),
     multiplier(
         "opg_production",
@@ -88,16 +88,22 @@ pub struct Bone {
     a_oca: f64,
     /// Remodelling turnover per day: whole skeleton, lumbar spine, total hip.
     turnover: [f64; 3],
-    ligands: LigandInputs,
-    u: InputValues,
     /// Baseline active osteoblasts and osteoclasts (steady state), the read-outs' reference.
     oba_ref: f64,
     oca_ref: f64,
 }
 
 impl Bone {
-    fn signals(&self, y: &SVector<f64, 7>) -> Signals {
-        signaling::signals(&self.sig, &self.ligands, y[OBP], y[OBA], y[OCA])
+    fn signals(&self, y: &SVector<f64, 7>, u: &InputValues) -> Signals {
+        let ligands = LigandInputs {
+            pth_source: u[P_PTH],
+            tgfb_source: u[P_TGFB],
+            opg_source: u[P_OPG],
+            rankl_source: u[P_RANKL],
+            rankl_production: u[M_RANKL_PRODUCTION],
+            opg_production: u[M_OPG_PRODUCTION],
+        };
+        signaling::signals(&self.sig, &ligands, y[OBP], y[OBA], y[OCA])
     }
 
     /// Formation and resorption relative to baseline: the bone balance driver.
@@ -227,23 +233,9 @@ impl Model<7> for Bone {
                 per_day("bone.T_lumbar_spine"),
                 per_day("bone.T_total_hip"),
             ],
-            ligands: LigandInputs::NEUTRAL,
-            u: super::neutral_inputs(&INPUTS),
             oba_ref: f64::NAN,
             oca_ref: f64::NAN,
         }
-    }
-
-    fn set_inputs(&mut self, u: &InputValues) {
-        self.u = *u;
-        self.ligands = LigandInputs {
-            pth_source: u[P_PTH],
-            tgfb_source: u[P_TGFB],
-            opg_source: u[P_OPG],
-            rankl_source: u[P_RANKL],
-            rankl_production: u[M_RANKL_PRODUCTION],
-            opg_production: u[M_OPG_PRODUCTION],
-        };
     }
 
     fn set_reference(&mut self, ss: &SVector<f64, 7>) {
@@ -251,9 +243,8 @@ impl Model<7> for Bone {
         self.oca_ref = ss[OCA];
     }
 
-    fn rhs(&self, _t: f64, y: &SVector<f64, 7>, dy: &mut SVector<f64, 7>) {
-        let u = &self.u;
-        let s = self.signals(y);
+    fn rhs(&self, _t: f64, y: &SVector<f64, 7>, u: &InputValues, dy: &mut SVector<f64, 7>) {
+        let s = self.signals(y, u);
         // Osteoblast lineage (Pivonka 2008).
         let obp_to_oba = u[M_OB_DIFFERENTIATION] * self.d_obp * s.pi_tgfb_rep_obp * y[OBP];
         dy[OBP] = self.d_obu * s.pi_tgfb_act_obu - obp_to_oba;
@@ -270,8 +261,8 @@ impl Model<7> for Bone {
         dy[BMD_TH] = self.turnover[2] * balance_pct;
     }
 
-    fn derived(&self, y: &SVector<f64, 7>, out: &mut [f64]) {
-        write_ligands(&self.signals(y), &mut out[..4]);
+    fn derived(&self, y: &SVector<f64, 7>, u: &InputValues, out: &mut [f64]) {
+        write_ligands(&self.signals(y, u), &mut out[..4]);
         let (formation, resorption) = self.relative_activity(y);
         out[4] = 100.0 * (resorption - 1.0);
         out[5] = 100.0 * (formation - 1.0);

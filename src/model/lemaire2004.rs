@@ -41,7 +41,6 @@ pub struct Lemaire2004 {
     k_o_p: f64,
     k_p: f64,
     s_p: f64,
-    u: InputValues,
 }
 
 impl Lemaire2004 {
@@ -53,8 +52,8 @@ impl Lemaire2004 {
 
     /// pi_P, PTH receptor occupancy (SBML `Phi_P`, with `Pbar`, `P_O`, `P_S`).
     #[inline]
-    fn pi_p(&self) -> f64 {
-        let p_bar = self.u[I_P] / self.k_p;
+    fn pi_p(&self, u: &InputValues) -> f64 {
+        let p_bar = u[I_P] / self.k_p;
         let p_0 = self.s_p / self.k_p;
         let p_s = self.k6 / self.k5;
         (p_bar + p_0) / (p_bar + p_s)
@@ -62,12 +61,12 @@ impl Lemaire2004 {
 
     /// pi_L, RANKL-RANK occupancy term (SBML `Phi_L`).
     #[inline]
-    fn pi_l(&self, r: f64, b: f64, pi_p: f64) -> f64 {
+    fn pi_l(&self, r: f64, b: f64, pi_p: f64, u: &InputValues) -> f64 {
         let numerator = self.k3 / self.k4 * self.k_l_p * pi_p * b;
-        let opg = self.u[I_O] + self.k_o_p * r / pi_p;
+        let opg = u[I_O] + self.k_o_p * r / pi_p;
         let denominator =
             1.0 + self.k3 * self.rank / self.k4 + self.k1 / (self.k2 * self.k_o) * opg;
-        numerator / denominator * (1.0 + self.u[I_L] / self.r_l)
+        numerator / denominator * (1.0 + u[I_L] / self.r_l)
     }
 }
 
@@ -172,19 +171,14 @@ impl Model<3> for Lemaire2004 {
             k6: p.value("pth.k6"),
             k_p: p.value("pth.k_P"),
             s_p: p.value("pth.S_P"),
-            u: super::neutral_inputs(Self::INPUTS),
         }
     }
 
-    fn set_inputs(&mut self, u: &InputValues) {
-        self.u = *u;
-    }
-
-    fn rhs(&self, _t: f64, y: &SVector<f64, 3>, dy: &mut SVector<f64, 3>) {
+    fn rhs(&self, _t: f64, y: &SVector<f64, 3>, u: &InputValues, dy: &mut SVector<f64, 3>) {
         let (r, b, c) = (y[R], y[B], y[C]);
         let pi_c = self.pi_c(c);
-        let pi_p = self.pi_p();
-        let pi_l = self.pi_l(r, b, pi_p);
+        let pi_p = self.pi_p(u);
+        let pi_l = self.pi_l(r, b, pi_p, u);
         let d_b = self.f0 * self.d_b_rate;
         dy[R] = self.d_r * pi_c - d_b / pi_c * r;
         dy[B] = d_b / pi_c * r - self.k_b * b;

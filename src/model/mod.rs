@@ -114,8 +114,8 @@ pub struct PlotSpec {
 
 /// A bone-cell population model with `N` states.
 ///
-/// Within an integration segment the inputs are constant (set with [`Model::set_inputs`]);
-/// the right-hand side has no time switches. Time enters only through smooth functions.
+/// Within an integration segment the inputs are constant or smooth functions of time, handed to
+/// every call; the right-hand side has no time switches.
 pub trait Model<const N: usize>: Clone + Send + Sync {
     /// Name used in scenarios.
     const NAME: &'static str;
@@ -131,20 +131,18 @@ pub trait Model<const N: usize>: Clone + Send + Sync {
     const PLOTS: &'static [PlotSpec];
 
     /// Builds the model from a validated parameter set (every name in [`Model::PARAMS`] present,
-    /// with the right unit). Inputs start at their neutral values.
+    /// with the right unit).
     fn from_params(p: &ParamSet) -> Self;
-
-    /// Sets the inputs for the next integration segment.
-    fn set_inputs(&mut self, u: &InputValues);
 
     /// Records the steady state that normalised read-outs (bone, markers) refer to.
     fn set_reference(&mut self, _steady_state: &SVector<f64, N>) {}
 
-    /// The right-hand side dy/dt at time `t` (days).
-    fn rhs(&self, t: f64, y: &SVector<f64, N>, dy: &mut SVector<f64, N>);
+    /// The right-hand side dy/dt at time `t` (days) with input values `u`
+    /// (in [`Model::INPUTS`] order; constant or smooth in `t` within a segment).
+    fn rhs(&self, t: f64, y: &SVector<f64, N>, u: &InputValues, dy: &mut SVector<f64, N>);
 
-    /// Writes the derived outputs at state `y`, in [`Model::DERIVED`] order.
-    fn derived(&self, _y: &SVector<f64, N>, _out: &mut [f64]) {}
+    /// Writes the derived outputs at state `y` and inputs `u`, in [`Model::DERIVED`] order.
+    fn derived(&self, _y: &SVector<f64, N>, _u: &InputValues, _out: &mut [f64]) {}
 
     /// A starting guess for the steady-state search: a scale hint, not a published value.
     fn steady_state_guess(&self) -> SVector<f64, N> {

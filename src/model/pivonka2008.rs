@@ -80,12 +80,18 @@ pub struct Pivonka2008 {
     a_oba: f64,
     d_ocp: f64,
     a_oca: f64,
-    u: LigandInputs,
 }
 
 impl Pivonka2008 {
-    fn signals(&self, y: &SVector<f64, 3>) -> Signals {
-        signaling::signals(&self.sig, &self.u, y[OBP], y[OBA], y[OCA])
+    fn signals(&self, y: &SVector<f64, 3>, u: &InputValues) -> Signals {
+        let ligands = LigandInputs {
+            pth_source: u[P_PTH],
+            tgfb_source: u[P_TGFB],
+            opg_source: u[P_OPG],
+            rankl_source: u[P_RANKL],
+            ..LigandInputs::NEUTRAL
+        };
+        signaling::signals(&self.sig, &ligands, y[OBP], y[OBA], y[OCA])
     }
 }
 
@@ -161,29 +167,18 @@ impl Model<3> for Pivonka2008 {
             a_oba: p.value("osteoblast.A_OBa"),
             d_ocp: p.value("osteoclast.D_OCp"),
             a_oca: p.value("osteoclast.A_OCa"),
-            u: LigandInputs::NEUTRAL,
         }
     }
 
-    fn set_inputs(&mut self, u: &InputValues) {
-        self.u = LigandInputs {
-            pth_source: u[P_PTH],
-            tgfb_source: u[P_TGFB],
-            opg_source: u[P_OPG],
-            rankl_source: u[P_RANKL],
-            ..LigandInputs::NEUTRAL
-        };
-    }
-
-    fn rhs(&self, _t: f64, y: &SVector<f64, 3>, dy: &mut SVector<f64, 3>) {
-        let s = self.signals(y);
+    fn rhs(&self, _t: f64, y: &SVector<f64, 3>, u: &InputValues, dy: &mut SVector<f64, 3>) {
+        let s = self.signals(y, u);
         let obp_to_oba = self.d_obp * s.pi_tgfb_rep_obp * y[OBP];
         dy[OBP] = self.d_obu * s.pi_tgfb_act_obu - obp_to_oba;
         dy[OBA] = obp_to_oba - self.a_oba * y[OBA];
         dy[OCA] = self.d_ocp * s.pi_rankl_act_ocp - self.a_oca * s.pi_tgfb_act_oca * y[OCA];
     }
 
-    fn derived(&self, y: &SVector<f64, 3>, out: &mut [f64]) {
-        write_ligands(&self.signals(y), out);
+    fn derived(&self, y: &SVector<f64, 3>, u: &InputValues, out: &mut [f64]) {
+        write_ligands(&self.signals(y, u), out);
     }
 }

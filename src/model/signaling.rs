@@ -72,7 +72,9 @@ pub struct LigandInputs {
     pub opg_source: f64,
     /// External RANKL, P_RANKL,d (pM/day).
     pub rankl_source: f64,
-    /// Factor on endogenous RANKL production beta_RANKL (1 = healthy).
+    /// Factor on RANKL production by the osteoblast lineage (1 = healthy): scales both the
+    /// expression capacity R_RANKL and the production rate beta_RANKL, so free RANKL scales
+    /// linearly with it (a factor on beta_RANKL alone saturates near 2.9-fold).
     pub rankl_production: f64,
     /// Factor on OPG production per osteoblast beta_OPG (1 = healthy).
     pub opg_production: f64,
@@ -125,7 +127,7 @@ pub fn signals(p: &SignalParams, u: &LigandInputs, obp: f64, oba: f64, oca: f64)
     let opg_production = u.opg_production * p.beta_opg * oba * pi_pth_rep;
     let opg = (opg_production + u.opg_source) * p.opg_max / (opg_production + p.d_opg * p.opg_max);
     // RANKL on osteoblast precursors, PTH-activated; competitive binding to OPG and RANK.
-    let rankl_eff = p.r_rankl * obp * pi_pth_act;
+    let rankl_eff = u.rankl_production * p.r_rankl * obp * pi_pth_act;
     let rankl_production = u.rankl_production * p.beta_rankl;
     let rankl = rankl_eff / (1.0 + p.ka_opg * opg + p.ka_rank * p.rank)
         * (rankl_production + u.rankl_source)
