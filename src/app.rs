@@ -231,3 +231,77 @@ pub fn list(scenario_dir: &Path) -> Result<String, AppError> {
     }
     Ok(out)
 }
+
+/// `immunoporosis calibrate`: fit, write the fitted parameter file and the fit report.
+pub fn calibrate(path: &Path, out: Option<&Path>, write_params: bool) -> Result<String, AppError> {
+    let cal = config::load_calibration(path)?;
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} calibrating [{elapsed_precise}] {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    let started = Instant::now();
+    let fit = crate::calibration::calibrate(&cal, &|n, best| {
+        bar.set_message(format!("{n} evaluations, best cost {best:.4e}"));
+        bar.tick();
+    })
+    .map_err(|reason| SimError::Calibration { reason })?;
+    bar.finish_and_clear();
+    let out_dir = out.map_or_else(
+        || Path::new("output").join("calibration").join(&cal.name),
+        Path::to_path_buf,
+    );
+    output::write_dir_atomically(&out_dir, |dir| output::calibration::write(dir, &cal, &fit))?;
+    let mut report = output::calibration::report_markdown(&cal, &fit);
+    if write_params {
+        let text = output::calibration::fitted_params_text(&cal, &fit)
+            .map_err(|e| OutputError::at(&cal.params_path, std::io::Error::other(e)))?;
+        output::write_file_atomically(&cal.params_path, &text)?;
+        report.push_str(&format!(
+            "\nwrote the fitted values into {}\n",
+            cal.params_path.display()
+        ));
+    }
+    report.push_str(&format!(
+        "\n{:.1} s; wrote {}/ (fit_report.md, fit_report.json, {})\n",
+        started.elapsed().as_secs_f64(),
+        out_dir.display(),
+        cal.params_path
+            .file_name()
+            .map_or(String::new(), |f| f.to_string_lossy().into_owned())
+    ));
+    if !fit.targets.iter().all(|t| t.met) {
+        report.push_str("warning: not every target is met within its tolerance\n");
+    }
+    Ok(report)
+}
+
+/// `immunoporosis compare`: run scenarios, overlay their bone-mass curves, write one CSV.
+pub fn compare(paths: &[PathBuf], out: Option<&Path>) -> Result<String, AppError> {
+    let scenarios = paths
+        .iter()
+        .map(|p| config::load_scenario(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let results = scenarios
+        .iter()
+        .map(|s| engine::simulate(&s.spec).map_err(AppError::from))
+        .collect::<Result<Vec<_>, _>>()?;
+    let out_dir = out.map_or_else(|| Path::new("output").join("compare"), Path::to_path_buf);
+    let runs: Vec<(&str, &engine::Trajectory)> = scenarios
+        .iter()
+        .zip(&results)
+        .map(|(s, r)| (s.name.as_str(), &r.trajectory))
+        .collect();
+    let written = std::cell::RefCell::new(Vec::new());
+    output::write_dir_atomically(&out_dir, |dir| {
+        *written.borrow_mut() = output::compare::write(dir, &runs)?;
+        Ok(())
+    })?;
+    Ok(format!(
+        "compared {} scenarios: {}\nwrote {}/ ({})",
+        runs.len(),
+        runs.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "),
+        out_dir.display(),
+        written.into_inner().join(", ")
+    ))
+}

@@ -34,6 +34,27 @@ pub enum Command {
         #[arg(long, default_value = "params/scenarios")]
         scenarios: PathBuf,
     },
+    /// Fit parameters to targets (Nelder-Mead, scenarios in parallel); write the fitted
+    /// parameter file and a fit report.
+    Calibrate {
+        /// Calibration file (TOML), e.g. params/calibration/immunoporosis.toml.
+        calibration: PathBuf,
+        /// Output folder [default: output/calibration/<name>].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Also overwrite the calibration's parameter file with the fitted values.
+        #[arg(long)]
+        write_params: bool,
+    },
+    /// Run several scenarios and overlay their bone-mass curves in one plot and one CSV.
+    Compare {
+        /// Scenario files (TOML).
+        #[arg(required = true, num_args = 2..)]
+        scenarios: Vec<PathBuf>,
+        /// Output folder [default: output/compare].
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Print a model's steady state, residual and Jacobian eigenvalues.
     Steady {
         /// Model name: bone, pivonka2008 or lemaire2004.

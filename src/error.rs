@@ -110,6 +110,12 @@ pub enum SimError {
         /// The offending value.
         value: f64,
     },
+    /// A calibration could not be completed.
+    #[error("calibration failed: {reason}")]
+    Calibration {
+        /// Why.
+        reason: String,
+    },
     /// No steady state could be found.
     #[error("no steady state found for model `{model}`: {reason}")]
     SteadyState {
@@ -128,7 +134,7 @@ impl SimError {
             | SimError::MaxSteps { t_day, .. }
             | SimError::StepSizeUnderflow { t_day }
             | SimError::NonFinite { t_day, .. } => Some(*t_day),
-            SimError::SteadyState { .. } => None,
+            SimError::SteadyState { .. } | SimError::Calibration { .. } => None,
         }
     }
 }

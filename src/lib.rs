@@ -37,6 +37,7 @@
 #![deny(missing_docs)]
 
 pub mod app;
+pub mod calibration;
 pub mod cli;
 pub mod config;
 pub mod engine;

@@ -18,6 +18,12 @@ fn main() -> ExitCode {
         Command::Check { scenario } => app::check(scenario),
         Command::List { scenarios } => app::list(scenarios),
         Command::Steady { model, params } => app::steady(model, params.as_deref()),
+        Command::Calibrate {
+            calibration,
+            out,
+            write_params,
+        } => app::calibrate(calibration, out.as_deref(), *write_params),
+        Command::Compare { scenarios, out } => app::compare(scenarios, out.as_deref()),
     };
     match result {
         Ok(text) => {

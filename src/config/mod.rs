@@ -4,9 +4,11 @@
 //! is an error with its line), then validation into the engine's types, with file, key and line
 //! in every message.
 
+mod calibration;
 mod params_file;
 mod scenario;
 
+pub use calibration::{Calibration, FitParameter, Target, load_calibration};
 pub use params_file::{bundled_params, load_params, parse_params};
 pub use scenario::{Scenario, load_scenario, parse_scenario};
 

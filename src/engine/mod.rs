@@ -6,6 +6,7 @@ pub mod solver;
 pub mod steady_state;
 
 use crate::error::SimError;
+use crate::model::immunoporosis::{self, Immunoporosis};
 use crate::model::{
     Model, ModelId, bone::Bone, lemaire2004::Lemaire2004, pivonka2008::Pivonka2008,
 };
@@ -102,6 +103,7 @@ pub fn simulate(spec: &RunSpec) -> Result<RunResult, SimError> {
         ModelId::Lemaire2004 => simulate_model::<3, Lemaire2004>(spec),
         ModelId::Pivonka2008 => simulate_model::<3, Pivonka2008>(spec),
         ModelId::Bone => simulate_model::<7, Bone>(spec),
+        ModelId::Immunoporosis => simulate_model::<{ immunoporosis::N }, Immunoporosis>(spec),
     }
 }
 
@@ -114,6 +116,7 @@ pub fn steady_state(model: ModelId, params: &ParamSet) -> Result<SteadyStateRepo
         ModelId::Lemaire2004 => of::<3, Lemaire2004>(params),
         ModelId::Pivonka2008 => of::<3, Pivonka2008>(params),
         ModelId::Bone => of::<7, Bone>(params),
+        ModelId::Immunoporosis => of::<{ immunoporosis::N }, Immunoporosis>(params),
     }
 }
 

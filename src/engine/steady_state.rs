@@ -186,6 +186,15 @@ pub fn find<const N: usize, M: Model<N>>(
             (x, it, SteadyMethod::IntegrationThenNewton)
         }
     };
+    // Residual and stability of the model as it will run: with its reference set at this state.
+    let mut referenced = model.clone();
+    referenced.set_reference(&problem.full(&x));
+    let problem = Problem {
+        model: &referenced,
+        inputs,
+        dynamic: dynamic.clone(),
+        template: guess,
+    };
     let f = problem.residual(&x);
     let jac = problem.jacobian(&x);
     let eigenvalues: Vec<(f64, f64)> = jac

@@ -21,6 +21,8 @@ const OBA: usize = 1;
 const OCP: usize = 2;
 const OCA: usize = 3;
 const BV: usize = 4;
+/// Bone volume at the start of a run from steady state (%).
+const BV_REFERENCE: f64 = 100.0;
 const BMD_LS: usize = 5;
 const BMD_TH: usize = 6;
 
@@ -36,6 +38,12 @@ const M_OC_DIFFERENTIATION: usize = 7;
 const M_OC_APOPTOSIS: usize = 8;
 const M_OB_DIFFERENTIATION: usize = 9;
 const M_OB_APOPTOSIS: usize = 10;
+const M_OBU_SUPPLY: usize = 11;
+const M_RESORPTION_LS: usize = 12;
+const M_RESORPTION_TH: usize = 13;
+
+/// Number of core inputs; models built on the core append theirs after these.
+pub(crate) const N_INPUTS: usize = 14;
 
 const fn multiplier(name: &'static str, description: &'static str) -> InputSpec {
     InputSpec {
@@ -46,7 +54,7 @@ const fn multiplier(name: &'static str, description: &'static str) -> InputSpec 
     }
 }
 
-const INPUTS: [InputSpec; 11] = [
+pub(crate) const INPUTS: [InputSpec; N_INPUTS] = [
     LIGAND_SOURCES[0],
     LIGAND_SOURCES[1],
     LIGAND_SOURCES[2],
@@ -73,13 +81,45 @@ const INPUTS: [InputSpec; 11] = [
         "ob_apoptosis",
         "factor on active-osteoblast apoptosis A_OBa",
     ),
+    multiplier(
+        "obu_supply",
+        "factor on osteoblast commitment from uncommitted progenitors D_OBu (Wnt signalling acts here)",
+    ),
+    multiplier(
+        "resorption_lumbar_spine",
+        "site-local factor on resorption at the lumbar spine (local inflammation, loading)",
+    ),
+    multiplier(
+        "resorption_total_hip",
+        "site-local factor on resorption at the total hip (local inflammation, loading)",
+    ),
 ];
+
+/// Every parameter of the core model, with its unit.
+pub(crate) const PARAMS_ARRAY: [ParamSpec; 31] = super::concat::<ParamSpec, 11, 20, 31>(
+    [
+        OSTEOBLAST_PARAMS[0],
+        OSTEOBLAST_PARAMS[1],
+        OSTEOBLAST_PARAMS[2],
+        param("osteoclast.D_OCu", "pM/day"),
+        param("osteoclast.k_OCp", "1/day"),
+        param("osteoclast.A_OCp", "1/day"),
+        param("osteoclast.A_OCa", "1/day"),
+        param("bone.T_skeleton", "1/year"),
+        param("bone.T_lumbar_spine", "1/year"),
+        param("bone.T_total_hip", "1/year"),
+        param("mechanics.g_mech", "1"),
+    ],
+    signaling::SIGNAL_PARAMS,
+);
 
 /// The core model with its current inputs and reference (baseline) state.
 #[derive(Debug, Clone)]
 pub struct Bone {
     sig: SignalParams,
     d_obu: f64,
+    /// Mechanostat: power of relative bone volume on osteoblast commitment.
+    g_mech: f64,
     d_obp: f64,
     a_oba: f64,
     d_ocu: f64,
@@ -94,6 +134,11 @@ pub struct Bone {
 }
 
 impl Bone {
+    /// Active TGF-beta (pM) at state `y` with inputs `u`.
+    pub(crate) fn tgfb(&self, y: &SVector<f64, 7>, u: &InputValues) -> f64 {
+        self.signals(y, u).tgfb
+    }
+
     fn signals(&self, y: &SVector<f64, 7>, u: &InputValues) -> Signals {
         let ligands = LigandInputs {
             pth_source: u[P_PTH],
@@ -136,7 +181,9 @@ impl Model<7> for Bone {
             name: "BV",
             unit: "%",
             column: "bone_volume_pct",
-            kind: StateKind::Accumulator { reference: 100.0 },
+            kind: StateKind::Accumulator {
+                reference: BV_REFERENCE,
+            },
             description: "whole-skeleton bone volume, % of baseline",
         },
         StateSpec {
@@ -155,21 +202,7 @@ impl Model<7> for Bone {
         },
     ];
     const INPUTS: &'static [InputSpec] = &INPUTS;
-    const PARAMS: &'static [ParamSpec] = &super::concat::<10, 20, 30>(
-        [
-            OSTEOBLAST_PARAMS[0],
-            OSTEOBLAST_PARAMS[1],
-            OSTEOBLAST_PARAMS[2],
-            param("osteoclast.D_OCu", "pM/day"),
-            param("osteoclast.k_OCp", "1/day"),
-            param("osteoclast.A_OCp", "1/day"),
-            param("osteoclast.A_OCa", "1/day"),
-            param("bone.T_skeleton", "1/year"),
-            param("bone.T_lumbar_spine", "1/year"),
-            param("bone.T_total_hip", "1/year"),
-        ],
-        signaling::SIGNAL_PARAMS,
-    );
+    const PARAMS: &'static [ParamSpec] = &PARAMS_ARRAY;
     const DERIVED: &'static [DerivedSpec] = &[
         LIGAND_COLUMNS[0],
         LIGAND_COLUMNS[1],
@@ -222,6 +255,7 @@ impl Model<7> for Bone {
         Bone {
             sig: signaling::signal_params(p),
             d_obu: p.value("osteoblast.D_OBu"),
+            g_mech: p.value("mechanics.g_mech"),
             d_obp: p.value("osteoblast.D_OBp"),
             a_oba: p.value("osteoblast.A_OBa"),
             d_ocu: p.value("osteoclast.D_OCu"),
@@ -247,18 +281,20 @@ impl Model<7> for Bone {
         let s = self.signals(y, u);
         // Osteoblast lineage (Pivonka 2008).
         let obp_to_oba = u[M_OB_DIFFERENTIATION] * self.d_obp * s.pi_tgfb_rep_obp * y[OBP];
-        dy[OBP] = self.d_obu * s.pi_tgfb_act_obu - obp_to_oba;
+        // Mechanostat: less bone carries more strain per unit, which raises osteoblast commitment.
+        let mechanostat = (y[BV] / BV_REFERENCE).powf(-self.g_mech);
+        dy[OBP] = u[M_OBU_SUPPLY] * mechanostat * self.d_obu * s.pi_tgfb_act_obu - obp_to_oba;
         dy[OBA] = obp_to_oba - u[M_OB_APOPTOSIS] * self.a_oba * y[OBA];
         // Osteoclast lineage with an explicit precursor pool.
         let ocp_to_oca = u[M_OC_DIFFERENTIATION] * self.k_ocp * s.pi_rankl_act_ocp * y[OCP];
         dy[OCP] = u[M_OCP_SUPPLY] * self.d_ocu - ocp_to_oca - self.a_ocp * y[OCP];
         dy[OCA] = ocp_to_oca - u[M_OC_APOPTOSIS] * self.a_oca * s.pi_tgfb_act_oca * y[OCA];
-        // Bone: formation minus resorption relative to baseline, scaled by each site's turnover.
+        // Bone: formation minus resorption relative to baseline, scaled by each site's turnover;
+        // a site may see extra local resorption.
         let (formation, resorption) = self.relative_activity(y);
-        let balance_pct = 100.0 * (formation - resorption);
-        dy[BV] = self.turnover[0] * balance_pct;
-        dy[BMD_LS] = self.turnover[1] * balance_pct;
-        dy[BMD_TH] = self.turnover[2] * balance_pct;
+        dy[BV] = self.turnover[0] * 100.0 * (formation - resorption);
+        dy[BMD_LS] = self.turnover[1] * 100.0 * (formation - u[M_RESORPTION_LS] * resorption);
+        dy[BMD_TH] = self.turnover[2] * 100.0 * (formation - u[M_RESORPTION_TH] * resorption);
     }
 
     fn derived(&self, y: &SVector<f64, 7>, u: &InputValues, out: &mut [f64]) {

@@ -5,6 +5,8 @@
 //! Nothing in this module does I/O, knows TOML, or calls a solver.
 
 pub mod bone;
+pub mod immune;
+pub mod immunoporosis;
 pub mod lemaire2004;
 pub mod pivonka2008;
 pub mod signaling;
@@ -16,7 +18,7 @@ use nalgebra::SVector;
 pub const DAYS_PER_YEAR: f64 = 365.25;
 
 /// Upper bound on the number of external inputs of any model (inputs live in a fixed-size array).
-pub const MAX_INPUTS: usize = 16;
+pub const MAX_INPUTS: usize = 32;
 
 /// Values of a model's external inputs, indexed as in [`Model::INPUTS`].
 pub type InputValues = [f64; MAX_INPUTS];
@@ -174,11 +176,18 @@ pub enum ModelId {
     Pivonka2008,
     /// The project's core model: Pivonka 2008 with an osteoclast-precursor pool, bone and markers.
     Bone,
+    /// The core model with the immune module (T and B cells, innate cells, cytokines, estrogen).
+    Immunoporosis,
 }
 
 impl ModelId {
     /// Every model, in listing order.
-    pub const ALL: [ModelId; 3] = [ModelId::Bone, ModelId::Pivonka2008, ModelId::Lemaire2004];
+    pub const ALL: [ModelId; 4] = [
+        ModelId::Immunoporosis,
+        ModelId::Bone,
+        ModelId::Pivonka2008,
+        ModelId::Lemaire2004,
+    ];
 
     /// Scenario name of the model.
     pub fn name(self) -> &'static str {
@@ -186,6 +195,7 @@ impl ModelId {
             ModelId::Lemaire2004 => lemaire2004::Lemaire2004::NAME,
             ModelId::Pivonka2008 => pivonka2008::Pivonka2008::NAME,
             ModelId::Bone => bone::Bone::NAME,
+            ModelId::Immunoporosis => immunoporosis::Immunoporosis::NAME,
         }
     }
 
@@ -206,6 +216,9 @@ impl ModelId {
             ModelId::Bone => {
                 "core model: Pivonka 2008 + osteoclast-precursor pool, bone volume, site BMD, CTX/P1NP, attachment points"
             }
+            ModelId::Immunoporosis => {
+                "core model + immune module: Th1/Th2/Th17/Treg, B cells, macrophages, cytokines, JAK/STAT, Wnt, estrogen"
+            }
         }
     }
 
@@ -223,6 +236,10 @@ impl ModelId {
             ModelId::Bone => (
                 "params/models/bone.toml",
                 include_str!("../../params/models/bone.toml"),
+            ),
+            ModelId::Immunoporosis => (
+                "params/models/immunoporosis.toml",
+                include_str!("../../params/models/immunoporosis.toml"),
             ),
         }
     }
@@ -243,6 +260,7 @@ impl ModelId {
             ModelId::Lemaire2004 => of::<3, lemaire2004::Lemaire2004>(),
             ModelId::Pivonka2008 => of::<3, pivonka2008::Pivonka2008>(),
             ModelId::Bone => of::<7, bone::Bone>(),
+            ModelId::Immunoporosis => of::<{ immunoporosis::N }, immunoporosis::Immunoporosis>(),
         }
     }
 }
@@ -269,13 +287,13 @@ pub(crate) const fn param(name: &'static str, unit: &'static str) -> ParamSpec {
     ParamSpec { name, unit }
 }
 
-/// Joins two parameter lists at compile time (`C` must be `A + B`).
-pub(crate) const fn concat<const A: usize, const B: usize, const C: usize>(
-    a: [ParamSpec; A],
-    b: [ParamSpec; B],
-) -> [ParamSpec; C] {
+/// Joins two declaration lists at compile time (`C` must be `A + B`, and `A` at least 1).
+pub(crate) const fn concat<T: Copy, const A: usize, const B: usize, const C: usize>(
+    a: [T; A],
+    b: [T; B],
+) -> [T; C] {
     assert!(A + B == C, "concat: C must equal A + B");
-    let mut out = [ParamSpec { name: "", unit: "" }; C];
+    let mut out = [a[0]; C];
     let mut i = 0;
     while i < A {
         out[i] = a[i];

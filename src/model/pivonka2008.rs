@@ -137,7 +137,7 @@ impl Model<3> for Pivonka2008 {
         },
     ];
     const INPUTS: &'static [InputSpec] = &LIGAND_SOURCES;
-    const PARAMS: &'static [ParamSpec] = &super::concat::<5, 20, 25>(
+    const PARAMS: &'static [ParamSpec] = &super::concat::<ParamSpec, 5, 20, 25>(
         [
             OSTEOBLAST_PARAMS[0],
             OSTEOBLAST_PARAMS[1],

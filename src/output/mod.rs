@@ -1,6 +1,8 @@
 //! Output: the only module that writes files. A run's folder appears whole or not at all:
 //! everything is written to a hidden temporary folder beside the target, then renamed into place.
 
+pub mod calibration;
+pub mod compare;
 pub mod csv;
 pub mod manifest;
 pub mod plot;
@@ -28,6 +30,20 @@ impl OutputError {
             source,
         }
     }
+}
+
+/// Writes a file atomically: a temporary file beside it, then a rename.
+pub fn write_file_atomically(target: &Path, text: &str) -> Result<(), OutputError> {
+    let name = target
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "file".into());
+    let tmp = target.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    fs::write(&tmp, text).map_err(|e| OutputError::at(&tmp, e))?;
+    fs::rename(&tmp, target).map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        OutputError::at(target, e)
+    })
 }
 
 /// Writes a folder atomically: `fill` writes into a temporary folder beside `target`, which then

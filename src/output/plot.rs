@@ -31,25 +31,59 @@ fn register_font() {
     });
 }
 
-/// Draws one figure as `<dir>/<stem>.png` and `<dir>/<stem>.svg`.
+/// A line to draw: legend label and (time in days, value) points.
+pub type Series = (String, Vec<(f64, f64)>);
+
+/// Draws one figure of a run as `<dir>/<stem>.png` and `<dir>/<stem>.svg`.
 pub fn draw(
     dir: &Path,
     traj: &Trajectory,
     spec: &PlotSpec,
     subtitle: &str,
 ) -> Result<(), OutputError> {
+    let fail = |e: String| {
+        OutputError::at(
+            &dir.join(format!("{}.png", spec.file_stem)),
+            std::io::Error::other(e),
+        )
+    };
+    let t = traj
+        .column("t_day")
+        .ok_or_else(|| fail("no t_day column".into()))?;
+    let mut series = Vec::new();
+    for (column, label, offset) in spec.series {
+        let y = traj
+            .column(column)
+            .ok_or_else(|| fail(format!("plot `{}` needs column `{column}`", spec.file_stem)))?;
+        series.push((
+            label.to_string(),
+            t.iter().zip(y).map(|(t, y)| (*t, y - offset)).collect(),
+        ));
+    }
+    let title = format!("{} - {subtitle}", spec.title);
+    draw_series(dir, spec.file_stem, &title, spec.y_label, &series)
+}
+
+/// Draws lines against time as `<dir>/<stem>.png` and `<dir>/<stem>.svg`.
+pub fn draw_series(
+    dir: &Path,
+    stem: &str,
+    title: &str,
+    y_label: &str,
+    series: &[Series],
+) -> Result<(), OutputError> {
     register_font();
-    let png = dir.join(format!("{}.png", spec.file_stem));
-    let svg = dir.join(format!("{}.svg", spec.file_stem));
+    let png = dir.join(format!("{stem}.png"));
+    let svg = dir.join(format!("{stem}.svg"));
     let fail = |path: &Path, e: String| OutputError::at(path, std::io::Error::other(e));
     {
         let root = BitMapBackend::new(&png, SIZE).into_drawing_area();
-        render(&root, traj, spec, subtitle).map_err(|e| fail(&png, e))?;
+        render(&root, title, y_label, series).map_err(|e| fail(&png, e))?;
         root.present().map_err(|e| fail(&png, e.to_string()))?;
     }
     {
         let root = SVGBackend::new(&svg, SIZE).into_drawing_area();
-        render(&root, traj, spec, subtitle).map_err(|e| fail(&svg, e))?;
+        render(&root, title, y_label, series).map_err(|e| fail(&svg, e))?;
         root.present().map_err(|e| fail(&svg, e.to_string()))?;
     }
     Ok(())
@@ -57,29 +91,29 @@ pub fn draw(
 
 fn render<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
-    traj: &Trajectory,
-    spec: &PlotSpec,
-    subtitle: &str,
+    title: &str,
+    y_label: &str,
+    series: &[Series],
 ) -> Result<(), String> {
-    let t = traj.column("t_day").ok_or("no t_day column")?;
-    let end = t.last().copied().unwrap_or(1.0);
+    let end = series
+        .iter()
+        .flat_map(|(_, p)| p.last().map(|(t, _)| *t))
+        .fold(0.0, f64::max)
+        .max(f64::MIN_POSITIVE);
     let (scale, x_label) = if end > YEARS_AXIS_ABOVE_DAYS {
         (1.0 / 365.25, "time (years)")
     } else {
         (1.0, "time (days)")
     };
-    let mut series = Vec::new();
-    for (column, label, offset) in spec.series {
-        let y = traj
-            .column(column)
-            .ok_or_else(|| format!("plot `{}` needs column `{column}`", spec.file_stem))?;
-        let points: Vec<(f64, f64)> = t
-            .iter()
-            .zip(y)
-            .map(|(t, y)| (t * scale, y - offset))
-            .collect();
-        series.push((*label, points));
-    }
+    let series: Vec<(&str, Vec<(f64, f64)>)> = series
+        .iter()
+        .map(|(label, p)| {
+            (
+                label.as_str(),
+                p.iter().map(|(t, y)| (t * scale, *y)).collect(),
+            )
+        })
+        .collect();
     let (mut lo, mut hi) = series
         .iter()
         .flat_map(|(_, p)| p.iter().map(|(_, y)| *y))
@@ -99,7 +133,6 @@ fn render<DB: DrawingBackend>(
         hi += 0.05 * span;
     }
     root.fill(&WHITE).map_err(|e| e.to_string())?;
-    let title = format!("{} - {subtitle}", spec.title);
     let mut chart = ChartBuilder::on(root)
         .caption(title, (FONT, 24))
         .margin(15)
@@ -110,7 +143,7 @@ fn render<DB: DrawingBackend>(
     chart
         .configure_mesh()
         .x_desc(x_label)
-        .y_desc(spec.y_label)
+        .y_desc(y_label)
         .label_style((FONT, 15))
         .axis_desc_style((FONT, 17))
         .y_label_formatter(&|v| format_tick(*v))

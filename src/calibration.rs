@@ -1,0 +1,244 @@
+//! Least-squares calibration: Nelder-Mead (argmin) on bounded parameters, each cost evaluation
+//! running the calibration's scenarios in parallel (rayon). No I/O: progress goes to a callback.
+//!
+//! Cost: the sum over targets of ((got - wanted) / tolerance)^2. Bounds are enforced by a logistic
+//! transform, x = lower + (upper - lower) / (1 + exp(-z)), so the simplex moves freely in z.
+
+use crate::config::Calibration;
+use crate::engine;
+use argmin::core::{CostFunction, Error as ArgminError, Executor, State};
+use argmin::solver::neldermead::NelderMead;
+use rayon::prelude::*;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Cost of a parameter vector whose simulations fail: far above any real cost.
+const FAILED_COST: f64 = 1e30;
+
+/// One fitted parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FittedParameter {
+    /// Dotted name.
+    pub name: String,
+    /// Unit.
+    pub unit: String,
+    /// Starting value.
+    pub initial: f64,
+    /// Fitted value.
+    pub value: f64,
+    /// Bounds.
+    pub lower: f64,
+    /// Bounds.
+    pub upper: f64,
+}
+
+/// How well one target is met.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TargetResult {
+    /// Label.
+    pub name: String,
+    /// Scenario name.
+    pub scenario: String,
+    /// Output column.
+    pub column: String,
+    /// Output time (days).
+    pub time_days: f64,
+    /// Wanted value.
+    pub wanted: f64,
+    /// Value of the fitted model.
+    pub got: f64,
+    /// got - wanted.
+    pub residual: f64,
+    /// Acceptable |residual|.
+    pub tolerance: f64,
+    /// |residual| <= tolerance.
+    pub met: bool,
+    /// Where the wanted value comes from.
+    pub source: String,
+}
+
+/// The result of a calibration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fit {
+    /// Fitted parameters.
+    pub parameters: Vec<FittedParameter>,
+    /// Targets at the fitted parameters.
+    pub targets: Vec<TargetResult>,
+    /// Final cost.
+    pub cost: f64,
+    /// Nelder-Mead iterations.
+    pub iterations: u64,
+    /// Cost evaluations (each runs every scenario once).
+    pub evaluations: u64,
+    /// Why the optimiser stopped.
+    pub termination: String,
+}
+
+fn to_physical(z: &[f64], cal: &Calibration) -> Vec<f64> {
+    z.iter()
+        .zip(&cal.parameters)
+        .map(|(z, p)| p.lower + (p.upper - p.lower) / (1.0 + (-z).exp()))
+        .collect()
+}
+
+fn to_unbounded(x: f64, lower: f64, upper: f64) -> f64 {
+    let s = (x - lower) / (upper - lower);
+    (s / (1.0 - s)).ln()
+}
+
+/// Runs every scenario with the given parameter values and returns each target's value.
+pub fn evaluate(cal: &Calibration, values: &[f64]) -> Result<Vec<f64>, String> {
+    let runs: Vec<Result<engine::RunResult, String>> = cal
+        .scenarios
+        .par_iter()
+        .map(|s| {
+            let mut spec = s.spec.clone();
+            // The calibration's parameter set, with the scenario's own overrides re-applied.
+            spec.params = cal.params.clone();
+            for (name, v) in &s.overrides {
+                if let Some(p) = spec.params.params.get_mut(name) {
+                    p.value = *v;
+                }
+            }
+            for (p, v) in cal.parameters.iter().zip(values) {
+                if let Some(entry) = spec.params.params.get_mut(&p.name) {
+                    entry.value = *v;
+                }
+            }
+            engine::simulate(&spec).map_err(|e| format!("scenario `{}`: {e}", s.name))
+        })
+        .collect();
+    cal.targets
+        .iter()
+        .map(|t| {
+            let run = runs[t.scenario].as_ref().map_err(Clone::clone)?;
+            let traj = &run.trajectory;
+            let times = traj.column("t_day").ok_or("no t_day column")?;
+            let k = times
+                .iter()
+                .position(|x| (x - t.time_days).abs() <= 1e-9 * t.time_days.abs().max(1.0))
+                .ok_or_else(|| {
+                    format!(
+                        "time {} day not in the output of `{}`",
+                        t.time_days, cal.scenarios[t.scenario].name
+                    )
+                })?;
+            let column = traj
+                .column(&t.column)
+                .ok_or_else(|| format!("no column `{}`", t.column))?;
+            Ok(column[k])
+        })
+        .collect()
+}
+
+fn cost_of(cal: &Calibration, got: &[f64]) -> f64 {
+    cal.targets
+        .iter()
+        .zip(got)
+        .map(|(t, g)| ((g - t.value) / t.tolerance).powi(2))
+        .sum()
+}
+
+struct Cost<'a, F> {
+    cal: &'a Calibration,
+    evaluations: AtomicU64,
+    best: std::sync::Mutex<f64>,
+    progress: &'a F,
+}
+
+impl<F: Fn(u64, f64) + Sync> CostFunction for Cost<'_, F> {
+    type Param = Vec<f64>;
+    type Output = f64;
+
+    fn cost(&self, z: &Self::Param) -> Result<f64, ArgminError> {
+        let values = to_physical(z, self.cal);
+        let cost = match evaluate(self.cal, &values) {
+            Ok(got) => cost_of(self.cal, &got),
+            Err(_) => FAILED_COST,
+        };
+        let n = self.evaluations.fetch_add(1, Ordering::Relaxed) + 1;
+        let mut best = self.best.lock().unwrap_or_else(|e| e.into_inner());
+        if cost < *best {
+            *best = cost;
+        }
+        (self.progress)(n, *best);
+        Ok(cost)
+    }
+}
+
+/// Fits the calibration's parameters. `progress(evaluations, best cost)` is called after every
+/// cost evaluation. Deterministic: the same file gives the same fit.
+pub fn calibrate(cal: &Calibration, progress: &(impl Fn(u64, f64) + Sync)) -> Result<Fit, String> {
+    let z0: Vec<f64> = cal
+        .parameters
+        .iter()
+        .map(|p| to_unbounded(p.initial, p.lower, p.upper))
+        .collect();
+    // Initial simplex: the start and one step of 1 (in logit space) along each parameter.
+    let mut simplex = vec![z0.clone()];
+    for i in 0..z0.len() {
+        let mut z = z0.clone();
+        z[i] += 1.0;
+        simplex.push(z);
+    }
+    let solver = NelderMead::new(simplex)
+        .with_sd_tolerance(cal.tolerance)
+        .map_err(|e| e.to_string())?;
+    let cost = Cost {
+        cal,
+        evaluations: AtomicU64::new(0),
+        best: std::sync::Mutex::new(f64::INFINITY),
+        progress,
+    };
+    let result = Executor::new(cost, solver)
+        .configure(|state| state.max_iters(cal.max_iterations))
+        .run()
+        .map_err(|e| format!("the optimiser failed: {e}"))?;
+    let state = result.state();
+    let z_best = state
+        .get_best_param()
+        .ok_or("the optimiser returned no parameters")?;
+    let values = to_physical(z_best, cal);
+    let got = evaluate(cal, &values)?;
+    let targets = cal
+        .targets
+        .iter()
+        .zip(&got)
+        .map(|(t, g)| TargetResult {
+            name: t.name.clone(),
+            scenario: cal.scenarios[t.scenario].name.clone(),
+            column: t.column.clone(),
+            time_days: t.time_days,
+            wanted: t.value,
+            got: *g,
+            residual: g - t.value,
+            tolerance: t.tolerance,
+            met: (g - t.value).abs() <= t.tolerance,
+            source: t.source.clone(),
+        })
+        .collect();
+    let parameters = cal
+        .parameters
+        .iter()
+        .zip(&values)
+        .map(|(p, v)| FittedParameter {
+            name: p.name.clone(),
+            unit: cal.params.params[&p.name].unit.clone(),
+            initial: p.initial,
+            value: *v,
+            lower: p.lower,
+            upper: p.upper,
+        })
+        .collect();
+    Ok(Fit {
+        parameters,
+        targets,
+        cost: cost_of(cal, &got),
+        iterations: state.get_iter(),
+        evaluations: result
+            .problem
+            .problem
+            .as_ref()
+            .map_or(0, |c| c.evaluations.load(Ordering::Relaxed)),
+        termination: state.get_termination_status().to_string(),
+    })
+}

@@ -1,0 +1,334 @@
+//! Calibration files (`params/calibration/*.toml`): which parameters to fit, within which bounds,
+//! against which targets (scenario, output column, time, wanted value, tolerance).
+
+use super::params_file::{bundled_params, load_params};
+use super::scenario::{Scenario, load_scenario};
+use super::{line, read, suggest, toml_error};
+use crate::error::ConfigError;
+use crate::model::ModelId;
+use crate::params::ParamSet;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCalibration {
+    name: Option<Spanned<String>>,
+    description: Option<String>,
+    model: Option<Spanned<String>>,
+    parameter_set: Option<Spanned<String>>,
+    max_iterations: Option<Spanned<u64>>,
+    tolerance: Option<Spanned<f64>>,
+    #[serde(default)]
+    parameter: Vec<Spanned<RawParameter>>,
+    #[serde(default)]
+    target: Vec<Spanned<RawTarget>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawParameter {
+    name: Spanned<String>,
+    initial: Spanned<f64>,
+    lower: Spanned<f64>,
+    upper: Spanned<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTarget {
+    name: Option<String>,
+    scenario: Spanned<String>,
+    column: Spanned<String>,
+    time_days: Spanned<f64>,
+    value: Spanned<f64>,
+    tolerance: Spanned<f64>,
+    source: Option<String>,
+}
+
+/// A parameter to fit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FitParameter {
+    /// Dotted name.
+    pub name: String,
+    /// Starting value.
+    pub initial: f64,
+    /// Lower bound.
+    pub lower: f64,
+    /// Upper bound.
+    pub upper: f64,
+}
+
+/// A value the model should reproduce.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// Label for reports.
+    pub name: String,
+    /// Index into [`Calibration::scenarios`].
+    pub scenario: usize,
+    /// Output column.
+    pub column: String,
+    /// Output time (days); an output time of the scenario.
+    pub time_days: f64,
+    /// Wanted value.
+    pub value: f64,
+    /// Acceptable deviation; the residual is (got - wanted) / tolerance.
+    pub tolerance: f64,
+    /// Where the wanted value comes from.
+    pub source: String,
+}
+
+/// A validated calibration.
+#[derive(Debug, Clone)]
+pub struct Calibration {
+    /// File it came from.
+    pub path: PathBuf,
+    /// Name (the output folder).
+    pub name: String,
+    /// What it fits.
+    pub description: String,
+    /// Model whose parameters are fitted.
+    pub model: ModelId,
+    /// Parameter set the fit starts from (also the file the fitted values are written into).
+    pub params: ParamSet,
+    /// Where `params` was read from (bundled path or user file).
+    pub params_path: PathBuf,
+    /// The text of that file, to write the fitted values into.
+    pub params_text: String,
+    /// Parameters to fit.
+    pub parameters: Vec<FitParameter>,
+    /// Scenarios the targets refer to, each loaded once.
+    pub scenarios: Vec<Scenario>,
+    /// Targets.
+    pub targets: Vec<Target>,
+    /// Most Nelder-Mead iterations.
+    pub max_iterations: u64,
+    /// Stop when the standard deviation of the simplex costs falls below this.
+    pub tolerance: f64,
+}
+
+/// Loads and validates a calibration file.
+pub fn load_calibration(path: &Path) -> Result<Calibration, ConfigError> {
+    let src = read(path)?;
+    let raw: RawCalibration = toml::from_str(&src).map_err(|e| toml_error(path, &src, &e))?;
+    let err = |at: Option<usize>, key: &str, msg: String| ConfigError::key(path, at, key, msg);
+    let required =
+        |key: &str| ConfigError::key(path, None, key, format!("missing required key `{key}`"));
+    let name = raw.name.ok_or_else(|| required("name"))?;
+    let model_name = raw.model.ok_or_else(|| required("model"))?;
+    let model = ModelId::from_name(model_name.get_ref()).ok_or_else(|| {
+        err(
+            line(&src, &model_name),
+            "model",
+            format!("unknown model `{}`", model_name.get_ref()),
+        )
+        .with_help(super::suggest_model(model_name.get_ref()))
+    })?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let (params, params_path, params_text) = match &raw.parameter_set {
+        None => {
+            let (p, text) = model.bundled_params();
+            (bundled_params(model)?, PathBuf::from(p), text.to_string())
+        }
+        Some(p) => {
+            let file = dir.join(p.get_ref());
+            if !file.is_file() {
+                return Err(err(
+                    line(&src, p),
+                    "parameter_set",
+                    format!("parameter file `{}` does not exist", file.display()),
+                ));
+            }
+            (load_params(model, &file)?, file.clone(), read(&file)?)
+        }
+    };
+    if raw.parameter.is_empty() {
+        return Err(err(
+            None,
+            "parameter",
+            "no `[[parameter]]` to fit".to_string(),
+        ));
+    }
+    let mut parameters = Vec::new();
+    for (k, entry) in raw.parameter.iter().enumerate() {
+        let e = entry.get_ref();
+        let key = format!("parameter[{k}]");
+        let name = e.name.get_ref();
+        if !params.params.contains_key(name) {
+            return Err(err(
+                line(&src, &e.name),
+                &format!("{key}.name"),
+                format!("model `{}` has no parameter `{name}`", model.name()),
+            )
+            .with_help(suggest(name, params.params.keys().map(String::as_str))));
+        }
+        if parameters.iter().any(|p: &FitParameter| &p.name == name) {
+            return Err(err(
+                line(&src, &e.name),
+                &format!("{key}.name"),
+                format!("parameter `{name}` is listed twice"),
+            ));
+        }
+        let (lo, hi, x0) = (*e.lower.get_ref(), *e.upper.get_ref(), *e.initial.get_ref());
+        if !(lo.is_finite() && hi.is_finite() && lo >= 0.0 && lo < hi) {
+            return Err(err(
+                line(&src, &e.lower),
+                &format!("{key}.lower"),
+                format!("bounds must be finite with 0 <= lower < upper, got [{lo}, {hi}]"),
+            ));
+        }
+        if !(x0 > lo && x0 < hi) {
+            return Err(err(
+                line(&src, &e.initial),
+                &format!("{key}.initial"),
+                format!("initial value {x0} must lie strictly inside [{lo}, {hi}]"),
+            ));
+        }
+        parameters.push(FitParameter {
+            name: name.clone(),
+            initial: x0,
+            lower: lo,
+            upper: hi,
+        });
+    }
+    if raw.target.is_empty() {
+        return Err(err(
+            None,
+            "target",
+            "no `[[target]]` to fit against".to_string(),
+        ));
+    }
+    let mut scenarios: Vec<Scenario> = Vec::new();
+    let mut targets = Vec::new();
+    for (k, entry) in raw.target.iter().enumerate() {
+        let t = entry.get_ref();
+        let key = format!("target[{k}]");
+        let file = dir.join(t.scenario.get_ref());
+        if !file.is_file() {
+            return Err(err(
+                line(&src, &t.scenario),
+                &format!("{key}.scenario"),
+                format!("scenario file `{}` does not exist", file.display()),
+            ));
+        }
+        let index = match scenarios.iter().position(|s| s.path == file) {
+            Some(i) => i,
+            None => {
+                let s = load_scenario(&file)?;
+                if s.spec.model != model {
+                    return Err(err(
+                        line(&src, &t.scenario),
+                        &format!("{key}.scenario"),
+                        format!(
+                            "scenario `{}` uses model `{}`, but this calibration fits model `{}`",
+                            s.name,
+                            s.spec.model.name(),
+                            model.name()
+                        ),
+                    ));
+                }
+                scenarios.push(s);
+                scenarios.len() - 1
+            }
+        };
+        let scenario = &scenarios[index];
+        let spec = model.spec();
+        let columns: Vec<&str> = spec
+            .states
+            .iter()
+            .map(|s| s.column)
+            .chain(spec.derived.iter().map(|d| d.column))
+            .collect();
+        if !columns.contains(&t.column.get_ref().as_str()) {
+            return Err(err(
+                line(&src, &t.column),
+                &format!("{key}.column"),
+                format!(
+                    "model `{}` has no output column `{}`",
+                    model.name(),
+                    t.column.get_ref()
+                ),
+            )
+            .with_help(suggest(t.column.get_ref(), columns.iter().copied())));
+        }
+        let time = *t.time_days.get_ref();
+        let protocol = &scenario.spec.protocol;
+        let on_grid = protocol
+            .output_times()
+            .iter()
+            .any(|x| (x - time).abs() <= 1e-9 * protocol.output_interval);
+        if !on_grid {
+            return Err(err(
+                line(&src, &t.time_days),
+                &format!("{key}.time_days"),
+                format!(
+                    "{time} day is not an output time of scenario `{}` (0 to {} day, every {} day)",
+                    scenario.name, protocol.duration, protocol.output_interval
+                ),
+            ));
+        }
+        let tol = *t.tolerance.get_ref();
+        if !(tol.is_finite() && tol > 0.0) {
+            return Err(err(
+                line(&src, &t.tolerance),
+                &format!("{key}.tolerance"),
+                format!("tolerance must be a positive number, got {tol}"),
+            ));
+        }
+        if !t.value.get_ref().is_finite() {
+            return Err(err(
+                line(&src, &t.value),
+                &format!("{key}.value"),
+                "value must be a finite number".to_string(),
+            ));
+        }
+        targets.push(Target {
+            name: t.name.clone().unwrap_or_else(|| {
+                format!("{} {} at {} day", scenario.name, t.column.get_ref(), time)
+            }),
+            scenario: index,
+            column: t.column.get_ref().clone(),
+            time_days: time,
+            value: *t.value.get_ref(),
+            tolerance: tol,
+            source: t.source.clone().unwrap_or_default(),
+        });
+    }
+    let max_iterations = match &raw.max_iterations {
+        Some(v) if *v.get_ref() == 0 => {
+            return Err(err(
+                line(&src, v),
+                "max_iterations",
+                "must be at least 1".to_string(),
+            ));
+        }
+        Some(v) => *v.get_ref(),
+        None => 1000,
+    };
+    let tolerance = match &raw.tolerance {
+        Some(v) if !(v.get_ref().is_finite() && *v.get_ref() >= 0.0) => {
+            return Err(err(
+                line(&src, v),
+                "tolerance",
+                format!("must be a number >= 0, got {}", v.get_ref()),
+            ));
+        }
+        Some(v) => *v.get_ref(),
+        None => 1e-10,
+    };
+    Ok(Calibration {
+        path: path.to_path_buf(),
+        name: name.into_inner(),
+        description: raw.description.unwrap_or_default(),
+        model,
+        params,
+        params_path,
+        params_text,
+        parameters,
+        scenarios,
+        targets,
+        max_iterations,
+        tolerance,
+    })
+}

@@ -1,0 +1,439 @@
+//! The immune module: T helper subsets, B cells, innate cells, cytokines, JAK/STAT, Wnt and
+//! estrogen, and their coupling to the core model's attachment points.
+//!
+//! Everything here is relative to the healthy baseline (1 = healthy). Cell populations with
+//! turnover of weeks are ODE states; cytokines (half-lives of minutes to hours) are algebraic.
+//! Every coupling is written so that it equals exactly 1 at baseline: Hill modifiers of the form
+//! `1 + E (x/(x+K) - 1/(1+K))` (literature.md 4.2) for cytokines, power laws `E^g` for estrogen
+//! (Peterson & Riggs 2010), and `1 + e g` for a drug or disease level `g` that is 0 at baseline.
+//! Each coupling, its sign and its literature support: `docs/immune.md`.
+
+use crate::params::ParamSet;
+
+/// Smallest estrogen level used in power laws (an input of 0 means "none", not a singularity).
+const ESTROGEN_FLOOR: f64 = 1e-3;
+
+/// Baseline-preserving Hill activation, order 1: 1 at x = 1, rising with x.
+#[inline]
+pub fn act(x: f64, e: f64, k: f64) -> f64 {
+    1.0 + e * (x / (x + k) - 1.0 / (1.0 + k))
+}
+
+/// Baseline-preserving Hill repression, order 1: 1 at x = 1, falling with x.
+#[inline]
+pub fn rep(x: f64, i: f64, k: f64) -> f64 {
+    1.0 - i * (x / (x + k) - 1.0 / (1.0 + k))
+}
+
+/// Saturating receptor signal normalised to 1 at x = 1 (JAK/STAT activation).
+#[inline]
+fn signal(x: f64, k: f64) -> f64 {
+    x * (1.0 + k) / (x + k)
+}
+
+/// Parameters of the immune module (names and units in `params/models/immunoporosis.toml`).
+#[derive(Debug, Clone, Copy)]
+#[allow(missing_docs)]
+pub struct ImmuneParams {
+    // T cells
+    pub mu_t: f64,
+    pub e_th1_il12: f64,
+    pub i_th1_il10: f64,
+    pub e_th2_il4: f64,
+    pub i_th2_ifng: f64,
+    pub e_th17_stat3: f64,
+    pub e_th17_tgfb: f64,
+    pub e_treg_tgfb: f64,
+    pub e_treg_il2: f64,
+    pub i_treg_stat3: f64,
+    pub g_treg_e: f64,
+    pub i_supp: f64,
+    pub g_act_e: f64,
+    pub g_tnf_e: f64,
+    // B cells
+    pub mu_b: f64,
+    pub g_b_e: f64,
+    pub phi_opg_b: f64,
+    // lymphocyte RANKL
+    pub phi_lymph: f64,
+    pub w_th17: f64,
+    pub g_lymph_rankl_e: f64,
+    // innate cells
+    pub mu_m: f64,
+    pub g_disease: f64,
+    pub g_m_e: f64,
+    pub i_m_il10: f64,
+    pub g_m_age: f64,
+    // cytokines
+    pub w_tnf_m: f64,
+    pub w_il6_m: f64,
+    pub g_il6_e: f64,
+    pub g_sil6r: f64,
+    pub w_il10_treg: f64,
+    pub w_il10_th2: f64,
+    pub g_il7_e: f64,
+    pub w_il7_stat5: f64,
+    pub phi_tgfb_bone: f64,
+    pub k_stat: f64,
+    // Wnt
+    pub e_dkk1_tnf: f64,
+    pub g_sost_e: f64,
+    pub e_sost_gc: f64,
+    pub g_sost_age: f64,
+    pub e_wnt10b: f64,
+    pub g_wnt_dkk1: f64,
+    pub g_wnt_sost: f64,
+    pub g_commitment: f64,
+    // couplings to the core
+    pub k: f64,
+    pub e_rankl_tnf: f64,
+    pub e_rankl_il1: f64,
+    pub e_rankl_stat3: f64,
+    pub e_rankl_il17: f64,
+    pub i_rankl_ifng: f64,
+    pub i_rankl_il10: f64,
+    pub i_opg_tnf: f64,
+    pub e_opg_il10: f64,
+    pub g_opg_e: f64,
+    pub e_ocp_tnf: f64,
+    pub e_ocp_stat5: f64,
+    pub e_ocdiff_tnf: f64,
+    pub e_ocdiff_il1: f64,
+    pub i_ocdiff_ifng: f64,
+    pub i_ocdiff_il4: f64,
+    pub i_ocdiff_il10: f64,
+    pub i_ocdiff_treg: f64,
+    pub g_ocapo_e: f64,
+    pub i_ocapo_il1: f64,
+    pub i_obdiff_tnf: f64,
+    pub e_obapo_tnf: f64,
+    pub g_obapo_e: f64,
+    pub g_hip_disuse: f64,
+    // glucocorticoids
+    pub gc_ec50: f64,
+    pub gc_e_obapo: f64,
+    pub gc_i_obdiff: f64,
+    pub gc_e_rankl: f64,
+    pub gc_i_opg: f64,
+    pub gc_i_ocapo: f64,
+    pub gc_i_inflammation: f64,
+    // aging
+    pub g_obu_age: f64,
+}
+
+/// Declares the parameter table once: (field, dotted name, unit).
+macro_rules! immune_params {
+    ($($field:ident: $name:literal, $unit:literal;)*) => {
+        /// Number of immune-module parameters.
+        pub const N_IMMUNE_PARAMS: usize = [$($name,)*].len();
+
+        /// Every parameter of the immune module with its required unit.
+        pub const IMMUNE_PARAMS: [crate::model::ParamSpec; N_IMMUNE_PARAMS] = [
+            $(crate::model::ParamSpec { name: $name, unit: $unit },)*
+        ];
+
+        impl ImmuneParams {
+            /// Reads the module's parameters by dotted name.
+            pub fn from_params(p: &ParamSet) -> Self {
+                ImmuneParams { $($field: p.value($name),)* }
+            }
+        }
+    };
+}
+
+immune_params! {
+    mu_t: "tcell.mu_T", "1/day";
+    e_th1_il12: "tcell.e_Th1_IL12", "1";
+    i_th1_il10: "tcell.i_Th1_IL10", "1";
+    e_th2_il4: "tcell.e_Th2_IL4", "1";
+    i_th2_ifng: "tcell.i_Th2_IFNg", "1";
+    e_th17_stat3: "tcell.e_Th17_STAT3", "1";
+    e_th17_tgfb: "tcell.e_Th17_TGFb", "1";
+    e_treg_tgfb: "tcell.e_Treg_TGFb", "1";
+    e_treg_il2: "tcell.e_Treg_IL2", "1";
+    i_treg_stat3: "tcell.i_Treg_STAT3", "1";
+    g_treg_e: "tcell.g_Treg_E", "1";
+    i_supp: "tcell.i_suppression", "1";
+    g_act_e: "tcell.g_activation_E", "1";
+    g_tnf_e: "tcell.g_TNF_E", "1";
+    mu_b: "bcell.mu_B", "1/day";
+    g_b_e: "bcell.g_B_E", "1";
+    phi_opg_b: "bcell.phi_OPG", "1";
+    phi_lymph: "rankl.phi_lymph", "1";
+    w_th17: "rankl.w_Th17", "1";
+    g_lymph_rankl_e: "estrogen.g_lymph_RANKL", "1";
+    mu_m: "innate.mu_M", "1/day";
+    g_disease: "innate.g_disease", "1";
+    g_m_e: "innate.g_M_E", "1";
+    i_m_il10: "innate.i_M_IL10", "1";
+    g_m_age: "innate.g_age", "1/year";
+    w_tnf_m: "cytokine.w_TNF_M", "1";
+    w_il6_m: "cytokine.w_IL6_M", "1";
+    g_il6_e: "cytokine.g_IL6_E", "1";
+    g_sil6r: "cytokine.g_sIL6R", "1";
+    w_il10_treg: "cytokine.w_IL10_Treg", "1";
+    w_il10_th2: "cytokine.w_IL10_Th2", "1";
+    g_il7_e: "cytokine.g_IL7_E", "1";
+    w_il7_stat5: "cytokine.w_IL7_STAT5", "1";
+    phi_tgfb_bone: "cytokine.phi_TGFb_bone", "1";
+    k_stat: "jakstat.K_STAT", "1";
+    e_dkk1_tnf: "wnt.e_DKK1_TNF", "1";
+    g_sost_e: "wnt.g_SOST_E", "1";
+    e_sost_gc: "wnt.e_SOST_GC", "1";
+    g_sost_age: "wnt.g_SOST_age", "1/year";
+    e_wnt10b: "wnt.e_Wnt10b", "1";
+    g_wnt_dkk1: "wnt.g_DKK1", "1";
+    g_wnt_sost: "wnt.g_SOST", "1";
+    g_commitment: "wnt.g_commitment", "1";
+    k: "coupling.K", "1";
+    e_rankl_tnf: "coupling.e_RANKL_TNF", "1";
+    e_rankl_il1: "coupling.e_RANKL_IL1", "1";
+    e_rankl_stat3: "coupling.e_RANKL_STAT3", "1";
+    e_rankl_il17: "coupling.e_RANKL_IL17", "1";
+    i_rankl_ifng: "coupling.i_RANKL_IFNg", "1";
+    i_rankl_il10: "coupling.i_RANKL_IL10", "1";
+    i_opg_tnf: "coupling.i_OPG_TNF", "1";
+    e_opg_il10: "coupling.e_OPG_IL10", "1";
+    g_opg_e: "estrogen.g_OPG_E", "1";
+    e_ocp_tnf: "coupling.e_OCpsupply_TNF", "1";
+    e_ocp_stat5: "coupling.e_OCpsupply_STAT5", "1";
+    e_ocdiff_tnf: "coupling.e_OCdiff_TNF", "1";
+    e_ocdiff_il1: "coupling.e_OCdiff_IL1", "1";
+    i_ocdiff_ifng: "coupling.i_OCdiff_IFNg", "1";
+    i_ocdiff_il4: "coupling.i_OCdiff_IL4", "1";
+    i_ocdiff_il10: "coupling.i_OCdiff_IL10", "1";
+    i_ocdiff_treg: "coupling.i_OCdiff_Treg", "1";
+    g_ocapo_e: "estrogen.g_OCapo_E", "1";
+    i_ocapo_il1: "coupling.i_OCapo_IL1", "1";
+    i_obdiff_tnf: "coupling.i_OBdiff_TNF", "1";
+    e_obapo_tnf: "coupling.e_OBapo_TNF", "1";
+    g_obapo_e: "estrogen.g_OBapo_E", "1";
+    g_hip_disuse: "coupling.g_hip_disuse", "1";
+    gc_ec50: "glucocorticoid.EC50", "mg/day";
+    gc_e_obapo: "glucocorticoid.e_OBapo", "1";
+    gc_i_obdiff: "glucocorticoid.i_OBdiff", "1";
+    gc_e_rankl: "glucocorticoid.e_RANKL", "1";
+    gc_i_opg: "glucocorticoid.i_OPG", "1";
+    gc_i_ocapo: "glucocorticoid.i_OCapo", "1";
+    gc_i_inflammation: "glucocorticoid.i_inflammation", "1";
+    g_obu_age: "aging.g_OBu", "1/year";
+}
+
+/// Immune cell states, relative to baseline.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[allow(missing_docs)]
+pub struct Cells {
+    pub th1: f64,
+    pub th2: f64,
+    pub th17: f64,
+    pub treg: f64,
+    pub b: f64,
+    pub m: f64,
+}
+
+/// External drives of the module (scenario inputs), in their units.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Drives {
+    /// Serum estrogen relative to premenopausal (1).
+    pub estrogen: f64,
+    /// Inflammatory disease activity (0 = none, 1 = active untreated rheumatoid arthritis).
+    pub disease_activity: f64,
+    /// Glucocorticoid dose, prednisolone-equivalent (mg/day).
+    pub glucocorticoid: f64,
+    /// Years of aging beyond the reference adult.
+    pub aging_years: f64,
+    /// Factors on cytokine levels and signalling (1 = untouched; drugs act here).
+    pub tnf: f64,
+    /// Factor on IL-1.
+    pub il1: f64,
+    /// Factor on IL-6.
+    pub il6: f64,
+    /// Factor on IL-17.
+    pub il17: f64,
+    /// Factor on IFN-gamma.
+    pub ifng: f64,
+    /// Factor on JAK/STAT signalling (STAT3 and STAT5).
+    pub jak_stat: f64,
+    /// Factor on the Treg polarisation drive.
+    pub treg_drive: f64,
+}
+
+/// Everything the module computes at one instant.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[allow(missing_docs)]
+pub struct Immune {
+    pub tnf: f64,
+    pub il1: f64,
+    pub il2: f64,
+    pub il3: f64,
+    pub il4: f64,
+    pub il6: f64,
+    pub il7: f64,
+    pub il10: f64,
+    pub il12: f64,
+    pub il17: f64,
+    pub ifng: f64,
+    pub osm: f64,
+    pub sil6r: f64,
+    pub tgfb: f64,
+    pub tgfb_treg: f64,
+    pub stat3: f64,
+    pub stat5: f64,
+    pub dkk1: f64,
+    pub sclerostin: f64,
+    pub wnt10b: f64,
+    pub wnt: f64,
+    pub estrogen: f64,
+    /// Time derivatives of the cell states (1/day).
+    pub d_cells: Cells,
+    /// Factors on the core's attachment points, in order: rankl_production, opg_production,
+    /// ocp_supply, oc_differentiation, oc_apoptosis, ob_differentiation, ob_apoptosis,
+    /// obu_supply, resorption_lumbar_spine, resorption_total_hip.
+    pub factors: [f64; 10],
+    /// Additive RANKL source from lymphocytes (fraction of baseline RANKL production; may be
+    /// negative down to -phi_lymph when lymphocyte RANKL falls below baseline).
+    pub lymph_rankl: f64,
+}
+
+/// The immune module at one instant: cytokines from cells, polarisation, couplings.
+/// `tgfb_bone` is the core's TGF-beta relative to its steady state.
+pub fn evaluate(p: &ImmuneParams, c: &Cells, d: &Drives, tgfb_bone: f64) -> Immune {
+    let k = p.k;
+    let e = d.estrogen.max(ESTROGEN_FLOOR);
+    let gc = d.glucocorticoid / (d.glucocorticoid + p.gc_ec50);
+    let anti_inflammatory = 1.0 / (1.0 + p.gc_i_inflammation * gc);
+
+    // Cytokines from their producer cells (weights are shares of the baseline level).
+    let t_tnf = 0.5 * (c.th1 + c.th17) * e.powf(-p.g_tnf_e);
+    let tnf = d.tnf * anti_inflammatory * (p.w_tnf_m * c.m + (1.0 - p.w_tnf_m) * t_tnf);
+    let il1 = d.il1 * anti_inflammatory * c.m;
+    let il6 =
+        d.il6 * anti_inflammatory * (p.w_il6_m * c.m + (1.0 - p.w_il6_m) * e.powf(-p.g_il6_e));
+    let il17 = d.il17 * c.th17;
+    let ifng = d.ifng * c.th1;
+    let il4 = c.th2;
+    let il10 =
+        p.w_il10_treg * c.treg + p.w_il10_th2 * c.th2 + (1.0 - p.w_il10_treg - p.w_il10_th2) * c.b;
+    let il2 = (c.th1 + c.th2 + c.th17) / 3.0;
+    let il3 = il2;
+    let il12 = anti_inflammatory * c.m;
+    let osm = anti_inflammatory * c.m;
+    let il7 = e.powf(-p.g_il7_e);
+    let sil6r = c.m.powf(p.g_sil6r);
+    let tgfb_treg = c.treg;
+    let tgfb = p.phi_tgfb_bone * tgfb_bone + (1.0 - p.phi_tgfb_bone) * tgfb_treg;
+
+    // JAK/STAT: STAT3 downstream of gp130 (IL-6 classic and trans-signalling, OSM); STAT5
+    // downstream of the common gamma chain and IL-3 receptor (IL-7, IL-3).
+    let gp130 = (il6 + il6 * sil6r + osm) / 3.0;
+    let stat3 = signal(d.jak_stat * gp130, p.k_stat);
+    let stat5 = signal(
+        d.jak_stat * (p.w_il7_stat5 * il7 + (1.0 - p.w_il7_stat5) * il3),
+        p.k_stat,
+    );
+
+    // Wnt/beta-catenin on osteoblast commitment.
+    let dkk1 = act(tnf, p.e_dkk1_tnf, k);
+    let sclerostin =
+        e.powf(-p.g_sost_e) * (1.0 + p.e_sost_gc * gc) * (1.0 + p.g_sost_age * d.aging_years);
+    let wnt10b = act(tgfb_treg, p.e_wnt10b, k);
+    let wnt = wnt10b / (dkk1.powf(p.g_wnt_dkk1) * sclerostin.powf(p.g_wnt_sost));
+
+    // T helper polarisation (1 at baseline), effector activation under estrogen deficiency,
+    // Treg suppression of effectors.
+    let activation = e.powf(-p.g_act_e);
+    let suppression = rep(c.treg, p.i_supp, k);
+    let drive_th1 =
+        act(il12, p.e_th1_il12, k) * rep(il10, p.i_th1_il10, k) * activation * suppression;
+    let drive_th2 =
+        act(il4, p.e_th2_il4, k) * rep(ifng, p.i_th2_ifng, k) * activation * suppression;
+    let drive_th17 =
+        act(stat3, p.e_th17_stat3, k) * act(tgfb, p.e_th17_tgfb, k) * activation * suppression;
+    let drive_treg = d.treg_drive
+        * act(tgfb, p.e_treg_tgfb, k)
+        * act(il2, p.e_treg_il2, k)
+        * rep(stat3, p.i_treg_stat3, k)
+        * e.powf(p.g_treg_e);
+    let drive_b = e.powf(-p.g_b_e);
+    let drive_m = (1.0 + p.g_disease * d.disease_activity + p.g_m_age * d.aging_years)
+        * e.powf(-p.g_m_e)
+        * rep(il10, p.i_m_il10, k);
+    let d_cells = Cells {
+        th1: p.mu_t * (drive_th1 - c.th1),
+        th2: p.mu_t * (drive_th2 - c.th2),
+        th17: p.mu_t * (drive_th17 - c.th17),
+        treg: p.mu_t * (drive_treg - c.treg),
+        b: p.mu_b * (drive_b - c.b),
+        m: p.mu_m * (drive_m - c.m),
+    };
+
+    // Lymphocyte RANKL (Th17 and B cells; more per cell under estrogen deficiency).
+    let lymph = (p.w_th17 * c.th17 + (1.0 - p.w_th17) * c.b) * e.powf(-p.g_lymph_rankl_e);
+    let lymph_rankl = p.phi_lymph * (lymph - 1.0);
+
+    let factors = [
+        // rankl_production (osteoblast lineage)
+        act(tnf, p.e_rankl_tnf, k)
+            * act(il1, p.e_rankl_il1, k)
+            * act(stat3, p.e_rankl_stat3, k)
+            * act(il17, p.e_rankl_il17, k)
+            * rep(ifng, p.i_rankl_ifng, k)
+            * rep(il10, p.i_rankl_il10, k)
+            * (1.0 + p.gc_e_rankl * gc),
+        // opg_production: B cells carry a share of OPG; estrogen raises, TNF lowers it
+        ((1.0 - p.phi_opg_b) + p.phi_opg_b * c.b)
+            * e.powf(p.g_opg_e)
+            * rep(tnf, p.i_opg_tnf, k)
+            * act(il10, p.e_opg_il10, k)
+            / (1.0 + p.gc_i_opg * gc),
+        // ocp_supply
+        act(tnf, p.e_ocp_tnf, k) * act(stat5, p.e_ocp_stat5, k),
+        // oc_differentiation
+        act(tnf, p.e_ocdiff_tnf, k)
+            * act(il1, p.e_ocdiff_il1, k)
+            * rep(ifng, p.i_ocdiff_ifng, k)
+            * rep(il4, p.i_ocdiff_il4, k)
+            * rep(il10, p.i_ocdiff_il10, k)
+            * rep(c.treg, p.i_ocdiff_treg, k),
+        // oc_apoptosis: estrogen promotes it, IL-1 and glucocorticoids prolong osteoclast life
+        e.powf(p.g_ocapo_e) * rep(il1, p.i_ocapo_il1, k) / (1.0 + p.gc_i_ocapo * gc),
+        // ob_differentiation
+        rep(tnf, p.i_obdiff_tnf, k) / (1.0 + p.gc_i_obdiff * gc),
+        // ob_apoptosis
+        act(tnf, p.e_obapo_tnf, k) * e.powf(-p.g_obapo_e) * (1.0 + p.gc_e_obapo * gc),
+        // obu_supply: Wnt/beta-catenin drives commitment; it declines with age
+        wnt.powf(p.g_commitment) / (1.0 + p.g_obu_age * d.aging_years),
+        // resorption_lumbar_spine
+        1.0,
+        // resorption_total_hip: reduced mobility in active disease unloads the hip
+        1.0 + p.g_hip_disuse * d.disease_activity,
+    ];
+
+    Immune {
+        tnf,
+        il1,
+        il2,
+        il3,
+        il4,
+        il6,
+        il7,
+        il10,
+        il12,
+        il17,
+        ifng,
+        osm,
+        sil6r,
+        tgfb,
+        tgfb_treg,
+        stat3,
+        stat5,
+        dkk1,
+        sclerostin,
+        wnt10b,
+        wnt,
+        estrogen: d.estrogen,
+        d_cells,
+        factors,
+        lymph_rankl,
+    }
+}

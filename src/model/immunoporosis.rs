@@ -1,0 +1,383 @@
+//! The immunoporosis model: the core model (`bone`) with the immune module attached.
+//!
+//! The immune module acts on the core only through its attachment points: it multiplies the
+//! core's factor inputs and adds lymphocyte RANKL to the RANKL source. At the healthy baseline
+//! every factor is exactly 1 and the source 0, so the core's steady state is unchanged.
+
+use super::bone::{self, Bone};
+use super::immune::{self, Cells, Drives, IMMUNE_PARAMS, Immune, ImmuneParams, N_IMMUNE_PARAMS};
+use super::{DerivedSpec, InputKind, InputSpec, InputValues, Model, ParamSpec, PlotSpec};
+use super::{StateKind, StateSpec, neutral_inputs};
+use crate::params::ParamSet;
+use nalgebra::SVector;
+
+/// Number of states: 7 core + 6 immune.
+pub const N: usize = 13;
+const CORE: usize = 7;
+
+const TH1: usize = 7;
+const TH2: usize = 8;
+const TH17: usize = 9;
+const TREG: usize = 10;
+const BCELL: usize = 11;
+const MACRO: usize = 12;
+
+/// Core input indices used here.
+const P_RANKL: usize = 3;
+const FIRST_FACTOR: usize = 4;
+
+/// Module input indices (after the core's).
+const ESTROGEN: usize = bone::N_INPUTS;
+const DISEASE: usize = bone::N_INPUTS + 1;
+const GLUCOCORTICOID: usize = bone::N_INPUTS + 2;
+const AGING: usize = bone::N_INPUTS + 3;
+const F_TNF: usize = bone::N_INPUTS + 4;
+const F_IL1: usize = bone::N_INPUTS + 5;
+const F_IL6: usize = bone::N_INPUTS + 6;
+const F_IL17: usize = bone::N_INPUTS + 7;
+const F_IFNG: usize = bone::N_INPUTS + 8;
+const F_JAK: usize = bone::N_INPUTS + 9;
+const F_TREG: usize = bone::N_INPUTS + 10;
+
+const fn input(
+    name: &'static str,
+    unit: &'static str,
+    kind: InputKind,
+    description: &'static str,
+) -> InputSpec {
+    InputSpec {
+        name,
+        unit,
+        kind,
+        description,
+    }
+}
+
+const MODULE_INPUTS: [InputSpec; 11] = [
+    input(
+        "estrogen",
+        "1",
+        InputKind::Multiplier,
+        "serum estrogen relative to premenopausal (1)",
+    ),
+    input(
+        "disease_activity",
+        "1",
+        InputKind::Additive,
+        "inflammatory disease activity (0 none, 1 active untreated rheumatoid arthritis)",
+    ),
+    input(
+        "glucocorticoid",
+        "mg/day",
+        InputKind::Additive,
+        "glucocorticoid dose, prednisolone-equivalent",
+    ),
+    input(
+        "aging_years",
+        "year",
+        InputKind::Additive,
+        "years of aging beyond the reference adult",
+    ),
+    input(
+        "TNF_factor",
+        "1",
+        InputKind::Multiplier,
+        "factor on TNF-alpha (anti-TNF acts here)",
+    ),
+    input("IL1_factor", "1", InputKind::Multiplier, "factor on IL-1"),
+    input(
+        "IL6_factor",
+        "1",
+        InputKind::Multiplier,
+        "factor on IL-6 (anti-IL-6R acts here)",
+    ),
+    input(
+        "IL17_factor",
+        "1",
+        InputKind::Multiplier,
+        "factor on IL-17 (anti-IL-17A acts here)",
+    ),
+    input(
+        "IFNg_factor",
+        "1",
+        InputKind::Multiplier,
+        "factor on IFN-gamma",
+    ),
+    input(
+        "jak_stat_factor",
+        "1",
+        InputKind::Multiplier,
+        "factor on JAK/STAT signalling (JAK inhibitors act here)",
+    ),
+    input(
+        "treg_drive",
+        "1",
+        InputKind::Multiplier,
+        "factor on the Treg polarisation drive (low-dose IL-2, abatacept)",
+    ),
+];
+
+const N_INPUTS: usize = bone::N_INPUTS + MODULE_INPUTS.len();
+const INPUTS: [InputSpec; N_INPUTS] =
+    super::concat::<InputSpec, { bone::N_INPUTS }, { MODULE_INPUTS.len() }, N_INPUTS>(
+        bone::INPUTS,
+        MODULE_INPUTS,
+    );
+
+const N_PARAMS: usize = bone::PARAMS_ARRAY.len() + N_IMMUNE_PARAMS;
+const PARAMS: [ParamSpec; N_PARAMS] =
+    super::concat::<ParamSpec, { bone::PARAMS_ARRAY.len() }, N_IMMUNE_PARAMS, N_PARAMS>(
+        bone::PARAMS_ARRAY,
+        IMMUNE_PARAMS,
+    );
+
+const fn immune_state(
+    name: &'static str,
+    column: &'static str,
+    description: &'static str,
+) -> StateSpec {
+    StateSpec {
+        name,
+        unit: "1",
+        column,
+        kind: StateKind::Dynamic,
+        description,
+    }
+}
+
+const fn rel(column: &'static str, description: &'static str) -> DerivedSpec {
+    DerivedSpec {
+        column,
+        description,
+    }
+}
+
+const DERIVED: [DerivedSpec; 26] = [
+    Bone::DERIVED[0],
+    Bone::DERIVED[1],
+    Bone::DERIVED[2],
+    Bone::DERIVED[3],
+    Bone::DERIVED[4],
+    Bone::DERIVED[5],
+    rel("TNF_rel", "TNF-alpha relative to healthy"),
+    rel("IL1_rel", "IL-1 relative to healthy"),
+    rel("IL3_rel", "IL-3 relative to healthy"),
+    rel("IL4_rel", "IL-4 relative to healthy"),
+    rel("IL6_rel", "IL-6 relative to healthy"),
+    rel("sIL6R_rel", "soluble IL-6 receptor relative to healthy"),
+    rel("IL7_rel", "IL-7 relative to healthy"),
+    rel("IL10_rel", "IL-10 relative to healthy"),
+    rel("IL17_rel", "IL-17 relative to healthy"),
+    rel("IFNg_rel", "IFN-gamma relative to healthy"),
+    rel("OSM_rel", "oncostatin M relative to healthy"),
+    rel(
+        "TGFb_rel",
+        "marrow TGF-beta (bone- and Treg-derived) relative to healthy",
+    ),
+    rel("STAT3_rel", "STAT3 activation relative to healthy"),
+    rel("STAT5_rel", "STAT5 activation relative to healthy"),
+    rel("Th17_Treg_ratio_rel", "Th17/Treg ratio relative to healthy"),
+    rel("estrogen_rel", "serum estrogen relative to premenopausal"),
+    rel("DKK1_rel", "DKK1 relative to healthy"),
+    rel("sclerostin_rel", "sclerostin relative to healthy"),
+    rel("Wnt10b_rel", "Wnt10b relative to healthy"),
+    rel(
+        "wnt_signalling_rel",
+        "osteoblastic Wnt/beta-catenin signalling relative to healthy",
+    ),
+];
+
+/// The core model with the immune module.
+#[derive(Debug, Clone)]
+pub struct Immunoporosis {
+    bone: Bone,
+    immune: ImmuneParams,
+    beta_rankl: f64,
+    /// Core TGF-beta at the steady state (pM), the reference for bone-derived TGF-beta.
+    tgfb_ref: f64,
+}
+
+impl Immunoporosis {
+    fn cells(y: &SVector<f64, N>) -> Cells {
+        Cells {
+            th1: y[TH1],
+            th2: y[TH2],
+            th17: y[TH17],
+            treg: y[TREG],
+            b: y[BCELL],
+            m: y[MACRO],
+        }
+    }
+
+    fn drives(u: &InputValues) -> Drives {
+        Drives {
+            estrogen: u[ESTROGEN],
+            disease_activity: u[DISEASE],
+            glucocorticoid: u[GLUCOCORTICOID],
+            aging_years: u[AGING],
+            tnf: u[F_TNF],
+            il1: u[F_IL1],
+            il6: u[F_IL6],
+            il17: u[F_IL17],
+            ifng: u[F_IFNG],
+            jak_stat: u[F_JAK],
+            treg_drive: u[F_TREG],
+        }
+    }
+
+    fn core(y: &SVector<f64, N>) -> SVector<f64, CORE> {
+        y.fixed_rows::<CORE>(0).into_owned()
+    }
+
+    /// The immune module and the core inputs it produces.
+    fn couple(&self, y: &SVector<f64, N>, u: &InputValues) -> (Immune, InputValues) {
+        let core = Self::core(y);
+        // Before the reference is known (during the steady-state search) bone-derived TGF-beta is
+        // at its reference level by definition of the reference.
+        let tgfb_bone = if self.tgfb_ref.is_nan() {
+            1.0
+        } else {
+            self.bone.tgfb(&core, u) / self.tgfb_ref
+        };
+        let im = immune::evaluate(&self.immune, &Self::cells(y), &Self::drives(u), tgfb_bone);
+        let mut u_core = *u;
+        for (j, f) in im.factors.iter().enumerate() {
+            u_core[FIRST_FACTOR + j] *= f;
+        }
+        u_core[P_RANKL] += self.beta_rankl * im.lymph_rankl;
+        (im, u_core)
+    }
+}
+
+impl Model<N> for Immunoporosis {
+    const NAME: &'static str = "immunoporosis";
+    const STATES: [StateSpec; N] = [
+        Bone::STATES[0],
+        Bone::STATES[1],
+        Bone::STATES[2],
+        Bone::STATES[3],
+        Bone::STATES[4],
+        Bone::STATES[5],
+        Bone::STATES[6],
+        immune_state("Th1", "Th1_rel", "Th1 cells relative to healthy"),
+        immune_state("Th2", "Th2_rel", "Th2 cells relative to healthy"),
+        immune_state("Th17", "Th17_rel", "Th17 cells relative to healthy"),
+        immune_state("Treg", "Treg_rel", "regulatory T cells relative to healthy"),
+        immune_state("B", "B_rel", "marrow B cells relative to healthy"),
+        immune_state(
+            "M",
+            "macrophage_rel",
+            "activated monocytes/macrophages relative to healthy",
+        ),
+    ];
+    const INPUTS: &'static [InputSpec] = &INPUTS;
+    const PARAMS: &'static [ParamSpec] = &PARAMS;
+    const DERIVED: &'static [DerivedSpec] = &DERIVED;
+    const PLOTS: &'static [PlotSpec] = &[
+        Bone::PLOTS[0],
+        Bone::PLOTS[1],
+        Bone::PLOTS[2],
+        PlotSpec {
+            file_stem: "immune",
+            title: "Immune cells",
+            y_label: "relative to healthy (1)",
+            series: &[
+                ("Th1_rel", "Th1", 0.0),
+                ("Th2_rel", "Th2", 0.0),
+                ("Th17_rel", "Th17", 0.0),
+                ("Treg_rel", "Treg", 0.0),
+                ("B_rel", "B cells", 0.0),
+                ("macrophage_rel", "macrophages", 0.0),
+            ],
+        },
+        PlotSpec {
+            file_stem: "cytokines",
+            title: "Cytokines",
+            y_label: "relative to healthy (1)",
+            series: &[
+                ("TNF_rel", "TNF-alpha", 0.0),
+                ("IL1_rel", "IL-1", 0.0),
+                ("IL6_rel", "IL-6", 0.0),
+                ("IL17_rel", "IL-17", 0.0),
+                ("IFNg_rel", "IFN-gamma", 0.0),
+                ("IL10_rel", "IL-10", 0.0),
+            ],
+        },
+        PlotSpec {
+            file_stem: "signalling",
+            title: "Estrogen, Wnt and JAK/STAT",
+            y_label: "relative to healthy (1)",
+            series: &[
+                ("estrogen_rel", "estrogen", 0.0),
+                ("sclerostin_rel", "sclerostin", 0.0),
+                ("DKK1_rel", "DKK1", 0.0),
+                ("wnt_signalling_rel", "Wnt signalling", 0.0),
+                ("STAT3_rel", "STAT3", 0.0),
+                ("STAT5_rel", "STAT5", 0.0),
+            ],
+        },
+    ];
+
+    fn from_params(p: &ParamSet) -> Self {
+        Immunoporosis {
+            bone: Bone::from_params(p),
+            immune: ImmuneParams::from_params(p),
+            beta_rankl: p.value("rankl.beta_RANKL"),
+            tgfb_ref: f64::NAN,
+        }
+    }
+
+    fn set_reference(&mut self, ss: &SVector<f64, N>) {
+        let core = Self::core(ss);
+        self.bone.set_reference(&core);
+        self.tgfb_ref = self.bone.tgfb(&core, &neutral_inputs(&INPUTS));
+    }
+
+    fn rhs(&self, t: f64, y: &SVector<f64, N>, u: &InputValues, dy: &mut SVector<f64, N>) {
+        let (im, u_core) = self.couple(y, u);
+        let mut d_core = SVector::<f64, CORE>::zeros();
+        self.bone.rhs(t, &Self::core(y), &u_core, &mut d_core);
+        dy.fixed_rows_mut::<CORE>(0).copy_from(&d_core);
+        dy[TH1] = im.d_cells.th1;
+        dy[TH2] = im.d_cells.th2;
+        dy[TH17] = im.d_cells.th17;
+        dy[TREG] = im.d_cells.treg;
+        dy[BCELL] = im.d_cells.b;
+        dy[MACRO] = im.d_cells.m;
+    }
+
+    fn derived(&self, y: &SVector<f64, N>, u: &InputValues, out: &mut [f64]) {
+        let (im, u_core) = self.couple(y, u);
+        self.bone.derived(&Self::core(y), &u_core, &mut out[..6]);
+        let values = [
+            im.tnf,
+            im.il1,
+            im.il3,
+            im.il4,
+            im.il6,
+            im.sil6r,
+            im.il7,
+            im.il10,
+            im.il17,
+            im.ifng,
+            im.osm,
+            im.tgfb,
+            im.stat3,
+            im.stat5,
+            y[TH17] / y[TREG],
+            im.estrogen,
+            im.dkk1,
+            im.sclerostin,
+            im.wnt10b,
+            im.wnt,
+        ];
+        out[6..].copy_from_slice(&values);
+    }
+
+    fn steady_state_guess(&self) -> SVector<f64, N> {
+        let mut y = SVector::<f64, N>::from_element(1.0);
+        let core = self.bone.steady_state_guess();
+        y.fixed_rows_mut::<CORE>(0).copy_from(&core);
+        y
+    }
+}

@@ -1,0 +1,111 @@
+//! Calibration outputs: the parameter file with the fitted values written in, and the fit report
+//! (JSON for programs, Markdown for people).
+
+use super::OutputError;
+use crate::calibration::Fit;
+use crate::config::Calibration;
+use serde_json::json;
+use std::path::Path;
+
+/// The parameter-file text with each fitted parameter's `value` replaced (full precision);
+/// everything else (units, sources, comments) is kept as it was.
+pub fn fitted_params_text(cal: &Calibration, fit: &Fit) -> Result<String, String> {
+    let mut lines: Vec<String> = cal.params_text.lines().map(str::to_string).collect();
+    for p in &fit.parameters {
+        let header = format!("[parameters.{}]", p.name);
+        let start = lines
+            .iter()
+            .position(|l| l.trim() == header)
+            .ok_or_else(|| format!("`{header}` not found in {}", cal.params_path.display()))?;
+        let value_line = lines[start + 1..]
+            .iter()
+            .take_while(|l| !l.trim_start().starts_with('['))
+            .position(|l| l.trim_start().starts_with("value"))
+            .map(|i| start + 1 + i)
+            .ok_or_else(|| format!("no `value` under `{header}`"))?;
+        lines[value_line] = format!("value = {}", p.value);
+    }
+    Ok(lines.join("\n") + "\n")
+}
+
+/// The fit report as JSON.
+pub fn report_json(cal: &Calibration, fit: &Fit) -> serde_json::Value {
+    json!({
+        "calibration": cal.name,
+        "description": cal.description,
+        "file": cal.path.display().to_string(),
+        "model": cal.model.name(),
+        "parameter_set": cal.params_path.display().to_string(),
+        "method": "argmin 0.11 Nelder-Mead on logistic-transformed bounded parameters; cost = sum(((got - wanted) / tolerance)^2)",
+        "cost": fit.cost,
+        "iterations": fit.iterations,
+        "evaluations": fit.evaluations,
+        "termination": fit.termination,
+        "all_targets_met": fit.targets.iter().all(|t| t.met),
+        "parameters": fit.parameters.iter().map(|p| json!({
+            "name": p.name, "unit": p.unit, "initial": p.initial, "fitted": p.value,
+            "lower": p.lower, "upper": p.upper,
+        })).collect::<Vec<_>>(),
+        "targets": fit.targets.iter().map(|t| json!({
+            "name": t.name, "scenario": t.scenario, "column": t.column, "time_days": t.time_days,
+            "wanted": t.wanted, "got": t.got, "residual": t.residual, "tolerance": t.tolerance,
+            "met": t.met, "source": t.source,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// The fit report as a Markdown table.
+pub fn report_markdown(cal: &Calibration, fit: &Fit) -> String {
+    let mut s = format!(
+        "# Calibration `{}`\n\n{}\n\nModel `{}`, parameters from `{}`. Nelder-Mead: {} iterations, {} cost evaluations, stopped because: {}. Final cost {:.6e}.\n\n",
+        cal.name,
+        cal.description,
+        cal.model.name(),
+        cal.params_path.display(),
+        fit.iterations,
+        fit.evaluations,
+        fit.termination,
+        fit.cost
+    );
+    s.push_str("| parameter | unit | initial | fitted | bounds |\n|---|---|---|---|---|\n");
+    for p in &fit.parameters {
+        s.push_str(&format!(
+            "| `{}` | {} | {} | {:.6} | [{}, {}] |\n",
+            p.name, p.unit, p.initial, p.value, p.lower, p.upper
+        ));
+    }
+    s.push_str("\n| target | scenario | column | day | wanted | got | residual | tolerance | met |\n|---|---|---|---|---|---|---|---|---|\n");
+    for t in &fit.targets {
+        s.push_str(&format!(
+            "| {} | {} | `{}` | {} | {} | {:.4} | {:+.4} | {} | {} |\n",
+            t.name,
+            t.scenario,
+            t.column,
+            t.time_days,
+            t.wanted,
+            t.got,
+            t.residual,
+            t.tolerance,
+            if t.met { "yes" } else { "**no**" }
+        ));
+    }
+    s
+}
+
+/// Writes `parameters.toml`, `fit_report.json` and `fit_report.md` into `dir`.
+pub fn write(dir: &Path, cal: &Calibration, fit: &Fit) -> Result<(), OutputError> {
+    let params = dir.join(
+        cal.params_path
+            .file_name()
+            .unwrap_or("parameters.toml".as_ref()),
+    );
+    let text = fitted_params_text(cal, fit)
+        .map_err(|e| OutputError::at(&params, std::io::Error::other(e)))?;
+    std::fs::write(&params, text).map_err(|e| OutputError::at(&params, e))?;
+    let json_path = dir.join("fit_report.json");
+    let json = serde_json::to_string_pretty(&report_json(cal, fit))
+        .map_err(|e| OutputError::at(&json_path, e.into()))?;
+    std::fs::write(&json_path, json + "\n").map_err(|e| OutputError::at(&json_path, e))?;
+    let md_path = dir.join("fit_report.md");
+    std::fs::write(&md_path, report_markdown(cal, fit)).map_err(|e| OutputError::at(&md_path, e))
+}
