@@ -139,6 +139,7 @@ pub fn simulate_model<const N: usize, M: Model<N>>(spec: &RunSpec) -> Result<Run
     let mut derived = vec![0.0; M::DERIVED.len()];
 
     let segments = spec.protocol.segments(M::INPUTS);
+    let neutral = crate::model::neutral_inputs(M::INPUTS);
     let tolerance = 1e-9 * spec.protocol.output_interval;
     let mut total = SolverStats::default();
     let mut reports = Vec::with_capacity(segments.len());
@@ -168,7 +169,9 @@ pub fn simulate_model<const N: usize, M: Model<N>>(spec: &RunSpec) -> Result<Run
                 if failure.is_none() {
                     failure = first_non_finite::<N, M>(t, state);
                 }
-                model.derived(state, &inputs(t), &mut derived);
+                // Inputs act on (start, end]: the row at t = 0 shows the unperturbed state.
+                let u = if t <= seg.start { neutral } else { inputs(t) };
+                model.derived(state, &u, &mut derived);
                 data[0].push(t);
                 for (i, v) in state.iter().chain(derived.iter()).enumerate() {
                     data[i + 1].push(*v);

@@ -66,9 +66,20 @@ fn run_writes_csv_manifest_and_plots() {
     assert_eq!(rows[0][5], 100.0);
     assert_eq!((rows[0][6], rows[0][12]), (0.0, 0.0));
     // Year 6, the end of the RANKL excess: resorption up, bone lost (the mechanostat limits it).
-    assert!(rows[2191][6] < -0.3, "RANKL excess must lose lumbar spine BMD: {}", rows[2191][6]);
-    assert!(rows[2191][12] > 10.0, "RANKL excess must raise CTX: {}", rows[2191][12]);
-    assert!(rows[3653][6] > rows[2191][6], "bone is regained after the excess ends (mechanostat)");
+    assert!(
+        rows[2191][6] < -0.3,
+        "RANKL excess must lose lumbar spine BMD: {}",
+        rows[2191][6]
+    );
+    assert!(
+        rows[2191][12] > 10.0,
+        "RANKL excess must raise CTX: {}",
+        rows[2191][12]
+    );
+    assert!(
+        rows[3653][6] > rows[2191][6],
+        "bone is regained after the excess ends (mechanostat)"
+    );
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["scenario"]["name"], "rankl_excess");
@@ -78,7 +89,7 @@ fn run_writes_csv_manifest_and_plots() {
     assert!(manifest["solver"]["accepted_steps"].as_u64().unwrap() > 0);
     assert_eq!(manifest["solver"]["segments"].as_array().unwrap().len(), 3);
     let params = manifest["parameters"].as_array().unwrap();
-    assert_eq!(params.len(), 30);
+    assert_eq!(params.len(), 31);
     assert!(
         params
             .iter()
@@ -229,4 +240,166 @@ fn check_list_and_steady_work() {
         s.contains("6.19618") && s.contains("stable") && s.contains("newton"),
         "{s}"
     );
+}
+
+#[test]
+fn every_immune_scenario_runs_with_its_plots() {
+    let tmp = tempfile::tempdir().unwrap();
+    for stem in [
+        "healthy",
+        "menopause_natural",
+        "menopause_surgical",
+        "rheumatoid_arthritis",
+        "glucocorticoid",
+        "aging",
+    ] {
+        let out = bin(&["run", scenario_path(stem).to_str().unwrap()], tmp.path());
+        assert!(out.status.success(), "{stem}: {}", text(&out.stderr));
+        let dir = tmp.path().join("output").join(stem);
+        for plot in [
+            "bone",
+            "cells",
+            "markers",
+            "immune",
+            "cytokines",
+            "signalling",
+        ] {
+            assert!(
+                dir.join(format!("{plot}.png")).is_file(),
+                "{stem}: {plot}.png"
+            );
+            assert!(
+                dir.join(format!("{plot}.svg")).is_file(),
+                "{stem}: {plot}.svg"
+            );
+        }
+        let (columns, rows) = read_csv(&dir.join("timeseries.csv"));
+        for c in [
+            "TNF_rel",
+            "IL6_rel",
+            "IL17_rel",
+            "IFNg_rel",
+            "Th17_rel",
+            "Treg_rel",
+            "Th17_Treg_ratio_rel",
+            "estrogen_rel",
+            "sclerostin_rel",
+        ] {
+            let k = columns
+                .iter()
+                .position(|x| x == c)
+                .unwrap_or_else(|| panic!("{stem}: no column {c}"));
+            assert!(
+                (rows[0][k] - 1.0).abs() < 1e-9 || c == "estrogen_rel",
+                "{stem}: {c} starts at {}",
+                rows[0][k]
+            );
+        }
+    }
+}
+
+#[test]
+fn compare_overlays_scenarios_in_one_csv_and_plot() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = scenario_path("menopause_natural");
+    let b = scenario_path("menopause_surgical");
+    let out = bin(
+        &["compare", a.to_str().unwrap(), b.to_str().unwrap()],
+        tmp.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let dir = tmp.path().join("output/compare");
+    for f in [
+        "compare.csv",
+        "compare_lumbar_spine.png",
+        "compare_lumbar_spine.svg",
+        "compare_total_hip.png",
+        "compare_bone_volume.svg",
+    ] {
+        assert!(dir.join(f).is_file(), "{f}");
+    }
+    let csv = std::fs::read_to_string(dir.join("compare.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("scenario,t_day,bmd_lumbar_spine_change_pct,bmd_total_hip_change_pct,bone_volume_pct")
+    );
+    assert_eq!(
+        lines
+            .clone()
+            .filter(|l| l.starts_with("menopause_natural,"))
+            .count(),
+        481
+    );
+    assert_eq!(
+        lines
+            .filter(|l| l.starts_with("menopause_surgical,"))
+            .count(),
+        481
+    );
+    let svg = std::fs::read_to_string(dir.join("compare_lumbar_spine.svg")).unwrap();
+    assert!(svg.contains("menopause_natural") && svg.contains("menopause_surgical"));
+
+    // Models without bone mass cannot be compared; nothing is written.
+    let l = scenario_path("lemaire2004_pth");
+    let out = bin(
+        &[
+            "compare",
+            l.to_str().unwrap(),
+            l.to_str().unwrap(),
+            "--out",
+            "cmp2",
+        ],
+        tmp.path(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("bone mass"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!tmp.path().join("cmp2").exists());
+}
+
+#[test]
+fn calibrate_writes_the_fitted_parameter_file_and_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cal = tmp.path().join("small.toml");
+    let scenario = scenario_path("rheumatoid_arthritis");
+    std::fs::write(
+        &cal,
+        format!(
+            "name = \"small\"\nmodel = \"immunoporosis\"\nmax_iterations = 30\n\n[[parameter]]\nname = \"innate.g_disease\"\ninitial = 2.0\nlower = 0.0\nupper = 10.0\n\n[[target]]\nscenario = \"{}\"\ncolumn = \"bmd_lumbar_spine_change_pct\"\ntime_days = 365.25\nvalue = -2.4\ntolerance = 0.4\n",
+            scenario.display()
+        ),
+    )
+    .unwrap();
+    let out = bin(&["calibrate", cal.to_str().unwrap()], tmp.path());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let dir = tmp.path().join("output/calibration/small");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("fit_report.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["all_targets_met"], true, "{report}");
+    let fitted = report["parameters"][0]["fitted"].as_f64().unwrap();
+    assert!(
+        (fitted - 2.0).abs() > 0.1,
+        "the parameter moved from its start: {fitted}"
+    );
+    let params = std::fs::read_to_string(dir.join("immunoporosis.toml")).unwrap();
+    assert!(
+        params.contains(&format!("value = {fitted}")),
+        "fitted value written into the parameter file"
+    );
+    assert!(
+        std::fs::read_to_string(dir.join("fit_report.md"))
+            .unwrap()
+            .contains("| yes |")
+    );
+    // The written parameter file is a valid parameter set.
+    immunoporosis::config::load_params(
+        immunoporosis::model::ModelId::Immunoporosis,
+        &dir.join("immunoporosis.toml"),
+    )
+    .unwrap();
 }

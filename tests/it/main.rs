@@ -3,12 +3,14 @@
 //! - `reference`: the Lemaire 2004 scenarios against an independent SBML solution (tests/data).
 //! - `invariants`: no drift, non-negativity, neutral attachment points, windows and output grid.
 //! - `config`: every kind of bad input gives a clear error with file, key and line.
+//! - `immune`: the immune module: neutral at baseline, coupling signs, calibration reproduced.
 //! - `cli`: the binary end to end in a temporary folder: outputs, exit codes, atomic writes.
 //!
 //! Run with `cargo test --release` (ODE code is about 75 times slower in debug builds).
 
 mod cli;
 mod config;
+mod immune;
 mod invariants;
 mod reference;
 mod steady;

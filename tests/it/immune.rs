@@ -1,0 +1,390 @@
+//! The immune module: neutral at baseline, couplings with their documented signs, calibration.
+
+use crate::util::{root, run, run_text};
+use immunoporosis::calibration;
+use immunoporosis::config::{self, bundled_params, load_calibration};
+use immunoporosis::engine;
+use immunoporosis::model::ModelId;
+use immunoporosis::model::immune::{self, Cells, Drives, ImmuneParams};
+
+const NEUTRAL_DRIVES: Drives = Drives {
+    estrogen: 1.0,
+    disease_activity: 0.0,
+    glucocorticoid: 0.0,
+    aging_years: 0.0,
+    tnf: 1.0,
+    il1: 1.0,
+    il6: 1.0,
+    il17: 1.0,
+    ifng: 1.0,
+    jak_stat: 1.0,
+    treg_drive: 1.0,
+};
+
+const BASELINE_CELLS: Cells = Cells {
+    th1: 1.0,
+    th2: 1.0,
+    th17: 1.0,
+    treg: 1.0,
+    b: 1.0,
+    m: 1.0,
+};
+
+fn params() -> ImmuneParams {
+    ImmuneParams::from_params(&bundled_params(ModelId::Immunoporosis).unwrap())
+}
+
+#[test]
+fn every_modifier_equals_one_at_baseline() {
+    let im = immune::evaluate(&params(), &BASELINE_CELLS, &NEUTRAL_DRIVES, 1.0);
+    for (i, f) in im.factors.iter().enumerate() {
+        assert!((f - 1.0).abs() < 1e-15, "factor {i} = {f}");
+    }
+    assert!(im.lymph_rankl.abs() < 1e-15);
+    for (name, v) in [
+        ("TNF", im.tnf),
+        ("IL1", im.il1),
+        ("IL2", im.il2),
+        ("IL3", im.il3),
+        ("IL4", im.il4),
+        ("IL6", im.il6),
+        ("IL7", im.il7),
+        ("IL10", im.il10),
+        ("IL12", im.il12),
+        ("IL17", im.il17),
+        ("IFNg", im.ifng),
+        ("OSM", im.osm),
+        ("sIL6R", im.sil6r),
+        ("TGFb", im.tgfb),
+        ("STAT3", im.stat3),
+        ("STAT5", im.stat5),
+        ("DKK1", im.dkk1),
+        ("sclerostin", im.sclerostin),
+        ("Wnt10b", im.wnt10b),
+        ("wnt", im.wnt),
+    ] {
+        assert!((v - 1.0).abs() < 1e-15, "{name} = {v}");
+    }
+    let d = im.d_cells;
+    for v in [d.th1, d.th2, d.th17, d.treg, d.b, d.m] {
+        assert!(v.abs() < 1e-15);
+    }
+}
+
+#[test]
+fn the_module_keeps_the_core_steady_state() {
+    let core =
+        engine::steady_state(ModelId::Bone, &bundled_params(ModelId::Bone).unwrap()).unwrap();
+    let full = engine::steady_state(
+        ModelId::Immunoporosis,
+        &bundled_params(ModelId::Immunoporosis).unwrap(),
+    )
+    .unwrap();
+    for i in 0..7 {
+        let (a, b) = (full.state[i], core.state[i]);
+        assert!(
+            (a - b).abs() <= 1e-12 * b.abs().max(1.0),
+            "state {i}: {a} vs {b}"
+        );
+    }
+    assert!(
+        full.state[7..].iter().all(|v| (v - 1.0).abs() < 1e-12),
+        "{:?}",
+        &full.state[7..]
+    );
+    assert!(full.stable, "{:?}", full.eigenvalues);
+    assert_eq!(full.jacobian_states.len(), 10);
+}
+
+#[test]
+fn immunoporosis_shares_the_core_parameter_values() {
+    let core = bundled_params(ModelId::Bone).unwrap();
+    let full = bundled_params(ModelId::Immunoporosis).unwrap();
+    for (name, p) in &core.params {
+        let q = &full.params[name];
+        assert_eq!(
+            (q.value, &q.unit),
+            (p.value, &p.unit),
+            "{name} differs between bone.toml and immunoporosis.toml"
+        );
+    }
+}
+
+#[test]
+fn direct_coupling_signs() {
+    let p = params();
+    let tnf_up = Drives {
+        tnf: 3.0,
+        ..NEUTRAL_DRIVES
+    };
+    let im = immune::evaluate(&p, &BASELINE_CELLS, &tnf_up, 1.0);
+    // [rankl_production, opg_production, ocp_supply, oc_differentiation, oc_apoptosis,
+    //  ob_differentiation, ob_apoptosis, obu_supply, resorption LS, resorption TH]
+    assert!(
+        im.factors[0] > 1.0 && im.factors[2] > 1.0 && im.factors[3] > 1.0,
+        "TNF raises RANKL and osteoclastogenesis"
+    );
+    assert!(im.factors[1] < 1.0, "TNF lowers OPG");
+    assert!(
+        im.factors[5] < 1.0 && im.factors[7] < 1.0,
+        "TNF lowers osteoblast differentiation and (via DKK1) commitment"
+    );
+    assert!(im.factors[6] > 1.0, "TNF raises osteoblast apoptosis");
+    assert!(im.dkk1 > 1.0);
+
+    let low_e = Drives {
+        estrogen: 0.2,
+        ..NEUTRAL_DRIVES
+    };
+    let im = immune::evaluate(&p, &BASELINE_CELLS, &low_e, 1.0);
+    assert!(
+        im.lymph_rankl > 0.0,
+        "estrogen loss raises lymphocyte RANKL"
+    );
+    assert!(
+        im.factors[4] < 1.0,
+        "estrogen loss lowers osteoclast apoptosis"
+    );
+    assert!(im.factors[1] < 1.0, "estrogen loss lowers OPG");
+    assert!(im.sclerostin > 1.0 && im.il6 > 1.0 && im.il7 > 1.0 && im.tnf > 1.0);
+
+    let cells = Cells {
+        treg: 2.0,
+        ..BASELINE_CELLS
+    };
+    let im = immune::evaluate(&p, &cells, &NEUTRAL_DRIVES, 1.0);
+    assert!(im.factors[3] < 1.0, "Treg lower osteoclast differentiation");
+    assert!(
+        im.wnt10b > 1.0 && im.factors[7] > 1.0,
+        "Treg -> TGF-beta -> Wnt10b raises osteoblast commitment"
+    );
+
+    let jak = Drives {
+        jak_stat: 0.3,
+        ..NEUTRAL_DRIVES
+    };
+    let im = immune::evaluate(&p, &BASELINE_CELLS, &jak, 1.0);
+    assert!(
+        im.stat3 < 1.0 && im.stat5 < 1.0 && im.factors[0] < 1.0,
+        "JAK inhibition lowers STAT3/5 and RANKL"
+    );
+}
+
+const ONE_YEAR: &str = r#"
+name = "t"
+model = "immunoporosis"
+duration_days = 365.25
+output_interval_days = 7.609375
+"#;
+
+fn last(r: &engine::RunResult, column: &str) -> f64 {
+    *r.trajectory.column(column).unwrap().last().unwrap()
+}
+
+fn with_input(name: &str, value: f64, unit: &str) -> engine::RunResult {
+    run_text(&format!(
+        "{ONE_YEAR}[[input]]\nname = \"{name}\"\nvalue = {value}\nunit = \"{unit}\"\n"
+    ))
+}
+
+#[test]
+fn raising_tnf_raises_rankl_and_osteoclasts_and_lowers_formation_per_osteoclast() {
+    let base = run_text(ONE_YEAR);
+    let r = with_input("TNF_factor", 2.0, "1");
+    assert!(last(&r, "TNF_rel") > 1.5);
+    assert!(last(&r, "RANKL_pM") > last(&base, "RANKL_pM"));
+    assert!(last(&r, "OCa_pM") > last(&base, "OCa_pM"));
+    // Formation does not keep up with resorption: the balance turns negative.
+    assert!(last(&r, "p1np_change_pct") < last(&r, "ctx_change_pct"));
+    assert!(last(&r, "bmd_lumbar_spine_change_pct") < -0.1);
+}
+
+#[test]
+fn raising_treg_lowers_osteoclasts_and_gains_bone() {
+    let base = run_text(ONE_YEAR);
+    let r = with_input("treg_drive", 2.0, "1");
+    assert!(last(&r, "Treg_rel") > 1.3);
+    assert!(last(&r, "Th17_Treg_ratio_rel") < 1.0);
+    assert!(last(&r, "OCa_pM") < last(&base, "OCa_pM"));
+    assert!(last(&r, "bmd_lumbar_spine_change_pct") > 0.0);
+}
+
+#[test]
+fn lowering_estrogen_lowers_bmd_and_raises_turnover() {
+    let r = with_input("estrogen", 0.5, "1");
+    assert!(last(&r, "bmd_lumbar_spine_change_pct") < -0.5);
+    assert!(last(&r, "bmd_total_hip_change_pct") < -0.2);
+    assert!(last(&r, "ctx_change_pct") > 5.0);
+    assert!(last(&r, "sclerostin_rel") > 1.0);
+}
+
+#[test]
+fn inflammation_raises_th17_and_cytokines() {
+    let r = with_input("disease_activity", 1.0, "1");
+    for c in [
+        "TNF_rel",
+        "IL1_rel",
+        "IL6_rel",
+        "STAT3_rel",
+        "Th17_rel",
+        "macrophage_rel",
+    ] {
+        assert!(last(&r, c) > 1.05, "{c} = {}", last(&r, c));
+    }
+}
+
+#[test]
+fn surgical_menopause_loses_bone_faster_than_natural_at_first() {
+    let at = |r: &engine::RunResult, day: f64, c: &str| {
+        let t = r.trajectory.column("t_day").unwrap();
+        let k = t.iter().position(|x| (*x - day).abs() < 1e-9).unwrap();
+        r.trajectory.column(c).unwrap()[k]
+    };
+    let natural = run("menopause_natural");
+    let surgical = run("menopause_surgical");
+    let (n1, s1) = (
+        at(&natural, 365.25, "bmd_lumbar_spine_change_pct"),
+        at(&surgical, 365.25, "bmd_lumbar_spine_change_pct"),
+    );
+    assert!(
+        s1 < n1 - 1.0,
+        "year 1: surgical {s1:.2} % vs natural {n1:.2} %"
+    );
+    assert!(at(&surgical, 3652.5, "bmd_lumbar_spine_change_pct") < 0.0);
+}
+
+#[test]
+fn glucocorticoids_raise_resorption_transiently_and_suppress_formation() {
+    let r = run("glucocorticoid");
+    let ctx = r.trajectory.column("ctx_change_pct").unwrap();
+    let p1np = r.trajectory.column("p1np_change_pct").unwrap();
+    let peak = ctx.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let k_peak = ctx.iter().position(|v| *v == peak).unwrap();
+    assert!(
+        peak > 10.0 && k_peak < 90,
+        "CTX peaks early: {peak:.1} % on day {k_peak}"
+    );
+    assert!(
+        *ctx.last().unwrap() < 0.5 * peak,
+        "the resorption rise is transient"
+    );
+    assert!(
+        p1np[1..].iter().all(|v| *v < 0.0),
+        "formation stays below baseline"
+    );
+    assert!(last(&r, "bmd_lumbar_spine_change_pct") < -5.0);
+}
+
+#[test]
+fn calibration_targets_are_met_by_the_committed_parameters() {
+    let cal = load_calibration(&root().join("params/calibration/immunoporosis.toml")).unwrap();
+    let values: Vec<f64> = cal
+        .parameters
+        .iter()
+        .map(|p| cal.params.params[&p.name].value)
+        .collect();
+    let got = calibration::evaluate(&cal, &values).unwrap();
+    for (t, g) in cal.targets.iter().zip(&got) {
+        assert!(
+            (g - t.value).abs() <= t.tolerance,
+            "{}: got {g:.4}, wanted {} +/- {}",
+            t.name,
+            t.value,
+            t.tolerance
+        );
+    }
+}
+
+#[test]
+fn rerunning_the_calibration_reproduces_the_committed_values() {
+    let cal = load_calibration(&root().join("params/calibration/immunoporosis.toml")).unwrap();
+    let fit = calibration::calibrate(&cal, &|_, _| {}).unwrap();
+    assert!(fit.targets.iter().all(|t| t.met), "{:?}", fit.targets);
+    for p in &fit.parameters {
+        let committed = cal.params.params[&p.name].value;
+        let rel = (p.value - committed).abs() / committed.abs();
+        assert!(
+            rel < 1e-6,
+            "{}: fitted {} vs committed {committed} (relative {rel:e})",
+            p.name,
+            p.value
+        );
+        assert_ne!(p.value, p.initial, "{} did not move from its start", p.name);
+    }
+}
+
+fn bad_calibration(edit: impl Fn(&str) -> String) -> String {
+    let dir = root().join("params/calibration");
+    let src = std::fs::read_to_string(dir.join("immunoporosis.toml")).unwrap();
+    let changed = edit(&src);
+    assert_ne!(changed, src, "edit did not apply");
+    let tmp = dir.join(format!(
+        ".bad-{}-{:?}.toml",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    std::fs::write(&tmp, changed).unwrap();
+    let e = config::load_calibration(&tmp).unwrap_err().to_string();
+    std::fs::remove_file(&tmp).unwrap();
+    e
+}
+
+#[test]
+fn bad_calibration_files_get_clear_errors() {
+    let e =
+        bad_calibration(|s| s.replace("name = \"innate.g_disease\"", "name = \"innate.g_diseas\""));
+    assert!(
+        e.contains("has no parameter `innate.g_diseas`")
+            && e.contains("did you mean `innate.g_disease`?"),
+        "{e}"
+    );
+    let e = bad_calibration(|s| {
+        s.replace(
+            "initial = 1.0\nlower = 0.0\nupper = 10.0",
+            "initial = 11.0\nlower = 0.0\nupper = 10.0",
+        )
+    });
+    assert!(
+        e.contains("initial value 11 must lie strictly inside [0, 10]"),
+        "{e}"
+    );
+    let e = bad_calibration(|s| s.replace("upper = 30.0", "upper = -1.0"));
+    assert!(e.contains("0 <= lower < upper"), "{e}");
+    let e = bad_calibration(|s| s.replace("time_days = 730.5", "time_days = 730.0"));
+    assert!(
+        e.contains("730 day is not an output time of scenario `menopause_natural`"),
+        "{e}"
+    );
+    let e = bad_calibration(|s| {
+        s.replacen(
+            "column = \"bmd_lumbar_spine_change_pct\"",
+            "column = \"bmd_spine_change_pct\"",
+            1,
+        )
+    });
+    assert!(e.contains("no output column `bmd_spine_change_pct`"), "{e}");
+    let e = bad_calibration(|s| {
+        s.replacen(
+            "../scenarios/menopause_natural.toml",
+            "../scenarios/rankl_excess.toml",
+            1,
+        )
+    });
+    assert!(
+        e.contains("uses model `bone`, but this calibration fits model `immunoporosis`"),
+        "{e}"
+    );
+    let e = bad_calibration(|s| {
+        s.replacen(
+            "../scenarios/menopause_natural.toml",
+            "../scenarios/nope.toml",
+            1,
+        )
+    });
+    assert!(e.contains("does not exist"), "{e}");
+    let e = bad_calibration(|s| s.replace("tolerance = 0.4", "tolerance = 0.0"));
+    assert!(e.contains("tolerance must be a positive number"), "{e}");
+    let e = bad_calibration(|s| s.replace("max_iterations = 400", "max_iteration = 400"));
+    assert!(e.contains("unknown field `max_iteration`"), "{e}");
+    assert!(e.contains(".toml:9:"), "line number: {e}");
+}
