@@ -18,14 +18,14 @@ fn scenario(stem: &str) -> Scenario {
 }
 
 /// One simulation (steady state + integration + sampling), no I/O.
-#[divan::bench(args = ["healthy", "rankl_excess", "pivonka2008_pth", "lemaire2004_pth", "lemaire2004_rankl_opg"])]
+#[divan::bench(args = ["healthy", "menopause_natural", "rheumatoid_arthritis", "rankl_excess", "pivonka2008_pth", "lemaire2004_pth"])]
 fn simulate(bencher: divan::Bencher, stem: &str) {
     let s = scenario(stem);
     bencher.bench(|| engine::simulate(divan::black_box(&s.spec)).expect("runs"));
 }
 
 /// The steady-state solve alone (Newton + eigenvalues).
-#[divan::bench(args = ["bone", "pivonka2008", "lemaire2004"])]
+#[divan::bench(args = ["immunoporosis", "bone", "pivonka2008", "lemaire2004"])]
 fn steady_state(bencher: divan::Bencher, model: &str) {
     let id = ModelId::from_name(model).expect("model");
     let params = config::bundled_params(id).expect("params");
