@@ -305,3 +305,203 @@ pub fn compare(paths: &[PathBuf], out: Option<&Path>) -> Result<String, AppError
         written.into_inner().join(", ")
     ))
 }
+
+fn progress_bar(len: u64, what: &str) -> indicatif::ProgressBar {
+    // Drawn on stderr; indicatif hides it when stderr is not a terminal.
+    let bar = indicatif::ProgressBar::new(len);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(&format!("{what} [{{elapsed_precise}}] {{bar:40}} {{pos}}/{{len}} runs ({{per_sec}}, eta {{eta}})"))
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+/// Runs `work` in a rayon pool of `threads` threads (the global pool when `None`).
+fn in_pool<T: Send>(threads: Option<usize>, work: impl FnOnce() -> T + Send) -> T {
+    match threads {
+        None => work(),
+        Some(n) => match rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build()
+        {
+            Ok(pool) => pool.install(work),
+            Err(_) => work(),
+        },
+    }
+}
+
+fn analysis_out(kind: &str, name: &str, out: Option<&Path>) -> PathBuf {
+    out.map_or_else(
+        || Path::new("output").join(kind).join(name),
+        Path::to_path_buf,
+    )
+}
+
+/// `immunoporosis sweep`: run a scenario over a design of parameter values.
+pub fn sweep(path: &Path, out: Option<&Path>, threads: Option<usize>) -> Result<String, AppError> {
+    let (h, sweep) = config::load_sweep(path)?;
+    let runs = sweep.points().len();
+    let bar = progress_bar(runs as u64, "sweep");
+    let started = Instant::now();
+    let result = in_pool(threads, || {
+        crate::analysis::sweep::run(&sweep, &|| bar.inc(1))
+    });
+    bar.finish_and_clear();
+    let seconds = started.elapsed().as_secs_f64();
+    let failed = result
+        .outcomes
+        .iter()
+        .filter(|o| o.endpoints.is_err())
+        .count();
+    let out_dir = analysis_out("sweep", &h.name, out);
+    let files = std::cell::RefCell::new(Vec::new());
+    output::write_dir_atomically(&out_dir, |dir| {
+        *files.borrow_mut() = output::analysis::write_sweep(dir, &h, &sweep, &result)?;
+        Ok(())
+    })?;
+    Ok(format!(
+        "sweep {}: {runs} runs of scenario `{}` ({} failed) in {seconds:.2} s, {:.0} runs/s\nwrote {}/ ({})",
+        h.name,
+        h.scenario.name,
+        failed,
+        runs as f64 / seconds.max(1e-9),
+        out_dir.display(),
+        files.into_inner().join(", ")
+    ))
+}
+
+/// `immunoporosis sensitivity`: local, Morris and Sobol sensitivities of the endpoints.
+pub fn sensitivity(
+    path: &Path,
+    out: Option<&Path>,
+    threads: Option<usize>,
+    seed: Option<u64>,
+) -> Result<String, AppError> {
+    let mut s = config::load_sensitivity(path)?;
+    if let Some(seed) = seed {
+        s.header.seed = seed;
+    }
+    let base = s.header.scenario.spec.clone();
+    let k = s.variables.len();
+    let total = s.local.map_or(0, |_| 1 + 2 * k)
+        + s.morris.map_or(0, |(r, _)| r * (k + 1))
+        + s.sobol
+            .map_or(0, |(n, _)| crate::analysis::sensitivity::sobol_runs(n, k));
+    let bar = progress_bar(total as u64, "sensitivity");
+    let started = Instant::now();
+    let eval = |points: &[Vec<f64>]| -> Vec<Result<Vec<f64>, String>> {
+        let specs: Vec<_> = points
+            .iter()
+            .map(|x| crate::analysis::apply(&base, &s.variables, x))
+            .collect();
+        crate::analysis::run_batch(&specs, &s.header.endpoints, false, &|| bar.inc(1))
+            .into_iter()
+            .map(|o| o.endpoints)
+            .collect()
+    };
+    let fail = |reason: String| AppError::Sim(SimError::Analysis { reason });
+    let results = in_pool(
+        threads,
+        || -> Result<output::analysis::SensitivityResults, AppError> {
+            use crate::analysis::sensitivity;
+            Ok(output::analysis::SensitivityResults {
+                local: s
+                    .local
+                    .map(|h| sensitivity::local(&eval, &s.nominal, h))
+                    .transpose()
+                    .map_err(fail)?,
+                morris: s
+                    .morris
+                    .map(|(r, p)| sensitivity::morris(&eval, &s.ranges, r, p, s.header.seed))
+                    .transpose()
+                    .map_err(fail)?,
+                sobol: s
+                    .sobol
+                    .map(|(n, b)| sensitivity::sobol(&eval, &s.ranges, n, b, s.header.seed))
+                    .transpose()
+                    .map_err(fail)?,
+            })
+        },
+    )?;
+    bar.finish_and_clear();
+    let seconds = started.elapsed().as_secs_f64();
+    let out_dir = analysis_out("sensitivity", &s.header.name, out);
+    let files = std::cell::RefCell::new(Vec::new());
+    output::write_dir_atomically(&out_dir, |dir| {
+        *files.borrow_mut() = output::analysis::write_sensitivity(dir, &s, &results)?;
+        Ok(())
+    })?;
+    let mut report = format!(
+        "sensitivity {}: {total} runs of scenario `{}` in {seconds:.2} s\n",
+        s.header.name, s.header.scenario.name
+    );
+    if let Some(so) = &results.sobol {
+        for (j, e) in s.header.endpoints.iter().enumerate() {
+            let mut rank: Vec<(usize, f64)> = (0..k).map(|i| (i, so[i][j].total.value)).collect();
+            rank.sort_by(|a, b| b.1.total_cmp(&a.1));
+            let top: Vec<String> = rank
+                .iter()
+                .take(3)
+                .map(|(i, v)| format!("{} {v:.3}", s.variables[*i].name))
+                .collect();
+            report.push_str(&format!(
+                "  {}: largest total Sobol indices: {}\n",
+                e.name,
+                top.join(", ")
+            ));
+        }
+    }
+    report.push_str(&format!(
+        "wrote {}/ ({})",
+        out_dir.display(),
+        files.into_inner().join(", ")
+    ));
+    Ok(report)
+}
+
+/// `immunoporosis population`: a virtual population with percentile bands.
+pub fn population(
+    path: &Path,
+    out: Option<&Path>,
+    threads: Option<usize>,
+) -> Result<String, AppError> {
+    let study = config::load_population(path)?;
+    let bar = progress_bar(study.population.patients as u64, "population");
+    let started = Instant::now();
+    let result = in_pool(threads, || {
+        crate::analysis::population::run(&study.population, &|done, _| {
+            bar.set_position(done as u64)
+        })
+    })
+    .map_err(|reason| SimError::Analysis { reason })?;
+    bar.finish_and_clear();
+    let seconds = started.elapsed().as_secs_f64();
+    let out_dir = analysis_out("population", &study.header.name, out);
+    let files = std::cell::RefCell::new(Vec::new());
+    output::write_dir_atomically(&out_dir, |dir| {
+        *files.borrow_mut() = output::analysis::write_population(dir, &study, &result)?;
+        Ok(())
+    })?;
+    let mut report = format!(
+        "population {}: {} patients of scenario `{}` ({} candidates rejected, {} failed) in {seconds:.2} s\n",
+        study.header.name,
+        result.patients.len(),
+        study.header.scenario.name,
+        result.rejected,
+        result.failed.len()
+    );
+    if result.patients.len() < study.population.patients {
+        report.push_str(&format!(
+            "warning: only {} of {} patients accepted within {} candidates\n",
+            result.patients.len(),
+            study.population.patients,
+            study.population.max_candidates
+        ));
+    }
+    report.push_str(&format!(
+        "wrote {}/ ({})",
+        out_dir.display(),
+        files.into_inner().join(", ")
+    ));
+    Ok(report)
+}

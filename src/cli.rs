@@ -55,6 +55,42 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Run a scenario over a grid or a random, Latin-hypercube or Sobol design of parameters.
+    Sweep {
+        /// Sweep file (TOML), e.g. params/analyses/sweep_menopause.toml.
+        sweep: PathBuf,
+        /// Output folder [default: output/sweep/<name>].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Worker threads [default: all cores].
+        #[arg(long)]
+        threads: Option<usize>,
+    },
+    /// Local, Morris and Sobol sensitivities of the endpoints to the parameters.
+    Sensitivity {
+        /// Sensitivity file (TOML).
+        sensitivity: PathBuf,
+        /// Output folder [default: output/sensitivity/<name>].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Worker threads [default: all cores].
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Seed for the sampling (overrides the file's).
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+    /// A virtual population with log-normal parameter variability and percentile bands.
+    Population {
+        /// Population file (TOML).
+        population: PathBuf,
+        /// Output folder [default: output/population/<name>].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Worker threads [default: all cores].
+        #[arg(long)]
+        threads: Option<usize>,
+    },
     /// Print a model's steady state, residual and Jacobian eigenvalues.
     Steady {
         /// Model name: bone, pivonka2008 or lemaire2004.

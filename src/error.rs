@@ -116,6 +116,12 @@ pub enum SimError {
         /// Why.
         reason: String,
     },
+    /// An analysis (sensitivity, population) could not be completed.
+    #[error("analysis failed: {reason}")]
+    Analysis {
+        /// Why.
+        reason: String,
+    },
     /// No steady state could be found.
     #[error("no steady state found for model `{model}`: {reason}")]
     SteadyState {
@@ -134,7 +140,9 @@ impl SimError {
             | SimError::MaxSteps { t_day, .. }
             | SimError::StepSizeUnderflow { t_day }
             | SimError::NonFinite { t_day, .. } => Some(*t_day),
-            SimError::SteadyState { .. } | SimError::Calibration { .. } => None,
+            SimError::SteadyState { .. }
+            | SimError::Calibration { .. }
+            | SimError::Analysis { .. } => None,
         }
     }
 }

@@ -36,6 +36,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod analysis;
 pub mod app;
 pub mod calibration;
 pub mod cli;

@@ -24,6 +24,22 @@ fn main() -> ExitCode {
             write_params,
         } => app::calibrate(calibration, out.as_deref(), *write_params),
         Command::Compare { scenarios, out } => app::compare(scenarios, out.as_deref()),
+        Command::Sweep {
+            sweep,
+            out,
+            threads,
+        } => app::sweep(sweep, out.as_deref(), *threads),
+        Command::Sensitivity {
+            sensitivity,
+            out,
+            threads,
+            seed,
+        } => app::sensitivity(sensitivity, out.as_deref(), *threads, *seed),
+        Command::Population {
+            population,
+            out,
+            threads,
+        } => app::population(population, out.as_deref(), *threads),
     };
     match result {
         Ok(text) => {

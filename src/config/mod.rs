@@ -4,10 +4,15 @@
 //! is an error with its line), then validation into the engine's types, with file, key and line
 //! in every message.
 
+mod analysis;
 mod calibration;
 mod params_file;
 mod scenario;
 
+pub use analysis::{
+    AnalysisHeader, PopulationStudy, Responder, Sensitivity, load_endpoints, load_population,
+    load_sensitivity, load_sweep,
+};
 pub use calibration::{Calibration, FitParameter, Target, load_calibration};
 pub use params_file::{bundled_params, load_params, parse_params};
 pub use scenario::{Scenario, load_scenario, parse_scenario};

@@ -77,6 +77,7 @@ pub struct ImmuneParams {
     pub k_stat: f64,
     // Wnt
     pub e_dkk1_tnf: f64,
+    pub e_dkk1_gc: f64,
     pub g_sost_e: f64,
     pub e_sost_gc: f64,
     pub g_sost_age: f64,
@@ -178,6 +179,7 @@ immune_params! {
     phi_tgfb_bone: "cytokine.phi_TGFb_bone", "1";
     k_stat: "jakstat.K_STAT", "1";
     e_dkk1_tnf: "wnt.e_DKK1_TNF", "1";
+    e_dkk1_gc: "wnt.e_DKK1_GC", "1";
     g_sost_e: "wnt.g_SOST_E", "1";
     e_sost_gc: "wnt.e_SOST_GC", "1";
     g_sost_age: "wnt.g_SOST_age", "1/year";
@@ -333,7 +335,7 @@ pub fn evaluate(p: &ImmuneParams, c: &Cells, d: &Drives, tgfb_bone: f64) -> Immu
     );
 
     // Wnt/beta-catenin on osteoblast commitment.
-    let dkk1 = act(tnf, p.e_dkk1_tnf, k);
+    let dkk1 = act(tnf, p.e_dkk1_tnf, k) * (1.0 + p.e_dkk1_gc * gc);
     let sclerostin =
         e.powf(-p.g_sost_e) * (1.0 + p.e_sost_gc * gc) * (1.0 + p.g_sost_age * d.aging_years);
     let wnt10b = act(tgfb_treg, p.e_wnt10b, k);

@@ -1,6 +1,7 @@
 //! Output: the only module that writes files. A run's folder appears whole or not at all:
 //! everything is written to a hidden temporary folder beside the target, then renamed into place.
 
+pub mod analysis;
 pub mod calibration;
 pub mod compare;
 pub mod csv;

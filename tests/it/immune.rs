@@ -259,10 +259,11 @@ fn glucocorticoids_raise_resorption_transiently_and_suppress_formation() {
     let ctx = r.trajectory.column("ctx_change_pct").unwrap();
     let p1np = r.trajectory.column("p1np_change_pct").unwrap();
     let peak = ctx.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let k_peak = ctx.iter().position(|v| *v == peak).unwrap();
+    let t = r.trajectory.column("t_day").unwrap();
+    let t_peak = t[ctx.iter().position(|v| *v == peak).unwrap()];
     assert!(
-        peak > 10.0 && k_peak < 90,
-        "CTX peaks early: {peak:.1} % on day {k_peak}"
+        peak > 10.0 && t_peak < 90.0,
+        "CTX peaks early: {peak:.1} % on day {t_peak}"
     );
     assert!(
         *ctx.last().unwrap() < 0.5 * peak,

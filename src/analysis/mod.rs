@@ -1,0 +1,195 @@
+//! Analyses over many runs: endpoints, sampling designs, parameter sweeps, sensitivity and
+//! virtual populations. No I/O: results are plain data; progress goes to a callback.
+//!
+//! Every analysis varies *variables*: a model parameter (dotted name) or a constant input over
+//! the whole run (`input.<name>`), and reads *endpoints* from each run's trajectory.
+
+pub mod population;
+pub mod sampling;
+pub mod sensitivity;
+pub mod sweep;
+
+use crate::engine::{self, Profile, RunSpec, Trajectory, Window};
+use rayon::prelude::*;
+
+/// What one variable sets.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Target {
+    /// A model parameter by dotted name.
+    Parameter(String),
+    /// A model input (by index), held constant over the whole run; it replaces the scenario's
+    /// windows of that input.
+    Input(usize, String),
+}
+
+/// A variable with its name as written (`rankl.beta_RANKL`, `input.I_O`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Variable {
+    /// Name as written in the analysis file.
+    pub name: String,
+    /// What it sets.
+    pub target: Target,
+    /// Unit (of the parameter or input).
+    pub unit: String,
+}
+
+/// Sets the variables of a run specification to `values`.
+pub fn apply(base: &RunSpec, vars: &[Variable], values: &[f64]) -> RunSpec {
+    let mut spec = base.clone();
+    for (v, x) in vars.iter().zip(values) {
+        match &v.target {
+            Target::Parameter(name) => {
+                if let Some(p) = spec.params.params.get_mut(name) {
+                    p.value = *x;
+                }
+            }
+            Target::Input(index, _) => {
+                spec.protocol.windows.retain(|w| w.input != *index);
+                spec.protocol.windows.push(Window {
+                    input: *index,
+                    value: *x,
+                    start: 0.0,
+                    end: f64::INFINITY,
+                    profile: Profile::Constant,
+                });
+            }
+        }
+    }
+    spec
+}
+
+/// The value of a variable in a run specification (its nominal value).
+pub fn nominal(base: &RunSpec, var: &Variable) -> Option<f64> {
+    match &var.target {
+        Target::Parameter(name) => base.params.params.get(name).map(|p| p.value),
+        Target::Input(index, _) => base
+            .protocol
+            .windows
+            .iter()
+            .find(|w| w.input == *index)
+            .map(|w| w.value),
+    }
+}
+
+/// How an endpoint reduces a column.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Statistic {
+    /// The value at a time (linear interpolation between output times).
+    At(f64),
+    /// The minimum over `[from, to]`.
+    Min(f64, f64),
+    /// The maximum over `[from, to]`.
+    Max(f64, f64),
+    /// The time average over `[from, to]` (trapezoid rule on output times and interpolated ends).
+    Mean(f64, f64),
+}
+
+/// A named scalar read from a run, e.g. "lumbar spine BMD change at 10 years".
+#[derive(Debug, Clone, PartialEq)]
+pub struct Endpoint {
+    /// Name (a CSV column of analysis outputs).
+    pub name: String,
+    /// Output column it reads.
+    pub column: String,
+    /// Reduction.
+    pub statistic: Statistic,
+}
+
+fn interpolate(t: &[f64], y: &[f64], at: f64) -> Option<f64> {
+    if at < t[0] - 1e-9 || at > t[t.len() - 1] + 1e-9 {
+        return None;
+    }
+    let k = t.partition_point(|x| *x < at);
+    if k == 0 {
+        return Some(y[0]);
+    }
+    if k >= t.len() {
+        return Some(y[t.len() - 1]);
+    }
+    let (t0, t1) = (t[k - 1], t[k]);
+    let w = if t1 > t0 { (at - t0) / (t1 - t0) } else { 1.0 };
+    Some(y[k - 1] + w * (y[k] - y[k - 1]))
+}
+
+impl Endpoint {
+    /// Evaluates the endpoint on a trajectory.
+    pub fn evaluate(&self, traj: &Trajectory) -> Result<f64, String> {
+        let t = traj.column("t_day").ok_or("no t_day column")?;
+        let y = traj
+            .column(&self.column)
+            .ok_or_else(|| format!("endpoint `{}`: no column `{}`", self.name, self.column))?;
+        let outside = |day: f64| format!("endpoint `{}`: day {day} is outside the run", self.name);
+        match self.statistic {
+            Statistic::At(day) => interpolate(t, y, day).ok_or_else(|| outside(day)),
+            Statistic::Min(a, b) | Statistic::Max(a, b) | Statistic::Mean(a, b) => {
+                let ya = interpolate(t, y, a).ok_or_else(|| outside(a))?;
+                let yb = interpolate(t, y, b).ok_or_else(|| outside(b))?;
+                let mut points = vec![(a, ya)];
+                points.extend(
+                    t.iter()
+                        .zip(y)
+                        .filter(|(x, _)| **x > a && **x < b)
+                        .map(|(x, v)| (*x, *v)),
+                );
+                points.push((b, yb));
+                Ok(match self.statistic {
+                    Statistic::Min(..) => points.iter().map(|p| p.1).fold(f64::INFINITY, f64::min),
+                    Statistic::Max(..) => {
+                        points.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max)
+                    }
+                    _ => {
+                        if b <= a {
+                            ya
+                        } else {
+                            let area: f64 = points
+                                .windows(2)
+                                .map(|w| 0.5 * (w[0].1 + w[1].1) * (w[1].0 - w[0].0))
+                                .sum();
+                            area / (b - a)
+                        }
+                    }
+                })
+            }
+        }
+    }
+}
+
+/// One run of a batch: its endpoints, or why it failed; optionally its trajectory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunOutcome {
+    /// Endpoint values in the order given, or the failure reason.
+    pub endpoints: Result<Vec<f64>, String>,
+    /// The trajectory, when asked for.
+    pub trajectory: Option<Trajectory>,
+}
+
+/// Runs every specification in parallel (rayon, in the current thread pool) and evaluates the
+/// endpoints. Results are in input order, whatever the number of threads. A failed run is
+/// reported in its outcome and does not stop the others. `progress()` is called after each run.
+pub fn run_batch(
+    specs: &[RunSpec],
+    endpoints: &[Endpoint],
+    keep_trajectories: bool,
+    progress: &(impl Fn() + Sync),
+) -> Vec<RunOutcome> {
+    specs
+        .par_iter()
+        .map(|spec| {
+            let outcome = match engine::simulate(spec) {
+                Ok(r) => RunOutcome {
+                    endpoints: endpoints
+                        .iter()
+                        .map(|e| e.evaluate(&r.trajectory))
+                        .collect(),
+                    trajectory: keep_trajectories.then_some(r.trajectory),
+                },
+                Err(e) => RunOutcome {
+                    endpoints: Err(e.to_string()),
+                    trajectory: None,
+                },
+            };
+            progress();
+            outcome
+        })
+        .collect()
+}

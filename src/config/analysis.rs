@@ -1,0 +1,920 @@
+//! Analysis files: endpoints (`params/endpoints/*.toml`), sweeps, sensitivity analyses and
+//! virtual populations (`params/analyses/*.toml`). Every error names file, key and line.
+
+use super::scenario::{Scenario, load_scenario};
+use super::{line, read, suggest, toml_error};
+use crate::analysis::population::{Acceptance, Population};
+use crate::analysis::sampling::{Design, MAX_SOBOL_DIMENSIONS, MAX_SOBOL_POINTS, Range, Scale};
+use crate::analysis::sweep::Sweep;
+use crate::analysis::{Endpoint, Statistic, Target, Variable, nominal};
+use crate::error::ConfigError;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEndpoints {
+    #[serde(default)]
+    endpoint: Vec<Spanned<RawEndpoint>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEndpoint {
+    name: Spanned<String>,
+    column: Spanned<String>,
+    at_day: Option<Spanned<f64>>,
+    stat: Option<Spanned<String>>,
+    from_day: Option<Spanned<f64>>,
+    to_day: Option<Spanned<f64>>,
+    #[allow(dead_code)]
+    description: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawVariable {
+    name: Spanned<String>,
+    min: Option<Spanned<f64>>,
+    max: Option<Spanned<f64>>,
+    scale: Option<Spanned<String>>,
+    points: Option<Spanned<usize>>,
+    cv: Option<Spanned<f64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAnalysis {
+    name: Option<Spanned<String>>,
+    description: Option<String>,
+    scenario: Option<Spanned<String>>,
+    endpoints: Option<Spanned<String>>,
+    seed: Option<Spanned<u64>>,
+    // sweep
+    design: Option<Spanned<String>>,
+    samples: Option<Spanned<usize>>,
+    trajectories: Option<bool>,
+    // sensitivity
+    methods: Option<Spanned<Vec<String>>>,
+    local: Option<RawLocal>,
+    morris: Option<RawMorris>,
+    sobol: Option<RawSobol>,
+    // population
+    patients: Option<Spanned<usize>>,
+    max_candidates: Option<Spanned<usize>>,
+    bands: Option<Vec<String>>,
+    acceptance: Option<Spanned<RawAcceptance>>,
+    responder: Option<Spanned<RawResponder>>,
+    #[serde(default)]
+    parameter: Vec<Spanned<RawVariable>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLocal {
+    relative_step: Option<Spanned<f64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMorris {
+    trajectories: Option<Spanned<usize>>,
+    levels: Option<Spanned<usize>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSobol {
+    base_samples: Option<Spanned<usize>>,
+    bootstrap: Option<Spanned<usize>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAcceptance {
+    column: Spanned<String>,
+    at_day: Spanned<f64>,
+    min: Spanned<f64>,
+    max: Spanned<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawResponder {
+    endpoint: Spanned<String>,
+    below: Option<f64>,
+    above: Option<f64>,
+}
+
+/// What every analysis file shares.
+#[derive(Debug, Clone)]
+pub struct AnalysisHeader {
+    /// File.
+    pub path: PathBuf,
+    /// Name (output folder).
+    pub name: String,
+    /// What it asks.
+    pub description: String,
+    /// The scenario every run starts from.
+    pub scenario: Scenario,
+    /// Endpoints read from every run.
+    pub endpoints: Vec<Endpoint>,
+    /// Seed.
+    pub seed: u64,
+}
+
+/// A validated sensitivity analysis.
+#[derive(Debug, Clone)]
+pub struct Sensitivity {
+    /// Shared settings.
+    pub header: AnalysisHeader,
+    /// Variables with their ranges (Morris, Sobol) and nominal values (local).
+    pub variables: Vec<Variable>,
+    /// Ranges.
+    pub ranges: Vec<Range>,
+    /// Nominal values (from the scenario).
+    pub nominal: Vec<f64>,
+    /// Which methods to run.
+    pub local: Option<f64>,
+    /// Morris (trajectories, levels).
+    pub morris: Option<(usize, usize)>,
+    /// Sobol (base samples, bootstrap resamples).
+    pub sobol: Option<(usize, usize)>,
+}
+
+/// A responder definition: an endpoint below or above a threshold.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Responder {
+    /// Index of the endpoint.
+    pub endpoint: usize,
+    /// Threshold.
+    pub threshold: f64,
+    /// True: responders are below the threshold; false: above.
+    pub below: bool,
+}
+
+/// A validated population study with its shared settings.
+#[derive(Debug, Clone)]
+pub struct PopulationStudy {
+    /// Shared settings.
+    pub header: AnalysisHeader,
+    /// The study.
+    pub population: Population,
+    /// Optional responder definition.
+    pub responder: Option<Responder>,
+}
+
+/// Loads an endpoints file.
+pub fn load_endpoints(path: &Path) -> Result<Vec<Endpoint>, ConfigError> {
+    let src = read(path)?;
+    let raw: RawEndpoints = toml::from_str(&src).map_err(|e| toml_error(path, &src, &e))?;
+    if raw.endpoint.is_empty() {
+        return Err(ConfigError::key(
+            path,
+            None,
+            "endpoint",
+            "no `[[endpoint]]` defined".to_string(),
+        ));
+    }
+    let mut out: Vec<Endpoint> = Vec::new();
+    for (k, e) in raw.endpoint.iter().enumerate() {
+        let e = e.get_ref();
+        let key = format!("endpoint[{k}]");
+        let err = |at: Option<usize>, field: &str, msg: String| {
+            ConfigError::key(path, at, format!("{key}.{field}"), msg)
+        };
+        if out.iter().any(|x| x.name == *e.name.get_ref()) {
+            return Err(err(
+                line(&src, &e.name),
+                "name",
+                format!("endpoint `{}` is defined twice", e.name.get_ref()),
+            ));
+        }
+        let day = |v: &Option<Spanned<f64>>, field: &str| -> Result<f64, ConfigError> {
+            let v = v.as_ref().ok_or_else(|| {
+                err(
+                    line(&src, &e.name),
+                    field,
+                    format!("`{field}` is required for this statistic"),
+                )
+            })?;
+            if v.get_ref().is_finite() && *v.get_ref() >= 0.0 {
+                Ok(*v.get_ref())
+            } else {
+                Err(err(
+                    line(&src, v),
+                    field,
+                    format!("must be a day >= 0, got {}", v.get_ref()),
+                ))
+            }
+        };
+        let stat = e.stat.as_ref().map_or("at", |s| s.get_ref().as_str());
+        let statistic = match stat {
+            "at" => Statistic::At(day(&e.at_day, "at_day")?),
+            "min" | "max" | "mean" => {
+                let (a, b) = (day(&e.from_day, "from_day")?, day(&e.to_day, "to_day")?);
+                if b < a {
+                    return Err(err(
+                        line(&src, e.to_day.as_ref().expect("checked")),
+                        "to_day",
+                        format!("to_day ({b}) is before from_day ({a})"),
+                    ));
+                }
+                match stat {
+                    "min" => Statistic::Min(a, b),
+                    "max" => Statistic::Max(a, b),
+                    _ => Statistic::Mean(a, b),
+                }
+            }
+            other => {
+                let s = e.stat.as_ref().expect("matched Some");
+                return Err(err(
+                    line(&src, s),
+                    "stat",
+                    format!("unknown statistic `{other}`"),
+                )
+                .with_help(suggest(other, ["at", "min", "max", "mean"])));
+            }
+        };
+        out.push(Endpoint {
+            name: e.name.get_ref().clone(),
+            column: e.column.get_ref().clone(),
+            statistic,
+        });
+    }
+    Ok(out)
+}
+
+fn header(path: &Path, src: &str, raw: &RawAnalysis) -> Result<AnalysisHeader, ConfigError> {
+    let required =
+        |key: &str| ConfigError::key(path, None, key, format!("missing required key `{key}`"));
+    let name = raw.name.as_ref().ok_or_else(|| required("name"))?;
+    if !name
+        .get_ref()
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        || name.get_ref().is_empty()
+    {
+        return Err(ConfigError::key(
+            path,
+            line(src, name),
+            "name",
+            "must be letters, digits, `_` or `-` (it names the output folder)".to_string(),
+        ));
+    }
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let file = |key: &str, v: &Option<Spanned<String>>| -> Result<PathBuf, ConfigError> {
+        let v = v.as_ref().ok_or_else(|| required(key))?;
+        let p = dir.join(v.get_ref());
+        if p.is_file() {
+            Ok(p)
+        } else {
+            Err(ConfigError::key(
+                path,
+                line(src, v),
+                key,
+                format!("file `{}` does not exist", p.display()),
+            ))
+        }
+    };
+    let scenario = load_scenario(&file("scenario", &raw.scenario)?)?;
+    let endpoints_path = file("endpoints", &raw.endpoints)?;
+    let endpoints = load_endpoints(&endpoints_path)?;
+    let spec = scenario.spec.model.spec();
+    let columns: Vec<&str> = spec
+        .states
+        .iter()
+        .map(|s| s.column)
+        .chain(spec.derived.iter().map(|d| d.column))
+        .collect();
+    for e in &endpoints {
+        if !columns.contains(&e.column.as_str()) {
+            return Err(ConfigError::key(
+                &endpoints_path,
+                None,
+                format!("endpoint `{}`", e.name),
+                format!(
+                    "model `{}` (scenario `{}`) has no column `{}`",
+                    spec.name, scenario.name, e.column
+                ),
+            )
+            .with_help(suggest(&e.column, columns.iter().copied())));
+        }
+        let last = match e.statistic {
+            Statistic::At(d) => d,
+            Statistic::Min(_, b) | Statistic::Max(_, b) | Statistic::Mean(_, b) => b,
+        };
+        if last > scenario.spec.protocol.duration + 1e-9 {
+            return Err(ConfigError::key(
+                &endpoints_path,
+                None,
+                format!("endpoint `{}`", e.name),
+                format!(
+                    "day {last} is after the end of scenario `{}` ({} day)",
+                    scenario.name, scenario.spec.protocol.duration
+                ),
+            ));
+        }
+    }
+    Ok(AnalysisHeader {
+        path: path.to_path_buf(),
+        name: name.get_ref().clone(),
+        description: raw.description.clone().unwrap_or_default(),
+        scenario,
+        endpoints,
+        seed: raw.seed.as_ref().map_or(1, |s| *s.get_ref()),
+    })
+}
+
+fn variable(
+    path: &Path,
+    src: &str,
+    h: &AnalysisHeader,
+    k: usize,
+    v: &Spanned<RawVariable>,
+) -> Result<Variable, ConfigError> {
+    let name = v.get_ref().name.get_ref();
+    let spec = h.scenario.spec.model.spec();
+    let at = line(src, &v.get_ref().name);
+    let key = format!("parameter[{k}].name");
+    if let Some(input) = name.strip_prefix("input.") {
+        let index = spec
+            .inputs
+            .iter()
+            .position(|s| s.name == input)
+            .ok_or_else(|| {
+                ConfigError::key(
+                    path,
+                    at,
+                    &key,
+                    format!("model `{}` has no input `{input}`", spec.name),
+                )
+                .with_help(suggest(input, spec.inputs.iter().map(|s| s.name)))
+            })?;
+        return Ok(Variable {
+            name: name.clone(),
+            target: Target::Input(index, input.to_string()),
+            unit: spec.inputs[index].unit.to_string(),
+        });
+    }
+    let p = h.scenario.spec.params.params.get(name).ok_or_else(|| {
+        ConfigError::key(
+            path,
+            at,
+            &key,
+            format!(
+                "model `{}` has no parameter `{name}` (inputs are written `input.<name>`)",
+                spec.name
+            ),
+        )
+        .with_help(suggest(name, spec.params.iter().map(|p| p.name)))
+    })?;
+    Ok(Variable {
+        name: name.clone(),
+        target: Target::Parameter(name.clone()),
+        unit: p.unit.clone(),
+    })
+}
+
+fn range(path: &Path, src: &str, k: usize, v: &RawVariable) -> Result<Range, ConfigError> {
+    let key = |f: &str| format!("parameter[{k}].{f}");
+    let get = |f: &str, x: &Option<Spanned<f64>>| -> Result<(f64, Option<usize>), ConfigError> {
+        let x = x.as_ref().ok_or_else(|| {
+            ConfigError::key(
+                path,
+                line(src, &v.name),
+                key(f),
+                format!("`{f}` is required"),
+            )
+        })?;
+        Ok((*x.get_ref(), line(src, x)))
+    };
+    let (min, at) = get("min", &v.min)?;
+    let (max, _) = get("max", &v.max)?;
+    if !(min.is_finite() && max.is_finite() && min < max && min >= 0.0) {
+        return Err(ConfigError::key(
+            path,
+            at,
+            key("min"),
+            format!("need finite 0 <= min < max, got [{min}, {max}]"),
+        ));
+    }
+    let scale = match v.scale.as_ref().map(|s| s.get_ref().as_str()) {
+        None | Some("linear") => Scale::Linear,
+        Some("log") => {
+            if min <= 0.0 {
+                return Err(ConfigError::key(
+                    path,
+                    at,
+                    key("min"),
+                    "a log scale needs min > 0".to_string(),
+                ));
+            }
+            Scale::Log
+        }
+        Some(other) => {
+            let s = v.scale.as_ref().expect("matched Some");
+            return Err(ConfigError::key(
+                path,
+                line(src, s),
+                key("scale"),
+                format!("unknown scale `{other}`"),
+            )
+            .with_help(suggest(other, ["linear", "log"])));
+        }
+    };
+    Ok(Range { min, max, scale })
+}
+
+fn parse(path: &Path) -> Result<(String, RawAnalysis), ConfigError> {
+    let src = read(path)?;
+    let raw: RawAnalysis = toml::from_str(&src).map_err(|e| toml_error(path, &src, &e))?;
+    Ok((src, raw))
+}
+
+fn reject(
+    path: &Path,
+    src: &str,
+    present: &[(&str, Option<usize>)],
+    what: &str,
+) -> Result<(), ConfigError> {
+    match present.iter().find(|(_, at)| at.is_some()) {
+        Some((key, at)) => Err(ConfigError::key(
+            path,
+            *at,
+            *key,
+            format!("`{key}` does not belong in a {what} file"),
+        )),
+        None => {
+            let _ = src;
+            Ok(())
+        }
+    }
+}
+
+/// Loads and validates a sweep file.
+pub fn load_sweep(path: &Path) -> Result<(AnalysisHeader, Sweep), ConfigError> {
+    let (src, raw) = parse(path)?;
+    reject(
+        path,
+        &src,
+        &[
+            (
+                "patients",
+                raw.patients.as_ref().and_then(|v| line(&src, v)),
+            ),
+            ("methods", raw.methods.as_ref().and_then(|v| line(&src, v))),
+        ],
+        "sweep",
+    )?;
+    let h = header(path, &src, &raw)?;
+    if raw.parameter.is_empty() {
+        return Err(ConfigError::key(
+            path,
+            None,
+            "parameter",
+            "no `[[parameter]]` to sweep".to_string(),
+        ));
+    }
+    let design = match raw.design.as_ref().map(|d| d.get_ref().as_str()) {
+        None | Some("grid") => Design::Grid,
+        Some("random") => Design::Random,
+        Some("lhs") => Design::LatinHypercube,
+        Some("sobol") => Design::Sobol,
+        Some(other) => {
+            let d = raw.design.as_ref().expect("matched Some");
+            return Err(ConfigError::key(
+                path,
+                line(&src, d),
+                "design",
+                format!("unknown design `{other}`"),
+            )
+            .with_help(suggest(other, ["grid", "random", "lhs", "sobol"])));
+        }
+    };
+    let mut variables = Vec::new();
+    let mut ranges = Vec::new();
+    let mut points = Vec::new();
+    for (k, v) in raw.parameter.iter().enumerate() {
+        variables.push(variable(path, &src, &h, k, v)?);
+        ranges.push(range(path, &src, k, v.get_ref())?);
+        let n = match (&v.get_ref().points, design) {
+            (Some(p), Design::Grid) if *p.get_ref() >= 1 => *p.get_ref(),
+            (Some(p), Design::Grid) => {
+                return Err(ConfigError::key(
+                    path,
+                    line(&src, p),
+                    format!("parameter[{k}].points"),
+                    "points must be at least 1".to_string(),
+                ));
+            }
+            (None, Design::Grid) => {
+                return Err(ConfigError::key(
+                    path,
+                    line(&src, v),
+                    format!("parameter[{k}].points"),
+                    "a grid needs `points` for every parameter".to_string(),
+                ));
+            }
+            (Some(p), _) => {
+                return Err(ConfigError::key(
+                    path,
+                    line(&src, p),
+                    format!("parameter[{k}].points"),
+                    "`points` is for grid designs; use `samples` for the others".to_string(),
+                ));
+            }
+            (None, _) => 0,
+        };
+        if let Some(cv) = &v.get_ref().cv {
+            return Err(ConfigError::key(
+                path,
+                line(&src, cv),
+                format!("parameter[{k}].cv"),
+                "`cv` is for population files".to_string(),
+            ));
+        }
+        points.push(n);
+    }
+    let samples = match (design, &raw.samples) {
+        (Design::Grid, Some(s)) => {
+            return Err(ConfigError::key(
+                path,
+                line(&src, s),
+                "samples",
+                "a grid's size comes from `points`; `samples` is for random, lhs and sobol"
+                    .to_string(),
+            ));
+        }
+        (Design::Grid, None) => points.iter().product(),
+        (_, None) => {
+            return Err(ConfigError::key(
+                path,
+                None,
+                "samples",
+                "random, lhs and sobol designs need `samples`".to_string(),
+            ));
+        }
+        (_, Some(s)) if *s.get_ref() == 0 => {
+            return Err(ConfigError::key(
+                path,
+                line(&src, s),
+                "samples",
+                "samples must be at least 1".to_string(),
+            ));
+        }
+        (Design::Sobol, Some(s)) if *s.get_ref() > MAX_SOBOL_POINTS => {
+            return Err(ConfigError::key(
+                path,
+                line(&src, s),
+                "samples",
+                format!("a Sobol design has at most {MAX_SOBOL_POINTS} points"),
+            ));
+        }
+        (_, Some(s)) => *s.get_ref(),
+    };
+    if design == Design::Sobol && variables.len() > MAX_SOBOL_DIMENSIONS {
+        return Err(ConfigError::key(
+            path,
+            None,
+            "parameter",
+            format!("a Sobol design has at most {MAX_SOBOL_DIMENSIONS} parameters"),
+        ));
+    }
+    let sweep = Sweep {
+        base: h.scenario.spec.clone(),
+        variables,
+        ranges,
+        points,
+        design,
+        samples,
+        seed: h.seed,
+        endpoints: h.endpoints.clone(),
+        trajectories: raw.trajectories.unwrap_or(false),
+    };
+    Ok((h, sweep))
+}
+
+/// Loads and validates a sensitivity file.
+pub fn load_sensitivity(path: &Path) -> Result<Sensitivity, ConfigError> {
+    let (src, raw) = parse(path)?;
+    reject(
+        path,
+        &src,
+        &[
+            (
+                "patients",
+                raw.patients.as_ref().and_then(|v| line(&src, v)),
+            ),
+            ("design", raw.design.as_ref().and_then(|v| line(&src, v))),
+        ],
+        "sensitivity",
+    )?;
+    let h = header(path, &src, &raw)?;
+    if raw.parameter.is_empty() {
+        return Err(ConfigError::key(
+            path,
+            None,
+            "parameter",
+            "no `[[parameter]]` to analyse".to_string(),
+        ));
+    }
+    let methods: Vec<String> = raw.methods.as_ref().map_or_else(
+        || vec!["local".into(), "morris".into(), "sobol".into()],
+        |m| m.get_ref().clone(),
+    );
+    for m in &methods {
+        if !["local", "morris", "sobol"].contains(&m.as_str()) {
+            return Err(ConfigError::key(
+                path,
+                raw.methods.as_ref().and_then(|v| line(&src, v)),
+                "methods",
+                format!("unknown method `{m}`"),
+            )
+            .with_help(suggest(m, ["local", "morris", "sobol"])));
+        }
+    }
+    let mut variables = Vec::new();
+    let mut ranges = Vec::new();
+    let mut nominals = Vec::new();
+    for (k, v) in raw.parameter.iter().enumerate() {
+        let var = variable(path, &src, &h, k, v)?;
+        let x0 = nominal(&h.scenario.spec, &var).unwrap_or(0.0);
+        if methods.iter().any(|m| m == "local") && x0 == 0.0 {
+            return Err(ConfigError::key(
+                path,
+                line(&src, v),
+                format!("parameter[{k}].name"),
+                format!(
+                    "`{}` is 0 in the scenario: a normalised local sensitivity needs a nonzero nominal value",
+                    var.name
+                ),
+            ));
+        }
+        if methods.iter().any(|m| m != "local") {
+            ranges.push(range(path, &src, k, v.get_ref())?);
+        }
+        variables.push(var);
+        nominals.push(x0);
+    }
+    let has = |m: &str| methods.iter().any(|x| x == m);
+    let local = has("local").then(|| {
+        raw.local
+            .as_ref()
+            .and_then(|l| l.relative_step.as_ref())
+            .map_or(1e-3, |s| *s.get_ref())
+    });
+    if let Some(h) = local
+        && !(h > 0.0 && h < 0.5)
+    {
+        return Err(ConfigError::key(
+            path,
+            None,
+            "local.relative_step",
+            format!("must be in (0, 0.5), got {h}"),
+        ));
+    }
+    let morris = has("morris").then(|| {
+        let m = raw.morris.as_ref();
+        (
+            m.and_then(|m| m.trajectories.as_ref())
+                .map_or(20, |v| *v.get_ref()),
+            m.and_then(|m| m.levels.as_ref())
+                .map_or(4, |v| *v.get_ref()),
+        )
+    });
+    if let Some((r, p)) = morris
+        && (r < 2 || p < 2 || p % 2 == 1)
+    {
+        return Err(ConfigError::key(
+            path,
+            None,
+            "morris",
+            format!(
+                "need at least 2 trajectories and an even number of levels >= 2, got {r} and {p}"
+            ),
+        ));
+    }
+    let sobol = has("sobol").then(|| {
+        let s = raw.sobol.as_ref();
+        (
+            s.and_then(|s| s.base_samples.as_ref())
+                .map_or(1024, |v| *v.get_ref()),
+            s.and_then(|s| s.bootstrap.as_ref())
+                .map_or(200, |v| *v.get_ref()),
+        )
+    });
+    if let Some((n, _)) = sobol
+        && (n < 2 || n > MAX_SOBOL_POINTS || 2 * variables.len() > MAX_SOBOL_DIMENSIONS)
+    {
+        return Err(ConfigError::key(
+            path,
+            None,
+            "sobol.base_samples",
+            format!(
+                "need 2 <= base_samples <= {MAX_SOBOL_POINTS} and at most {} parameters",
+                MAX_SOBOL_DIMENSIONS / 2
+            ),
+        ));
+    }
+    Ok(Sensitivity {
+        header: h,
+        variables,
+        ranges,
+        nominal: nominals,
+        local,
+        morris,
+        sobol,
+    })
+}
+
+/// Loads and validates a population file.
+pub fn load_population(path: &Path) -> Result<PopulationStudy, ConfigError> {
+    let (src, raw) = parse(path)?;
+    reject(
+        path,
+        &src,
+        &[
+            ("design", raw.design.as_ref().and_then(|v| line(&src, v))),
+            ("methods", raw.methods.as_ref().and_then(|v| line(&src, v))),
+        ],
+        "population",
+    )?;
+    let h = header(path, &src, &raw)?;
+    let patients = raw.patients.as_ref().ok_or_else(|| {
+        ConfigError::key(
+            path,
+            None,
+            "patients",
+            "missing required key `patients`".to_string(),
+        )
+    })?;
+    if *patients.get_ref() == 0 {
+        return Err(ConfigError::key(
+            path,
+            line(&src, patients),
+            "patients",
+            "must be at least 1".to_string(),
+        ));
+    }
+    let mut variables = Vec::new();
+    let mut nominals = Vec::new();
+    for (k, v) in raw.parameter.iter().enumerate() {
+        let var = variable(path, &src, &h, k, v)?;
+        let cv = v.get_ref().cv.as_ref().ok_or_else(|| {
+            ConfigError::key(
+                path,
+                line(&src, v),
+                format!("parameter[{k}].cv"),
+                "`cv` (coefficient of variation) is required".to_string(),
+            )
+        })?;
+        if !(cv.get_ref().is_finite() && *cv.get_ref() >= 0.0) {
+            return Err(ConfigError::key(
+                path,
+                line(&src, cv),
+                format!("parameter[{k}].cv"),
+                format!("cv must be a number >= 0, got {}", cv.get_ref()),
+            ));
+        }
+        let x0 = nominal(&h.scenario.spec, &var).unwrap_or(0.0);
+        if x0 <= 0.0 {
+            return Err(ConfigError::key(
+                path,
+                line(&src, v),
+                format!("parameter[{k}].name"),
+                format!(
+                    "`{}` is {x0} in the scenario: log-normal variability needs a positive nominal value",
+                    var.name
+                ),
+            ));
+        }
+        variables.push((var, *cv.get_ref()));
+        nominals.push(x0);
+    }
+    let spec = h.scenario.spec.model.spec();
+    let columns: Vec<&str> = spec
+        .states
+        .iter()
+        .map(|s| s.column)
+        .chain(spec.derived.iter().map(|d| d.column))
+        .collect();
+    let bands = raw.bands.clone().unwrap_or_else(|| {
+        ["bmd_lumbar_spine_change_pct", "bmd_total_hip_change_pct"]
+            .iter()
+            .filter(|c| columns.contains(c))
+            .map(|c| c.to_string())
+            .collect()
+    });
+    for b in &bands {
+        if !columns.contains(&b.as_str()) {
+            return Err(ConfigError::key(
+                path,
+                None,
+                "bands",
+                format!("model `{}` has no column `{b}`", spec.name),
+            )
+            .with_help(suggest(b, columns.iter().copied())));
+        }
+    }
+    let acceptance = match &raw.acceptance {
+        None => None,
+        Some(a) => {
+            let at = line(&src, a);
+            let a = a.get_ref();
+            if !columns.contains(&a.column.get_ref().as_str()) {
+                return Err(ConfigError::key(
+                    path,
+                    line(&src, &a.column),
+                    "acceptance.column",
+                    format!(
+                        "model `{}` has no column `{}`",
+                        spec.name,
+                        a.column.get_ref()
+                    ),
+                )
+                .with_help(suggest(a.column.get_ref(), columns.iter().copied())));
+            }
+            if !(a.min.get_ref() <= a.max.get_ref()) {
+                return Err(ConfigError::key(
+                    path,
+                    at,
+                    "acceptance.min",
+                    "min must not exceed max".to_string(),
+                ));
+            }
+            Some(Acceptance {
+                reading: Endpoint {
+                    name: "acceptance".into(),
+                    column: a.column.get_ref().clone(),
+                    statistic: Statistic::At(*a.at_day.get_ref()),
+                },
+                min: *a.min.get_ref(),
+                max: *a.max.get_ref(),
+            })
+        }
+    };
+    let responder = match &raw.responder {
+        None => None,
+        Some(r) => {
+            let at = line(&src, r);
+            let r = r.get_ref();
+            let endpoint = h
+                .endpoints
+                .iter()
+                .position(|e| e.name == *r.endpoint.get_ref())
+                .ok_or_else(|| {
+                    ConfigError::key(
+                        path,
+                        line(&src, &r.endpoint),
+                        "responder.endpoint",
+                        format!("no endpoint `{}`", r.endpoint.get_ref()),
+                    )
+                    .with_help(suggest(
+                        r.endpoint.get_ref(),
+                        h.endpoints.iter().map(|e| e.name.as_str()),
+                    ))
+                })?;
+            let (threshold, below) = match (r.below, r.above) {
+                (Some(t), None) => (t, true),
+                (None, Some(t)) => (t, false),
+                _ => {
+                    return Err(ConfigError::key(
+                        path,
+                        at,
+                        "responder",
+                        "give exactly one of `below` and `above`".to_string(),
+                    ));
+                }
+            };
+            Some(Responder {
+                endpoint,
+                threshold,
+                below,
+            })
+        }
+    };
+    let n = *patients.get_ref();
+    let max_candidates = raw
+        .max_candidates
+        .as_ref()
+        .map_or(10 * n, |m| *m.get_ref())
+        .max(n);
+    let population = Population {
+        base: h.scenario.spec.clone(),
+        variables,
+        nominal: nominals,
+        patients: n,
+        max_candidates,
+        seed: h.seed,
+        acceptance,
+        endpoints: h.endpoints.clone(),
+        band_columns: bands,
+    };
+    Ok(PopulationStudy {
+        header: h,
+        population,
+        responder,
+    })
+}
