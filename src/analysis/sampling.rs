@@ -86,15 +86,19 @@ pub fn random(n: usize, dims: usize, seed: u64) -> Vec<Vec<f64>> {
 /// A Latin hypercube of `n` points in `dims` dimensions.
 pub fn latin_hypercube(n: usize, dims: usize, seed: u64) -> Vec<Vec<f64>> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut out = vec![vec![0.0; dims]; n];
-    for d in 0..dims {
+    let mut columns = Vec::with_capacity(dims);
+    for _ in 0..dims {
         let mut strata: Vec<usize> = (0..n).collect();
         strata.shuffle(&mut rng);
-        for (i, s) in strata.into_iter().enumerate() {
-            out[i][d] = (s as f64 + rng.random::<f64>()) / n as f64;
-        }
+        let column: Vec<f64> = strata
+            .into_iter()
+            .map(|s| (s as f64 + rng.random::<f64>()) / n as f64)
+            .collect();
+        columns.push(column);
     }
-    out
+    (0..n)
+        .map(|i| columns.iter().map(|c| c[i]).collect())
+        .collect()
 }
 
 /// The first `n` points of an Owen-scrambled Sobol sequence in `dims` dimensions, starting at

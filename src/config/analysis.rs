@@ -706,7 +706,7 @@ pub fn load_sensitivity(path: &Path) -> Result<Sensitivity, ConfigError> {
         )
     });
     if let Some((n, _)) = sobol
-        && (n < 2 || n > MAX_SOBOL_POINTS || 2 * variables.len() > MAX_SOBOL_DIMENSIONS)
+        && (!(2..=MAX_SOBOL_POINTS).contains(&n) || 2 * variables.len() > MAX_SOBOL_DIMENSIONS)
     {
         return Err(ConfigError::key(
             path,
@@ -836,7 +836,10 @@ pub fn load_population(path: &Path) -> Result<PopulationStudy, ConfigError> {
                 )
                 .with_help(suggest(a.column.get_ref(), columns.iter().copied())));
             }
-            if !(a.min.get_ref() <= a.max.get_ref()) {
+            if a.min.get_ref() > a.max.get_ref()
+                || a.min.get_ref().is_nan()
+                || a.max.get_ref().is_nan()
+            {
                 return Err(ConfigError::key(
                     path,
                     at,

@@ -403,3 +403,107 @@ fn calibrate_writes_the_fitted_parameter_file_and_report() {
     )
     .unwrap();
 }
+
+#[test]
+fn sweep_sensitivity_and_population_run_from_the_command_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let analyses = root().join("params/analyses");
+    let arg = |f: &str| analyses.join(f).to_str().unwrap().to_string();
+
+    let out = bin(&["sweep", &arg("sweep_lemaire_opg_rankl.toml")], tmp.path());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("1000 runs") && text(&out.stdout).contains("(0 failed)"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "no progress bar when stderr is not a terminal: {}",
+        text(&out.stderr)
+    );
+    let dir = tmp.path().join("output/sweep/lemaire_opg_rankl");
+    let csv = std::fs::read_to_string(dir.join("sweep.csv")).unwrap();
+    assert_eq!(
+        csv.lines().next(),
+        Some("run,input.I_O,input.I_L,R_end,B_end,C_end,status,error")
+    );
+    assert_eq!(csv.lines().count(), 1001);
+    assert!(csv.lines().skip(1).all(|l| l.ends_with(",ok,")));
+    for f in [
+        "heatmap_C_end.png",
+        "heatmap_C_end.svg",
+        "heatmap_R_end.png",
+    ] {
+        assert!(dir.join(f).is_file(), "{f}");
+    }
+
+    let out = bin(
+        &[
+            "sweep",
+            &arg("sweep_menopause_turnover.toml"),
+            "--threads",
+            "1",
+        ],
+        tmp.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        tmp.path()
+            .join("output/sweep/menopause_mechanostat/sweep_ls_bmd_10y.png")
+            .is_file()
+    );
+
+    let out = bin(
+        &[
+            "sensitivity",
+            &arg("sensitivity_menopause.toml"),
+            "--seed",
+            "3",
+        ],
+        tmp.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let dir = tmp.path().join("output/sensitivity/menopause");
+    for f in [
+        "local.csv",
+        "morris.csv",
+        "sobol.csv",
+        "sensitivity.json",
+        "tornado_ls_bmd_10y.png",
+        "sobol_total_ls_bmd_10y.svg",
+    ] {
+        assert!(dir.join(f).is_file(), "{f}");
+    }
+    let sobol = std::fs::read_to_string(dir.join("sobol.csv")).unwrap();
+    assert_eq!(sobol.lines().count(), 1 + 6 * 4);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("sensitivity.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["seed"], 3);
+
+    let out = bin(
+        &["population", &arg("population_menopause.toml")],
+        tmp.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let dir = tmp.path().join("output/population/menopause");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["patients"], 200);
+    let fraction = summary["responders"]["fraction"].as_f64().unwrap();
+    assert!(fraction > 0.0 && fraction < 1.0, "{fraction}");
+    assert!(dir.join("band_bmd_lumbar_spine_change_pct.png").is_file());
+    let bands = std::fs::read_to_string(dir.join("bands.csv")).unwrap();
+    assert_eq!(bands.lines().next(), Some("column,t_day,p05,p50,p95"));
+
+    let bad = tmp.path().join("bad.toml");
+    std::fs::write(&bad, "name = \"x\"\nscenario = \"nope.toml\"\n").unwrap();
+    let out = bin(&["sweep", bad.to_str().unwrap()], tmp.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("bad.toml:2: key `scenario`: file"),
+        "{}",
+        text(&out.stderr)
+    );
+}

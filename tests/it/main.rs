@@ -1,4 +1,5 @@
 //! One integration-test binary. Table of contents:
+//! - `analysis`: Sobol (Ishigami), Morris, local sensitivities, sweep determinism, populations.
 //! - `steady`: published steady states, stability, the core model keeps Pivonka's steady state.
 //! - `reference`: the Lemaire 2004 scenarios against an independent SBML solution (tests/data).
 //! - `invariants`: no drift, non-negativity, neutral attachment points, windows and output grid.
@@ -8,6 +9,7 @@
 //!
 //! Run with `cargo test --release` (ODE code is about 75 times slower in debug builds).
 
+mod analysis;
 mod cli;
 mod config;
 mod immune;

@@ -1,0 +1,378 @@
+//! Analyses: Sobol indices against the Ishigami function, determinism of sweeps, local
+//! sensitivities against finite differences, populations, bad analysis files.
+
+use crate::util::root;
+use immunoporosis::analysis::sampling::{Range, Scale};
+use immunoporosis::analysis::{self, population, sensitivity, sweep};
+use immunoporosis::config;
+use std::f64::consts::PI;
+
+fn ishigami(x: &[f64]) -> f64 {
+    let (a, b) = (7.0, 0.1);
+    x[0].sin() + a * x[1].sin().powi(2) + b * x[2].powi(4) * x[0].sin()
+}
+
+#[test]
+fn sobol_indices_of_the_ishigami_function_match_the_analytic_values() {
+    let eval = |pts: &[Vec<f64>]| -> Vec<Result<Vec<f64>, String>> {
+        pts.iter().map(|x| Ok(vec![ishigami(x)])).collect()
+    };
+    let r = Range {
+        min: -PI,
+        max: PI,
+        scale: Scale::Linear,
+    };
+    let s = sensitivity::sobol(&eval, &[r, r, r], 4096, 200, 42).unwrap();
+    // Analytic values for a = 7, b = 0.1 (Ishigami & Homma 1990; Saltelli et al. 2008).
+    let (a, b) = (7.0f64, 0.1f64);
+    let v1 = 0.5 * (1.0 + b * PI.powi(4) / 5.0).powi(2);
+    let v2 = a * a / 8.0;
+    let v13 = b * b * PI.powi(8) * (1.0 / 18.0 - 1.0 / 50.0);
+    let v = v1 + v2 + v13;
+    let first = [v1 / v, v2 / v, 0.0];
+    let total = [(v1 + v13) / v, v2 / v, v13 / v];
+    assert!(
+        (first[0] - 0.3139).abs() < 1e-3 && (total[2] - 0.2437).abs() < 1e-3,
+        "analytic values"
+    );
+    for i in 0..3 {
+        let (s1, st) = (s[i][0].first, s[i][0].total);
+        assert!(
+            (s1.value - first[i]).abs() < 0.02,
+            "S{}: {} vs {}",
+            i + 1,
+            s1.value,
+            first[i]
+        );
+        assert!(
+            (st.value - total[i]).abs() < 0.02,
+            "ST{}: {} vs {}",
+            i + 1,
+            st.value,
+            total[i]
+        );
+        assert!(
+            s1.low <= s1.value && s1.value <= s1.high && st.low <= st.value && st.value <= st.high
+        );
+        assert!(
+            st.high - st.low < 0.1,
+            "bootstrap interval too wide: {st:?}"
+        );
+    }
+}
+
+#[test]
+fn morris_recovers_the_effects_of_a_linear_function() {
+    // y = 3 x1 - 2 x2 + 0 x3 on [0, 1] (linear scale): elementary effects are exact.
+    let eval = |pts: &[Vec<f64>]| -> Vec<Result<Vec<f64>, String>> {
+        pts.iter()
+            .map(|x| Ok(vec![3.0 * x[0] - 2.0 * x[1]]))
+            .collect()
+    };
+    let r = Range {
+        min: 0.0,
+        max: 1.0,
+        scale: Scale::Linear,
+    };
+    let m = sensitivity::morris(&eval, &[r, r, r], 10, 4, 3).unwrap();
+    assert!((m[0][0].mu - 3.0).abs() < 1e-12 && m[0][0].sigma < 1e-12);
+    assert!((m[1][0].mu + 2.0).abs() < 1e-12 && (m[1][0].mu_star - 2.0).abs() < 1e-12);
+    assert!(m[2][0].mu_star.abs() < 1e-12);
+}
+
+#[test]
+fn local_sensitivities_match_analytic_and_finite_difference_values() {
+    // y = p1^2 p2: normalised coefficients are exactly 2 and 1.
+    let eval = |pts: &[Vec<f64>]| -> Vec<Result<Vec<f64>, String>> {
+        pts.iter().map(|x| Ok(vec![x[0] * x[0] * x[1]])).collect()
+    };
+    let l = sensitivity::local(&eval, &[1.5, 4.0], 1e-4).unwrap();
+    assert!((l.normalised[0][0] - 2.0).abs() < 1e-6 && (l.normalised[1][0] - 1.0).abs() < 1e-6);
+
+    // On the model: the coefficient of the bundled analysis equals an independent one-sided
+    // finite difference with a smaller step.
+    let s = config::load_sensitivity(&root().join("params/analyses/sensitivity_menopause.toml"))
+        .unwrap();
+    let base = s.header.scenario.spec.clone();
+    let run = |x: &[f64]| -> Vec<f64> {
+        let spec = analysis::apply(&base, &s.variables, x);
+        let r = immunoporosis::engine::simulate(&spec).unwrap();
+        s.header
+            .endpoints
+            .iter()
+            .map(|e| e.evaluate(&r.trajectory).unwrap())
+            .collect()
+    };
+    let eval = |pts: &[Vec<f64>]| -> Vec<Result<Vec<f64>, String>> {
+        pts.iter().map(|x| Ok(run(x))).collect()
+    };
+    let l = sensitivity::local(&eval, &s.nominal, 1e-3).unwrap();
+    let y0 = run(&s.nominal);
+    for i in [0, 2] {
+        let mut x = s.nominal.clone();
+        let h = 1e-5;
+        x[i] *= 1.0 + h;
+        let y = run(&x);
+        for j in 0..y0.len() {
+            let fd = (y[j] - y0[j]) / h / y0[j];
+            let got = l.normalised[i][j];
+            assert!(
+                (got - fd).abs() <= 1e-3 * fd.abs().max(1e-3),
+                "{} / {}: central {got} vs forward {fd}",
+                s.variables[i].name,
+                s.header.endpoints[j].name
+            );
+        }
+    }
+}
+
+fn small_sweep(design: &str) -> sweep::Sweep {
+    let dir = root().join("params/analyses");
+    let text = format!(
+        "name = \"t\"\nscenario = \"../scenarios/rheumatoid_arthritis.toml\"\nendpoints = \"../endpoints/bone_mass.toml\"\ndesign = \"{design}\"\nsamples = 12\nseed = 5\n\n[[parameter]]\nname = \"innate.g_disease\"\nmin = 0.5\nmax = 2.0\n\n[[parameter]]\nname = \"input.disease_activity\"\nmin = 0.2\nmax = 1.5\nscale = \"log\"\n"
+    );
+    let path = dir.join(format!(".sweep-{design}-{}.toml", std::process::id()));
+    std::fs::write(&path, text).unwrap();
+    let loaded = config::load_sweep(&path);
+    std::fs::remove_file(&path).unwrap();
+    loaded.unwrap().1
+}
+
+#[test]
+fn sweeps_are_identical_with_one_and_two_threads_and_with_the_same_seed() {
+    for design in ["lhs", "random", "sobol"] {
+        let s = small_sweep(design);
+        let pool = |n| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()
+                .unwrap()
+        };
+        let one = pool(1).install(|| sweep::run(&s, &|| {}));
+        let two = pool(2).install(|| sweep::run(&s, &|| {}));
+        let again = pool(2).install(|| sweep::run(&s, &|| {}));
+        assert_eq!(one, two, "{design}: 1 vs 2 threads");
+        assert_eq!(two, again, "{design}: same seed twice");
+        assert_eq!(one.points.len(), 12);
+        // The input variable really reached the model: more disease activity, more hip loss.
+        let hip: Vec<(f64, f64)> = one
+            .points
+            .iter()
+            .zip(&one.outcomes)
+            .map(|(x, o)| (x[0] * x[1], o.endpoints.as_ref().unwrap()[3]))
+            .collect();
+        let (lo, hi) = (
+            hip.iter().min_by(|a, b| a.0.total_cmp(&b.0)).unwrap(),
+            hip.iter().max_by(|a, b| a.0.total_cmp(&b.0)).unwrap(),
+        );
+        assert!(hi.1 < lo.1, "{design}: {hip:?}");
+        let mut other = s.clone();
+        other.seed = 6;
+        assert_ne!(
+            sweep::run(&other, &|| {}).points,
+            one.points,
+            "{design}: another seed, other points"
+        );
+    }
+}
+
+#[test]
+fn a_failed_run_is_reported_in_its_row_and_the_sweep_goes_on() {
+    let mut s = small_sweep("lhs");
+    s.base.solver.max_steps = 20; // too few for 5 years: every run fails at a time it names
+    s.samples = 3;
+    let r = sweep::run(&s, &|| {});
+    assert_eq!(r.outcomes.len(), 3);
+    for o in &r.outcomes {
+        let e = o.endpoints.as_ref().unwrap_err();
+        assert!(e.contains("step limit") && e.contains("at t = "), "{e}");
+    }
+}
+
+#[test]
+fn a_population_of_one_without_variability_equals_the_plain_scenario() {
+    let study =
+        config::load_population(&root().join("params/analyses/population_menopause.toml")).unwrap();
+    let mut pop = study.population.clone();
+    pop.patients = 1;
+    for v in &mut pop.variables {
+        v.1 = 0.0;
+    }
+    let r = population::run(&pop, &|_, _| {}).unwrap();
+    assert_eq!(r.patients.len(), 1);
+    let plain = immunoporosis::engine::simulate(&study.header.scenario.spec).unwrap();
+    for (j, e) in pop.endpoints.iter().enumerate() {
+        assert_eq!(
+            r.patients[0].2[j],
+            e.evaluate(&plain.trajectory).unwrap(),
+            "{}",
+            e.name
+        );
+    }
+    assert_eq!(r.patients[0].1, pop.nominal);
+    let ls = &r.bands[0];
+    let col = plain.trajectory.column(&ls.column).unwrap();
+    assert_eq!(ls.p05, col);
+    assert_eq!(ls.p95, col);
+}
+
+#[test]
+fn population_variability_spreads_the_bands_and_the_acceptance_window_rejects() {
+    let study =
+        config::load_population(&root().join("params/analyses/population_menopause.toml")).unwrap();
+    let mut pop = study.population.clone();
+    pop.patients = 40;
+    let r = population::run(&pop, &|_, _| {}).unwrap();
+    assert_eq!(r.patients.len(), 40);
+    let band = &r.bands[0];
+    let last = band.t.len() - 1;
+    assert!(band.p05[last] < band.p50[last] && band.p50[last] < band.p95[last]);
+    // A window that excludes the nominal baseline RANKL rejects every candidate whose RANKL does
+    // not vary (only BMD-related parameters vary here), so no patient is accepted.
+    let mut strict = pop.clone();
+    if let Some(a) = &mut strict.acceptance {
+        a.min = 10.0;
+        a.max = 20.0;
+    }
+    strict.max_candidates = 50;
+    let e = population::run(&strict, &|_, _| {}).unwrap_err();
+    assert!(
+        e.contains("no patient accepted out of 50 candidates (50 rejected"),
+        "{e}"
+    );
+}
+
+fn bad(
+    file: &str,
+    edit: impl Fn(&str) -> String,
+    load: impl Fn(&std::path::Path) -> Result<(), immunoporosis::error::ConfigError>,
+) -> String {
+    let dir = root().join("params/analyses");
+    let src = std::fs::read_to_string(dir.join(file)).unwrap();
+    let changed = edit(&src);
+    assert_ne!(changed, src, "edit did not apply to {file}");
+    let tmp = dir.join(format!(
+        ".bad-{}-{:?}.toml",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    std::fs::write(&tmp, changed).unwrap();
+    let e = load(&tmp).unwrap_err().to_string();
+    std::fs::remove_file(&tmp).unwrap();
+    e
+}
+
+#[test]
+fn bad_analysis_files_get_clear_errors_with_file_key_and_line() {
+    let sweep = |p: &std::path::Path| config::load_sweep(p).map(|_| ());
+    let sens = |p: &std::path::Path| config::load_sensitivity(p).map(|_| ());
+    let pop = |p: &std::path::Path| config::load_population(p).map(|_| ());
+    let e = bad(
+        "sweep_lemaire_opg_rankl.toml",
+        |s| s.replace("points = 25", "points = 25\nstep = 1"),
+        sweep,
+    );
+    assert!(
+        e.contains(".toml:") && e.contains("unknown field `step`"),
+        "{e}"
+    );
+    let e = bad(
+        "sweep_lemaire_opg_rankl.toml",
+        |s| s.replace("input.I_L", "input.I_X"),
+        sweep,
+    );
+    assert!(
+        e.contains(":16: key `parameter[1].name`: model `lemaire2004` has no input `I_X`")
+            && e.contains("did you mean `I_"),
+        "{e}"
+    );
+    let e = bad(
+        "sweep_lemaire_opg_rankl.toml",
+        |s| s.replace("design = \"grid\"", "design = \"gird\""),
+        sweep,
+    );
+    assert!(
+        e.contains(":7: key `design`: unknown design `gird`") && e.contains("did you mean `grid`?"),
+        "{e}"
+    );
+    let e = bad(
+        "sweep_lemaire_opg_rankl.toml",
+        |s| s.replace("max = 1.0e4", "max = -1.0"),
+        sweep,
+    );
+    assert!(e.contains("need finite 0 <= min < max"), "{e}");
+    let e = bad(
+        "sweep_lemaire_opg_rankl.toml",
+        |s| s.replace("../endpoints/lemaire2004.toml", "../endpoints/nope.toml"),
+        sweep,
+    );
+    assert!(
+        e.contains(":6: key `endpoints`: file") && e.contains("does not exist"),
+        "{e}"
+    );
+    let e = bad(
+        "sensitivity_menopause.toml",
+        |s| s.replace("name = \"rankl.phi_lymph\"", "name = \"rankl.phi_lymf\""),
+        sens,
+    );
+    assert!(
+        e.contains("has no parameter `rankl.phi_lymf`")
+            && e.contains("did you mean `rankl.phi_lymph`?"),
+        "{e}"
+    );
+    let e = bad(
+        "sensitivity_menopause.toml",
+        |s| s.replace("levels = 4", "levels = 3"),
+        sens,
+    );
+    assert!(e.contains("even number of levels"), "{e}");
+    let e = bad(
+        "sensitivity_menopause.toml",
+        |s| s.replace("\"local\", \"morris\"", "\"local\", \"moris\""),
+        sens,
+    );
+    assert!(
+        e.contains("unknown method `moris`") && e.contains("did you mean `morris`?"),
+        "{e}"
+    );
+    let e = bad(
+        "population_menopause.toml",
+        |s| s.replace("cv = 0.2\n", "cv = -0.2\n"),
+        pop,
+    );
+    assert!(e.contains("cv must be a number >= 0"), "{e}");
+    let e = bad(
+        "population_menopause.toml",
+        |s| s.replace("endpoint = \"ls_bmd_10y\"", "endpoint = \"ls_10y\""),
+        pop,
+    );
+    assert!(
+        e.contains("key `responder.endpoint`: no endpoint `ls_10y`"),
+        "{e}"
+    );
+    let e = bad(
+        "population_menopause.toml",
+        |s| s.replace("patients = 200", "patients = \"many\""),
+        pop,
+    );
+    assert!(e.contains(":7") && e.contains("invalid type"), "{e}");
+}
+
+#[test]
+fn endpoints_read_values_minima_maxima_and_means() {
+    let traj = immunoporosis::engine::Trajectory {
+        columns: vec!["t_day".into(), "y".into()],
+        data: vec![vec![0.0, 1.0, 2.0, 3.0], vec![0.0, 2.0, -1.0, 4.0]],
+    };
+    let e = |s| analysis::Endpoint {
+        name: "e".into(),
+        column: "y".into(),
+        statistic: s,
+    };
+    use analysis::Statistic::*;
+    assert_eq!(e(At(1.5)).evaluate(&traj).unwrap(), 0.5);
+    assert_eq!(e(Min(0.5, 3.0)).evaluate(&traj).unwrap(), -1.0);
+    assert_eq!(e(Max(0.0, 2.5)).evaluate(&traj).unwrap(), 2.0);
+    assert!((e(Mean(0.0, 2.0)).evaluate(&traj).unwrap() - 0.75).abs() < 1e-15);
+    assert!(e(At(3.5)).evaluate(&traj).is_err());
+}
