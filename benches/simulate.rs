@@ -40,3 +40,68 @@ fn run_command_healthy(bencher: divan::Bencher) {
     bencher.bench(|| immunoporosis::app::run(&path, Some(&tmp)).expect("run"));
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// One right-hand-side evaluation of each model at its steady state (neutral inputs).
+#[divan::bench(args = ["immunoporosis", "bone", "pivonka2008", "lemaire2004"])]
+fn rhs(bencher: divan::Bencher, model: &str) {
+    use immunoporosis::model::{
+        Model, bone::Bone, immunoporosis::Immunoporosis, lemaire2004::Lemaire2004, neutral_inputs,
+        pivonka2008::Pivonka2008,
+    };
+    fn one<const N: usize, M: Model<N>>(bencher: divan::Bencher, id: ModelId) {
+        let params = config::bundled_params(id).expect("params");
+        let mut m = M::from_params(&params);
+        let report = engine::steady_state(id, &params).expect("steady");
+        let y = nalgebra::SVector::<f64, N>::from_column_slice(&report.state);
+        m.set_reference(&y);
+        let u = neutral_inputs(M::INPUTS);
+        let mut dy = nalgebra::SVector::<f64, N>::zeros();
+        bencher.bench_local(|| {
+            m.rhs(0.0, divan::black_box(&y), divan::black_box(&u), &mut dy);
+            divan::black_box(&dy);
+        });
+    }
+    match ModelId::from_name(model).expect("model") {
+        ModelId::Immunoporosis => one::<13, Immunoporosis>(bencher, ModelId::Immunoporosis),
+        ModelId::Bone => one::<7, Bone>(bencher, ModelId::Bone),
+        ModelId::Pivonka2008 => one::<3, Pivonka2008>(bencher, ModelId::Pivonka2008),
+        ModelId::Lemaire2004 => one::<3, Lemaire2004>(bencher, ModelId::Lemaire2004),
+    }
+}
+
+/// Ten years of the immunoporosis model (natural menopause) with weekly or yearly output:
+/// the cost of sampling and derived columns.
+#[divan::bench(args = [7.609375, 365.25])]
+fn menopause_output_interval(bencher: divan::Bencher, interval: f64) {
+    let mut s = scenario("menopause_natural");
+    s.spec.protocol.output_interval = interval;
+    bencher.bench(|| engine::simulate(divan::black_box(&s.spec)).expect("runs"));
+}
+
+/// The peer-comparison workload: Lemaire 2004 for 1000 days, daily or only final output.
+#[divan::bench(args = [1.0, 1000.0])]
+fn lemaire_1000_days(bencher: divan::Bencher, interval: f64) {
+    let mut s = scenario("lemaire2004_baseline");
+    s.spec.protocol.output_interval = interval;
+    bencher.bench(|| engine::simulate(divan::black_box(&s.spec)).expect("runs"));
+}
+
+/// Sweep throughput: the 1000-run Lemaire grid of the peer comparison, in the global rayon pool.
+#[divan::bench(sample_count = 10)]
+fn sweep_lemaire_1000_runs(bencher: divan::Bencher) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("params/analyses/sweep_lemaire_opg_rankl.toml");
+    let (_, sweep) = config::load_sweep(&path).expect("sweep");
+    bencher.bench(|| immunoporosis::analysis::sweep::run(divan::black_box(&sweep), &|| {}));
+}
+
+/// Sweep throughput of the full model: 100 ten-year natural-menopause runs (Latin hypercube).
+#[divan::bench(sample_count = 10)]
+fn sweep_menopause_100_runs(bencher: divan::Bencher) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("params/analyses/sweep_menopause_turnover.toml");
+    let (_, mut sweep) = config::load_sweep(&path).expect("sweep");
+    sweep.design = immunoporosis::analysis::sampling::Design::LatinHypercube;
+    sweep.samples = 100;
+    bencher.bench(|| immunoporosis::analysis::sweep::run(divan::black_box(&sweep), &|| {}));
+}

@@ -95,6 +95,8 @@ pub struct RunResult {
     pub stats: SolverStats,
     /// Per-segment work.
     pub segments: Vec<SegmentReport>,
+    /// Largest step the solver was allowed (days): the scenario's, or the automatic one.
+    pub max_step_days: Option<f64>,
 }
 
 /// Runs a simulation.
@@ -124,6 +126,10 @@ pub fn steady_state(model: ModelId, params: &ParamSet) -> Result<SteadyStateRepo
 pub fn simulate_model<const N: usize, M: Model<N>>(spec: &RunSpec) -> Result<RunResult, SimError> {
     let mut model = M::from_params(&spec.params);
     let (y_ss, steady) = steady_state::find(&model)?;
+    let mut settings = spec.solver;
+    if settings.max_step_days.is_none() {
+        settings.max_step_days = solver::automatic_max_step(&steady.eigenvalues);
+    }
     model.set_reference(&y_ss);
     let mut y = match &spec.initial {
         InitialState::SteadyState => y_ss,
@@ -163,7 +169,7 @@ pub fn simulate_model<const N: usize, M: Model<N>>(spec: &RunSpec) -> Result<Run
             seg.start,
             seg.end,
             y,
-            &spec.solver,
+            &settings,
             &samples,
             |t, state| {
                 if failure.is_none() {
@@ -200,6 +206,7 @@ pub fn simulate_model<const N: usize, M: Model<N>>(spec: &RunSpec) -> Result<Run
     // Output times are taken from the grid, not from the solver's clamped copies.
     data[0] = times;
     Ok(RunResult {
+        max_step_days: settings.max_step_days,
         trajectory: Trajectory { columns, data },
         steady_state: steady,
         initial_state,

@@ -25,6 +25,38 @@ pub fn rep(x: f64, i: f64, k: f64) -> f64 {
     1.0 - i * (x / (x + k) - 1.0 / (1.0 + k))
 }
 
+/// `x^g` with exact fast paths for the common exponents 1 and 0.5.
+#[inline]
+fn pow(x: f64, g: f64) -> f64 {
+    if g == 1.0 {
+        x
+    } else if g == 0.5 {
+        x.sqrt()
+    } else {
+        x.powf(g)
+    }
+}
+
+/// Powers of the estrogen level from one logarithm: `E^g = exp(g ln E)`, exactly 1 at E = 1.
+#[derive(Clone, Copy)]
+struct EstrogenPowers(f64);
+
+impl EstrogenPowers {
+    #[inline]
+    fn new(e: f64) -> Self {
+        EstrogenPowers(e.max(ESTROGEN_FLOOR).ln())
+    }
+
+    #[inline]
+    fn pow(self, g: f64) -> f64 {
+        if self.0 == 0.0 {
+            1.0
+        } else {
+            (g * self.0).exp()
+        }
+    }
+}
+
 /// Saturating receptor signal normalised to 1 at x = 1 (JAK/STAT activation).
 #[inline]
 fn signal(x: f64, k: f64) -> f64 {
@@ -301,16 +333,15 @@ pub struct Immune {
 /// `tgfb_bone` is the core's TGF-beta relative to its steady state.
 pub fn evaluate(p: &ImmuneParams, c: &Cells, d: &Drives, tgfb_bone: f64) -> Immune {
     let k = p.k;
-    let e = d.estrogen.max(ESTROGEN_FLOOR);
+    let e = EstrogenPowers::new(d.estrogen);
     let gc = d.glucocorticoid / (d.glucocorticoid + p.gc_ec50);
     let anti_inflammatory = 1.0 / (1.0 + p.gc_i_inflammation * gc);
 
     // Cytokines from their producer cells (weights are shares of the baseline level).
-    let t_tnf = 0.5 * (c.th1 + c.th17) * e.powf(-p.g_tnf_e);
+    let t_tnf = 0.5 * (c.th1 + c.th17) * e.pow(-p.g_tnf_e);
     let tnf = d.tnf * anti_inflammatory * (p.w_tnf_m * c.m + (1.0 - p.w_tnf_m) * t_tnf);
     let il1 = d.il1 * anti_inflammatory * c.m;
-    let il6 =
-        d.il6 * anti_inflammatory * (p.w_il6_m * c.m + (1.0 - p.w_il6_m) * e.powf(-p.g_il6_e));
+    let il6 = d.il6 * anti_inflammatory * (p.w_il6_m * c.m + (1.0 - p.w_il6_m) * e.pow(-p.g_il6_e));
     let il17 = d.il17 * c.th17;
     let ifng = d.ifng * c.th1;
     let il4 = c.th2;
@@ -320,8 +351,8 @@ pub fn evaluate(p: &ImmuneParams, c: &Cells, d: &Drives, tgfb_bone: f64) -> Immu
     let il3 = il2;
     let il12 = anti_inflammatory * c.m;
     let osm = anti_inflammatory * c.m;
-    let il7 = e.powf(-p.g_il7_e);
-    let sil6r = c.m.powf(p.g_sil6r);
+    let il7 = e.pow(-p.g_il7_e);
+    let sil6r = pow(c.m, p.g_sil6r);
     let tgfb_treg = c.treg;
     let tgfb = p.phi_tgfb_bone * tgfb_bone + (1.0 - p.phi_tgfb_bone) * tgfb_treg;
 
@@ -334,32 +365,44 @@ pub fn evaluate(p: &ImmuneParams, c: &Cells, d: &Drives, tgfb_bone: f64) -> Immu
         p.k_stat,
     );
 
+    // Hill deviations from baseline, each computed once: act = 1 + E h(x), rep = 1 - I h(x),
+    // with h(x) = x/(x+K) - 1/(1+K), so that both are exactly 1 at x = 1.
+    let at_baseline = 1.0 / (1.0 + k);
+    let h = |x: f64| x / (x + k) - at_baseline;
+    let (h_tnf, h_il1, h_il10, h_il12, h_il4, h_ifng) =
+        (h(tnf), h(il1), h(il10), h(il12), h(il4), h(ifng));
+    let (h_stat3, h_stat5, h_tgfb, h_il2, h_treg, h_il17) =
+        (h(stat3), h(stat5), h(tgfb), h(il2), h(c.treg), h(il17));
+    let h_tgfb_treg = h_treg;
+
     // Wnt/beta-catenin on osteoblast commitment.
-    let dkk1 = act(tnf, p.e_dkk1_tnf, k) * (1.0 + p.e_dkk1_gc * gc);
+    let dkk1 = (1.0 + p.e_dkk1_tnf * h_tnf) * (1.0 + p.e_dkk1_gc * gc);
     let sclerostin =
-        e.powf(-p.g_sost_e) * (1.0 + p.e_sost_gc * gc) * (1.0 + p.g_sost_age * d.aging_years);
-    let wnt10b = act(tgfb_treg, p.e_wnt10b, k);
-    let wnt = wnt10b / (dkk1.powf(p.g_wnt_dkk1) * sclerostin.powf(p.g_wnt_sost));
+        e.pow(-p.g_sost_e) * (1.0 + p.e_sost_gc * gc) * (1.0 + p.g_sost_age * d.aging_years);
+    let wnt10b = 1.0 + p.e_wnt10b * h_tgfb_treg;
+    let wnt = wnt10b / (pow(dkk1, p.g_wnt_dkk1) * pow(sclerostin, p.g_wnt_sost));
 
     // T helper polarisation (1 at baseline), effector activation under estrogen deficiency,
     // Treg suppression of effectors.
-    let activation = e.powf(-p.g_act_e);
-    let suppression = rep(c.treg, p.i_supp, k);
+    let activation = e.pow(-p.g_act_e);
+    let suppression = 1.0 - p.i_supp * h_treg;
     let drive_th1 =
-        act(il12, p.e_th1_il12, k) * rep(il10, p.i_th1_il10, k) * activation * suppression;
+        (1.0 + p.e_th1_il12 * h_il12) * (1.0 - p.i_th1_il10 * h_il10) * activation * suppression;
     let drive_th2 =
-        act(il4, p.e_th2_il4, k) * rep(ifng, p.i_th2_ifng, k) * activation * suppression;
-    let drive_th17 =
-        act(stat3, p.e_th17_stat3, k) * act(tgfb, p.e_th17_tgfb, k) * activation * suppression;
+        (1.0 + p.e_th2_il4 * h_il4) * (1.0 - p.i_th2_ifng * h_ifng) * activation * suppression;
+    let drive_th17 = (1.0 + p.e_th17_stat3 * h_stat3)
+        * (1.0 + p.e_th17_tgfb * h_tgfb)
+        * activation
+        * suppression;
     let drive_treg = d.treg_drive
-        * act(tgfb, p.e_treg_tgfb, k)
-        * act(il2, p.e_treg_il2, k)
-        * rep(stat3, p.i_treg_stat3, k)
-        * e.powf(p.g_treg_e);
-    let drive_b = e.powf(-p.g_b_e);
+        * (1.0 + p.e_treg_tgfb * h_tgfb)
+        * (1.0 + p.e_treg_il2 * h_il2)
+        * (1.0 - p.i_treg_stat3 * h_stat3)
+        * e.pow(p.g_treg_e);
+    let drive_b = e.pow(-p.g_b_e);
     let drive_m = (1.0 + p.g_disease * d.disease_activity + p.g_m_age * d.aging_years)
-        * e.powf(-p.g_m_e)
-        * rep(il10, p.i_m_il10, k);
+        * e.pow(-p.g_m_e)
+        * (1.0 - p.i_m_il10 * h_il10);
     let d_cells = Cells {
         th1: p.mu_t * (drive_th1 - c.th1),
         th2: p.mu_t * (drive_th2 - c.th2),
@@ -370,41 +413,41 @@ pub fn evaluate(p: &ImmuneParams, c: &Cells, d: &Drives, tgfb_bone: f64) -> Immu
     };
 
     // Lymphocyte RANKL (Th17 and B cells; more per cell under estrogen deficiency).
-    let lymph = (p.w_th17 * c.th17 + (1.0 - p.w_th17) * c.b) * e.powf(-p.g_lymph_rankl_e);
+    let lymph = (p.w_th17 * c.th17 + (1.0 - p.w_th17) * c.b) * e.pow(-p.g_lymph_rankl_e);
     let lymph_rankl = p.phi_lymph * (lymph - 1.0);
 
     let factors = [
         // rankl_production (osteoblast lineage)
-        act(tnf, p.e_rankl_tnf, k)
-            * act(il1, p.e_rankl_il1, k)
-            * act(stat3, p.e_rankl_stat3, k)
-            * act(il17, p.e_rankl_il17, k)
-            * rep(ifng, p.i_rankl_ifng, k)
-            * rep(il10, p.i_rankl_il10, k)
+        (1.0 + p.e_rankl_tnf * h_tnf)
+            * (1.0 + p.e_rankl_il1 * h_il1)
+            * (1.0 + p.e_rankl_stat3 * h_stat3)
+            * (1.0 + p.e_rankl_il17 * h_il17)
+            * (1.0 - p.i_rankl_ifng * h_ifng)
+            * (1.0 - p.i_rankl_il10 * h_il10)
             * (1.0 + p.gc_e_rankl * gc),
         // opg_production: B cells carry a share of OPG; estrogen raises, TNF lowers it
         ((1.0 - p.phi_opg_b) + p.phi_opg_b * c.b)
-            * e.powf(p.g_opg_e)
-            * rep(tnf, p.i_opg_tnf, k)
-            * act(il10, p.e_opg_il10, k)
+            * e.pow(p.g_opg_e)
+            * (1.0 - p.i_opg_tnf * h_tnf)
+            * (1.0 + p.e_opg_il10 * h_il10)
             / (1.0 + p.gc_i_opg * gc),
         // ocp_supply
-        act(tnf, p.e_ocp_tnf, k) * act(stat5, p.e_ocp_stat5, k),
+        (1.0 + p.e_ocp_tnf * h_tnf) * (1.0 + p.e_ocp_stat5 * h_stat5),
         // oc_differentiation
-        act(tnf, p.e_ocdiff_tnf, k)
-            * act(il1, p.e_ocdiff_il1, k)
-            * rep(ifng, p.i_ocdiff_ifng, k)
-            * rep(il4, p.i_ocdiff_il4, k)
-            * rep(il10, p.i_ocdiff_il10, k)
-            * rep(c.treg, p.i_ocdiff_treg, k),
+        (1.0 + p.e_ocdiff_tnf * h_tnf)
+            * (1.0 + p.e_ocdiff_il1 * h_il1)
+            * (1.0 - p.i_ocdiff_ifng * h_ifng)
+            * (1.0 - p.i_ocdiff_il4 * h_il4)
+            * (1.0 - p.i_ocdiff_il10 * h_il10)
+            * (1.0 - p.i_ocdiff_treg * h_treg),
         // oc_apoptosis: estrogen promotes it, IL-1 and glucocorticoids prolong osteoclast life
-        e.powf(p.g_ocapo_e) * rep(il1, p.i_ocapo_il1, k) / (1.0 + p.gc_i_ocapo * gc),
+        e.pow(p.g_ocapo_e) * (1.0 - p.i_ocapo_il1 * h_il1) / (1.0 + p.gc_i_ocapo * gc),
         // ob_differentiation
-        rep(tnf, p.i_obdiff_tnf, k) / (1.0 + p.gc_i_obdiff * gc),
+        (1.0 - p.i_obdiff_tnf * h_tnf) / (1.0 + p.gc_i_obdiff * gc),
         // ob_apoptosis
-        act(tnf, p.e_obapo_tnf, k) * e.powf(-p.g_obapo_e) * (1.0 + p.gc_e_obapo * gc),
+        (1.0 + p.e_obapo_tnf * h_tnf) * e.pow(-p.g_obapo_e) * (1.0 + p.gc_e_obapo * gc),
         // obu_supply: Wnt/beta-catenin drives commitment; it declines with age
-        wnt.powf(p.g_commitment) / (1.0 + p.g_obu_age * d.aging_years),
+        pow(wnt, p.g_commitment) / (1.0 + p.g_obu_age * d.aging_years),
         // resorption_lumbar_spine
         1.0,
         // resorption_total_hip: reduced mobility in active disease unloads the hip

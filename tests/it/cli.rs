@@ -162,12 +162,14 @@ fn bad_input_exits_2_with_file_key_and_line_and_writes_nothing() {
 #[test]
 fn solver_failure_exits_1_names_the_time_and_writes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
-    // With no step limit the healthy run's steps grow until Dopri5's stiffness test fires.
+    // A genuinely stiff variant of Pivonka 2008 (osteoclast apoptosis 10^4 times faster: an
+    // eigenvalue near -1950 /day) with no step limit: Dopri5's stiffness test fires again and
+    // again while the solution moves, and the run fails naming the time.
     let stiff = tmp.path().join("stiff.toml");
-    let healthy = std::fs::read_to_string(scenario_path("healthy")).unwrap();
+    let pth = std::fs::read_to_string(scenario_path("pivonka2008_pth")).unwrap();
     std::fs::write(
         &stiff,
-        format!("{healthy}\n[solver]\nmax_step_days = 1.0e6\n"),
+        format!("{pth}\n[parameters]\n\"osteoclast.A_OCa\" = 7000.0\n\"osteoclast.D_OCp\" = 21.0\n\n[solver]\nmax_step_days = 1.0e6\n"),
     )
     .unwrap();
     let out = bin(&["run", stiff.to_str().unwrap()], tmp.path());
@@ -184,6 +186,26 @@ fn solver_failure_exits_1_names_the_time_and_writes_nothing() {
                 .unwrap()
                 .next()
                 .is_none()
+    );
+
+    // A run at rest with no step limit is not stiff: the test's false alarms (round-off) are
+    // resumed, and the healthy state holds.
+    let healthy = std::fs::read_to_string(scenario_path("healthy")).unwrap();
+    let rest = tmp.path().join("rest.toml");
+    std::fs::write(
+        &rest,
+        format!("{healthy}\n[solver]\nmax_step_days = 1.0e6\n"),
+    )
+    .unwrap();
+    let out = bin(
+        &["run", rest.to_str().unwrap(), "--out", "rest"],
+        tmp.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (_, rows) = read_csv(&tmp.path().join("rest/timeseries.csv"));
+    assert!(
+        rows.iter().all(|r| (r[5] - 100.0).abs() < 1e-9),
+        "bone volume stays at 100 %"
     );
 
     let limited = tmp.path().join("limited.toml");
