@@ -71,7 +71,7 @@ pub fn build(scenario: &Scenario, result: &RunResult, wall_seconds: f64) -> Valu
             "rtol": spec.solver.rtol,
             "atol": spec.solver.atol,
             "max_step_days": result.max_step_days,
-            "max_step_rule": if spec.solver.max_step_days.is_some() { "scenario" } else { "automatic: 1 / spectral radius of the steady-state Jacobian" },
+            "max_step_rule": if spec.solver.max_step_days.is_some() { "scenario" } else { "automatic: 1.5 / spectral radius of the steady-state Jacobian" },
             "max_steps_per_segment": spec.solver.max_steps,
             "accepted_steps": result.stats.accepted_steps,
             "rejected_steps": result.stats.rejected_steps,
