@@ -113,9 +113,9 @@ pub fn check(path: &Path) -> Result<String, AppError> {
         let unit = &s.spec.params.params[name].unit;
         out.push_str(&format!("override   {name} = {v} {unit}\n"));
     }
-    for (name, unit, v, a, b) in &s.inputs {
+    for (name, unit, v, a, b, shape) in &s.inputs {
         out.push_str(&format!(
-            "input      {name} = {v} {unit} for {a} < t <= {b} day\n"
+            "input      {name} = {v} {unit} for {a} < t <= {b} day ({shape})\n"
         ));
     }
     Ok(out)

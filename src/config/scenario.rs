@@ -66,8 +66,8 @@ pub struct Scenario {
     pub overrides: Vec<(String, f64)>,
     /// The run, ready for the engine.
     pub spec: RunSpec,
-    /// Input windows as written: (name, unit, value, start, end).
-    pub inputs: Vec<(String, String, f64, f64, f64)>,
+    /// Input windows as written: (name, unit, value, start, end, profile).
+    pub inputs: Vec<(String, String, f64, f64, f64, String)>,
 }
 
 /// Loads and validates a scenario file.
@@ -319,7 +319,24 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
             end,
             profile,
         });
-        inputs.push((name.clone(), input.unit.to_string(), value, start, end));
+        let shape = match profile {
+            Profile::Constant => "constant".to_string(),
+            Profile::Hyperbolic { tau_days } => format!(
+                "hyperbolic from {} towards it, halfway after {tau_days} day",
+                input.kind.neutral()
+            ),
+            Profile::Linear { rate_per_day } => {
+                format!("linear, rising by {rate_per_day} {} per day", input.unit)
+            }
+        };
+        inputs.push((
+            name.clone(),
+            input.unit.to_string(),
+            value,
+            start,
+            end,
+            shape,
+        ));
     }
 
     // Initial state: the steady state unless every cell state is given.

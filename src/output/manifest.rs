@@ -55,8 +55,8 @@ pub fn build(scenario: &Scenario, result: &RunResult, wall_seconds: f64) -> Valu
             "duration_days": spec.protocol.duration,
             "output_interval_days": spec.protocol.output_interval,
             "parameter_overrides": scenario.overrides.iter().map(|(n, v)| json!({"name": n, "value": v})).collect::<Vec<_>>(),
-            "inputs": scenario.inputs.iter().map(|(n, u, v, s, e)| json!({
-                "name": n, "unit": u, "value": v, "start_day": s,
+            "inputs": scenario.inputs.iter().map(|(n, u, v, s, e, shape)| json!({
+                "name": n, "unit": u, "value": v, "start_day": s, "profile": shape,
                 "end_day": if e.is_finite() { json!(e) } else { json!("open") },
             })).collect::<Vec<_>>(),
             "initial_state": match spec.initial {
