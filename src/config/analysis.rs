@@ -435,7 +435,12 @@ fn parse(path: &Path) -> Result<(String, RawAnalysis), ConfigError> {
 
 fn reject(path: &Path, present: &[(&str, Option<usize>)], what: &str) -> Result<(), ConfigError> {
     match present.iter().find(|(_, at)| at.is_some()) {
-        Some((key, at)) => Err(ConfigError::key(path, *at, *key, format!("`{key}` does not belong in a {what} file"))),
+        Some((key, at)) => Err(ConfigError::key(
+            path,
+            *at,
+            *key,
+            format!("`{key}` does not belong in a {what} file"),
+        )),
         None => Ok(()),
     }
 }
@@ -443,7 +448,8 @@ fn reject(path: &Path, present: &[(&str, Option<usize>)], what: &str) -> Result<
 /// Loads and validates a sweep file.
 pub fn load_sweep(path: &Path) -> Result<(AnalysisHeader, Sweep), ConfigError> {
     let (src, raw) = parse(path)?;
-    reject(path,
+    reject(
+        path,
         &[
             (
                 "patients",
@@ -584,7 +590,8 @@ pub fn load_sweep(path: &Path) -> Result<(AnalysisHeader, Sweep), ConfigError> {
 /// Loads and validates a sensitivity file.
 pub fn load_sensitivity(path: &Path) -> Result<Sensitivity, ConfigError> {
     let (src, raw) = parse(path)?;
-    reject(path,
+    reject(
+        path,
         &[
             (
                 "patients",
@@ -715,7 +722,8 @@ pub fn load_sensitivity(path: &Path) -> Result<Sensitivity, ConfigError> {
 /// Loads and validates a population file.
 pub fn load_population(path: &Path) -> Result<PopulationStudy, ConfigError> {
     let (src, raw) = parse(path)?;
-    reject(path,
+    reject(
+        path,
         &[
             ("design", raw.design.as_ref().and_then(|v| line(&src, v))),
             ("methods", raw.methods.as_ref().and_then(|v| line(&src, v))),

@@ -136,19 +136,22 @@ pub struct Bone {
 impl Bone {
     /// Active TGF-beta (pM) at state `y` with inputs `u`.
     pub(crate) fn tgfb(&self, y: &SVector<f64, 7>, u: &InputValues) -> f64 {
-        self.signals(y, u).tgfb
+        signaling::tgfb(&self.sig, &Self::ligands(u), y[OCA])
     }
 
-    fn signals(&self, y: &SVector<f64, 7>, u: &InputValues) -> Signals {
-        let ligands = LigandInputs {
+    fn ligands(u: &InputValues) -> LigandInputs {
+        LigandInputs {
             pth_source: u[P_PTH],
             tgfb_source: u[P_TGFB],
             opg_source: u[P_OPG],
             rankl_source: u[P_RANKL],
             rankl_production: u[M_RANKL_PRODUCTION],
             opg_production: u[M_OPG_PRODUCTION],
-        };
-        signaling::signals(&self.sig, &ligands, y[OBP], y[OBA], y[OCA])
+        }
+    }
+
+    fn signals(&self, y: &SVector<f64, 7>, u: &InputValues) -> Signals {
+        signaling::signals(&self.sig, &Self::ligands(u), y[OBP], y[OBA], y[OCA])
     }
 
     /// Formation and resorption relative to baseline: the bone balance driver.

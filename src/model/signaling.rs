@@ -113,12 +113,17 @@ pub struct Signals {
     pub pi_rankl_act_ocp: f64,
 }
 
+/// Active TGF-beta (pM), released from the matrix by resorption (Pivonka 2008).
+#[inline]
+pub fn tgfb(p: &SignalParams, u: &LigandInputs, oca: f64) -> f64 {
+    (p.alpha_tgfb * p.k_res * oca + u.tgfb_source) / p.d_tgfb
+}
+
 /// Computes TGF-beta, PTH, OPG, RANKL and the receptor occupancies (Pivonka 2008, eqs. for the
 /// ligands; see `docs/model.md`).
 #[inline]
 pub fn signals(p: &SignalParams, u: &LigandInputs, obp: f64, oba: f64, oca: f64) -> Signals {
-    // TGF-beta released from the matrix by resorption.
-    let tgfb = (p.alpha_tgfb * p.k_res * oca + u.tgfb_source) / p.d_tgfb;
+    let tgfb = tgfb(p, u, oca);
     // PTH: endogenous secretion plus dosing, first-order decay.
     let pth = (p.beta_pth + u.pth_source) / p.d_pth;
     let pi_pth_act = act(pth, p.k_pth_act);
