@@ -62,7 +62,10 @@ fn rhs(bencher: divan::Bencher, model: &str) {
         });
     }
     match ModelId::from_name(model).expect("model") {
-        ModelId::Immunoporosis => one::<13, Immunoporosis>(bencher, ModelId::Immunoporosis),
+        ModelId::Immunoporosis => one::<{ immunoporosis::model::immunoporosis::N }, Immunoporosis>(
+            bencher,
+            ModelId::Immunoporosis,
+        ),
         ModelId::Bone => one::<7, Bone>(bencher, ModelId::Bone),
         ModelId::Pivonka2008 => one::<3, Pivonka2008>(bencher, ModelId::Pivonka2008),
         ModelId::Lemaire2004 => one::<3, Lemaire2004>(bencher, ModelId::Lemaire2004),

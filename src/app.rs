@@ -118,6 +118,9 @@ pub fn check(path: &Path) -> Result<String, AppError> {
             "input      {name} = {v} {unit} for {a} < t <= {b} day ({shape})\n"
         ));
     }
+    for t in &s.treatments {
+        out.push_str(&format!("treatment  {t}\n"));
+    }
     Ok(out)
 }
 

@@ -1,5 +1,6 @@
-//! Parameter files (`params/models/<model>.toml`): every entry carries value, unit, symbol and
-//! source, and the unit must be the one the model's equations assume.
+//! Parameter files (`params/models/<model>.toml`, and `params/drugs/<drug>.toml` for the drugs a
+//! model can be given): every entry carries value, unit, symbol and source, and the unit must be
+//! the one the model's equations assume.
 
 use super::{closest, line, read, suggest, toml_error};
 use crate::error::ConfigError;
@@ -14,6 +15,7 @@ use toml::Spanned;
 #[serde(deny_unknown_fields)]
 struct RawFile {
     model: Option<Spanned<RawModel>>,
+    drug: Option<Spanned<RawModel>>,
     #[serde(default)]
     sources: BTreeMap<String, String>,
     #[serde(default)]
@@ -55,10 +57,10 @@ pub fn load_params(model: ModelId, path: &Path) -> Result<ParamSet, ConfigError>
 pub fn parse_params(model: ModelId, file: &Path, src: &str) -> Result<ParamSet, ConfigError> {
     let raw: RawFile = toml::from_str(src).map_err(|e| toml_error(file, src, &e))?;
     let spec = model.spec();
-    let meta = raw.model.ok_or_else(|| {
+    let meta = raw.model.as_ref().ok_or_else(|| {
         ConfigError::key(file, None, "model", "missing table `[model]` with `name`")
     })?;
-    let meta = meta.into_inner();
+    let meta = meta.get_ref();
     if meta.name.get_ref() != spec.name {
         return Err(ConfigError::key(
             file,
@@ -74,10 +76,61 @@ pub fn parse_params(model: ModelId, file: &Path, src: &str) -> Result<ParamSet, 
     let mut set = ParamSet {
         model: spec.name.to_string(),
         origin: file.display().to_string(),
-        sources: raw.sources.clone(),
+        sources: BTreeMap::new(),
         params: BTreeMap::new(),
     };
     let expected: BTreeMap<&str, &str> = spec.params.iter().map(|p| (p.name, p.unit)).collect();
+    add_entries(&mut set, &expected, spec.name, file, src, raw)?;
+    // The drugs the model can be given keep their parameters in their own files.
+    for (drug, path, text) in model.bundled_drugs() {
+        let drug_file = Path::new(path);
+        let raw: RawFile = toml::from_str(text).map_err(|e| toml_error(drug_file, text, &e))?;
+        match &raw.drug {
+            Some(d) if d.get_ref().name.get_ref() == drug => {}
+            _ => {
+                return Err(ConfigError::key(
+                    drug_file,
+                    None,
+                    "drug.name",
+                    format!("expected `[drug]` with `name = \"{drug}\"`"),
+                ));
+            }
+        }
+        add_entries(&mut set, &expected, spec.name, drug_file, text, raw)?;
+    }
+    let missing: Vec<&str> = expected
+        .keys()
+        .copied()
+        .filter(|n| !set.params.contains_key(*n))
+        .collect();
+    if !missing.is_empty() {
+        return Err(ConfigError::key(
+            file,
+            None,
+            "parameters",
+            format!(
+                "missing parameters of model `{}`: {}",
+                spec.name,
+                missing.join(", ")
+            ),
+        ));
+    }
+    Ok(set)
+}
+
+/// Validates the entries of one file and adds them to `set`.
+fn add_entries(
+    set: &mut ParamSet,
+    expected: &BTreeMap<&str, &str>,
+    model: &str,
+    file: &Path,
+    src: &str,
+    raw: RawFile,
+) -> Result<(), ConfigError> {
+    let spec_name = model;
+    for (k, v) in &raw.sources {
+        set.sources.entry(k.clone()).or_insert_with(|| v.clone());
+    }
     for (group, entries) in raw.parameters {
         for (symbol, entry) in entries {
             let name = format!("{}.{}", group.get_ref(), symbol.get_ref());
@@ -88,7 +141,7 @@ pub fn parse_params(model: ModelId, file: &Path, src: &str) -> Result<ParamSet, 
                     file,
                     at,
                     key,
-                    format!("model `{}` has no parameter `{name}`", spec.name),
+                    format!("model `{}` has no parameter `{name}`", spec_name),
                 )
                 .with_help(suggest(&name, expected.keys().copied())));
             };
@@ -137,6 +190,14 @@ pub fn parse_params(model: ModelId, file: &Path, src: &str) -> Result<ParamSet, 
                 )
                 .with_help(help));
             }
+            if set.params.contains_key(&name) {
+                return Err(ConfigError::key(
+                    file,
+                    at,
+                    key,
+                    format!("parameter `{name}` is defined in two files"),
+                ));
+            }
             set.params.insert(
                 name.clone(),
                 Param {
@@ -152,24 +213,7 @@ pub fn parse_params(model: ModelId, file: &Path, src: &str) -> Result<ParamSet, 
             );
         }
     }
-    let missing: Vec<&str> = expected
-        .keys()
-        .copied()
-        .filter(|n| !set.params.contains_key(*n))
-        .collect();
-    if !missing.is_empty() {
-        return Err(ConfigError::key(
-            file,
-            None,
-            "parameters",
-            format!(
-                "missing parameters of model `{}`: {}",
-                spec.name,
-                missing.join(", ")
-            ),
-        ));
-    }
-    Ok(set)
+    Ok(())
 }
 
 /// Every parameter and input of these models is a non-negative rate, concentration or factor.

@@ -3,7 +3,7 @@
 
 use super::params_file::{bundled_params, check_value, load_params};
 use super::{line, read, suggest, toml_error};
-use crate::engine::{InitialState, Profile, Protocol, RunSpec, SolverSettings, Window};
+use crate::engine::{Dose, InitialState, Profile, Protocol, RunSpec, SolverSettings, Window};
 use crate::error::ConfigError;
 use crate::model::{ModelId, StateKind};
 use serde::Deserialize;
@@ -27,6 +27,8 @@ struct RawScenario {
     parameters: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
     #[serde(default)]
     input: Vec<Spanned<RawInput>>,
+    #[serde(default)]
+    treatment: Vec<Spanned<RawTreatment>>,
     initial_state: Option<Spanned<BTreeMap<Spanned<String>, Spanned<f64>>>>,
     solver: Option<RawSolver>,
 }
@@ -42,6 +44,19 @@ struct RawInput {
     profile: Option<Spanned<String>>,
     tau_days: Option<Spanned<f64>>,
     rate_per_day: Option<Spanned<f64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTreatment {
+    drug: Spanned<String>,
+    dose: Spanned<f64>,
+    unit: Spanned<String>,
+    route: Spanned<String>,
+    first_day: Option<Spanned<f64>>,
+    interval_days: Option<Spanned<f64>>,
+    doses: Option<Spanned<u32>>,
+    last_day: Option<Spanned<f64>>,
 }
 
 #[derive(Deserialize)]
@@ -68,6 +83,8 @@ pub struct Scenario {
     pub spec: RunSpec,
     /// Input windows as written: (name, unit, value, start, end, profile).
     pub inputs: Vec<(String, String, f64, f64, f64, String)>,
+    /// Treatments as written, one line each (drug, dose, route, schedule).
+    pub treatments: Vec<String>,
 }
 
 /// Loads and validates a scenario file.
@@ -339,6 +356,135 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
         ));
     }
 
+    // Treatments: dosing schedules become dose events (each an integration boundary).
+    let mut doses = Vec::new();
+    let mut treatments = Vec::new();
+    for (k, entry) in raw.treatment.iter().enumerate() {
+        let t = entry.get_ref();
+        let key = format!("treatment[{k}]");
+        let drug = t.drug.get_ref();
+        let routes: Vec<_> = spec.dose_routes.iter().filter(|r| r.drug == drug).collect();
+        if routes.is_empty() {
+            let known: Vec<&str> = spec.dose_routes.iter().map(|r| r.drug).collect();
+            let help = if known.is_empty() {
+                format!("model `{}` takes no drugs", spec.name)
+            } else {
+                suggest(drug, known.iter().copied())
+            };
+            return Err(err(
+                line(src, &t.drug),
+                &format!("{key}.drug"),
+                format!("model `{}` cannot be given `{drug}`", spec.name),
+            )
+            .with_help(help));
+        }
+        let route = t.route.get_ref();
+        let Some(target) = routes.iter().find(|r| r.route == route) else {
+            return Err(err(
+                line(src, &t.route),
+                &format!("{key}.route"),
+                format!("`{drug}` cannot be given by route `{route}`"),
+            )
+            .with_help(format!(
+                "routes: {}",
+                routes
+                    .iter()
+                    .map(|r| r.route)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        };
+        let dose = *t.dose.get_ref();
+        check_value(file, line(src, &t.dose), &format!("{key}.dose"), dose)?;
+        let mg_per_unit = match t.unit.get_ref().as_str() {
+            "mg" => 1.0,
+            "ug" | "µg" => 1e-3,
+            "mg/kg" => match params.params.get(&format!("{drug}.body_weight")) {
+                Some(bw) => bw.value,
+                None => {
+                    return Err(err(
+                        line(src, &t.unit),
+                        &format!("{key}.unit"),
+                        format!("`{drug}` has no body weight to convert mg/kg"),
+                    ));
+                }
+            },
+            other => {
+                return Err(err(
+                    line(src, &t.unit),
+                    &format!("{key}.unit"),
+                    format!("unknown dose unit `{other}`"),
+                )
+                .with_help("use mg, ug (or µg) or mg/kg"));
+            }
+        };
+        let first = t.first_day.as_ref().map_or(0.0, |v| *v.get_ref());
+        if !(first.is_finite() && first >= 0.0) {
+            return Err(err(
+                t.first_day.as_ref().and_then(|v| line(src, v)),
+                &format!("{key}.first_day"),
+                format!("first_day must be a day >= 0, got {first}"),
+            ));
+        }
+        let interval = match &t.interval_days {
+            None => None,
+            Some(v) => Some(positive(v, &format!("{key}.interval_days"))?),
+        };
+        let count = t.doses.as_ref().map(|v| *v.get_ref());
+        let last = t.last_day.as_ref().map(|v| *v.get_ref());
+        if count == Some(0) {
+            return Err(err(
+                t.doses.as_ref().and_then(|v| line(src, v)),
+                &format!("{key}.doses"),
+                "doses must be at least 1".to_string(),
+            ));
+        }
+        let times: Vec<f64> = match (interval, count, last) {
+            (None, None | Some(1), None) => vec![first],
+            (None, _, _) => {
+                return Err(err(
+                    line(src, entry),
+                    &format!("{key}.interval_days"),
+                    "repeated doses need `interval_days`".to_string(),
+                ));
+            }
+            (Some(_), None, None) => {
+                return Err(err(
+                    line(src, entry),
+                    &format!("{key}.doses"),
+                    "give `doses` (a count) or `last_day` with `interval_days`".to_string(),
+                ));
+            }
+            (Some(_), Some(_), Some(_)) => {
+                return Err(err(
+                    line(src, entry),
+                    &format!("{key}.last_day"),
+                    "give either `doses` or `last_day`, not both".to_string(),
+                ));
+            }
+            (Some(dt), Some(n), None) => (0..n).map(|i| first + f64::from(i) * dt).collect(),
+            (Some(dt), None, Some(l)) => (0..)
+                .map(|i| first + f64::from(i) * dt)
+                .take_while(|x| *x <= l + 1e-9 * dt)
+                .collect(),
+        };
+        let given = times.iter().filter(|x| **x < duration_days).count();
+        treatments.push(format!(
+            "{drug} {dose} {} {route}: {} dose(s) from day {first}{} ({given} within the run)",
+            t.unit.get_ref(),
+            times.len(),
+            interval.map_or(String::new(), |dt| format!(" every {dt} days")),
+        ));
+        for x in times.into_iter().filter(|x| *x < duration_days) {
+            doses.push(Dose {
+                time: x,
+                state: target.state,
+                amount: dose * mg_per_unit,
+                label: format!("{drug} {dose} {} {route}", t.unit.get_ref()),
+            });
+        }
+    }
+
     // Initial state: the steady state unless every cell state is given.
     let initial = match &raw.initial_state {
         None => InitialState::SteadyState,
@@ -415,6 +561,7 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
         description: raw.description.unwrap_or_default(),
         overrides,
         inputs,
+        treatments,
         spec: RunSpec {
             model,
             params,
@@ -422,6 +569,7 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
                 duration: duration_days,
                 output_interval,
                 windows,
+                doses,
             },
             initial,
             solver,

@@ -12,7 +12,7 @@ use crate::model::{
 };
 use crate::params::ParamSet;
 use nalgebra::SVector;
-pub use protocol::{Profile, Protocol, Segment, Window};
+pub use protocol::{Dose, Profile, Protocol, Segment, Window};
 pub use solver::{SolverSettings, SolverStats};
 pub use steady_state::{SteadyMethod, SteadyStateReport};
 
@@ -152,6 +152,20 @@ pub fn simulate_model<const N: usize, M: Model<N>>(spec: &RunSpec) -> Result<Run
     let mut next = 0; // index of the next output time to emit
     for (k, seg) in segments.iter().enumerate() {
         // An output time on a boundary belongs to the segment that ends there: inputs act on (start, end].
+        // Doses at the segment start act after any row at that time (only t = 0 can have one).
+        if !seg.doses.is_empty() {
+            while next < times.len() && times[next] <= seg.start + tolerance {
+                model.derived(&y, &neutral, &mut derived);
+                data[0].push(times[next]);
+                for (i, v) in y.iter().chain(derived.iter()).enumerate() {
+                    data[i + 1].push(*v);
+                }
+                next += 1;
+            }
+            for d in &seg.doses {
+                y[d.state] += d.amount;
+            }
+        }
         let first = next;
         while next < times.len() && (times[next] <= seg.end + tolerance || k + 1 == segments.len())
         {

@@ -62,6 +62,22 @@ pub struct Protocol {
     pub output_interval: f64,
     /// Input windows.
     pub windows: Vec<Window>,
+    /// Doses: instantaneous additions to a state (a bolus into a drug compartment).
+    pub doses: Vec<Dose>,
+}
+
+/// An instantaneous addition to a state at a time (a drug dose into its compartment).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dose {
+    /// Time (day). The dose acts at this time: an output row at exactly this time shows the
+    /// state just before it.
+    pub time: f64,
+    /// Index of the state that receives it.
+    pub state: usize,
+    /// Amount, in the state's unit.
+    pub amount: f64,
+    /// Label for reports (drug, route, dose).
+    pub label: String,
 }
 
 /// A stretch of time with constant inputs.
@@ -75,6 +91,8 @@ pub struct Segment {
     pub inputs: InputValues,
     /// Windows with a time profile active on this segment, combined into `inputs` at each time.
     pub profiled: Vec<Window>,
+    /// Doses given at the segment's start.
+    pub doses: Vec<Dose>,
 }
 
 impl Segment {
@@ -105,6 +123,13 @@ impl Protocol {
                 }
             }
         }
+        // Every dose time is a boundary: the solver restarts there, so no dose can be missed.
+        edges.extend(
+            self.doses
+                .iter()
+                .map(|d| d.time)
+                .filter(|t| *t > 0.0 && *t < self.duration),
+        );
         edges.sort_by(f64::total_cmp);
         edges.dedup();
         edges
@@ -128,11 +153,18 @@ impl Protocol {
                         InputKind::Multiplier => inputs[w.input] *= w.value,
                     }
                 }
+                let doses = self
+                    .doses
+                    .iter()
+                    .filter(|d| d.time == start || (start == 0.0 && d.time <= 0.0))
+                    .cloned()
+                    .collect();
                 Segment {
                     start,
                     end,
                     inputs,
                     profiled,
+                    doses,
                 }
             })
             .collect()

@@ -41,9 +41,10 @@ const M_OB_APOPTOSIS: usize = 10;
 const M_OBU_SUPPLY: usize = 11;
 const M_RESORPTION_LS: usize = 12;
 const M_RESORPTION_TH: usize = 13;
+const RANKL_DECOY: usize = 14;
 
 /// Number of core inputs; models built on the core append theirs after these.
-pub(crate) const N_INPUTS: usize = 14;
+pub(crate) const N_INPUTS: usize = 15;
 
 const fn multiplier(name: &'static str, description: &'static str) -> InputSpec {
     InputSpec {
@@ -93,6 +94,12 @@ pub(crate) const INPUTS: [InputSpec; N_INPUTS] = [
         "resorption_total_hip",
         "site-local factor on resorption at the total hip (local inflammation, loading)",
     ),
+    InputSpec {
+        name: "rankl_decoy",
+        unit: "1",
+        kind: InputKind::Additive,
+        description: "extra RANKL binding partner (anti-RANKL antibody): K_A [antibody] in the RANKL binding denominator",
+    },
 ];
 
 /// Every parameter of the core model, with its unit.
@@ -147,6 +154,7 @@ impl Bone {
             rankl_source: u[P_RANKL],
             rankl_production: u[M_RANKL_PRODUCTION],
             opg_production: u[M_OPG_PRODUCTION],
+            rankl_decoy: u[RANKL_DECOY],
         }
     }
 

@@ -6,13 +6,15 @@
 
 use super::bone::{self, Bone};
 use super::immune::{self, Cells, Drives, IMMUNE_PARAMS, Immune, ImmuneParams, N_IMMUNE_PARAMS};
-use super::{DerivedSpec, InputKind, InputSpec, InputValues, Model, ParamSpec, PlotSpec};
+use super::{
+    DerivedSpec, DoseRoute, InputKind, InputSpec, InputValues, Model, ParamSpec, PlotSpec,
+};
 use super::{StateKind, StateSpec, neutral_inputs};
 use crate::params::ParamSet;
 use nalgebra::SVector;
 
-/// Number of states: 7 core + 6 immune.
-pub const N: usize = 13;
+/// Number of states: 7 core + 6 immune + 2 denosumab compartments.
+pub const N: usize = 15;
 const CORE: usize = 7;
 
 const TH1: usize = 7;
@@ -21,9 +23,12 @@ const TH17: usize = 9;
 const TREG: usize = 10;
 const BCELL: usize = 11;
 const MACRO: usize = 12;
+const DEN_DEPOT: usize = 13;
+const DEN_CENTRAL: usize = 14;
 
 /// Core input indices used here.
 const P_RANKL: usize = 3;
+const RANKL_DECOY: usize = 14;
 const FIRST_FACTOR: usize = 4;
 
 /// Module input indices (after the core's).
@@ -124,12 +129,92 @@ const INPUTS: [InputSpec; N_INPUTS] =
         MODULE_INPUTS,
     );
 
-const N_PARAMS: usize = bone::PARAMS_ARRAY.len() + N_IMMUNE_PARAMS;
-const PARAMS: [ParamSpec; N_PARAMS] =
-    super::concat::<ParamSpec, { bone::PARAMS_ARRAY.len() }, N_IMMUNE_PARAMS, N_PARAMS>(
+const N_CORE_IMMUNE: usize = bone::PARAMS_ARRAY.len() + N_IMMUNE_PARAMS;
+const CORE_IMMUNE: [ParamSpec; N_CORE_IMMUNE] =
+    super::concat::<ParamSpec, { bone::PARAMS_ARRAY.len() }, N_IMMUNE_PARAMS, N_CORE_IMMUNE>(
         bone::PARAMS_ARRAY,
         IMMUNE_PARAMS,
     );
+
+/// Denosumab's parameters (`params/drugs/denosumab.toml`).
+const DENOSUMAB_PARAMS: [ParamSpec; 10] = [
+    super::param("denosumab.ka", "1/day"),
+    super::param("denosumab.F", "1"),
+    super::param("denosumab.Vc", "mL/kg"),
+    super::param("denosumab.kel", "1/day"),
+    super::param("denosumab.Vmax", "ng/(kg day)"),
+    super::param("denosumab.Km", "ng/mL"),
+    super::param("denosumab.body_weight", "kg"),
+    super::param("denosumab.molar_mass", "g/mol"),
+    super::param("denosumab.K_A", "1/pM"),
+    super::param("denosumab.chi", "1"),
+];
+
+const N_PARAMS: usize = N_CORE_IMMUNE + DENOSUMAB_PARAMS.len();
+const PARAMS: [ParamSpec; N_PARAMS] =
+    super::concat::<ParamSpec, N_CORE_IMMUNE, { DENOSUMAB_PARAMS.len() }, N_PARAMS>(
+        CORE_IMMUNE,
+        DENOSUMAB_PARAMS,
+    );
+
+/// Denosumab pharmacokinetics (one compartment, first-order absorption, linear and
+/// Michaelis-Menten elimination; Martinez-Reina & Pivonka 2019) and its RANKL binding.
+#[derive(Debug, Clone, Copy)]
+struct Denosumab {
+    /// Absorption rate (1/day).
+    ka: f64,
+    /// Bioavailability.
+    f: f64,
+    /// Apparent central volume (mL).
+    volume_ml: f64,
+    /// Linear elimination (1/day).
+    kel: f64,
+    /// Michaelis-Menten maximal elimination (mg/day).
+    vmax_mg_per_day: f64,
+    /// Michaelis-Menten constant (ng/mL).
+    km: f64,
+    /// ng/mL to pM.
+    ng_per_ml_to_pm: f64,
+    /// Binding strength reaching RANKL, chi K_A (1/pM).
+    binding: f64,
+}
+
+/// Nanograms per milligram.
+const NG_PER_MG: f64 = 1e6;
+
+impl Denosumab {
+    fn from_params(p: &ParamSet) -> Self {
+        let bw = p.value("denosumab.body_weight");
+        Denosumab {
+            ka: p.value("denosumab.ka"),
+            f: p.value("denosumab.F"),
+            volume_ml: p.value("denosumab.Vc") * bw,
+            kel: p.value("denosumab.kel"),
+            vmax_mg_per_day: p.value("denosumab.Vmax") * bw / NG_PER_MG,
+            km: p.value("denosumab.Km"),
+            // 1 ng/mL = 1e-6 g/L; divided by g/mol gives mol/L; times 1e12 gives pM.
+            ng_per_ml_to_pm: 1e6 / p.value("denosumab.molar_mass"),
+            binding: p.value("denosumab.chi") * p.value("denosumab.K_A"),
+        }
+    }
+
+    /// Serum concentration (ng/mL) of a central amount (mg).
+    #[inline]
+    fn concentration(&self, central_mg: f64) -> f64 {
+        central_mg * NG_PER_MG / self.volume_ml
+    }
+
+    /// (d depot/dt, d central/dt) in mg/day.
+    #[inline]
+    fn rates(&self, depot_mg: f64, central_mg: f64) -> (f64, f64) {
+        let c = self.concentration(central_mg);
+        let absorption = self.ka * depot_mg;
+        (
+            -absorption,
+            self.f * absorption - self.kel * central_mg - self.vmax_mg_per_day * c / (self.km + c),
+        )
+    }
+}
 
 const fn immune_state(
     name: &'static str,
@@ -145,6 +230,20 @@ const fn immune_state(
     }
 }
 
+const fn drug_state(
+    name: &'static str,
+    column: &'static str,
+    description: &'static str,
+) -> StateSpec {
+    StateSpec {
+        name,
+        unit: "mg",
+        column,
+        kind: StateKind::Accumulator { reference: 0.0 },
+        description,
+    }
+}
+
 const fn rel(column: &'static str, description: &'static str) -> DerivedSpec {
     DerivedSpec {
         column,
@@ -152,7 +251,7 @@ const fn rel(column: &'static str, description: &'static str) -> DerivedSpec {
     }
 }
 
-const DERIVED: [DerivedSpec; 26] = [
+const DERIVED: [DerivedSpec; 28] = [
     Bone::DERIVED[0],
     Bone::DERIVED[1],
     Bone::DERIVED[2],
@@ -185,6 +284,8 @@ const DERIVED: [DerivedSpec; 26] = [
         "wnt_signalling_rel",
         "osteoblastic Wnt/beta-catenin signalling relative to healthy",
     ),
+    rel("denosumab_ng_per_mL", "serum denosumab (ng/mL)"),
+    rel("denosumab_pM", "serum denosumab (pM)"),
 ];
 
 /// The core model with the immune module.
@@ -192,6 +293,7 @@ const DERIVED: [DerivedSpec; 26] = [
 pub struct Immunoporosis {
     bone: Bone,
     immune: ImmuneParams,
+    denosumab: Denosumab,
     beta_rankl: f64,
     /// Core TGF-beta at the steady state (pM), the reference for bone-derived TGF-beta.
     tgfb_ref: f64,
@@ -245,6 +347,8 @@ impl Immunoporosis {
             u_core[FIRST_FACTOR + j] *= f;
         }
         u_core[P_RANKL] += self.beta_rankl * im.lymph_rankl;
+        let den_pm = self.denosumab.concentration(y[DEN_CENTRAL]) * self.denosumab.ng_per_ml_to_pm;
+        u_core[RANKL_DECOY] += self.denosumab.binding * den_pm;
         (im, u_core)
     }
 }
@@ -269,6 +373,28 @@ impl Model<N> for Immunoporosis {
             "macrophage_rel",
             "activated monocytes/macrophages relative to healthy",
         ),
+        drug_state(
+            "Den_depot",
+            "denosumab_depot_mg",
+            "denosumab in the subcutaneous depot",
+        ),
+        drug_state(
+            "Den_central",
+            "denosumab_central_mg",
+            "denosumab in the central compartment",
+        ),
+    ];
+    const DOSE_ROUTES: &'static [DoseRoute] = &[
+        DoseRoute {
+            drug: "denosumab",
+            route: "SC",
+            state: DEN_DEPOT,
+        },
+        DoseRoute {
+            drug: "denosumab",
+            route: "IV",
+            state: DEN_CENTRAL,
+        },
     ];
     const INPUTS: &'static [InputSpec] = &INPUTS;
     const PARAMS: &'static [ParamSpec] = &PARAMS;
@@ -322,6 +448,7 @@ impl Model<N> for Immunoporosis {
         Immunoporosis {
             bone: Bone::from_params(p),
             immune: ImmuneParams::from_params(p),
+            denosumab: Denosumab::from_params(p),
             beta_rankl: p.value("rankl.beta_RANKL"),
             tgfb_ref: f64::NAN,
         }
@@ -344,6 +471,9 @@ impl Model<N> for Immunoporosis {
         dy[TREG] = im.d_cells.treg;
         dy[BCELL] = im.d_cells.b;
         dy[MACRO] = im.d_cells.m;
+        let (d_depot, d_central) = self.denosumab.rates(y[DEN_DEPOT], y[DEN_CENTRAL]);
+        dy[DEN_DEPOT] = d_depot;
+        dy[DEN_CENTRAL] = d_central;
     }
 
     fn derived(&self, y: &SVector<f64, N>, u: &InputValues, out: &mut [f64]) {
@@ -370,6 +500,8 @@ impl Model<N> for Immunoporosis {
             im.sclerostin,
             im.wnt10b,
             im.wnt,
+            self.denosumab.concentration(y[DEN_CENTRAL]),
+            self.denosumab.concentration(y[DEN_CENTRAL]) * self.denosumab.ng_per_ml_to_pm,
         ];
         out[6..].copy_from_slice(&values);
     }
@@ -378,6 +510,11 @@ impl Model<N> for Immunoporosis {
         let mut y = SVector::<f64, N>::from_element(1.0);
         let core = self.bone.steady_state_guess();
         y.fixed_rows_mut::<CORE>(0).copy_from(&core);
+        for (i, s) in Self::STATES.iter().enumerate() {
+            if let StateKind::Accumulator { reference } = s.kind {
+                y[i] = reference;
+            }
+        }
         y
     }
 }

@@ -28,8 +28,9 @@ pub type InputValues = [f64; MAX_INPUTS];
 pub enum StateKind {
     /// A cell population: it has an isolated steady state.
     Dynamic,
-    /// A pure accumulator (bone volume, BMD): it integrates the cells' imbalance and starts at
-    /// its reference value; it has no isolated steady state (a zero eigenvalue by construction).
+    /// A pure accumulator (bone volume, BMD), which integrates the cells' imbalance, or a drug
+    /// compartment, which is empty without dosing: it starts at its reference value and is held
+    /// there in the steady-state search.
     Accumulator {
         /// Value at the start of a run from steady state.
         reference: f64,
@@ -92,6 +93,17 @@ pub struct ParamSpec {
     pub unit: &'static str,
 }
 
+/// A way a drug can be given: the state (an amount in mg) that receives each dose.
+#[derive(Debug, Clone, Copy)]
+pub struct DoseRoute {
+    /// Drug name, as in `[[treatment]]`.
+    pub drug: &'static str,
+    /// Route: `SC`, `IV` or `oral`.
+    pub route: &'static str,
+    /// Index of the receiving state (unit mg).
+    pub state: usize,
+}
+
 /// An output column that is computed from the state (and inputs), not integrated.
 #[derive(Debug, Clone, Copy)]
 pub struct DerivedSpec {
@@ -131,6 +143,8 @@ pub trait Model<const N: usize>: Clone + Send + Sync {
     const DERIVED: &'static [DerivedSpec];
     /// Figures drawn for a run.
     const PLOTS: &'static [PlotSpec];
+    /// Drugs the model can be given, and where each dose goes.
+    const DOSE_ROUTES: &'static [DoseRoute] = &[];
 
     /// Builds the model from a validated parameter set (every name in [`Model::PARAMS`] present,
     /// with the right unit).
@@ -244,6 +258,18 @@ impl ModelId {
         }
     }
 
+    /// The bundled parameter files of the drugs this model can be given: (drug, path, text).
+    pub fn bundled_drugs(self) -> Vec<(&'static str, &'static str, &'static str)> {
+        match self {
+            ModelId::Immunoporosis => vec![(
+                "denosumab",
+                "params/drugs/denosumab.toml",
+                include_str!("../../params/drugs/denosumab.toml"),
+            )],
+            _ => Vec::new(),
+        }
+    }
+
     /// Static description of the model's interface.
     pub fn spec(self) -> ModelSpec {
         fn of<const N: usize, M: Model<N>>() -> ModelSpec {
@@ -254,6 +280,7 @@ impl ModelId {
                 params: M::PARAMS,
                 derived: M::DERIVED,
                 plots: M::PLOTS,
+                dose_routes: M::DOSE_ROUTES,
             }
         }
         match self {
@@ -280,6 +307,8 @@ pub struct ModelSpec {
     pub derived: &'static [DerivedSpec],
     /// Figures.
     pub plots: &'static [PlotSpec],
+    /// Drugs the model can be given.
+    pub dose_routes: &'static [DoseRoute],
 }
 
 /// A parameter declaration: dotted name and required unit.

@@ -78,6 +78,9 @@ pub struct LigandInputs {
     pub rankl_production: f64,
     /// Factor on OPG production per osteoblast beta_OPG (1 = healthy).
     pub opg_production: f64,
+    /// Extra RANKL binding partner (an anti-RANKL antibody), K_A [Ab] in the binding
+    /// denominator (0 = none).
+    pub rankl_decoy: f64,
 }
 
 impl LigandInputs {
@@ -89,6 +92,7 @@ impl LigandInputs {
         rankl_source: 0.0,
         rankl_production: 1.0,
         opg_production: 1.0,
+        rankl_decoy: 0.0,
     };
 }
 
@@ -134,7 +138,7 @@ pub fn signals(p: &SignalParams, u: &LigandInputs, obp: f64, oba: f64, oca: f64)
     // RANKL on osteoblast precursors, PTH-activated; competitive binding to OPG and RANK.
     let rankl_eff = u.rankl_production * p.r_rankl * obp * pi_pth_act;
     let rankl_production = u.rankl_production * p.beta_rankl;
-    let rankl = rankl_eff / (1.0 + p.ka_opg * opg + p.ka_rank * p.rank)
+    let rankl = rankl_eff / (1.0 + p.ka_opg * opg + p.ka_rank * p.rank + u.rankl_decoy)
         * (rankl_production + u.rankl_source)
         / (rankl_production + p.d_rankl * rankl_eff);
     let rankl_rank = p.ka_rank * rankl * p.rank;

@@ -59,6 +59,11 @@ pub fn build(scenario: &Scenario, result: &RunResult, wall_seconds: f64) -> Valu
                 "name": n, "unit": u, "value": v, "start_day": s, "profile": shape,
                 "end_day": if e.is_finite() { json!(e) } else { json!("open") },
             })).collect::<Vec<_>>(),
+            "treatments": scenario.treatments,
+            "dose_events": spec.protocol.doses.iter().map(|d| json!({
+                "day": d.time, "dose": d.label, "state": model.states[d.state].name,
+                "amount": d.amount, "unit": model.states[d.state].unit,
+            })).collect::<Vec<_>>(),
             "initial_state": match spec.initial {
                 InitialState::SteadyState => "steady_state",
                 InitialState::Explicit(_) => "explicit",

@@ -88,9 +88,13 @@ fn the_module_keeps_the_core_steady_state() {
         );
     }
     assert!(
-        full.state[7..].iter().all(|v| (v - 1.0).abs() < 1e-12),
+        full.state[7..13].iter().all(|v| (v - 1.0).abs() < 1e-12),
         "{:?}",
         &full.state[7..]
+    );
+    assert!(
+        full.state[13..].iter().all(|v| *v == 0.0),
+        "drug compartments are empty"
     );
     assert!(full.stable, "{:?}", full.eigenvalues);
     assert_eq!(full.jacobian_states.len(), 10);

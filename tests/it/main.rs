@@ -5,6 +5,7 @@
 //! - `invariants`: no drift, non-negativity, neutral attachment points, windows and output grid.
 //! - `config`: every kind of bad input gives a clear error with file, key and line.
 //! - `immune`: the immune module: neutral at baseline, coupling signs, calibration reproduced.
+//! - `treatment`: dose events (none missed) and denosumab pharmacokinetics and effects.
 //! - `cli`: the binary end to end in a temporary folder: outputs, exit codes, atomic writes.
 //!
 //! Run with `cargo test --release` (ODE code is about 75 times slower in debug builds).
@@ -16,4 +17,5 @@ mod immune;
 mod invariants;
 mod reference;
 mod steady;
+mod treatment;
 mod util;
