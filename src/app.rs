@@ -72,12 +72,13 @@ pub fn run(path: &Path, out: Option<&Path>) -> Result<RunSummary, AppError> {
     })?;
     let p = &scenario.spec.protocol;
     let report = format!(
-        "scenario      {} (model {}): {} days, output every {} day\n{}\nsolver        Dopri5: {} steps ({} rejected), {} evaluations over {} segment(s), {:.3} s\nwrote         {}/ ({})",
+        "scenario      {} (model {}): {} days, output every {} day\n{}\nsolver        {}: {} steps ({} rejected), {} evaluations over {} segment(s), {:.3} s\nwrote         {}/ ({})",
         scenario.name,
         spec.name,
         p.duration,
         p.output_interval,
         steady_lines(&result.steady_state),
+        solvers_used(&result.segments),
         result.stats.accepted_steps,
         result.stats.rejected_steps,
         result.stats.evaluations,
@@ -153,6 +154,19 @@ pub fn steady(model: &str, params: Option<&Path>) -> Result<String, AppError> {
     out.push_str(&steady_lines(&report));
     out.push('\n');
     Ok(out)
+}
+
+/// The distinct solvers of a run's segments, e.g. `Dopri5` or `Dopri5 and BDF`.
+fn solvers_used(segments: &[engine::SegmentReport]) -> String {
+    let bdf = segments
+        .iter()
+        .filter(|s| s.solver.starts_with("bdf"))
+        .count();
+    match (bdf, segments.len() - bdf) {
+        (0, _) => "Dopri5".to_string(),
+        (_, 0) => "BDF".to_string(),
+        (b, d) => format!("Dopri5 ({d} segments) and BDF ({b}, see manifest)"),
+    }
 }
 
 fn steady_lines(r: &SteadyStateReport) -> String {

@@ -84,6 +84,14 @@ pub enum SimError {
         /// Simulated time reached.
         t_day: f64,
     },
+    /// The stiff solver failed.
+    #[error("the stiff solver (BDF) failed in the segment starting at t = {t_day} day: {reason}")]
+    StiffSolver {
+        /// Start of the segment.
+        t_day: f64,
+        /// The solver's message.
+        reason: String,
+    },
     /// Too many steps in one integration segment.
     #[error(
         "the solver reached its step limit ({steps} steps) at t = {t_day} day; raise solver.max_steps or loosen rtol/atol"
@@ -139,7 +147,8 @@ impl SimError {
             SimError::Stiff { t_day }
             | SimError::MaxSteps { t_day, .. }
             | SimError::StepSizeUnderflow { t_day }
-            | SimError::NonFinite { t_day, .. } => Some(*t_day),
+            | SimError::NonFinite { t_day, .. }
+            | SimError::StiffSolver { t_day, .. } => Some(*t_day),
             SimError::SteadyState { .. }
             | SimError::Calibration { .. }
             | SimError::Analysis { .. } => None,

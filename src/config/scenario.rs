@@ -3,7 +3,9 @@
 
 use super::params_file::{bundled_params, check_value, load_params};
 use super::{line, read, suggest, toml_error};
-use crate::engine::{Dose, InitialState, Profile, Protocol, RunSpec, SolverSettings, Window};
+use crate::engine::{
+    Dose, InitialState, Method, Profile, Protocol, RunSpec, SolverSettings, Window,
+};
 use crate::error::ConfigError;
 use crate::model::{ModelId, StateKind};
 use serde::Deserialize;
@@ -62,6 +64,7 @@ struct RawTreatment {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSolver {
+    method: Option<Spanned<String>>,
     rtol: Option<Spanned<f64>>,
     atol: Option<Spanned<f64>>,
     max_step_days: Option<Spanned<f64>>,
@@ -526,6 +529,21 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
 
     let mut solver = SolverSettings::default();
     if let Some(s) = &raw.solver {
+        if let Some(m) = &s.method {
+            solver.method = match m.get_ref().as_str() {
+                "auto" => Method::Auto,
+                "dopri5" => Method::Dopri5,
+                "bdf" => Method::Bdf,
+                other => {
+                    return Err(err(
+                        line(src, m),
+                        "solver.method",
+                        format!("unknown solver `{other}`"),
+                    )
+                    .with_help(suggest(other, ["auto", "dopri5", "bdf"])));
+                }
+            };
+        }
         if let Some(v) = &s.rtol {
             let x = *v.get_ref();
             if !(x > 0.0 && x < 1.0) {

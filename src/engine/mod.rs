@@ -13,7 +13,7 @@ use crate::model::{
 use crate::params::ParamSet;
 use nalgebra::SVector;
 pub use protocol::{Dose, Profile, Protocol, Segment, Window};
-pub use solver::{SolverSettings, SolverStats};
+pub use solver::{Method, SolverSettings, SolverStats};
 pub use steady_state::{SteadyMethod, SteadyStateReport};
 
 /// Where a run starts.
@@ -78,6 +78,8 @@ pub struct SegmentReport {
     pub end: f64,
     /// Inputs that are not at their neutral value: (name, value).
     pub active_inputs: Vec<(String, f64)>,
+    /// Which solver integrated the segment, and why.
+    pub solver: String,
     /// Work.
     pub stats: SolverStats,
 }
@@ -177,27 +179,51 @@ pub fn simulate_model<const N: usize, M: Model<N>>(spec: &RunSpec) -> Result<Run
             .collect();
         let mut failure = None;
         let inputs = |t: f64| seg.inputs_at(t, M::INPUTS);
-        let (y_end, stats) = solver::integrate(
-            &model,
-            &inputs,
-            seg.start,
-            seg.end,
-            y,
-            &settings,
-            &samples,
-            |t, state| {
-                if failure.is_none() {
-                    failure = first_non_finite::<N, M>(t, state);
+        let mut emit = |t: f64, state: &SVector<f64, N>| {
+            if failure.is_none() {
+                failure = first_non_finite::<N, M>(t, state);
+            }
+            // Inputs act on (start, end]: the row at t = 0 shows the unperturbed state.
+            let u = if t <= seg.start { neutral } else { inputs(t) };
+            model.derived(state, &u, &mut derived);
+            data[0].push(t);
+            for (i, v) in state.iter().chain(derived.iter()).enumerate() {
+                data[i + 1].push(*v);
+            }
+        };
+        let (seg_start, seg_end) = (seg.start, seg.end);
+        let stiff = |emit: &mut dyn FnMut(f64, &SVector<f64, N>)| {
+            solver::integrate_stiff(
+                &model, &inputs, seg_start, seg_end, y, &settings, &samples, emit,
+            )
+        };
+        // Dopri5 emits nothing unless it succeeds, so a stiffness failure can be rerun with BDF.
+        let (y_end, stats, used) = match settings.method {
+            Method::Bdf => {
+                let (y, s) = stiff(&mut emit)?;
+                (y, s, "bdf (chosen in the scenario)".to_string())
+            }
+            Method::Dopri5 => {
+                let (y, s) = solver::integrate(
+                    &model, &inputs, seg.start, seg.end, y, &settings, &samples, &mut emit,
+                )?;
+                (y, s, "dopri5".to_string())
+            }
+            Method::Auto => match solver::integrate(
+                &model, &inputs, seg.start, seg.end, y, &settings, &samples, &mut emit,
+            ) {
+                Ok((y, s)) => (y, s, "dopri5".to_string()),
+                Err(SimError::Stiff { t_day }) => {
+                    let (y, s) = stiff(&mut emit)?;
+                    (
+                        y,
+                        s,
+                        format!("bdf (Dopri5 reported stiffness at t = {t_day} day)"),
+                    )
                 }
-                // Inputs act on (start, end]: the row at t = 0 shows the unperturbed state.
-                let u = if t <= seg.start { neutral } else { inputs(t) };
-                model.derived(state, &u, &mut derived);
-                data[0].push(t);
-                for (i, v) in state.iter().chain(derived.iter()).enumerate() {
-                    data[i + 1].push(*v);
-                }
+                Err(e) => return Err(e),
             },
-        )?;
+        };
         if let Some(e) = failure.or_else(|| first_non_finite::<N, M>(seg.end, &y_end)) {
             return Err(e);
         }
@@ -206,6 +232,7 @@ pub fn simulate_model<const N: usize, M: Model<N>>(spec: &RunSpec) -> Result<Run
         reports.push(SegmentReport {
             start: seg.start,
             end: seg.end,
+            solver: used,
             active_inputs: M::INPUTS
                 .iter()
                 .enumerate()

@@ -72,7 +72,12 @@ pub fn build(scenario: &Scenario, result: &RunResult, wall_seconds: f64) -> Valu
         "states": states,
         "parameters": parameters,
         "solver": {
-            "method": solver::METHOD,
+            "method": match spec.solver.method {
+                crate::engine::Method::Auto => "auto: Dopri5, and BDF on a segment where Dopri5 reports stiffness",
+                crate::engine::Method::Dopri5 => "dopri5",
+                crate::engine::Method::Bdf => "bdf",
+            },
+            "methods": {"non_stiff": solver::METHOD, "stiff": solver::STIFF_METHOD},
             "rtol": spec.solver.rtol,
             "atol": spec.solver.atol,
             "max_step_days": result.max_step_days,
@@ -84,6 +89,7 @@ pub fn build(scenario: &Scenario, result: &RunResult, wall_seconds: f64) -> Valu
             "stiffness_resumes": result.stats.stiffness_resumes,
             "segments": result.segments.iter().map(|s| json!({
                 "start_day": s.start,
+                "solver": s.solver,
                 "end_day": s.end,
                 "active_inputs": s.active_inputs.iter().map(|(n, v)| json!({"name": n, "value": v})).collect::<Vec<_>>(),
                 "accepted_steps": s.stats.accepted_steps,

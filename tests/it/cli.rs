@@ -169,7 +169,7 @@ fn solver_failure_exits_1_names_the_time_and_writes_nothing() {
     let pth = std::fs::read_to_string(scenario_path("pivonka2008_pth")).unwrap();
     std::fs::write(
         &stiff,
-        format!("{pth}\n[parameters]\n\"osteoclast.A_OCa\" = 7000.0\n\"osteoclast.D_OCp\" = 21.0\n\n[solver]\nmax_step_days = 1.0e6\n"),
+        format!("{pth}\n[parameters]\n\"osteoclast.A_OCa\" = 7000.0\n\"osteoclast.D_OCp\" = 21.0\n\n[solver]\nmethod = \"dopri5\"\nmax_step_days = 1.0e6\n"),
     )
     .unwrap();
     let out = bin(&["run", stiff.to_str().unwrap()], tmp.path());
@@ -186,6 +186,27 @@ fn solver_failure_exits_1_names_the_time_and_writes_nothing() {
                 .unwrap()
                 .next()
                 .is_none()
+    );
+
+    // The same problem with the default method switches to BDF and succeeds, saying so.
+    let auto = tmp.path().join("auto.toml");
+    std::fs::write(
+        &auto,
+        std::fs::read_to_string(&stiff)
+            .unwrap()
+            .replace("method = \"dopri5\"\n", ""),
+    )
+    .unwrap();
+    let out = bin(
+        &["run", auto.to_str().unwrap(), "--out", "auto"],
+        tmp.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("BDF"), "{}", text(&out.stdout));
+    let manifest = std::fs::read_to_string(tmp.path().join("auto/manifest.json")).unwrap();
+    assert!(
+        manifest.contains("bdf (Dopri5 reported stiffness at t = "),
+        "manifest says which solver ran and why"
     );
 
     // A run at rest with no step limit is not stiff: the test's false alarms (round-off) are

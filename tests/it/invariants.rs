@@ -238,3 +238,43 @@ fn every_model_reads_only_declared_parameters() {
         assert_eq!(set.params.len(), id.spec().params.len(), "{}", id.name());
     }
 }
+
+#[test]
+fn stiff_and_non_stiff_solvers_agree() {
+    // Lemaire 2004 with BDF against the independent SBML solution.
+    let text = std::fs::read_to_string(crate::util::scenario_path("lemaire2004_pth"))
+        .unwrap()
+        .replace("rtol = 1e-10", "method = \"bdf\"\nrtol = 1e-10");
+    let bdf = run_text(&text);
+    let (_, reference) = crate::util::read_csv(&root().join("tests/data/lemaire2004_pth.csv"));
+    for (k, want) in reference.iter().enumerate() {
+        for (c, name) in ["R_pM", "B_pM", "C_pM"].iter().enumerate() {
+            let got = bdf.trajectory.column(name).unwrap()[k];
+            assert!(
+                (got - want[c + 1]).abs() <= 1e-6 * want[c + 1].abs(),
+                "{name} at row {k}: {got} vs {}",
+                want[c + 1]
+            );
+        }
+    }
+    assert!(bdf.segments.iter().all(|s| s.solver.starts_with("bdf")));
+    // Ten years of the full model after a natural menopause: BDF against Dopri5.
+    let base = std::fs::read_to_string(crate::util::scenario_path("menopause_natural")).unwrap();
+    let dopri = run_text(&format!("{base}\n[solver]\nmethod = \"dopri5\"\n"));
+    let bdf = run_text(&format!("{base}\n[solver]\nmethod = \"bdf\"\n"));
+    for c in [
+        "bmd_lumbar_spine_change_pct",
+        "ctx_change_pct",
+        "OCa_pM",
+        "Th17_rel",
+    ] {
+        let (a, b) = (
+            dopri.trajectory.column(c).unwrap(),
+            bdf.trajectory.column(c).unwrap(),
+        );
+        let scale = a.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        for (x, y) in a.iter().zip(b) {
+            assert!((x - y).abs() <= 1e-5 * scale, "{c}: dopri5 {x} vs bdf {y}");
+        }
+    }
+}
