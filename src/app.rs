@@ -57,7 +57,11 @@ pub fn run(path: &Path, out: Option<&Path>) -> Result<RunSummary, AppError> {
     let out_dir = out.map_or_else(|| default_out_dir(&scenario), Path::to_path_buf);
     let manifest = output::manifest::build(&scenario, &result, wall);
     let spec = scenario.spec.model.spec();
+    let summary = output::manifest::summary(&scenario, &result);
     let mut files = vec!["timeseries.csv".to_string(), "manifest.json".to_string()];
+    if summary.is_some() {
+        files.push("summary.json".to_string());
+    }
     for p in spec.plots {
         files.push(format!("{}.png", p.file_stem));
         files.push(format!("{}.svg", p.file_stem));
@@ -65,6 +69,9 @@ pub fn run(path: &Path, out: Option<&Path>) -> Result<RunSummary, AppError> {
     output::write_dir_atomically(&out_dir, |dir| {
         output::csv::write(&dir.join("timeseries.csv"), &result.trajectory)?;
         output::manifest::write(&dir.join("manifest.json"), &manifest)?;
+        if let Some(summary) = &summary {
+            output::manifest::write(&dir.join("summary.json"), summary)?;
+        }
         for p in spec.plots {
             output::plot::draw(dir, &result.trajectory, p, &scenario.name)?;
         }

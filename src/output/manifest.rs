@@ -120,3 +120,60 @@ pub fn write(path: &Path, manifest: &Value) -> Result<(), OutputError> {
         serde_json::to_string_pretty(manifest).map_err(|e| OutputError::at(path, e.into()))?;
     std::fs::write(path, text + "\n").map_err(|e| OutputError::at(path, e))
 }
+
+/// Endpoint times of `summary.json` (years).
+pub const SUMMARY_YEARS: [f64; 5] = [1.0, 2.0, 3.0, 5.0, 10.0];
+
+/// Columns of `summary.json`, when the model has them.
+const SUMMARY_COLUMNS: [&str; 4] = [
+    "bmd_lumbar_spine_change_pct",
+    "bmd_total_hip_change_pct",
+    "ctx_change_pct",
+    "p1np_change_pct",
+];
+
+/// `summary.json`: BMD change per site and CTX and P1NP change at 1, 2, 3, 5 and 10 years, for
+/// the years the run reaches (linear interpolation between output times). `None` for a model
+/// without these columns.
+pub fn summary(scenario: &Scenario, result: &RunResult) -> Option<Value> {
+    let traj = &result.trajectory;
+    let t = traj.column("t_day")?;
+    let columns: Vec<&str> = SUMMARY_COLUMNS
+        .iter()
+        .copied()
+        .filter(|c| traj.column(c).is_some())
+        .collect();
+    if columns.is_empty() {
+        return None;
+    }
+    let end = *t.last()?;
+    let mut rows = Vec::new();
+    for years in SUMMARY_YEARS {
+        let day = years * crate::model::DAYS_PER_YEAR;
+        if day > end + 1e-9 {
+            continue;
+        }
+        let k = t.partition_point(|x| *x < day).min(t.len() - 1);
+        let value = |c: &str| {
+            let y = traj.column(c).unwrap_or(&[]);
+            if k == 0 || (t[k] - day).abs() < 1e-12 {
+                y[k]
+            } else {
+                let w = (day - t[k - 1]) / (t[k] - t[k - 1]);
+                y[k - 1] + w * (y[k] - y[k - 1])
+            }
+        };
+        let mut row = serde_json::Map::new();
+        row.insert("years".into(), json!(years));
+        for c in &columns {
+            row.insert((*c).into(), json!(value(c)));
+        }
+        rows.push(Value::Object(row));
+    }
+    Some(json!({
+        "scenario": scenario.name,
+        "model": scenario.spec.model.name(),
+        "baseline": "change from the start of the run (t = 0), in %",
+        "endpoints": rows,
+    }))
+}

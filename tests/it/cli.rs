@@ -27,6 +27,7 @@ fn run_writes_csv_manifest_and_plots() {
     for f in [
         "timeseries.csv",
         "manifest.json",
+        "summary.json",
         "bone.png",
         "bone.svg",
         "cells.png",
@@ -79,6 +80,23 @@ fn run_writes_csv_manifest_and_plots() {
     assert!(
         rows[3653][6] > rows[2191][6],
         "bone is regained after the excess ends (mechanostat)"
+    );
+    // summary.json: endpoints at 1, 2, 3, 5 and 10 years, interpolated from the daily rows.
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+    let endpoints = summary["endpoints"].as_array().unwrap();
+    let years: Vec<f64> = endpoints
+        .iter()
+        .map(|e| e["years"].as_f64().unwrap())
+        .collect();
+    assert_eq!(years, [1.0, 2.0, 3.0, 5.0, 10.0]);
+    let ls5 = endpoints[3]["bmd_lumbar_spine_change_pct"]
+        .as_f64()
+        .unwrap();
+    let (a, b) = (rows[1826][6], rows[1827][6]); // days 1826 and 1827, around 5 years = 1826.25
+    assert!(
+        (ls5 - (a + 0.25 * (b - a))).abs() < 1e-12,
+        "{ls5} vs {a}..{b}"
     );
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
