@@ -78,7 +78,7 @@ impl std::error::Error for ConfigError {}
 pub enum SimError {
     /// Dopri5 detected stiffness; a stiff solver is needed.
     #[error(
-        "the solver (Dopri5) detected stiffness at t = {t_day} day (after 10 resumed reports in this segment); this scenario needs a stiff solver, which this version does not have yet (try looser tolerances)"
+        "the solver (Dopri5) detected stiffness at t = {t_day} day (after 10 resumed reports in this segment); use `[solver] method = \"auto\"` or `\"bdf\"` to integrate it with the stiff solver"
     )]
     Stiff {
         /// Simulated time reached.

@@ -62,12 +62,16 @@ pub fn apply(base: &RunSpec, vars: &[Variable], values: &[f64]) -> RunSpec {
 pub fn nominal(base: &RunSpec, var: &Variable) -> Option<f64> {
     match &var.target {
         Target::Parameter(name) => base.params.params.get(name).map(|p| p.value),
-        Target::Input(index, _) => base
-            .protocol
-            .windows
-            .iter()
-            .find(|w| w.input == *index)
-            .map(|w| w.value),
+        Target::Input(index, _) => Some(
+            base.protocol
+                .windows
+                .iter()
+                .find(|w| w.input == *index)
+                .map_or_else(
+                    || base.model.spec().inputs[*index].kind.neutral(),
+                    |w| w.value,
+                ),
+        ),
     }
 }
 

@@ -352,6 +352,31 @@ fn variable(
                 )
                 .with_help(suggest(input, spec.inputs.iter().map(|s| s.name)))
             })?;
+        // Varying an input replaces its windows by one constant over the whole run; refuse it
+        // where the scenario gives the input a time course that would be lost.
+        let windows: Vec<_> = h
+            .scenario
+            .spec
+            .protocol
+            .windows
+            .iter()
+            .filter(|w| w.input == index)
+            .collect();
+        let whole_run_constant = windows.len() == 1
+            && windows[0].profile == crate::engine::Profile::Constant
+            && windows[0].start == 0.0
+            && windows[0].end.is_infinite();
+        if !windows.is_empty() && !whole_run_constant {
+            return Err(ConfigError::key(
+                path,
+                at,
+                &key,
+                format!(
+                    "scenario `{}` gives input `{input}` a time course (a window that is not constant over the whole run); varying it would replace that time course by a constant",
+                    h.scenario.name
+                ),
+            ));
+        }
         return Ok(Variable {
             name: name.clone(),
             target: Target::Input(index, input.to_string()),
@@ -824,6 +849,18 @@ pub fn load_population(path: &Path) -> Result<PopulationStudy, ConfigError> {
                     ),
                 )
                 .with_help(suggest(a.column.get_ref(), columns.iter().copied())));
+            }
+            let day = *a.at_day.get_ref();
+            if !(day.is_finite() && day >= 0.0 && day <= h.scenario.spec.protocol.duration) {
+                return Err(ConfigError::key(
+                    path,
+                    line(&src, &a.at_day),
+                    "acceptance.at_day",
+                    format!(
+                        "at_day must lie within the run (0 to {} day), got {day}",
+                        h.scenario.spec.protocol.duration
+                    ),
+                ));
             }
             if a.min.get_ref() > a.max.get_ref()
                 || a.min.get_ref().is_nan()

@@ -163,6 +163,19 @@ pub fn load_calibration(path: &Path) -> Result<Calibration, ConfigError> {
             )
             .with_help(suggest(name, params.params.keys().map(String::as_str))));
         }
+        if !params_text
+            .lines()
+            .any(|l| l.trim() == format!("[parameters.{name}]"))
+        {
+            return Err(err(
+                line(&src, &e.name),
+                &format!("{key}.name"),
+                format!(
+                    "`{name}` is not in `{}` (it comes from a drug file); fitted values are written into that parameter file only",
+                    params_path.display()
+                ),
+            ));
+        }
         if parameters.iter().any(|p: &FitParameter| &p.name == name) {
             return Err(err(
                 line(&src, &e.name),

@@ -13,6 +13,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
 
+/// Most doses of one treatment within a run.
+const MAX_DOSES: usize = 1_000_000;
+
 /// Default output interval (days).
 pub const DEFAULT_OUTPUT_INTERVAL_DAYS: f64 = 1.0;
 
@@ -173,6 +176,13 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
             .with_help(suggest(&name, spec.params.iter().map(|p| p.name))));
         };
         check_value(file, at, &key, v)?;
+        if p.overridden_from.is_some() {
+            return Err(err(
+                at,
+                &key,
+                format!("parameter `{name}` is overridden twice"),
+            ));
+        }
         p.overridden_from = Some(p.value);
         p.value = v;
         overrides.push((name, v));
@@ -261,6 +271,15 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
                 entry.start_day.as_ref().and_then(|v| line(src, v)),
                 &format!("{key}.start_day"),
                 format!("start_day must be a number >= 0, got {start}"),
+            ));
+        }
+        if start >= duration_days {
+            return Err(err(
+                entry.start_day.as_ref().and_then(|v| line(src, v)),
+                &format!("{key}.start_day"),
+                format!(
+                    "the window starts on day {start}, at or after the end of the run (day {duration_days}): it would never act"
+                ),
             ));
         }
         if end.is_nan() || end <= start {
@@ -442,8 +461,17 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
                 "doses must be at least 1".to_string(),
             ));
         }
-        let times: Vec<f64> = match (interval, count, last) {
-            (None, None | Some(1), None) => vec![first],
+        if let Some(l) = last
+            && !(l.is_finite() && l >= first)
+        {
+            return Err(err(
+                t.last_day.as_ref().and_then(|v| line(src, v)),
+                &format!("{key}.last_day"),
+                format!("last_day must be a finite day >= first_day ({first}), got {l}"),
+            ));
+        }
+        let step = match (interval, count, last) {
+            (None, None | Some(1), None) => None,
             (None, _, _) => {
                 return Err(err(
                     line(src, entry),
@@ -465,20 +493,49 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
                     "give either `doses` or `last_day`, not both".to_string(),
                 ));
             }
-            (Some(dt), Some(n), None) => (0..n).map(|i| first + f64::from(i) * dt).collect(),
-            (Some(dt), None, Some(l)) => (0..)
-                .map(|i| first + f64::from(i) * dt)
-                .take_while(|x| *x <= l + 1e-9 * dt)
-                .collect(),
+            (Some(dt), _, _) => Some(dt),
         };
-        let given = times.iter().filter(|x| **x < duration_days).count();
+        // Dose times within the run only, generated one by one (a schedule may be long).
+        let mut times = Vec::new();
+        let mut scheduled = 0u64;
+        for i in 0u64.. {
+            let x = first + step.unwrap_or(0.0) * i as f64;
+            let past_last = last.is_some_and(|l| x > l + 1e-9 * step.unwrap_or(1.0));
+            if count.is_some_and(|n| i >= u64::from(n)) || past_last || (step.is_none() && i == 1) {
+                break;
+            }
+            scheduled += 1;
+            if x >= duration_days {
+                if count.is_none() {
+                    break;
+                }
+                continue;
+            }
+            if times.len() == MAX_DOSES {
+                return Err(err(
+                    line(src, entry),
+                    &key,
+                    format!("more than {MAX_DOSES} doses within the run"),
+                ));
+            }
+            times.push(x);
+        }
+        if times.is_empty() {
+            return Err(err(
+                line(src, entry),
+                &format!("{key}.first_day"),
+                format!(
+                    "no dose of this treatment falls within the run (first dose on day {first}, the run ends on day {duration_days})"
+                ),
+            ));
+        }
+        let given = times.len();
         treatments.push(format!(
-            "{drug} {dose} {} {route}: {} dose(s) from day {first}{} ({given} within the run)",
+            "{drug} {dose} {} {route}: {scheduled} dose(s) from day {first}{} ({given} within the run)",
             t.unit.get_ref(),
-            times.len(),
             interval.map_or(String::new(), |dt| format!(" every {dt} days")),
         ));
-        for x in times.into_iter().filter(|x| *x < duration_days) {
+        for x in times {
             doses.push(Dose {
                 time: x,
                 state: target.state,

@@ -5,6 +5,11 @@
 
 use crate::model::{InputKind, InputSpec, InputValues, neutral_inputs};
 
+/// True when two times differ only by rounding (relative 1e-12, at least 1e-12 day).
+pub fn same_time(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-12 * a.abs().max(b.abs()).max(1.0)
+}
+
 /// How an input's value evolves within its window. Every profile is smooth in time, so a window
 /// still needs solver restarts only at its edges.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -131,7 +136,9 @@ impl Protocol {
                 .filter(|t| *t > 0.0 && *t < self.duration),
         );
         edges.sort_by(f64::total_cmp);
-        edges.dedup();
+        // Edges that differ only by rounding (a dose at 3.3000000000000003 and a window edge at
+        // 3.3) are one edge: a segment shorter than that would underflow the step size.
+        edges.dedup_by(|later, earlier| same_time(*later, *earlier));
         edges
             .windows(2)
             .map(|pair| {
@@ -156,7 +163,7 @@ impl Protocol {
                 let doses = self
                     .doses
                     .iter()
-                    .filter(|d| d.time == start || (start == 0.0 && d.time <= 0.0))
+                    .filter(|d| same_time(d.time, start) || (start == 0.0 && d.time <= 0.0))
                     .cloned()
                     .collect();
                 Segment {

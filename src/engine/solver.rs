@@ -137,7 +137,7 @@ pub fn integrate<const N: usize, M: Model<N>, U: Fn(f64) -> InputValues>(
     sample_times: &[f64],
     mut emit: impl FnMut(f64, &SVector<f64, N>),
 ) -> Result<(SVector<f64, N>, SolverStats), SimError> {
-    if t1 <= t0 {
+    if t1 <= t0 || super::protocol::same_time(t0, t1) {
         for &t in sample_times {
             emit(t, &y0);
         }
@@ -268,7 +268,7 @@ pub fn integrate_stiff<const N: usize, M: Model<N>, U: Fn(f64) -> InputValues>(
     mut emit: impl FnMut(f64, &SVector<f64, N>),
 ) -> Result<(SVector<f64, N>, SolverStats), SimError> {
     use diffsol::{NalgebraLU, NalgebraMat, OdeBuilder, OdeSolverMethod};
-    if t1 <= t0 {
+    if t1 <= t0 || super::protocol::same_time(t0, t1) {
         for &t in sample_times {
             emit(t, &y0);
         }

@@ -142,6 +142,32 @@ impl<const N: usize, M: Model<N>> Problem<'_, N, M> {
     }
 }
 
+/// A model whose accumulator states do not move: the dynamics of the steady-state problem.
+#[derive(Clone)]
+struct Frozen<M>(M);
+
+impl<const N: usize, M: Model<N>> Model<N> for Frozen<M> {
+    const NAME: &'static str = M::NAME;
+    const STATES: [crate::model::StateSpec; N] = M::STATES;
+    const INPUTS: &'static [crate::model::InputSpec] = M::INPUTS;
+    const PARAMS: &'static [crate::model::ParamSpec] = M::PARAMS;
+    const DERIVED: &'static [crate::model::DerivedSpec] = M::DERIVED;
+    const PLOTS: &'static [crate::model::PlotSpec] = M::PLOTS;
+
+    fn from_params(p: &crate::params::ParamSet) -> Self {
+        Frozen(M::from_params(p))
+    }
+
+    fn rhs(&self, t: f64, y: &SVector<f64, N>, u: &InputValues, dy: &mut SVector<f64, N>) {
+        self.0.rhs(t, y, u, dy);
+        for (i, s) in M::STATES.iter().enumerate() {
+            if s.kind != StateKind::Dynamic {
+                dy[i] = 0.0;
+            }
+        }
+    }
+}
+
 /// Finds the steady state of `model` with every input at its neutral value.
 pub fn find<const N: usize, M: Model<N>>(
     model: &M,
@@ -166,6 +192,12 @@ pub fn find<const N: usize, M: Model<N>>(
         Ok((x, it)) => (x, it, SteadyMethod::Newton),
         Err(first) => {
             let settings = SolverSettings::default();
+            // Read-outs relative to the steady state (bone, BMD) need a reference to be finite;
+            // the guess serves during this search, and the accumulators are discarded anyway.
+            // Accumulators are held at their reference, as in the Newton problem.
+            let mut searching = Frozen(model.clone());
+            searching.0.set_reference(&guess);
+            let model = &searching;
             let (y_long, _) = solver::integrate(
                 model,
                 &|_| inputs,

@@ -173,7 +173,7 @@ pub fn summary(scenario: &Scenario, result: &RunResult) -> Option<Value> {
     Some(json!({
         "scenario": scenario.name,
         "model": scenario.spec.model.name(),
-        "baseline": "change from the start of the run (t = 0), in %",
+        "baseline": "change in % relative to the model's steady state, as in the columns (the start of the run unless [initial_state] is given)",
         "endpoints": rows,
     }))
 }

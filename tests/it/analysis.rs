@@ -376,3 +376,31 @@ fn endpoints_read_values_minima_maxima_and_means() {
     assert!((e(Mean(0.0, 2.0)).evaluate(&traj).unwrap() - 0.75).abs() < 1e-15);
     assert!(e(At(3.5)).evaluate(&traj).is_err());
 }
+
+#[test]
+fn input_variables_use_the_neutral_value_and_refuse_time_courses() {
+    let dir = root().join("params/analyses");
+    let write = |name: &str, text: &str| {
+        let p = dir.join(format!(".{name}-{}.toml", std::process::id()));
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let p = write(
+        "pop",
+        "name = \"t\"\nscenario = \"../scenarios/rheumatoid_arthritis.toml\"\nendpoints = \"../endpoints/bone_mass.toml\"\npatients = 1\n[[parameter]]\nname = \"input.ocp_supply\"\ncv = 0.0\n",
+    );
+    let study = config::load_population(&p);
+    std::fs::remove_file(&p).unwrap();
+    assert_eq!(
+        study.unwrap().population.nominal,
+        [1.0],
+        "a factor without a window is at its neutral value 1"
+    );
+    let p = write(
+        "pop2",
+        "name = \"t\"\nscenario = \"../scenarios/menopause_natural.toml\"\nendpoints = \"../endpoints/bone_mass.toml\"\npatients = 1\n[[parameter]]\nname = \"input.estrogen\"\ncv = 0.1\n",
+    );
+    let e = config::load_population(&p).unwrap_err().to_string();
+    std::fs::remove_file(&p).unwrap();
+    assert!(e.contains("time course"), "{e}");
+}

@@ -393,3 +393,15 @@ fn bad_calibration_files_get_clear_errors() {
     assert!(e.contains("unknown field `max_iteration`"), "{e}");
     assert!(e.contains(".toml:9:"), "line number: {e}");
 }
+
+#[test]
+fn calibration_refuses_parameters_outside_the_model_file() {
+    let e = bad_calibration(|s| {
+        s.replace("name = \"innate.g_disease\"", "name = \"denosumab.ka\"")
+            .replace(
+                "initial = 1.0\nlower = 0.0\nupper = 10.0",
+                "initial = 0.2\nlower = 0.0\nupper = 10.0",
+            )
+    });
+    assert!(e.contains("is not in") && e.contains("drug file"), "{e}");
+}

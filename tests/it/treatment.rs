@@ -165,3 +165,71 @@ fn bad_treatments_get_clear_errors() {
     assert_eq!(s.spec.protocol.doses[0].amount, 60.0);
     assert_eq!(s.spec.protocol.doses.len(), 5);
 }
+
+#[test]
+fn review_regressions_schedules_and_rounding() {
+    // A dose at 3.3000000000000003 (3 x 1.1) next to a window edge at 3.3 is one boundary, not a
+    // 4e-16-day segment that underflows the step size.
+    let text = r#"
+name = "t"
+model = "immunoporosis"
+duration_days = 10.0
+output_interval_days = 0.5
+[[input]]
+name = "TNF_factor"
+value = 1.5
+unit = "1"
+start_day = 3.3
+[[treatment]]
+drug = "denosumab"
+dose = 1.0
+unit = "mg"
+route = "SC"
+interval_days = 1.1
+doses = 4
+"#;
+    let r = run_text(text);
+    assert!(
+        r.segments.iter().all(|s| s.end - s.start > 1e-9),
+        "{:?}",
+        r.segments
+            .iter()
+            .map(|s| (s.start, s.end))
+            .collect::<Vec<_>>()
+    );
+    // A very long schedule keeps only the doses within the run.
+    let s = parse(&text.replace("doses = 4", "doses = 4000000000")).unwrap();
+    assert_eq!(s.spec.protocol.doses.len(), 10);
+    let e = parse(&text.replace("doses = 4", "last_day = 1.0\nfirst_day = 2.0")).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("last_day must be a finite day >= first_day"),
+        "{e}"
+    );
+    let e = parse(&text.replace("doses = 4", "doses = 4\nfirst_day = 50.0")).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("no dose of this treatment falls within the run"),
+        "{e}"
+    );
+    let e = parse(&text.replace("start_day = 3.3", "start_day = 10.0")).unwrap_err();
+    assert!(
+        e.to_string().contains("at or after the end of the run"),
+        "{e}"
+    );
+    let e = parse(&text.replace("[[input]]", "[parameters]\n\"bone.T_lumbar_spine\" = 0.1\n[parameters.bone]\nT_lumbar_spine = 0.12\n[[input]]")).unwrap_err();
+    assert!(e.to_string().contains("overridden twice"), "{e}");
+}
+
+#[test]
+fn steady_state_fallback_works_for_models_with_bone_read_outs() {
+    // Far from the default guess Newton fails first; the integration fallback must not be
+    // poisoned by the not-yet-known bone reference.
+    let text = "name = \"t\"\nmodel = \"bone\"\nduration_days = 10.0\n[parameters]\n\"osteoblast.D_OBu\" = 7e-8\n";
+    let r = run_text(text);
+    assert!(
+        r.steady_state.relative_residual < 1e-10,
+        "{:?}",
+        r.steady_state
+    );
+}
