@@ -1,7 +1,8 @@
 //! Time-windowed inputs and the integration segments they cut the run into.
 //!
-//! An input switching on or off is an integration boundary: the solver restarts there, and the
-//! right-hand side never tests the time. On each segment every input is constant.
+//! An input switching on or off, or a dose, is an integration boundary: the solver restarts
+//! there, and the right-hand side never tests the time. On each segment every input is constant
+//! or a smooth profile of time.
 
 use crate::model::{InputKind, InputSpec, InputValues, neutral_inputs};
 

@@ -1,9 +1,10 @@
-//! The solver adapter: the only module that calls `ode_solvers`.
+//! The solver adapter: the only module that calls `ode_solvers` and `diffsol`.
 //!
-//! One call integrates one segment on which the inputs are constant, with ode_solvers' Dopri5
-//! (Dormand-Prince 5(4); Dop853 is not used: its stage nodes are wrong for non-autonomous
-//! systems in 0.6.2). Output is sampled at exact requested times from Dopri5's continuous
-//! (dense, 4th-order) output, so output times never drift and never force small steps.
+//! One call integrates one segment (inputs constant or smooth in time), with ode_solvers'
+//! Dopri5 (Dormand-Prince 5(4); Dop853 is not used: its stage nodes are wrong for
+//! non-autonomous systems in 0.6.2) or, for stiff problems, diffsol's BDF. Output is sampled at
+//! exact requested times from the solvers' dense output, so output times never drift and never
+//! force small steps.
 
 use crate::error::SimError;
 use crate::model::{InputValues, Model, StateKind};
