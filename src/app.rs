@@ -66,6 +66,13 @@ pub fn run(path: &Path, out: Option<&Path>) -> Result<RunSummary, AppError> {
         files.push(format!("{}.png", p.file_stem));
         files.push(format!("{}.svg", p.file_stem));
     }
+    let dose_days: Vec<f64> = scenario
+        .spec
+        .protocol
+        .doses
+        .iter()
+        .map(|d| d.time)
+        .collect();
     output::write_dir_atomically(&out_dir, |dir| {
         output::csv::write(&dir.join("timeseries.csv"), &result.trajectory)?;
         output::manifest::write(&dir.join("manifest.json"), &manifest)?;
@@ -73,7 +80,7 @@ pub fn run(path: &Path, out: Option<&Path>) -> Result<RunSummary, AppError> {
             output::manifest::write(&dir.join("summary.json"), summary)?;
         }
         for p in spec.plots {
-            output::plot::draw(dir, &result.trajectory, p, &scenario.name)?;
+            output::plot::draw(dir, &result.trajectory, p, &scenario.name, &dose_days)?;
         }
         Ok(())
     })?;

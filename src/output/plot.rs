@@ -35,11 +35,13 @@ fn register_font() {
 pub type Series = (String, Vec<(f64, f64)>);
 
 /// Draws one figure of a run as `<dir>/<stem>.png` and `<dir>/<stem>.svg`.
+/// `markers`: times (days) drawn as dashed vertical lines, e.g. doses.
 pub fn draw(
     dir: &Path,
     traj: &Trajectory,
     spec: &PlotSpec,
     subtitle: &str,
+    markers: &[f64],
 ) -> Result<(), OutputError> {
     let fail = |e: String| {
         OutputError::at(
@@ -61,7 +63,7 @@ pub fn draw(
         ));
     }
     let title = format!("{} - {subtitle}", spec.title);
-    draw_series(dir, spec.file_stem, &title, spec.y_label, &series)
+    draw_series_marked(dir, spec.file_stem, &title, spec.y_label, &series, markers)
 }
 
 /// Draws lines against time as `<dir>/<stem>.png` and `<dir>/<stem>.svg`; runs longer than
@@ -72,6 +74,18 @@ pub fn draw_series(
     title: &str,
     y_label: &str,
     series: &[Series],
+) -> Result<(), OutputError> {
+    draw_series_marked(dir, stem, title, y_label, series, &[])
+}
+
+/// [`draw_series`] with dashed vertical lines at the `markers` times (days).
+pub fn draw_series_marked(
+    dir: &Path,
+    stem: &str,
+    title: &str,
+    y_label: &str,
+    series: &[Series],
+    markers: &[f64],
 ) -> Result<(), OutputError> {
     let end = series
         .iter()
@@ -91,7 +105,18 @@ pub fn draw_series(
             )
         })
         .collect();
-    draw_lines(dir, stem, title, x_label, y_label, &scaled)
+    let markers: Vec<f64> = markers.iter().map(|t| t * scale).collect();
+    both(
+        dir,
+        stem,
+        &Figure::Lines {
+            title,
+            x_label,
+            y_label,
+            series: &scaled,
+            markers: &markers,
+        },
+    )
 }
 
 /// Draws lines of (x, y) points as `<dir>/<stem>.png` and `<dir>/<stem>.svg`.
@@ -111,6 +136,7 @@ pub fn draw_lines(
             x_label,
             y_label,
             series,
+            markers: &[],
         },
     )
 }
@@ -167,6 +193,7 @@ enum Figure<'a> {
         x_label: &'a str,
         y_label: &'a str,
         series: &'a [Series],
+        markers: &'a [f64],
     },
     Heatmap {
         title: &'a str,
@@ -193,7 +220,8 @@ fn render_figure<DB: DrawingBackend>(
             x_label,
             y_label,
             series,
-        } => render(root, title, x_label, y_label, series),
+            markers,
+        } => render(root, title, x_label, y_label, series, markers),
         Figure::Heatmap {
             title,
             x_label,
@@ -235,6 +263,7 @@ fn render<DB: DrawingBackend>(
     x_label: &str,
     y_label: &str,
     series: &[Series],
+    markers: &[f64],
 ) -> Result<(), String> {
     let (x_lo, x_hi) = series
         .iter()
@@ -289,6 +318,17 @@ fn render<DB: DrawingBackend>(
         .y_label_formatter(&|v| format_tick(*v))
         .draw()
         .map_err(|e| e.to_string())?;
+    // Dose markers: short dashes down the plot at each time.
+    let grey = RGBColor(70, 70, 70);
+    for &m in markers.iter().filter(|m| **m >= x_lo && **m <= x_hi) {
+        let dashes = 40;
+        let segments = (0..dashes).step_by(2).map(|k| {
+            let a = lo + (hi - lo) * k as f64 / dashes as f64;
+            let b = lo + (hi - lo) * (k + 1) as f64 / dashes as f64;
+            PathElement::new(vec![(m, a), (m, b)], grey.stroke_width(2))
+        });
+        chart.draw_series(segments).map_err(|e| e.to_string())?;
+    }
     for (k, (label, points)) in series.into_iter().enumerate() {
         let color = COLORS[k % COLORS.len()].stroke_width(2);
         chart

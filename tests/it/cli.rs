@@ -568,3 +568,35 @@ fn sweep_sensitivity_and_population_run_from_the_command_line() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn dose_events_are_marked_on_the_plots_and_listed_in_the_manifest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = bin(
+        &[
+            "run",
+            scenario_path("denosumab_single_dose").to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let dir = tmp.path().join("output/denosumab_single_dose");
+    let svg = std::fs::read_to_string(dir.join("markers.svg")).unwrap();
+    assert!(
+        svg.contains("#464646"),
+        "dose marker (dark grey dashes) missing"
+    );
+    let untreated = bin(
+        &["run", scenario_path("healthy").to_str().unwrap()],
+        tmp.path(),
+    );
+    assert!(untreated.status.success());
+    let svg = std::fs::read_to_string(tmp.path().join("output/healthy/markers.svg")).unwrap();
+    assert!(!svg.contains("#464646"), "no marker without doses");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    let events = manifest["scenario"]["dose_events"].as_array().unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["state"], "Den_depot");
+    assert_eq!(events[0]["amount"], 60.0);
+}
