@@ -13,8 +13,8 @@ use super::{StateKind, StateSpec, neutral_inputs};
 use crate::params::ParamSet;
 use nalgebra::SVector;
 
-/// Number of states: 7 core + 6 immune + 2 denosumab compartments.
-pub const N: usize = 15;
+/// Number of states: 7 core + 6 immune + 2 denosumab + 2 adalimumab compartments.
+pub const N: usize = 17;
 const CORE: usize = 7;
 
 const TH1: usize = 7;
@@ -25,6 +25,8 @@ const BCELL: usize = 11;
 const MACRO: usize = 12;
 const DEN_DEPOT: usize = 13;
 const DEN_CENTRAL: usize = 14;
+const ADA_DEPOT: usize = 15;
+const ADA_CENTRAL: usize = 16;
 
 /// Core input indices used here.
 const P_RANKL: usize = 3;
@@ -150,12 +152,75 @@ const DENOSUMAB_PARAMS: [ParamSpec; 10] = [
     super::param("denosumab.chi", "1"),
 ];
 
-const N_PARAMS: usize = N_CORE_IMMUNE + DENOSUMAB_PARAMS.len();
+/// Adalimumab's parameters (`params/drugs/adalimumab.toml`).
+const ADALIMUMAB_PARAMS: [ParamSpec; 7] = [
+    super::param("adalimumab.ka", "1/day"),
+    super::param("adalimumab.F", "1"),
+    super::param("adalimumab.V", "L"),
+    super::param("adalimumab.CL", "L/day"),
+    super::param("adalimumab.IC50", "ug/mL"),
+    super::param("adalimumab.Imax", "1"),
+    super::param("adalimumab.molar_mass", "g/mol"),
+];
+
+const N_DRUG_PARAMS: usize = DENOSUMAB_PARAMS.len() + ADALIMUMAB_PARAMS.len();
+const DRUG_PARAMS: [ParamSpec; N_DRUG_PARAMS] = super::concat::<
+    ParamSpec,
+    { DENOSUMAB_PARAMS.len() },
+    { ADALIMUMAB_PARAMS.len() },
+    N_DRUG_PARAMS,
+>(DENOSUMAB_PARAMS, ADALIMUMAB_PARAMS);
+const N_PARAMS: usize = N_CORE_IMMUNE + N_DRUG_PARAMS;
 const PARAMS: [ParamSpec; N_PARAMS] =
-    super::concat::<ParamSpec, N_CORE_IMMUNE, { DENOSUMAB_PARAMS.len() }, N_PARAMS>(
-        CORE_IMMUNE,
-        DENOSUMAB_PARAMS,
-    );
+    super::concat::<ParamSpec, N_CORE_IMMUNE, N_DRUG_PARAMS, N_PARAMS>(CORE_IMMUNE, DRUG_PARAMS);
+
+/// A cytokine-neutralising antibody (adalimumab): one compartment with first-order absorption
+/// and linear elimination; it neutralises a fraction Imax C/(C + IC50) of its cytokine.
+#[derive(Debug, Clone, Copy)]
+struct Neutraliser {
+    ka: f64,
+    f: f64,
+    volume_l: f64,
+    kel: f64,
+    ic50: f64,
+    imax: f64,
+    ng_per_ml_to_pm: f64,
+}
+
+impl Neutraliser {
+    fn from_params(p: &ParamSet, drug: &str) -> Self {
+        let v = |k: &str| p.value(&format!("{drug}.{k}"));
+        Neutraliser {
+            ka: v("ka"),
+            f: v("F"),
+            volume_l: v("V"),
+            kel: v("CL") / v("V"),
+            ic50: v("IC50"),
+            imax: v("Imax"),
+            ng_per_ml_to_pm: 1e6 / v("molar_mass"),
+        }
+    }
+
+    /// Serum concentration (ug/mL, that is mg/L) of a central amount (mg).
+    #[inline]
+    fn concentration(&self, central_mg: f64) -> f64 {
+        central_mg / self.volume_l
+    }
+
+    /// The factor left on the cytokine, 1 - Imax C/(C + IC50).
+    #[inline]
+    fn factor(&self, central_mg: f64) -> f64 {
+        let c = self.concentration(central_mg);
+        1.0 - self.imax * c / (c + self.ic50)
+    }
+
+    /// (d depot/dt, d central/dt) in mg/day.
+    #[inline]
+    fn rates(&self, depot_mg: f64, central_mg: f64) -> (f64, f64) {
+        let absorption = self.ka * depot_mg;
+        (-absorption, self.f * absorption - self.kel * central_mg)
+    }
+}
 
 /// Denosumab pharmacokinetics (one compartment, first-order absorption, linear and
 /// Michaelis-Menten elimination; Martinez-Reina & Pivonka 2019) and its RANKL binding.
@@ -251,7 +316,7 @@ const fn rel(column: &'static str, description: &'static str) -> DerivedSpec {
     }
 }
 
-const DERIVED: [DerivedSpec; 28] = [
+const DERIVED: [DerivedSpec; 30] = [
     Bone::DERIVED[0],
     Bone::DERIVED[1],
     Bone::DERIVED[2],
@@ -286,6 +351,8 @@ const DERIVED: [DerivedSpec; 28] = [
     ),
     rel("denosumab_ng_per_mL", "serum denosumab (ng/mL)"),
     rel("denosumab_pM", "serum denosumab (pM)"),
+    rel("adalimumab_ng_per_mL", "serum adalimumab (ng/mL)"),
+    rel("adalimumab_pM", "serum adalimumab (pM)"),
 ];
 
 /// The core model with the immune module.
@@ -294,6 +361,7 @@ pub struct Immunoporosis {
     bone: Bone,
     immune: ImmuneParams,
     denosumab: Denosumab,
+    adalimumab: Neutraliser,
     beta_rankl: f64,
     /// Core TGF-beta at the steady state (pM), the reference for bone-derived TGF-beta.
     tgfb_ref: f64,
@@ -341,7 +409,9 @@ impl Immunoporosis {
         } else {
             self.bone.tgfb(&core, u) / self.tgfb_ref
         };
-        let im = immune::evaluate(&self.immune, &Self::cells(y), &Self::drives(u), tgfb_bone);
+        let mut drives = Self::drives(u);
+        drives.tnf *= self.adalimumab.factor(y[ADA_CENTRAL]);
+        let im = immune::evaluate(&self.immune, &Self::cells(y), &drives, tgfb_bone);
         let mut u_core = *u;
         for (j, f) in im.factors.iter().enumerate() {
             u_core[FIRST_FACTOR + j] *= f;
@@ -383,6 +453,16 @@ impl Model<N> for Immunoporosis {
             "denosumab_central_mg",
             "denosumab in the central compartment",
         ),
+        drug_state(
+            "Ada_depot",
+            "adalimumab_depot_mg",
+            "adalimumab in the subcutaneous depot",
+        ),
+        drug_state(
+            "Ada_central",
+            "adalimumab_central_mg",
+            "adalimumab in the central compartment",
+        ),
     ];
     const DOSE_ROUTES: &'static [DoseRoute] = &[
         DoseRoute {
@@ -394,6 +474,11 @@ impl Model<N> for Immunoporosis {
             drug: "denosumab",
             route: "IV",
             state: DEN_CENTRAL,
+        },
+        DoseRoute {
+            drug: "adalimumab",
+            route: "SC",
+            state: ADA_DEPOT,
         },
     ];
     const INPUTS: &'static [InputSpec] = &INPUTS;
@@ -449,6 +534,7 @@ impl Model<N> for Immunoporosis {
             bone: Bone::from_params(p),
             immune: ImmuneParams::from_params(p),
             denosumab: Denosumab::from_params(p),
+            adalimumab: Neutraliser::from_params(p, "adalimumab"),
             beta_rankl: p.value("rankl.beta_RANKL"),
             tgfb_ref: f64::NAN,
         }
@@ -474,6 +560,9 @@ impl Model<N> for Immunoporosis {
         let (d_depot, d_central) = self.denosumab.rates(y[DEN_DEPOT], y[DEN_CENTRAL]);
         dy[DEN_DEPOT] = d_depot;
         dy[DEN_CENTRAL] = d_central;
+        let (d_depot, d_central) = self.adalimumab.rates(y[ADA_DEPOT], y[ADA_CENTRAL]);
+        dy[ADA_DEPOT] = d_depot;
+        dy[ADA_CENTRAL] = d_central;
     }
 
     fn derived(&self, y: &SVector<f64, N>, u: &InputValues, out: &mut [f64]) {
@@ -502,6 +591,8 @@ impl Model<N> for Immunoporosis {
             im.wnt,
             self.denosumab.concentration(y[DEN_CENTRAL]),
             self.denosumab.concentration(y[DEN_CENTRAL]) * self.denosumab.ng_per_ml_to_pm,
+            1e3 * self.adalimumab.concentration(y[ADA_CENTRAL]),
+            1e3 * self.adalimumab.concentration(y[ADA_CENTRAL]) * self.adalimumab.ng_per_ml_to_pm,
         ];
         out[6..].copy_from_slice(&values);
     }

@@ -261,11 +261,18 @@ impl ModelId {
     /// The bundled parameter files of the drugs this model can be given: (drug, path, text).
     pub fn bundled_drugs(self) -> Vec<(&'static str, &'static str, &'static str)> {
         match self {
-            ModelId::Immunoporosis => vec![(
-                "denosumab",
-                "params/drugs/denosumab.toml",
-                include_str!("../../params/drugs/denosumab.toml"),
-            )],
+            ModelId::Immunoporosis => vec![
+                (
+                    "denosumab",
+                    "params/drugs/denosumab.toml",
+                    include_str!("../../params/drugs/denosumab.toml"),
+                ),
+                (
+                    "adalimumab",
+                    "params/drugs/adalimumab.toml",
+                    include_str!("../../params/drugs/adalimumab.toml"),
+                ),
+            ],
             _ => Vec::new(),
         }
     }

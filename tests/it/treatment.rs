@@ -233,3 +233,48 @@ fn steady_state_fallback_works_for_models_with_bone_read_outs() {
         r.steady_state
     );
 }
+
+#[test]
+fn adalimumab_pharmacokinetics_and_its_effect_in_rheumatoid_arthritis() {
+    // One 40 mg SC dose: label Cmax 4.7 +/- 1.6 ug/mL at 131 +/- 56 h, half-life about 2 weeks.
+    let one = run_text(
+        "name = \"t\"\nmodel = \"immunoporosis\"\nduration_days = 90.0\noutput_interval_days = 0.25\n[[treatment]]\ndrug = \"adalimumab\"\ndose = 40.0\nunit = \"mg\"\nroute = \"SC\"\n",
+    );
+    let c = column(&one, "adalimumab_ng_per_mL");
+    let t = column(&one, "t_day");
+    let (k, cmax) = c.iter().enumerate().fold(
+        (0, 0.0),
+        |(k, m), (i, v)| if *v > m { (i, *v) } else { (k, m) },
+    );
+    assert!((3100.0..=6300.0).contains(&cmax), "Cmax {cmax} ng/mL");
+    assert!(
+        (75.0..=187.0).contains(&(t[k] * 24.0)),
+        "tmax {} h",
+        t[k] * 24.0
+    );
+    let half_life = 30.0 * std::f64::consts::LN_2
+        / (at(&one, "adalimumab_ng_per_mL", 40.0) / at(&one, "adalimumab_ng_per_mL", 70.0)).ln();
+    assert!(
+        (11.0..=16.0).contains(&half_life),
+        "half-life {half_life} day"
+    );
+    // 40 mg every other week in rheumatoid arthritis: TNF-alpha falls, bone loss is prevented.
+    let untreated = run("rheumatoid_arthritis");
+    let treated = run("ra_anti_tnf");
+    let year = 365.25;
+    assert!(at(&treated, "TNF_rel", year) < 0.6 * at(&untreated, "TNF_rel", year));
+    let steady = at(&treated, "adalimumab_ng_per_mL", year);
+    assert!(
+        (4000.0..=9000.0).contains(&steady),
+        "steady-state level {steady} ng/mL (label troughs 4-8 ug/mL)"
+    );
+    for c in ["bmd_lumbar_spine_change_pct", "bmd_total_hip_change_pct"] {
+        assert!(
+            at(&treated, c, year) > at(&untreated, c, year) + 1.0,
+            "{c}: {} vs {}",
+            at(&treated, c, year),
+            at(&untreated, c, year)
+        );
+    }
+    assert!(at(&treated, "ctx_change_pct", year) < at(&untreated, "ctx_change_pct", year));
+}
