@@ -470,29 +470,49 @@ fn reject(path: &Path, present: &[(&str, Option<usize>)], what: &str) -> Result<
     }
 }
 
-/// Loads and validates a sweep file.
-pub fn load_sweep(path: &Path) -> Result<(AnalysisHeader, Sweep), ConfigError> {
+impl RawAnalysis {
+    /// Line of a key that belongs to another kind of analysis file, if present.
+    fn foreign_key_line(&self, src: &str, key: &str) -> Option<usize> {
+        match key {
+            "patients" => self.patients.as_ref().and_then(|v| line(src, v)),
+            "methods" => self.methods.as_ref().and_then(|v| line(src, v)),
+            "design" => self.design.as_ref().and_then(|v| line(src, v)),
+            _ => None,
+        }
+    }
+}
+
+/// Parses an analysis file of one kind: rejects the other kinds' keys, reads the shared
+/// header, and (where `needs` is given) requires at least one `[[parameter]]`.
+fn open(
+    path: &Path,
+    what: &str,
+    foreign: [&str; 2],
+    needs: Option<&str>,
+) -> Result<(String, RawAnalysis, AnalysisHeader), ConfigError> {
     let (src, raw) = parse(path)?;
-    reject(
-        path,
-        &[
-            (
-                "patients",
-                raw.patients.as_ref().and_then(|v| line(&src, v)),
-            ),
-            ("methods", raw.methods.as_ref().and_then(|v| line(&src, v))),
-        ],
-        "sweep",
-    )?;
+    let present: Vec<(&str, Option<usize>)> = foreign
+        .iter()
+        .map(|k| (*k, raw.foreign_key_line(&src, k)))
+        .collect();
+    reject(path, &present, what)?;
     let h = header(path, &src, &raw)?;
-    if raw.parameter.is_empty() {
+    if let Some(purpose) = needs
+        && raw.parameter.is_empty()
+    {
         return Err(ConfigError::key(
             path,
             None,
             "parameter",
-            "no `[[parameter]]` to sweep".to_string(),
+            format!("no `[[parameter]]` to {purpose}"),
         ));
     }
+    Ok((src, raw, h))
+}
+
+/// Loads and validates a sweep file.
+pub fn load_sweep(path: &Path) -> Result<(AnalysisHeader, Sweep), ConfigError> {
+    let (src, raw, h) = open(path, "sweep", ["patients", "methods"], Some("sweep"))?;
     let design = match raw.design.as_ref().map(|d| d.get_ref().as_str()) {
         None | Some("grid") => Design::Grid,
         Some("random") => Design::Random,
@@ -614,27 +634,7 @@ pub fn load_sweep(path: &Path) -> Result<(AnalysisHeader, Sweep), ConfigError> {
 
 /// Loads and validates a sensitivity file.
 pub fn load_sensitivity(path: &Path) -> Result<Sensitivity, ConfigError> {
-    let (src, raw) = parse(path)?;
-    reject(
-        path,
-        &[
-            (
-                "patients",
-                raw.patients.as_ref().and_then(|v| line(&src, v)),
-            ),
-            ("design", raw.design.as_ref().and_then(|v| line(&src, v))),
-        ],
-        "sensitivity",
-    )?;
-    let h = header(path, &src, &raw)?;
-    if raw.parameter.is_empty() {
-        return Err(ConfigError::key(
-            path,
-            None,
-            "parameter",
-            "no `[[parameter]]` to analyse".to_string(),
-        ));
-    }
+    let (src, raw, h) = open(path, "sensitivity", ["patients", "design"], Some("analyse"))?;
     let methods: Vec<String> = raw.methods.as_ref().map_or_else(
         || vec!["local".into(), "morris".into(), "sobol".into()],
         |m| m.get_ref().clone(),
@@ -746,16 +746,7 @@ pub fn load_sensitivity(path: &Path) -> Result<Sensitivity, ConfigError> {
 
 /// Loads and validates a population file.
 pub fn load_population(path: &Path) -> Result<PopulationStudy, ConfigError> {
-    let (src, raw) = parse(path)?;
-    reject(
-        path,
-        &[
-            ("design", raw.design.as_ref().and_then(|v| line(&src, v))),
-            ("methods", raw.methods.as_ref().and_then(|v| line(&src, v))),
-        ],
-        "population",
-    )?;
-    let h = header(path, &src, &raw)?;
+    let (src, raw, h) = open(path, "population", ["design", "methods"], None)?;
     let patients = raw.patients.as_ref().ok_or_else(|| {
         ConfigError::key(
             path,

@@ -13,18 +13,6 @@ use crate::params::ParamSet;
 /// Smallest estrogen level used in power laws (an input of 0 means "none", not a singularity).
 const ESTROGEN_FLOOR: f64 = 1e-3;
 
-/// Baseline-preserving Hill activation, order 1: 1 at x = 1, rising with x.
-#[inline]
-pub fn act(x: f64, e: f64, k: f64) -> f64 {
-    1.0 + e * (x / (x + k) - 1.0 / (1.0 + k))
-}
-
-/// Baseline-preserving Hill repression, order 1: 1 at x = 1, falling with x.
-#[inline]
-pub fn rep(x: f64, i: f64, k: f64) -> f64 {
-    1.0 - i * (x / (x + k) - 1.0 / (1.0 + k))
-}
-
 /// `x^g` with exact fast paths for the common exponents 1 and 0.5.
 #[inline]
 fn pow(x: f64, g: f64) -> f64 {
