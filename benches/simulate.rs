@@ -66,7 +66,7 @@ fn rhs(bencher: divan::Bencher, model: &str) {
             bencher,
             ModelId::Immunoporosis,
         ),
-        ModelId::Bone => one::<7, Bone>(bencher, ModelId::Bone),
+        ModelId::Bone => one::<{ immunoporosis::model::bone::N }, Bone>(bencher, ModelId::Bone),
         ModelId::Pivonka2008 => one::<3, Pivonka2008>(bencher, ModelId::Pivonka2008),
         ModelId::Lemaire2004 => one::<3, Lemaire2004>(bencher, ModelId::Lemaire2004),
     }

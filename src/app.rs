@@ -124,6 +124,12 @@ pub fn check(path: &Path) -> Result<String, AppError> {
         s.spec.protocol.output_times().len(),
         segments.len()
     );
+    if s.spec.protocol.start < 0.0 {
+        out.push_str(&format!(
+            "run-in     {} days from the steady state before day 0 (not written; relative columns restart at day 0)\n",
+            -s.spec.protocol.start
+        ));
+    }
     for (name, v) in &s.overrides {
         let unit = &s.spec.params.params[name].unit;
         out.push_str(&format!("override   {name} = {v} {unit}\n"));
@@ -285,12 +291,18 @@ pub fn calibrate(path: &Path, out: Option<&Path>, write_params: bool) -> Result<
     output::write_dir_atomically(&out_dir, |dir| output::calibration::write(dir, &cal, &fit))?;
     let mut report = output::calibration::report_markdown(&cal, &fit);
     if write_params {
-        let text = output::calibration::fitted_params_text(&cal, &fit)
+        let files = output::calibration::fitted_params_files(&cal, &fit)
             .map_err(|e| OutputError::at(&cal.params_path, std::io::Error::other(e)))?;
-        output::write_file_atomically(&cal.params_path, &text)?;
+        for (path, text) in &files {
+            output::write_file_atomically(path, text)?;
+        }
         report.push_str(&format!(
             "\nwrote the fitted values into {}\n",
-            cal.params_path.display()
+            files
+                .iter()
+                .map(|(p, _)| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     report.push_str(&format!(
@@ -318,10 +330,13 @@ pub fn compare(paths: &[PathBuf], out: Option<&Path>) -> Result<String, AppError
         .map(|s| engine::simulate(&s.spec).map_err(AppError::from))
         .collect::<Result<Vec<_>, _>>()?;
     let out_dir = out.map_or_else(|| Path::new("output").join("compare"), Path::to_path_buf);
-    let runs: Vec<(&str, &engine::Trajectory)> = scenarios
+    let runs: Vec<output::compare::Arm> = scenarios
         .iter()
         .zip(&results)
-        .map(|(s, r)| (s.name.as_str(), &r.trajectory))
+        .map(|(s, r)| {
+            let doses = s.spec.protocol.doses.iter().map(|d| d.time).collect();
+            (s.name.as_str(), &r.trajectory, doses)
+        })
         .collect();
     let written = std::cell::RefCell::new(Vec::new());
     output::write_dir_atomically(&out_dir, |dir| {
@@ -331,7 +346,7 @@ pub fn compare(paths: &[PathBuf], out: Option<&Path>) -> Result<String, AppError
     Ok(format!(
         "compared {} scenarios: {}\nwrote {}/ ({})",
         runs.len(),
-        runs.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "),
+        runs.iter().map(|(n, ..)| *n).collect::<Vec<_>>().join(", "),
         out_dir.display(),
         written.into_inner().join(", ")
     ))

@@ -110,22 +110,28 @@ pub fn evaluate(cal: &Calibration, values: &[f64]) -> Result<Vec<f64>, String> {
     cal.targets
         .iter()
         .map(|t| {
-            let run = runs[t.scenario].as_ref().map_err(Clone::clone)?;
-            let traj = &run.trajectory;
-            let times = traj.column("t_day").ok_or("no t_day column")?;
-            let k = times
-                .iter()
-                .position(|x| (x - t.time_days).abs() <= 1e-9 * t.time_days.abs().max(1.0))
-                .ok_or_else(|| {
-                    format!(
-                        "time {} day not in the output of `{}`",
-                        t.time_days, cal.scenarios[t.scenario].name
-                    )
-                })?;
-            let column = traj
-                .column(&t.column)
-                .ok_or_else(|| format!("no column `{}`", t.column))?;
-            Ok(column[k])
+            let value = |scenario: usize| -> Result<f64, String> {
+                let run = runs[scenario].as_ref().map_err(Clone::clone)?;
+                let traj = &run.trajectory;
+                let times = traj.column("t_day").ok_or("no t_day column")?;
+                let k = times
+                    .iter()
+                    .position(|x| (x - t.time_days).abs() <= 1e-9 * t.time_days.abs().max(1.0))
+                    .ok_or_else(|| {
+                        format!(
+                            "time {} day not in the output of `{}`",
+                            t.time_days, cal.scenarios[scenario].name
+                        )
+                    })?;
+                let column = traj
+                    .column(&t.column)
+                    .ok_or_else(|| format!("no column `{}`", t.column))?;
+                Ok(column[k])
+            };
+            match t.minus {
+                None => value(t.scenario),
+                Some(m) => Ok(value(t.scenario)? - value(m)?),
+            }
         })
         .collect()
 }

@@ -40,6 +40,7 @@ struct RawParameter {
 struct RawTarget {
     name: Option<String>,
     scenario: Spanned<String>,
+    minus_scenario: Option<Spanned<String>>,
     column: Spanned<String>,
     time_days: Spanned<f64>,
     value: Spanned<f64>,
@@ -67,6 +68,9 @@ pub struct Target {
     pub name: String,
     /// Index into [`Calibration::scenarios`].
     pub scenario: usize,
+    /// A comparator arm (index into [`Calibration::scenarios`]): the target is then the
+    /// difference scenario minus comparator (for example treatment over placebo).
+    pub minus: Option<usize>,
     /// Output column.
     pub column: String,
     /// Output time (days); an output time of the scenario.
@@ -96,6 +100,9 @@ pub struct Calibration {
     pub params_path: PathBuf,
     /// The text of that file, to write the fitted values into.
     pub params_text: String,
+    /// The drug parameter files merged into the set (path, text): a fitted drug parameter is
+    /// written into its drug's file.
+    pub drug_files: Vec<(PathBuf, String)>,
     /// Parameters to fit.
     pub parameters: Vec<FitParameter>,
     /// Scenarios the targets refer to, each loaded once.
@@ -143,6 +150,11 @@ pub fn load_calibration(path: &Path) -> Result<Calibration, ConfigError> {
             (load_params(model, &file)?, file.clone(), read(&file)?)
         }
     };
+    let drug_files: Vec<(PathBuf, String)> = model
+        .bundled_drugs()
+        .into_iter()
+        .map(|(_, path, text)| (PathBuf::from(path), text.to_string()))
+        .collect();
     if raw.parameter.is_empty() {
         return Err(err(
             None,
@@ -163,15 +175,14 @@ pub fn load_calibration(path: &Path) -> Result<Calibration, ConfigError> {
             )
             .with_help(suggest(name, params.params.keys().map(String::as_str))));
         }
-        if !params_text
-            .lines()
-            .any(|l| l.trim() == format!("[parameters.{name}]"))
-        {
+        let header = format!("[parameters.{name}]");
+        let in_text = |text: &str| text.lines().any(|l| l.trim() == header);
+        if !in_text(&params_text) && !drug_files.iter().any(|(_, t)| in_text(t)) {
             return Err(err(
                 line(&src, &e.name),
                 &format!("{key}.name"),
                 format!(
-                    "`{name}` is not in `{}` (it comes from a drug file); fitted values are written into that parameter file only",
+                    "`{name}` is not in `{}` nor in a drug file, so its fitted value could not be written",
                     params_path.display()
                 ),
             ));
@@ -217,33 +228,40 @@ pub fn load_calibration(path: &Path) -> Result<Calibration, ConfigError> {
     for (k, entry) in raw.target.iter().enumerate() {
         let t = entry.get_ref();
         let key = format!("target[{k}]");
-        let file = dir.join(t.scenario.get_ref());
-        if !file.is_file() {
-            return Err(err(
-                line(&src, &t.scenario),
-                &format!("{key}.scenario"),
-                format!("scenario file `{}` does not exist", file.display()),
-            ));
-        }
-        let index = match scenarios.iter().position(|s| s.path == file) {
-            Some(i) => i,
-            None => {
-                let s = load_scenario(&file)?;
-                if s.spec.model != model {
-                    return Err(err(
-                        line(&src, &t.scenario),
-                        &format!("{key}.scenario"),
-                        format!(
-                            "scenario `{}` uses model `{}`, but this calibration fits model `{}`",
-                            s.name,
-                            s.spec.model.name(),
-                            model.name()
-                        ),
-                    ));
-                }
-                scenarios.push(s);
-                scenarios.len() - 1
+        let mut scenario_index = |path: &Spanned<String>, field: &str| {
+            let file = dir.join(path.get_ref());
+            if !file.is_file() {
+                return Err(err(
+                    line(&src, path),
+                    &format!("{key}.{field}"),
+                    format!("scenario file `{}` does not exist", file.display()),
+                ));
             }
+            Ok(match scenarios.iter().position(|s| s.path == file) {
+                Some(i) => i,
+                None => {
+                    let s = load_scenario(&file)?;
+                    if s.spec.model != model {
+                        return Err(err(
+                            line(&src, path),
+                            &format!("{key}.{field}"),
+                            format!(
+                                "scenario `{}` uses model `{}`, but this calibration fits model `{}`",
+                                s.name,
+                                s.spec.model.name(),
+                                model.name()
+                            ),
+                        ));
+                    }
+                    scenarios.push(s);
+                    scenarios.len() - 1
+                }
+            })
+        };
+        let index = scenario_index(&t.scenario, "scenario")?;
+        let minus = match &t.minus_scenario {
+            Some(path) => Some(scenario_index(path, "minus_scenario")?),
+            None => None,
         };
         let scenario = &scenarios[index];
         let spec = model.spec();
@@ -267,11 +285,24 @@ pub fn load_calibration(path: &Path) -> Result<Calibration, ConfigError> {
         }
         let time = *t.time_days.get_ref();
         let protocol = &scenario.spec.protocol;
-        let on_grid = protocol
-            .output_times()
-            .iter()
-            .any(|x| (x - time).abs() <= 1e-9 * protocol.output_interval);
-        if !on_grid {
+        let on_grid = |protocol: &crate::engine::Protocol| {
+            protocol
+                .output_times()
+                .iter()
+                .any(|x| (x - time).abs() <= 1e-9 * protocol.output_interval)
+        };
+        if let Some(m) = minus.filter(|m| !on_grid(&scenarios[*m].spec.protocol)) {
+            let other = &scenarios[m];
+            return Err(err(
+                line(&src, &t.time_days),
+                &format!("{key}.time_days"),
+                format!(
+                    "{time} day is not an output time of the comparator scenario `{}` (0 to {} day, every {} day)",
+                    other.name, other.spec.protocol.duration, other.spec.protocol.output_interval
+                ),
+            ));
+        }
+        if !on_grid(protocol) {
             return Err(err(
                 line(&src, &t.time_days),
                 &format!("{key}.time_days"),
@@ -301,6 +332,7 @@ pub fn load_calibration(path: &Path) -> Result<Calibration, ConfigError> {
                 format!("{} {} at {} day", scenario.name, t.column.get_ref(), time)
             }),
             scenario: index,
+            minus,
             column: t.column.get_ref().clone(),
             time_days: time,
             value: *t.value.get_ref(),
@@ -338,6 +370,7 @@ pub fn load_calibration(path: &Path) -> Result<Calibration, ConfigError> {
         params,
         params_path,
         params_text,
+        drug_files,
         parameters,
         scenarios,
         targets,

@@ -80,7 +80,7 @@ pub fn parse_params(model: ModelId, file: &Path, src: &str) -> Result<ParamSet, 
         params: BTreeMap::new(),
     };
     let expected: BTreeMap<&str, &str> = spec.params.iter().map(|p| (p.name, p.unit)).collect();
-    add_entries(&mut set, &expected, spec.name, file, src, raw)?;
+    add_entries(&mut set, &expected, spec.name, file, src, raw, "")?;
     // The drugs the model can be given keep their parameters in their own files.
     for (drug, path, text) in model.bundled_drugs() {
         let drug_file = Path::new(path);
@@ -96,7 +96,17 @@ pub fn parse_params(model: ModelId, file: &Path, src: &str) -> Result<ParamSet, 
                 ));
             }
         }
-        add_entries(&mut set, &expected, spec.name, drug_file, text, raw)?;
+        // A drug file's citation keys are its own: stored as `<drug>/<key>`, so that two files
+        // may both use `assumption` or `label` without one silently taking the other's text.
+        add_entries(
+            &mut set,
+            &expected,
+            spec.name,
+            drug_file,
+            text,
+            raw,
+            &format!("{drug}/"),
+        )?;
     }
     let missing: Vec<&str> = expected
         .keys()
@@ -118,7 +128,8 @@ pub fn parse_params(model: ModelId, file: &Path, src: &str) -> Result<ParamSet, 
     Ok(set)
 }
 
-/// Validates the entries of one file and adds them to `set`.
+/// Validates the entries of one file and adds them to `set`; the file's citation keys are
+/// stored with `prefix` (empty for the model's own file).
 fn add_entries(
     set: &mut ParamSet,
     expected: &BTreeMap<&str, &str>,
@@ -126,10 +137,16 @@ fn add_entries(
     file: &Path,
     src: &str,
     raw: RawFile,
+    prefix: &str,
 ) -> Result<(), ConfigError> {
     let spec_name = model;
-    for (k, v) in &raw.sources {
-        set.sources.entry(k.clone()).or_insert_with(|| v.clone());
+    let own_sources: BTreeMap<String, String> = raw
+        .sources
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    for (k, v) in &own_sources {
+        set.sources.insert(format!("{prefix}{k}"), v.clone());
     }
     for (group, entries) in raw.parameters {
         for (symbol, entry) in entries {
@@ -173,8 +190,8 @@ fn add_entries(
                 .with_help(format!("convert the value to {unit_expected}")));
             }
             let source_key = source.get_ref().trim().to_string();
-            if !source_key.starts_with("calibrated:") && !set.sources.contains_key(&source_key) {
-                let help = match closest(&source_key, set.sources.keys().map(String::as_str)) {
+            if !source_key.starts_with("calibrated:") && !own_sources.contains_key(&source_key) {
+                let help = match closest(&source_key, own_sources.keys().map(String::as_str)) {
                     Some(c) => format!(
                         "did you mean `{c}`? Sources are keys of `[sources]` or `calibrated: <target>`"
                     ),
@@ -205,7 +222,11 @@ fn add_entries(
                     value: *value.get_ref(),
                     unit: unit_expected.to_string(),
                     symbol: symbol_text,
-                    source: source_key,
+                    source: if source_key.starts_with("calibrated:") {
+                        source_key
+                    } else {
+                        format!("{prefix}{source_key}")
+                    },
                     description: entry.description.unwrap_or_default(),
                     note: entry.note,
                     overridden_from: None,

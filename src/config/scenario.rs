@@ -27,6 +27,7 @@ struct RawScenario {
     model: Option<Spanned<String>>,
     parameter_set: Option<Spanned<String>>,
     duration_days: Option<Spanned<f64>>,
+    run_in_days: Option<Spanned<f64>>,
     output_interval_days: Option<Spanned<f64>>,
     #[serde(default)]
     parameters: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
@@ -70,6 +71,7 @@ struct RawSolver {
     method: Option<Spanned<String>>,
     rtol: Option<Spanned<f64>>,
     atol: Option<Spanned<f64>>,
+    atol_states: Option<BTreeMap<Spanned<String>, Spanned<f64>>>,
     max_step_days: Option<Spanned<f64>>,
     max_steps: Option<Spanned<u32>>,
 }
@@ -218,6 +220,23 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
         ));
     }
 
+    // Run-in: the run starts from the steady state at day -run_in_days; outputs start at day 0.
+    let run_in = match &raw.run_in_days {
+        None => 0.0,
+        Some(v) => {
+            let x = *v.get_ref();
+            if !(x.is_finite() && x >= 0.0) {
+                return Err(err(
+                    line(src, v),
+                    "run_in_days",
+                    format!("must be a number of days >= 0, got {x}"),
+                ));
+            }
+            x
+        }
+    };
+    let start_of_run = -run_in;
+
     // Time-windowed inputs.
     let mut windows = Vec::new();
     let mut inputs = Vec::new();
@@ -266,11 +285,13 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
             .end_day
             .as_ref()
             .map_or(f64::INFINITY, |v| *v.get_ref());
-        if !(start.is_finite() && start >= 0.0) {
+        if !(start.is_finite() && start >= start_of_run) {
             return Err(err(
                 entry.start_day.as_ref().and_then(|v| line(src, v)),
                 &format!("{key}.start_day"),
-                format!("start_day must be a number >= 0, got {start}"),
+                format!(
+                    "start_day must be a number >= {start_of_run} (the run starts on day -run_in_days), got {start}"
+                ),
             ));
         }
         if start >= duration_days {
@@ -441,11 +462,13 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
             }
         };
         let first = t.first_day.as_ref().map_or(0.0, |v| *v.get_ref());
-        if !(first.is_finite() && first >= 0.0) {
+        if !(first.is_finite() && first >= start_of_run) {
             return Err(err(
                 t.first_day.as_ref().and_then(|v| line(src, v)),
                 &format!("{key}.first_day"),
-                format!("first_day must be a day >= 0, got {first}"),
+                format!(
+                    "first_day must be a day >= {start_of_run} (the run starts on day -run_in_days), got {first}"
+                ),
             ));
         }
         let interval = match &t.interval_days {
@@ -584,6 +607,7 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
         }
     };
 
+    let mut atol_states: Vec<(usize, f64)> = Vec::new();
     let mut solver = SolverSettings::default();
     if let Some(s) = &raw.solver {
         if let Some(m) = &s.method {
@@ -615,6 +639,18 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
         if let Some(v) = &s.atol {
             solver.atol = positive(v, "solver.atol")?;
         }
+        for (key, v) in s.atol_states.iter().flatten() {
+            let k = format!("solver.atol_states.{}", key.get_ref());
+            let Some(i) = spec.states.iter().position(|st| st.name == key.get_ref()) else {
+                return Err(err(
+                    line(src, key),
+                    &k,
+                    format!("model `{}` has no state `{}`", spec.name, key.get_ref()),
+                )
+                .with_help(suggest(key.get_ref(), spec.states.iter().map(|st| st.name))));
+            };
+            atol_states.push((i, positive(v, &k)?));
+        }
         if let Some(v) = &s.max_step_days {
             solver.max_step_days = Some(positive(v, "solver.max_step_days")?);
         }
@@ -641,6 +677,7 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
             model,
             params,
             protocol: Protocol {
+                start: start_of_run,
                 duration: duration_days,
                 output_interval,
                 windows,
@@ -648,6 +685,7 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
             },
             initial,
             solver,
+            atol_states,
         },
     })
 }

@@ -38,6 +38,10 @@ pub struct RunSpec {
     pub initial: InitialState,
     /// Solver settings.
     pub solver: SolverSettings,
+    /// Absolute tolerances of single states (state index, tolerance in the state's unit) that
+    /// differ from `solver.atol`. BDF takes them per state; Dopri5 (one scalar tolerance) uses
+    /// the smallest of all.
+    pub atol_states: Vec<(usize, f64)>,
 }
 
 /// The sampled trajectory: column-major, first column `t_day`.
@@ -106,7 +110,7 @@ pub fn simulate(spec: &RunSpec) -> Result<RunResult, SimError> {
     match spec.model {
         ModelId::Lemaire2004 => simulate_model::<3, Lemaire2004>(spec),
         ModelId::Pivonka2008 => simulate_model::<3, Pivonka2008>(spec),
-        ModelId::Bone => simulate_model::<7, Bone>(spec),
+        ModelId::Bone => simulate_model::<{ crate::model::bone::N }, Bone>(spec),
         ModelId::Immunoporosis => simulate_model::<{ immunoporosis::N }, Immunoporosis>(spec),
     }
 }
@@ -119,7 +123,7 @@ pub fn steady_state(model: ModelId, params: &ParamSet) -> Result<SteadyStateRepo
     match model {
         ModelId::Lemaire2004 => of::<3, Lemaire2004>(params),
         ModelId::Pivonka2008 => of::<3, Pivonka2008>(params),
-        ModelId::Bone => of::<7, Bone>(params),
+        ModelId::Bone => of::<{ crate::model::bone::N }, Bone>(params),
         ModelId::Immunoporosis => of::<{ immunoporosis::N }, Immunoporosis>(params),
     }
 }
@@ -129,6 +133,11 @@ pub fn simulate_model<const N: usize, M: Model<N>>(spec: &RunSpec) -> Result<Run
     let mut model = M::from_params(&spec.params);
     let (y_ss, steady) = steady_state::find(&model)?;
     let mut settings = spec.solver;
+    let mut atol = vec![settings.atol; N];
+    for &(i, a) in &spec.atol_states {
+        atol[i] = a;
+    }
+    settings.atol = atol.iter().copied().fold(f64::INFINITY, f64::min);
     if settings.max_step_days.is_none() {
         settings.max_step_days = solver::automatic_max_step(&steady.eigenvalues);
     }
@@ -194,7 +203,7 @@ pub fn simulate_model<const N: usize, M: Model<N>>(spec: &RunSpec) -> Result<Run
         let (seg_start, seg_end) = (seg.start, seg.end);
         let stiff = |emit: &mut dyn FnMut(f64, &SVector<f64, N>)| {
             solver::integrate_stiff(
-                &model, &inputs, seg_start, seg_end, y, &settings, &samples, emit,
+                &model, &inputs, seg_start, seg_end, y, &settings, &atol, &samples, emit,
             )
         };
         // Dopri5 emits nothing unless it succeeds, so a stiffness failure can be rerun with BDF.
@@ -246,14 +255,38 @@ pub fn simulate_model<const N: usize, M: Model<N>>(spec: &RunSpec) -> Result<Run
     }
     // Output times are taken from the grid, not from the solver's clamped copies.
     data[0] = times;
+    let mut trajectory = Trajectory { columns, data };
+    if spec.protocol.start < 0.0 {
+        rebaseline(&mut trajectory);
+    }
     Ok(RunResult {
         max_step_days: settings.max_step_days,
-        trajectory: Trajectory { columns, data },
+        trajectory,
         steady_state: steady,
         initial_state,
         stats: total,
         segments: reports,
     })
+}
+
+/// After a run-in, re-expresses every relative read-out relative to its value at t = 0, the first
+/// output row, as a clinical study does at its baseline visit: changes in % (`*_change_pct`) as
+/// `100 ((1 + x/100) / (1 + x0/100) - 1)`, and levels in % of baseline (`*_pct` otherwise, such as
+/// `bone_volume_pct`) as `100 x / x0`. Other columns (cells, concentrations) keep their units.
+pub fn rebaseline(trajectory: &mut Trajectory) {
+    for (name, column) in trajectory.columns.iter().zip(trajectory.data.iter_mut()) {
+        let Some(&x0) = column.first() else { continue };
+        if name.ends_with("_change_pct") {
+            let base = 1.0 + x0 / 100.0;
+            for x in column.iter_mut() {
+                *x = 100.0 * ((1.0 + *x / 100.0) / base - 1.0);
+            }
+        } else if name.ends_with("_pct") && x0 != 0.0 {
+            for x in column.iter_mut() {
+                *x *= 100.0 / x0;
+            }
+        }
+    }
 }
 
 fn first_non_finite<const N: usize, M: Model<N>>(t: f64, y: &SVector<f64, N>) -> Option<SimError> {

@@ -62,7 +62,12 @@ pub struct Window {
 /// Duration, output grid and inputs of a run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Protocol {
-    /// Simulated time (days), from t = 0.
+    /// Start of the run (day, <= 0): the run starts from the steady state here. A negative start
+    /// is a run-in (for example the years between menopause and the start of a treatment):
+    /// simulated, but not written; outputs start at t = 0, and relative read-outs are re-expressed
+    /// relative to t = 0 (see `engine::rebaseline`).
+    pub start: f64,
+    /// End of the run (day); outputs cover `[0, duration]`.
     pub duration: f64,
     /// Output interval (days).
     pub output_interval: f64,
@@ -119,12 +124,16 @@ impl Segment {
 }
 
 impl Protocol {
-    /// Cuts `[0, duration]` at every window edge and sets each piece's inputs.
+    /// Cuts `[start, duration]` at every window edge and dose, and at t = 0 (the start of the
+    /// outputs), and sets each piece's inputs.
     pub fn segments(&self, specs: &[InputSpec]) -> Vec<Segment> {
-        let mut edges = vec![0.0, self.duration];
+        let mut edges = vec![self.start, self.duration];
+        if self.start < 0.0 {
+            edges.push(0.0);
+        }
         for w in &self.windows {
             for edge in [w.start, w.end] {
-                if edge > 0.0 && edge < self.duration {
+                if edge > self.start && edge < self.duration {
                     edges.push(edge);
                 }
             }
@@ -134,7 +143,7 @@ impl Protocol {
             self.doses
                 .iter()
                 .map(|d| d.time)
-                .filter(|t| *t > 0.0 && *t < self.duration),
+                .filter(|t| *t > self.start && *t < self.duration),
         );
         edges.sort_by(f64::total_cmp);
         // Edges that differ only by rounding (a dose at 3.3000000000000003 and a window edge at
@@ -164,7 +173,9 @@ impl Protocol {
                 let doses = self
                     .doses
                     .iter()
-                    .filter(|d| same_time(d.time, start) || (start == 0.0 && d.time <= 0.0))
+                    .filter(|d| {
+                        same_time(d.time, start) || (start == self.start && d.time <= self.start)
+                    })
                     .cloned()
                     .collect();
                 Segment {

@@ -256,7 +256,8 @@ pub const STIFF_METHOD: &str =
     "diffsol 0.18 BDF (variable order, nalgebra LU, finite-difference Jacobian-vector products)";
 
 /// Integrates one segment with diffsol's BDF (for stiff problems), sampling at `sample_times`
-/// and returning the state at `t1`. Same contract as [`integrate`].
+/// and returning the state at `t1`, with one absolute tolerance per state (`atol`, length N).
+/// Same contract as [`integrate`].
 #[allow(clippy::too_many_arguments)]
 pub fn integrate_stiff<const N: usize, M: Model<N>, U: Fn(f64) -> InputValues>(
     model: &M,
@@ -265,10 +266,11 @@ pub fn integrate_stiff<const N: usize, M: Model<N>, U: Fn(f64) -> InputValues>(
     t1: f64,
     y0: SVector<f64, N>,
     settings: &SolverSettings,
+    atol: &[f64],
     sample_times: &[f64],
     mut emit: impl FnMut(f64, &SVector<f64, N>),
 ) -> Result<(SVector<f64, N>, SolverStats), SimError> {
-    use diffsol::{NalgebraLU, NalgebraMat, OdeBuilder, OdeSolverMethod};
+    use diffsol::{NalgebraLU, NalgebraMat, OdeBuilder, OdeSolverMethod, Vector};
     if t1 <= t0 || super::protocol::same_time(t0, t1) {
         for &t in sample_times {
             emit(t, &y0);
@@ -312,7 +314,7 @@ pub fn integrate_stiff<const N: usize, M: Model<N>, U: Fn(f64) -> InputValues>(
     let problem = OdeBuilder::<NalgebraMat<f64>>::new()
         .t0(t0)
         .rtol(settings.rtol)
-        .atol(vec![settings.atol; N])
+        .atol(atol.to_vec())
         .rhs_implicit(rhs, jv)
         .init(
             move |_p: &[f64], _t: f64, y: &mut [f64]| y.copy_from_slice(start.as_slice()),
@@ -321,33 +323,39 @@ pub fn integrate_stiff<const N: usize, M: Model<N>, U: Fn(f64) -> InputValues>(
         .build()
         .map_err(fail)?;
     let mut solver = problem.bdf::<NalgebraLU<f64>>().map_err(fail)?;
-    let mut t_eval: Vec<f64> = sample_times
-        .iter()
-        .map(|t| t.clamp(t0, t1))
-        .filter(|t| *t > t0)
-        .collect();
-    if t_eval.last().is_none_or(|t| *t < t1) {
-        t_eval.push(t1);
-    }
-    let (ys, _) = solver
-        .solve_dense(&t_eval)
-        .map_err(|e| SimError::StiffSolver {
-            t_day: t0,
-            reason: e.to_string(),
-        })?;
-    let column = |k: usize| SVector::<f64, N>::from_fn(|i, _| ys[(i, k)]);
-    let mut k = 0;
-    for &t in sample_times {
-        if t <= t0 {
-            emit(t, &y0);
-        } else {
-            while k + 1 < t_eval.len() && t_eval[k] < t.min(t1) {
-                k += 1;
+    // Step to the end of the segment and interpolate at the sample times ourselves: diffsol's
+    // `solve_dense` asserts that its last step lands on the stop time, which rounding can miss
+    // by an ulp on segments far from t = 0.
+    let to_state = |v: Vec<f64>| SVector::<f64, N>::from_column_slice(&v);
+    let err = |e: diffsol::DiffsolError| SimError::StiffSolver {
+        t_day: t0,
+        reason: e.to_string(),
+    };
+    solver.set_stop_time(t1).map_err(err)?;
+    let mut pending: Vec<f64> = sample_times.to_vec();
+    pending.reverse();
+    loop {
+        let reason = solver.step().map_err(err)?;
+        let t_now = solver.state().t;
+        let finished = matches!(reason, diffsol::OdeSolverStopReason::TstopReached);
+        while let Some(&t) = pending.last() {
+            if t <= t0 {
+                emit(t, &y0);
+            } else if t <= t_now {
+                let y = solver.interpolate(t).map_err(err)?;
+                emit(t, &to_state(y.clone_as_vec()));
+            } else if finished {
+                emit(t, &to_state(solver.state().y.clone_as_vec()));
+            } else {
+                break;
             }
-            emit(t, &column(k));
+            pending.pop();
+        }
+        if finished {
+            break;
         }
     }
-    let y_end = column(t_eval.len() - 1);
+    let y_end = to_state(solver.state().y.clone_as_vec());
     let st = solver.get_statistics();
     Ok((
         y_end,

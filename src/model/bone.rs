@@ -1,8 +1,14 @@
 //! The project's core model: Pivonka 2008 extended with
 //! (i) an explicit osteoclast-precursor pool OCp (constant supply, RANKL-driven differentiation,
 //! its own removal), so that blocked differentiation builds up precursors;
-//! (ii) bone volume and a BMD read-out per skeletal site, each with its own turnover;
-//! (iii) turnover markers CTX (from resorption) and P1NP (from formation).
+//! (ii) bone volume per skeletal site, each with its own turnover, and the mineral content of
+//! each site's bone (primary mineralisation of new bone, then slow secondary mineralisation:
+//! the "remodelling space" effect that lets BMD rise for years when turnover falls), whose
+//! product is the site's BMD;
+//! (iii) bone formation that follows osteoblast activity with the delay of the formation phase
+//! (the remodelling transient: when resorption stops, formation goes on filling the open
+//! remodelling space for months);
+//! (iv) turnover markers CTX (from resorption) and P1NP (from formation).
 //!
 //! Later modules (immune system, drugs) act only through the attachment points, inputs that are
 //! neutral (factor 1, source 0) by default and leave the steady state unchanged.
@@ -23,8 +29,13 @@ const OCA: usize = 3;
 const BV: usize = 4;
 /// Bone volume at the start of a run from steady state (%).
 const BV_REFERENCE: f64 = 100.0;
-const BMD_LS: usize = 5;
-const BMD_TH: usize = 6;
+const V_LS: usize = 5;
+const V_TH: usize = 6;
+const MIN_LS: usize = 7;
+const MIN_TH: usize = 8;
+const FORMATION: usize = 9;
+/// Number of states of the core.
+pub const N: usize = 10;
 
 /// Input indices: the four ligand sources, then the multipliers.
 const P_PTH: usize = 0;
@@ -103,7 +114,7 @@ pub(crate) const INPUTS: [InputSpec; N_INPUTS] = [
 ];
 
 /// Every parameter of the core model, with its unit.
-pub(crate) const PARAMS_ARRAY: [ParamSpec; 31] = super::concat::<ParamSpec, 11, 20, 31>(
+pub(crate) const PARAMS_ARRAY: [ParamSpec; 34] = super::concat::<ParamSpec, 14, 20, 34>(
     [
         OSTEOBLAST_PARAMS[0],
         OSTEOBLAST_PARAMS[1],
@@ -116,6 +127,9 @@ pub(crate) const PARAMS_ARRAY: [ParamSpec; 31] = super::concat::<ParamSpec, 11, 
         param("bone.T_lumbar_spine", "1/year"),
         param("bone.T_total_hip", "1/year"),
         param("mechanics.g_mech", "1"),
+        param("mineral.primary_fraction", "1"),
+        param("mineral.k_secondary", "1/year"),
+        param("bone.tau_formation", "day"),
     ],
     signaling::SIGNAL_PARAMS,
 );
@@ -135,15 +149,37 @@ pub struct Bone {
     a_oca: f64,
     /// Remodelling turnover per day: whole skeleton, lumbar spine, total hip.
     turnover: [f64; 3],
+    /// Mineral content of new bone after primary mineralisation, relative to full mineralisation.
+    primary_fraction: f64,
+    /// Secondary mineralisation rate (1/day).
+    k_secondary: f64,
+    /// Rate at which formation follows osteoblast activity (1/day).
+    k_formation: f64,
     /// Baseline active osteoblasts and osteoclasts (steady state), the read-outs' reference.
     oba_ref: f64,
     oca_ref: f64,
+    /// Baseline mineral content of the lumbar spine and the total hip.
+    mineral_ref: [f64; 2],
 }
 
 impl Bone {
     /// Active TGF-beta (pM) at state `y` with inputs `u`.
-    pub(crate) fn tgfb(&self, y: &SVector<f64, 7>, u: &InputValues) -> f64 {
+    pub(crate) fn tgfb(&self, y: &SVector<f64, N>, u: &InputValues) -> f64 {
         signaling::tgfb(&self.sig, &Self::ligands(u), y[OCA])
+    }
+
+    /// PTH (pM) with inputs `u`.
+    pub(crate) fn pth(&self, u: &InputValues) -> f64 {
+        signaling::pth(&self.sig, u[P_PTH])
+    }
+
+    /// Rate (1/day) at which the skeleton is resorbed: whole-skeleton turnover times relative
+    /// osteoclast activity (0 before the reference is known).
+    pub(crate) fn skeletal_resorption(&self, y: &SVector<f64, N>) -> f64 {
+        if self.oca_ref.is_nan() {
+            return 0.0;
+        }
+        self.turnover[0] * y[OCA] / self.oca_ref
     }
 
     fn ligands(u: &InputValues) -> LigandInputs {
@@ -158,20 +194,28 @@ impl Bone {
         }
     }
 
-    fn signals(&self, y: &SVector<f64, 7>, u: &InputValues) -> Signals {
+    fn signals(&self, y: &SVector<f64, N>, u: &InputValues) -> Signals {
         signaling::signals(&self.sig, &Self::ligands(u), y[OBP], y[OBA], y[OCA])
     }
 
-    /// Formation and resorption relative to baseline: the bone balance driver.
+    /// Formation and resorption relative to baseline: the bone balance driver. Formation is the
+    /// delayed state; resorption follows active osteoclasts directly.
     #[inline]
-    fn relative_activity(&self, y: &SVector<f64, 7>) -> (f64, f64) {
-        (y[OBA] / self.oba_ref, y[OCA] / self.oca_ref)
+    fn relative_activity(&self, y: &SVector<f64, N>) -> (f64, f64) {
+        (y[FORMATION], y[OCA] / self.oca_ref)
+    }
+
+    /// BMD change (%) of a site from its volume change (%) and mineral content: BMD is
+    /// proportional to bone volume times mineral content.
+    #[inline]
+    fn bmd_change(volume_change_pct: f64, mineral: f64, mineral_ref: f64) -> f64 {
+        100.0 * ((1.0 + volume_change_pct / 100.0) * mineral / mineral_ref - 1.0)
     }
 }
 
-impl Model<7> for Bone {
+impl Model<N> for Bone {
     const NAME: &'static str = "bone";
-    const STATES: [StateSpec; 7] = [
+    const STATES: [StateSpec; N] = [
         OBP_STATE,
         OBA_STATE,
         StateSpec {
@@ -198,18 +242,39 @@ impl Model<7> for Bone {
             description: "whole-skeleton bone volume, % of baseline",
         },
         StateSpec {
-            name: "BMD_LS",
+            name: "V_LS",
             unit: "%",
-            column: "bmd_lumbar_spine_change_pct",
+            column: "bv_lumbar_spine_change_pct",
             kind: StateKind::Accumulator { reference: 0.0 },
-            description: "lumbar spine BMD, change from baseline in %",
+            description: "lumbar spine bone volume, change from baseline in %",
         },
         StateSpec {
-            name: "BMD_TH",
+            name: "V_TH",
             unit: "%",
-            column: "bmd_total_hip_change_pct",
+            column: "bv_total_hip_change_pct",
             kind: StateKind::Accumulator { reference: 0.0 },
-            description: "total hip BMD, change from baseline in %",
+            description: "total hip bone volume, change from baseline in %",
+        },
+        StateSpec {
+            name: "m_LS",
+            unit: "1",
+            column: "mineral_lumbar_spine",
+            kind: StateKind::Dynamic,
+            description: "mean mineral content of lumbar spine bone, relative to full mineralisation",
+        },
+        StateSpec {
+            name: "m_TH",
+            unit: "1",
+            column: "mineral_total_hip",
+            kind: StateKind::Dynamic,
+            description: "mean mineral content of total hip bone, relative to full mineralisation",
+        },
+        StateSpec {
+            name: "F",
+            unit: "1",
+            column: "formation_rel",
+            kind: StateKind::Dynamic,
+            description: "bone formation rate relative to baseline (follows active osteoblasts over the formation phase)",
         },
     ];
     const INPUTS: &'static [InputSpec] = &INPUTS;
@@ -225,7 +290,15 @@ impl Model<7> for Bone {
         },
         DerivedSpec {
             column: "p1np_change_pct",
-            description: "serum P1NP (formation marker, proportional to OBa), change from baseline in %",
+            description: "serum P1NP (formation marker, proportional to bone formation), change from baseline in %",
+        },
+        DerivedSpec {
+            column: "bmd_lumbar_spine_change_pct",
+            description: "lumbar spine BMD (bone volume x mineral content), change from baseline in %",
+        },
+        DerivedSpec {
+            column: "bmd_total_hip_change_pct",
+            description: "total hip BMD (bone volume x mineral content), change from baseline in %",
         },
     ];
     const PLOTS: &'static [PlotSpec] = &[
@@ -278,17 +351,22 @@ impl Model<7> for Bone {
                 per_day("bone.T_lumbar_spine"),
                 per_day("bone.T_total_hip"),
             ],
+            primary_fraction: p.value("mineral.primary_fraction"),
+            k_secondary: per_day("mineral.k_secondary"),
+            k_formation: 1.0 / p.value("bone.tau_formation"),
             oba_ref: f64::NAN,
             oca_ref: f64::NAN,
+            mineral_ref: [f64::NAN; 2],
         }
     }
 
-    fn set_reference(&mut self, ss: &SVector<f64, 7>) {
+    fn set_reference(&mut self, ss: &SVector<f64, N>) {
         self.oba_ref = ss[OBA];
         self.oca_ref = ss[OCA];
+        self.mineral_ref = [ss[MIN_LS], ss[MIN_TH]];
     }
 
-    fn rhs(&self, _t: f64, y: &SVector<f64, 7>, u: &InputValues, dy: &mut SVector<f64, 7>) {
+    fn rhs(&self, _t: f64, y: &SVector<f64, N>, u: &InputValues, dy: &mut SVector<f64, N>) {
         let s = self.signals(y, u);
         // Osteoblast lineage (Pivonka 2008).
         let obp_to_oba = u[M_OB_DIFFERENTIATION] * self.d_obp * s.pi_tgfb_rep_obp * y[OBP];
@@ -304,14 +382,38 @@ impl Model<7> for Bone {
         // a site may see extra local resorption.
         let (formation, resorption) = self.relative_activity(y);
         dy[BV] = self.turnover[0] * 100.0 * (formation - resorption);
-        dy[BMD_LS] = self.turnover[1] * 100.0 * (formation - u[M_RESORPTION_LS] * resorption);
-        dy[BMD_TH] = self.turnover[2] * 100.0 * (formation - u[M_RESORPTION_TH] * resorption);
+        dy[V_LS] = self.turnover[1] * 100.0 * (formation - u[M_RESORPTION_LS] * resorption);
+        dy[V_TH] = self.turnover[2] * 100.0 * (formation - u[M_RESORPTION_TH] * resorption);
+        // Mineral content m (1 = fully mineralised): new bone enters at the primary fraction and
+        // all bone mineralises further towards 1; resorption removes bone of average content.
+        // The rate of new bone per unit of bone is the site's turnover times relative formation.
+        // Formation follows osteoblast activity over the formation phase; before the reference
+        // is known (steady-state search) osteoblast activity is at its reference.
+        let oba = y[OBA] / self.oba_ref;
+        dy[FORMATION] = self.k_formation * (if oba.is_nan() { 1.0 } else { oba } - y[FORMATION]);
+        for (site, (v, m)) in [(V_LS, MIN_LS), (V_TH, MIN_TH)].into_iter().enumerate() {
+            let renewal = self.turnover[site + 1] * formation / (1.0 + y[v] / 100.0);
+            dy[m] = renewal * (self.primary_fraction - y[m]) + self.k_secondary * (1.0 - y[m]);
+        }
     }
 
-    fn derived(&self, y: &SVector<f64, 7>, u: &InputValues, out: &mut [f64]) {
+    fn steady_state_guess(&self) -> SVector<f64, N> {
+        let mut y = SVector::<f64, N>::from_element(1e-3);
+        y[BV] = BV_REFERENCE;
+        y[V_LS] = 0.0;
+        y[V_TH] = 0.0;
+        y[MIN_LS] = 0.9;
+        y[MIN_TH] = 0.9;
+        y[FORMATION] = 1.0;
+        y
+    }
+
+    fn derived(&self, y: &SVector<f64, N>, u: &InputValues, out: &mut [f64]) {
         write_ligands(&self.signals(y, u), &mut out[..4]);
         let (formation, resorption) = self.relative_activity(y);
         out[4] = 100.0 * (resorption - 1.0);
         out[5] = 100.0 * (formation - 1.0);
+        out[6] = Self::bmd_change(y[V_LS], y[MIN_LS], self.mineral_ref[0]);
+        out[7] = Self::bmd_change(y[V_TH], y[MIN_TH], self.mineral_ref[1]);
     }
 }

@@ -278,6 +278,11 @@ pub struct Drives {
     pub jak_stat: f64,
     /// Factor on the Treg polarisation drive.
     pub treg_drive: f64,
+    /// Factor on sclerostin (anti-sclerostin antibodies act here; 1 = untouched).
+    pub sclerostin: f64,
+    /// Extra CTLA-4 signal in Treg equivalents (CTLA-4-Ig acts here; 0 = none): it suppresses
+    /// effector T cells and osteoclast differentiation as Treg CTLA-4 does.
+    pub ctla4: f64,
 }
 
 /// Everything the module computes at one instant.
@@ -362,18 +367,26 @@ pub fn evaluate(p: &ImmuneParams, c: &Cells, d: &Drives, tgfb_bone: f64) -> Immu
     let (h_stat3, h_stat5, h_tgfb, h_il2, h_treg, h_il17) =
         (h(stat3), h(stat5), h(tgfb), h(il2), h(c.treg), h(il17));
     let h_tgfb_treg = h_treg;
+    // CTLA-4 signal: Treg CTLA-4 plus any CTLA-4-Ig (the same as h_treg without the drug).
+    let h_ctla4 = if d.ctla4 == 0.0 {
+        h_treg
+    } else {
+        h(c.treg + d.ctla4)
+    };
 
     // Wnt/beta-catenin on osteoblast commitment.
     let dkk1 = (1.0 + p.e_dkk1_tnf * h_tnf) * (1.0 + p.e_dkk1_gc * gc);
-    let sclerostin =
-        e.pow(-p.g_sost_e) * (1.0 + p.e_sost_gc * gc) * (1.0 + p.g_sost_age * d.aging_years);
+    let sclerostin = d.sclerostin
+        * e.pow(-p.g_sost_e)
+        * (1.0 + p.e_sost_gc * gc)
+        * (1.0 + p.g_sost_age * d.aging_years);
     let wnt10b = 1.0 + p.e_wnt10b * h_tgfb_treg;
     let wnt = wnt10b / (pow(dkk1, p.g_wnt_dkk1) * pow(sclerostin, p.g_wnt_sost));
 
     // T helper polarisation (1 at baseline), effector activation under estrogen deficiency,
     // Treg suppression of effectors.
     let activation = e.pow(-p.g_act_e);
-    let suppression = 1.0 - p.i_supp * h_treg;
+    let suppression = 1.0 - p.i_supp * h_ctla4;
     let drive_th1 =
         (1.0 + p.e_th1_il12 * h_il12) * (1.0 - p.i_th1_il10 * h_il10) * activation * suppression;
     let drive_th2 =
@@ -427,7 +440,7 @@ pub fn evaluate(p: &ImmuneParams, c: &Cells, d: &Drives, tgfb_bone: f64) -> Immu
             * (1.0 - p.i_ocdiff_ifng * h_ifng)
             * (1.0 - p.i_ocdiff_il4 * h_il4)
             * (1.0 - p.i_ocdiff_il10 * h_il10)
-            * (1.0 - p.i_ocdiff_treg * h_treg),
+            * (1.0 - p.i_ocdiff_treg * h_ctla4),
         // oc_apoptosis: estrogen promotes it, IL-1 and glucocorticoids prolong osteoclast life
         e.pow(p.g_ocapo_e) * (1.0 - p.i_ocapo_il1 * h_il1) / (1.0 + p.gc_i_ocapo * gc),
         // ob_differentiation

@@ -5,6 +5,7 @@
 //! every factor is exactly 1 and the source 0, so the core's steady state is unchanged.
 
 use super::bone::{self, Bone};
+use super::drugs::{self, Bisphosphonate, Denosumab, OneCompartment, PthSurvival};
 use super::immune::{self, Cells, Drives, IMMUNE_PARAMS, Immune, ImmuneParams, N_IMMUNE_PARAMS};
 use super::{
     DerivedSpec, DoseRoute, InputKind, InputSpec, InputValues, Model, ParamSpec, PlotSpec,
@@ -13,25 +14,46 @@ use super::{StateKind, StateSpec, neutral_inputs};
 use crate::params::ParamSet;
 use nalgebra::SVector;
 
-/// Number of states: 7 core + 6 immune + 2 denosumab + 2 adalimumab compartments.
-pub const N: usize = 17;
-const CORE: usize = 7;
+const CORE: usize = bone::N;
 
-const TH1: usize = 7;
-const TH2: usize = 8;
-const TH17: usize = 9;
-const TREG: usize = 10;
-const BCELL: usize = 11;
-const MACRO: usize = 12;
-const DEN_DEPOT: usize = 13;
-const DEN_CENTRAL: usize = 14;
-const ADA_DEPOT: usize = 15;
-const ADA_CENTRAL: usize = 16;
+const TH1: usize = CORE;
+const TH2: usize = CORE + 1;
+const TH17: usize = CORE + 2;
+const TREG: usize = CORE + 3;
+const BCELL: usize = CORE + 4;
+const MACRO: usize = CORE + 5;
+/// PTH-induced osteoblast survival programme.
+const PTHG: usize = CORE + 6;
+/// Drug compartments: depot (SC or oral) then central, for each drug in turn; the
+/// bisphosphonates also have a bone-bound pool.
+const DEN: usize = CORE + 7;
+const ADA: usize = DEN + 2;
+const IFX: usize = ADA + 2;
+const SEC: usize = IFX + 2;
+const TCZ: usize = SEC + 2;
+const ROMO: usize = TCZ + 2;
+const TOFA: usize = ROMO + 2;
+const BARI: usize = TOFA + 2;
+const ABA: usize = BARI + 2;
+const IL2: usize = ABA + 2;
+const TERI: usize = IL2 + 2;
+const E2: usize = TERI + 2;
+/// Alendronate: gut, central, bone.
+const ALN: usize = E2 + 2;
+/// Zoledronate: central, bone.
+const ZOL: usize = ALN + 3;
+
+/// Number of states: the core, 6 immune cell states, the PTH survival programme, 29 drug
+/// compartments.
+pub const N: usize = ZOL + 2;
 
 /// Core input indices used here.
+const P_PTH: usize = 0;
 const P_RANKL: usize = 3;
-const RANKL_DECOY: usize = 14;
 const FIRST_FACTOR: usize = 4;
+const OC_APOPTOSIS: usize = 8;
+const OB_APOPTOSIS: usize = 10;
+const RANKL_DECOY: usize = 14;
 
 /// Module input indices (after the core's).
 const ESTROGEN: usize = bone::N_INPUTS;
@@ -120,7 +142,7 @@ const MODULE_INPUTS: [InputSpec; 11] = [
         "treg_drive",
         "1",
         InputKind::Multiplier,
-        "factor on the Treg polarisation drive (low-dose IL-2, abatacept)",
+        "factor on the Treg polarisation drive (low-dose IL-2 acts here)",
     ),
 ];
 
@@ -138,146 +160,84 @@ const CORE_IMMUNE: [ParamSpec; N_CORE_IMMUNE] =
         IMMUNE_PARAMS,
     );
 
-/// Denosumab's parameters (`params/drugs/denosumab.toml`).
-const DENOSUMAB_PARAMS: [ParamSpec; 10] = [
-    super::param("denosumab.ka", "1/day"),
-    super::param("denosumab.F", "1"),
-    super::param("denosumab.Vc", "mL/kg"),
-    super::param("denosumab.kel", "1/day"),
-    super::param("denosumab.Vmax", "ng/(kg day)"),
-    super::param("denosumab.Km", "ng/mL"),
-    super::param("denosumab.body_weight", "kg"),
-    super::param("denosumab.molar_mass", "g/mol"),
-    super::param("denosumab.K_A", "1/pM"),
-    super::param("denosumab.chi", "1"),
-];
-
-/// Adalimumab's parameters (`params/drugs/adalimumab.toml`).
-const ADALIMUMAB_PARAMS: [ParamSpec; 7] = [
-    super::param("adalimumab.ka", "1/day"),
-    super::param("adalimumab.F", "1"),
-    super::param("adalimumab.V", "L"),
-    super::param("adalimumab.CL", "L/day"),
-    super::param("adalimumab.IC50", "ug/mL"),
-    super::param("adalimumab.Imax", "1"),
-    super::param("adalimumab.molar_mass", "g/mol"),
-];
-
-const N_DRUG_PARAMS: usize = DENOSUMAB_PARAMS.len() + ADALIMUMAB_PARAMS.len();
-const DRUG_PARAMS: [ParamSpec; N_DRUG_PARAMS] = super::concat::<
-    ParamSpec,
-    { DENOSUMAB_PARAMS.len() },
-    { ADALIMUMAB_PARAMS.len() },
-    N_DRUG_PARAMS,
->(DENOSUMAB_PARAMS, ADALIMUMAB_PARAMS);
+/// The PTH survival programme's parameters and every drug's (`params/drugs/*.toml`).
+const N_DRUG_PARAMS: usize = 102;
+const DRUG_PARAMS: [ParamSpec; N_DRUG_PARAMS] = super::flatten(&[
+    &drugs::PTH_SURVIVAL,
+    &drugs::DENOSUMAB,
+    &drugs::ADALIMUMAB,
+    &drugs::INFLIXIMAB,
+    &drugs::SECUKINUMAB,
+    &drugs::TOCILIZUMAB,
+    &drugs::ROMOSOZUMAB,
+    &drugs::TOFACITINIB,
+    &drugs::BARICITINIB,
+    &drugs::ABATACEPT,
+    &drugs::ALDESLEUKIN,
+    &drugs::TERIPARATIDE,
+    &drugs::ESTRADIOL,
+    &drugs::ALENDRONATE,
+    &drugs::ZOLEDRONATE,
+]);
 const N_PARAMS: usize = N_CORE_IMMUNE + N_DRUG_PARAMS;
 const PARAMS: [ParamSpec; N_PARAMS] =
     super::concat::<ParamSpec, N_CORE_IMMUNE, N_DRUG_PARAMS, N_PARAMS>(CORE_IMMUNE, DRUG_PARAMS);
 
-/// A cytokine-neutralising antibody (adalimumab): one compartment with first-order absorption
-/// and linear elimination; it neutralises a fraction Imax C/(C + IC50) of its cytokine.
+/// The drugs' pharmacokinetics and effect parameters.
 #[derive(Debug, Clone, Copy)]
-struct Neutraliser {
-    ka: f64,
-    f: f64,
-    volume_l: f64,
-    kel: f64,
-    ic50: f64,
-    imax: f64,
-    ng_per_ml_to_pm: f64,
+struct Drugs {
+    den: Denosumab,
+    ada: OneCompartment,
+    ifx: OneCompartment,
+    sec: OneCompartment,
+    tcz: OneCompartment,
+    romo: OneCompartment,
+    tofa: OneCompartment,
+    bari: OneCompartment,
+    aba: OneCompartment,
+    il2: OneCompartment,
+    teri: OneCompartment,
+    e2: OneCompartment,
+    aln: Bisphosphonate,
+    zol: Bisphosphonate,
 }
 
-impl Neutraliser {
-    fn from_params(p: &ParamSet, drug: &str) -> Self {
-        let v = |k: &str| p.value(&format!("{drug}.{k}"));
-        Neutraliser {
-            ka: v("ka"),
-            f: v("F"),
-            volume_l: v("V"),
-            kel: v("CL") / v("V"),
-            ic50: v("IC50"),
-            imax: v("Imax"),
-            ng_per_ml_to_pm: 1e6 / v("molar_mass"),
-        }
-    }
-
-    /// Serum concentration (ug/mL, that is mg/L) of a central amount (mg).
-    #[inline]
-    fn concentration(&self, central_mg: f64) -> f64 {
-        central_mg / self.volume_l
-    }
-
-    /// The factor left on the cytokine, 1 - Imax C/(C + IC50).
-    #[inline]
-    fn factor(&self, central_mg: f64) -> f64 {
-        let c = self.concentration(central_mg);
-        1.0 - self.imax * c / (c + self.ic50)
-    }
-
-    /// (d depot/dt, d central/dt) in mg/day.
-    #[inline]
-    fn rates(&self, depot_mg: f64, central_mg: f64) -> (f64, f64) {
-        let absorption = self.ka * depot_mg;
-        (-absorption, self.f * absorption - self.kel * central_mg)
-    }
-}
-
-/// Denosumab pharmacokinetics (one compartment, first-order absorption, linear and
-/// Michaelis-Menten elimination; Martinez-Reina & Pivonka 2019) and its RANKL binding.
-#[derive(Debug, Clone, Copy)]
-struct Denosumab {
-    /// Absorption rate (1/day).
-    ka: f64,
-    /// Bioavailability.
-    f: f64,
-    /// Apparent central volume (mL).
-    volume_ml: f64,
-    /// Linear elimination (1/day).
-    kel: f64,
-    /// Michaelis-Menten maximal elimination (mg/day).
-    vmax_mg_per_day: f64,
-    /// Michaelis-Menten constant (ng/mL).
-    km: f64,
-    /// ng/mL to pM.
-    ng_per_ml_to_pm: f64,
-    /// Binding strength reaching RANKL, chi K_A (1/pM).
-    binding: f64,
-}
-
-/// Nanograms per milligram.
-const NG_PER_MG: f64 = 1e6;
-
-impl Denosumab {
+impl Drugs {
     fn from_params(p: &ParamSet) -> Self {
-        let bw = p.value("denosumab.body_weight");
-        Denosumab {
-            ka: p.value("denosumab.ka"),
-            f: p.value("denosumab.F"),
-            volume_ml: p.value("denosumab.Vc") * bw,
-            kel: p.value("denosumab.kel"),
-            vmax_mg_per_day: p.value("denosumab.Vmax") * bw / NG_PER_MG,
-            km: p.value("denosumab.Km"),
-            // 1 ng/mL = 1e-6 g/L; divided by g/mol gives mol/L; times 1e12 gives pM.
-            ng_per_ml_to_pm: 1e6 / p.value("denosumab.molar_mass"),
-            binding: p.value("denosumab.chi") * p.value("denosumab.K_A"),
+        let one = |drug: &str, c50: &str, max: &str| OneCompartment::from_params(p, drug, c50, max);
+        Drugs {
+            den: Denosumab::from_params(p),
+            ada: one("adalimumab", "IC50", "Imax"),
+            ifx: one("infliximab", "IC50", "Imax"),
+            sec: one("secukinumab", "IC50", "Imax"),
+            tcz: one("tocilizumab", "IC50", "Imax"),
+            romo: one("romosozumab", "IC50", "Imax"),
+            tofa: one("tofacitinib", "IC50", "Imax"),
+            bari: one("baricitinib", "IC50", "Imax"),
+            aba: one("abatacept", "IC50", "Emax"),
+            il2: one("aldesleukin", "EC50", "Emax"),
+            teri: one("teriparatide", "", ""),
+            e2: one("estradiol", "C_premenopausal", ""),
+            aln: Bisphosphonate::from_params(p, "alendronate", true),
+            zol: Bisphosphonate::from_params(p, "zoledronate", false),
         }
     }
 
-    /// Serum concentration (ng/mL) of a central amount (mg).
-    #[inline]
-    fn concentration(&self, central_mg: f64) -> f64 {
-        central_mg * NG_PER_MG / self.volume_ml
-    }
-
-    /// (d depot/dt, d central/dt) in mg/day.
-    #[inline]
-    fn rates(&self, depot_mg: f64, central_mg: f64) -> (f64, f64) {
-        let c = self.concentration(central_mg);
-        let absorption = self.ka * depot_mg;
-        (
-            -absorption,
-            self.f * absorption - self.kel * central_mg - self.vmax_mg_per_day * c / (self.km + c),
-        )
+    /// The one-compartment drugs with the index of their depot state, in column order.
+    fn one_compartment(&self) -> [(&OneCompartment, usize); 11] {
+        [
+            (&self.ada, ADA),
+            (&self.ifx, IFX),
+            (&self.sec, SEC),
+            (&self.tcz, TCZ),
+            (&self.romo, ROMO),
+            (&self.tofa, TOFA),
+            (&self.bari, BARI),
+            (&self.aba, ABA),
+            (&self.il2, IL2),
+            (&self.teri, TERI),
+            (&self.e2, E2),
+        ]
     }
 }
 
@@ -309,6 +269,25 @@ const fn drug_state(
     }
 }
 
+/// Depot and central compartments of a drug: states `<Abbrev>_depot`, `<Abbrev>_central`,
+/// columns `<drug>_depot_mg`, `<drug>_central_mg`.
+macro_rules! drug_states {
+    ($abbrev:literal, $drug:literal, $depot:literal) => {
+        [
+            drug_state(
+                concat!($abbrev, "_depot"),
+                concat!($drug, "_depot_mg"),
+                concat!($drug, " in the ", $depot),
+            ),
+            drug_state(
+                concat!($abbrev, "_central"),
+                concat!($drug, "_central_mg"),
+                concat!($drug, " in the central compartment"),
+            ),
+        ]
+    };
+}
+
 const fn rel(column: &'static str, description: &'static str) -> DerivedSpec {
     DerivedSpec {
         column,
@@ -316,55 +295,152 @@ const fn rel(column: &'static str, description: &'static str) -> DerivedSpec {
     }
 }
 
-const DERIVED: [DerivedSpec; 30] = [
-    Bone::DERIVED[0],
-    Bone::DERIVED[1],
-    Bone::DERIVED[2],
-    Bone::DERIVED[3],
-    Bone::DERIVED[4],
-    Bone::DERIVED[5],
-    rel("TNF_rel", "TNF-alpha relative to healthy"),
-    rel("IL1_rel", "IL-1 relative to healthy"),
-    rel("IL3_rel", "IL-3 relative to healthy"),
-    rel("IL4_rel", "IL-4 relative to healthy"),
-    rel("IL6_rel", "IL-6 relative to healthy"),
-    rel("sIL6R_rel", "soluble IL-6 receptor relative to healthy"),
-    rel("IL7_rel", "IL-7 relative to healthy"),
-    rel("IL10_rel", "IL-10 relative to healthy"),
-    rel("IL17_rel", "IL-17 relative to healthy"),
-    rel("IFNg_rel", "IFN-gamma relative to healthy"),
-    rel("OSM_rel", "oncostatin M relative to healthy"),
-    rel(
-        "TGFb_rel",
-        "marrow TGF-beta (bone- and Treg-derived) relative to healthy",
-    ),
-    rel("STAT3_rel", "STAT3 activation relative to healthy"),
-    rel("STAT5_rel", "STAT5 activation relative to healthy"),
-    rel("Th17_Treg_ratio_rel", "Th17/Treg ratio relative to healthy"),
-    rel("estrogen_rel", "serum estrogen relative to premenopausal"),
-    rel("DKK1_rel", "DKK1 relative to healthy"),
-    rel("sclerostin_rel", "sclerostin relative to healthy"),
-    rel("Wnt10b_rel", "Wnt10b relative to healthy"),
-    rel(
-        "wnt_signalling_rel",
-        "osteoblastic Wnt/beta-catenin signalling relative to healthy",
-    ),
-    rel("denosumab_ng_per_mL", "serum denosumab (ng/mL)"),
-    rel("denosumab_pM", "serum denosumab (pM)"),
-    rel("adalimumab_ng_per_mL", "serum adalimumab (ng/mL)"),
-    rel("adalimumab_pM", "serum adalimumab (pM)"),
-];
+/// Serum concentration columns of a drug, `<drug>_ng_per_mL` and `<drug>_pM`.
+macro_rules! concentration_columns {
+    ($drug:literal) => {
+        [
+            rel(
+                concat!($drug, "_ng_per_mL"),
+                concat!("serum ", $drug, " (ng/mL)"),
+            ),
+            rel(concat!($drug, "_pM"), concat!("serum ", $drug, " (pM)")),
+        ]
+    };
+}
+
+const STATES: [StateSpec; N] = super::flatten(&[
+    &Bone::STATES,
+    &[
+        immune_state("Th1", "Th1_rel", "Th1 cells relative to healthy"),
+        immune_state("Th2", "Th2_rel", "Th2 cells relative to healthy"),
+        immune_state("Th17", "Th17_rel", "Th17 cells relative to healthy"),
+        immune_state("Treg", "Treg_rel", "regulatory T cells relative to healthy"),
+        immune_state("B", "B_rel", "marrow B cells relative to healthy"),
+        immune_state(
+            "M",
+            "macrophage_rel",
+            "activated monocytes/macrophages relative to healthy",
+        ),
+        StateSpec {
+            name: "G_PTH",
+            unit: "1",
+            column: "pth_survival_programme",
+            kind: StateKind::Dynamic,
+            description: "PTH-induced osteoblast survival programme (fraction of maximal)",
+        },
+    ],
+    &drug_states!("Den", "denosumab", "subcutaneous depot"),
+    &drug_states!("Ada", "adalimumab", "subcutaneous depot"),
+    &drug_states!("Ifx", "infliximab", "subcutaneous depot"),
+    &drug_states!("Sec", "secukinumab", "subcutaneous depot"),
+    &drug_states!("Tcz", "tocilizumab", "subcutaneous depot"),
+    &drug_states!("Romo", "romosozumab", "subcutaneous depot"),
+    &drug_states!("Tofa", "tofacitinib", "gut"),
+    &drug_states!("Bari", "baricitinib", "gut"),
+    &drug_states!("Aba", "abatacept", "subcutaneous depot"),
+    &drug_states!("IL2", "aldesleukin", "subcutaneous depot"),
+    &drug_states!("Teri", "teriparatide", "subcutaneous depot"),
+    &drug_states!("E2", "estradiol", "gut"),
+    &drug_states!("Aln", "alendronate", "gut"),
+    &[
+        drug_state(
+            "Aln_bone",
+            "alendronate_bone_mg",
+            "alendronate bound to bone",
+        ),
+        drug_state(
+            "Zol_central",
+            "zoledronate_central_mg",
+            "zoledronate in the central compartment",
+        ),
+        drug_state(
+            "Zol_bone",
+            "zoledronate_bone_mg",
+            "zoledronate bound to bone",
+        ),
+    ],
+]);
+
+const N_MODULE_DERIVED: usize = 21;
+const N_DERIVED: usize = Bone::DERIVED.len() + N_MODULE_DERIVED + 28;
+const DERIVED: [DerivedSpec; N_DERIVED] = super::flatten(&[
+    Bone::DERIVED,
+    &[
+        rel("TNF_rel", "TNF-alpha relative to healthy"),
+        rel("IL1_rel", "IL-1 relative to healthy"),
+        rel("IL3_rel", "IL-3 relative to healthy"),
+        rel("IL4_rel", "IL-4 relative to healthy"),
+        rel("IL6_rel", "IL-6 relative to healthy"),
+        rel("sIL6R_rel", "soluble IL-6 receptor relative to healthy"),
+        rel("IL7_rel", "IL-7 relative to healthy"),
+        rel("IL10_rel", "IL-10 relative to healthy"),
+        rel("IL17_rel", "IL-17 relative to healthy"),
+        rel("IFNg_rel", "IFN-gamma relative to healthy"),
+        rel("OSM_rel", "oncostatin M relative to healthy"),
+        rel(
+            "TGFb_rel",
+            "marrow TGF-beta (bone- and Treg-derived) relative to healthy",
+        ),
+        rel("STAT3_rel", "STAT3 activation relative to healthy"),
+        rel("STAT5_rel", "STAT5 activation relative to healthy"),
+        rel("Th17_Treg_ratio_rel", "Th17/Treg ratio relative to healthy"),
+        rel(
+            "estrogen_rel",
+            "serum estrogen relative to premenopausal (endogenous plus hormone therapy)",
+        ),
+        rel("DKK1_rel", "DKK1 relative to healthy"),
+        rel("sclerostin_rel", "sclerostin activity relative to healthy"),
+        rel("Wnt10b_rel", "Wnt10b relative to healthy"),
+        rel(
+            "wnt_signalling_rel",
+            "osteoblastic Wnt/beta-catenin signalling relative to healthy",
+        ),
+        rel(
+            "pth_survival_rel",
+            "PTH-induced osteoblast survival programme relative to healthy",
+        ),
+    ],
+    &concentration_columns!("denosumab"),
+    &concentration_columns!("adalimumab"),
+    &concentration_columns!("infliximab"),
+    &concentration_columns!("secukinumab"),
+    &concentration_columns!("tocilizumab"),
+    &concentration_columns!("romosozumab"),
+    &concentration_columns!("tofacitinib"),
+    &concentration_columns!("baricitinib"),
+    &concentration_columns!("abatacept"),
+    &concentration_columns!("aldesleukin"),
+    &concentration_columns!("teriparatide"),
+    &concentration_columns!("estradiol"),
+    &concentration_columns!("alendronate"),
+    &concentration_columns!("zoledronate"),
+]);
+
+const fn route(drug: &'static str, route: &'static str, state: usize) -> DoseRoute {
+    DoseRoute { drug, route, state }
+}
 
 /// The core model with the immune module.
 #[derive(Debug, Clone)]
 pub struct Immunoporosis {
     bone: Bone,
     immune: ImmuneParams,
-    denosumab: Denosumab,
-    adalimumab: Neutraliser,
+    drugs: Drugs,
+    pth_survival: PthSurvival,
     beta_rankl: f64,
+    /// PTH clearance (1/day): turns a drug concentration into an equivalent PTH source.
+    d_pth: f64,
     /// Core TGF-beta at the steady state (pM), the reference for bone-derived TGF-beta.
     tgfb_ref: f64,
+}
+
+/// What the coupling computes at one instant.
+struct Coupled {
+    immune: Immune,
+    /// Inputs of the core model.
+    u_core: InputValues,
+    /// PTH (pM) seen by the osteoblastic receptor.
+    pth: f64,
 }
 
 impl Immunoporosis {
@@ -392,6 +468,8 @@ impl Immunoporosis {
             ifng: u[F_IFNG],
             jak_stat: u[F_JAK],
             treg_drive: u[F_TREG],
+            sclerostin: 1.0,
+            ctla4: 0.0,
         }
     }
 
@@ -399,8 +477,23 @@ impl Immunoporosis {
         y.fixed_rows::<CORE>(0).into_owned()
     }
 
-    /// The immune module and the core inputs it produces.
-    fn couple(&self, y: &SVector<f64, N>, u: &InputValues) -> (Immune, InputValues) {
+    /// The drugs' effects on the immune module's drives (where each drug acts).
+    fn drug_drives(&self, y: &SVector<f64, N>, mut d: Drives) -> Drives {
+        let g = &self.drugs;
+        let central = |depot: usize| y[depot + 1];
+        d.tnf *= (1.0 - g.ada.effect(central(ADA))) * (1.0 - g.ifx.effect(central(IFX)));
+        d.il17 *= 1.0 - g.sec.effect(central(SEC));
+        d.il6 *= 1.0 - g.tcz.effect(central(TCZ));
+        d.sclerostin *= 1.0 - g.romo.effect(central(ROMO));
+        d.jak_stat *= (1.0 - g.tofa.effect(central(TOFA))) * (1.0 - g.bari.effect(central(BARI)));
+        d.ctla4 += g.aba.effect(central(ABA));
+        d.treg_drive *= 1.0 + g.il2.effect(central(IL2));
+        d.estrogen += g.e2.concentration(central(E2)) / g.e2.c50;
+        d
+    }
+
+    /// The immune module, the drugs, and the core inputs they produce.
+    fn couple(&self, y: &SVector<f64, N>, u: &InputValues) -> Coupled {
         let core = Self::core(y);
         // Before the reference is known (during the steady-state search) bone-derived TGF-beta is
         // at its reference level by definition of the reference.
@@ -409,77 +502,57 @@ impl Immunoporosis {
         } else {
             self.bone.tgfb(&core, u) / self.tgfb_ref
         };
-        let mut drives = Self::drives(u);
-        drives.tnf *= self.adalimumab.factor(y[ADA_CENTRAL]);
+        let drives = self.drug_drives(y, Self::drives(u));
         let im = immune::evaluate(&self.immune, &Self::cells(y), &drives, tgfb_bone);
         let mut u_core = *u;
         for (j, f) in im.factors.iter().enumerate() {
             u_core[FIRST_FACTOR + j] *= f;
         }
         u_core[P_RANKL] += self.beta_rankl * im.lymph_rankl;
-        let den_pm = self.denosumab.concentration(y[DEN_CENTRAL]) * self.denosumab.ng_per_ml_to_pm;
-        u_core[RANKL_DECOY] += self.denosumab.binding * den_pm;
-        (im, u_core)
+        let g = &self.drugs;
+        // Denosumab: an extra RANKL binding partner.
+        let den_pm = g.den.concentration(y[DEN + 1]) * g.den.ng_per_ml_to_pm;
+        u_core[RANKL_DECOY] += g.den.binding * den_pm;
+        // Teriparatide adds to PTH: a concentration C is a source D_PTH C.
+        let teri_pm = g.teri.concentration(y[TERI + 1]) * g.teri.ng_per_ml_to_pm;
+        u_core[P_PTH] += self.d_pth * teri_pm;
+        // PTH's anabolic signal: the osteoblast survival programme (`drugs::PthSurvival`).
+        let pth = self.bone.pth(&u_core);
+        u_core[OB_APOPTOSIS] *= self.pth_survival.ob_apoptosis_factor(y[PTHG]);
+        // Bone-bound bisphosphonates raise osteoclast apoptosis.
+        u_core[OC_APOPTOSIS] *=
+            g.aln.apoptosis_factor(y[ALN + 2]) * g.zol.apoptosis_factor(y[ZOL + 1]);
+        Coupled {
+            immune: im,
+            u_core,
+            pth,
+        }
     }
 }
 
 impl Model<N> for Immunoporosis {
     const NAME: &'static str = "immunoporosis";
-    const STATES: [StateSpec; N] = [
-        Bone::STATES[0],
-        Bone::STATES[1],
-        Bone::STATES[2],
-        Bone::STATES[3],
-        Bone::STATES[4],
-        Bone::STATES[5],
-        Bone::STATES[6],
-        immune_state("Th1", "Th1_rel", "Th1 cells relative to healthy"),
-        immune_state("Th2", "Th2_rel", "Th2 cells relative to healthy"),
-        immune_state("Th17", "Th17_rel", "Th17 cells relative to healthy"),
-        immune_state("Treg", "Treg_rel", "regulatory T cells relative to healthy"),
-        immune_state("B", "B_rel", "marrow B cells relative to healthy"),
-        immune_state(
-            "M",
-            "macrophage_rel",
-            "activated monocytes/macrophages relative to healthy",
-        ),
-        drug_state(
-            "Den_depot",
-            "denosumab_depot_mg",
-            "denosumab in the subcutaneous depot",
-        ),
-        drug_state(
-            "Den_central",
-            "denosumab_central_mg",
-            "denosumab in the central compartment",
-        ),
-        drug_state(
-            "Ada_depot",
-            "adalimumab_depot_mg",
-            "adalimumab in the subcutaneous depot",
-        ),
-        drug_state(
-            "Ada_central",
-            "adalimumab_central_mg",
-            "adalimumab in the central compartment",
-        ),
-    ];
+    const STATES: [StateSpec; N] = STATES;
     const DOSE_ROUTES: &'static [DoseRoute] = &[
-        DoseRoute {
-            drug: "denosumab",
-            route: "SC",
-            state: DEN_DEPOT,
-        },
-        DoseRoute {
-            drug: "denosumab",
-            route: "IV",
-            state: DEN_CENTRAL,
-        },
-        DoseRoute {
-            drug: "adalimumab",
-            route: "SC",
-            state: ADA_DEPOT,
-        },
+        route("denosumab", "SC", DEN),
+        route("denosumab", "IV", DEN + 1),
+        route("adalimumab", "SC", ADA),
+        route("infliximab", "IV", IFX + 1),
+        route("infliximab", "SC", IFX),
+        route("secukinumab", "SC", SEC),
+        route("secukinumab", "IV", SEC + 1),
+        route("tocilizumab", "IV", TCZ + 1),
+        route("tocilizumab", "SC", TCZ),
+        route("romosozumab", "SC", ROMO),
+        route("tofacitinib", "oral", TOFA),
+        route("baricitinib", "oral", BARI),
+        route("abatacept", "IV", ABA + 1),
+        route("abatacept", "SC", ABA),
+        route("aldesleukin", "SC", IL2),
+        route("teriparatide", "SC", TERI),
+        route("estradiol", "oral", E2),
+        route("alendronate", "oral", ALN),
+        route("zoledronate", "IV", ZOL),
     ];
     const INPUTS: &'static [InputSpec] = &INPUTS;
     const PARAMS: &'static [ParamSpec] = &PARAMS;
@@ -533,9 +606,10 @@ impl Model<N> for Immunoporosis {
         Immunoporosis {
             bone: Bone::from_params(p),
             immune: ImmuneParams::from_params(p),
-            denosumab: Denosumab::from_params(p),
-            adalimumab: Neutraliser::from_params(p, "adalimumab"),
+            drugs: Drugs::from_params(p),
+            pth_survival: PthSurvival::from_params(p),
             beta_rankl: p.value("rankl.beta_RANKL"),
+            d_pth: p.value("pth.D_PTH"),
             tgfb_ref: f64::NAN,
         }
     }
@@ -543,32 +617,43 @@ impl Model<N> for Immunoporosis {
     fn set_reference(&mut self, ss: &SVector<f64, N>) {
         let core = Self::core(ss);
         self.bone.set_reference(&core);
-        self.tgfb_ref = self.bone.tgfb(&core, &neutral_inputs(&INPUTS));
+        let neutral = neutral_inputs(&INPUTS);
+        self.tgfb_ref = self.bone.tgfb(&core, &neutral);
+        self.pth_survival.g_ref = ss[PTHG];
     }
 
     fn rhs(&self, t: f64, y: &SVector<f64, N>, u: &InputValues, dy: &mut SVector<f64, N>) {
-        let (im, u_core) = self.couple(y, u);
+        let c = self.couple(y, u);
         let mut d_core = SVector::<f64, CORE>::zeros();
-        self.bone.rhs(t, &Self::core(y), &u_core, &mut d_core);
+        self.bone.rhs(t, &Self::core(y), &c.u_core, &mut d_core);
         dy.fixed_rows_mut::<CORE>(0).copy_from(&d_core);
-        dy[TH1] = im.d_cells.th1;
-        dy[TH2] = im.d_cells.th2;
-        dy[TH17] = im.d_cells.th17;
-        dy[TREG] = im.d_cells.treg;
-        dy[BCELL] = im.d_cells.b;
-        dy[MACRO] = im.d_cells.m;
-        let (d_depot, d_central) = self.denosumab.rates(y[DEN_DEPOT], y[DEN_CENTRAL]);
-        dy[DEN_DEPOT] = d_depot;
-        dy[DEN_CENTRAL] = d_central;
-        let (d_depot, d_central) = self.adalimumab.rates(y[ADA_DEPOT], y[ADA_CENTRAL]);
-        dy[ADA_DEPOT] = d_depot;
-        dy[ADA_CENTRAL] = d_central;
+        let d = &c.immune.d_cells;
+        dy[TH1] = d.th1;
+        dy[TH2] = d.th2;
+        dy[TH17] = d.th17;
+        dy[TREG] = d.treg;
+        dy[BCELL] = d.b;
+        dy[MACRO] = d.m;
+        dy[PTHG] = self.pth_survival.rate(c.pth, y[PTHG]);
+        let g = &self.drugs;
+        (dy[DEN], dy[DEN + 1]) = g.den.rates(y[DEN], y[DEN + 1]);
+        for (drug, i) in g.one_compartment() {
+            (dy[i], dy[i + 1]) = drug.rates(y[i], y[i + 1]);
+        }
+        let release = self.bone.skeletal_resorption(&Self::core(y));
+        let [gut, central, bone] = g.aln.rates(y[ALN], y[ALN + 1], y[ALN + 2], release);
+        (dy[ALN], dy[ALN + 1], dy[ALN + 2]) = (gut, central, bone);
+        let [_, central, bone] = g.zol.rates(0.0, y[ZOL], y[ZOL + 1], release);
+        (dy[ZOL], dy[ZOL + 1]) = (central, bone);
     }
 
     fn derived(&self, y: &SVector<f64, N>, u: &InputValues, out: &mut [f64]) {
-        let (im, u_core) = self.couple(y, u);
-        self.bone.derived(&Self::core(y), &u_core, &mut out[..6]);
-        let values = [
+        let c = self.couple(y, u);
+        let im = &c.immune;
+        let n_bone = Bone::DERIVED.len();
+        self.bone
+            .derived(&Self::core(y), &c.u_core, &mut out[..n_bone]);
+        let module = [
             im.tnf,
             im.il1,
             im.il3,
@@ -589,18 +674,29 @@ impl Model<N> for Immunoporosis {
             im.sclerostin,
             im.wnt10b,
             im.wnt,
-            self.denosumab.concentration(y[DEN_CENTRAL]),
-            self.denosumab.concentration(y[DEN_CENTRAL]) * self.denosumab.ng_per_ml_to_pm,
-            1e3 * self.adalimumab.concentration(y[ADA_CENTRAL]),
-            1e3 * self.adalimumab.concentration(y[ADA_CENTRAL]) * self.adalimumab.ng_per_ml_to_pm,
+            y[PTHG] / self.pth_survival.g_ref,
         ];
-        out[6..].copy_from_slice(&values);
+        out[n_bone..n_bone + N_MODULE_DERIVED].copy_from_slice(&module);
+        let g = &self.drugs;
+        let mut k = n_bone + N_MODULE_DERIVED;
+        let mut push = |ng_per_ml: f64, to_pm: f64| {
+            out[k] = ng_per_ml;
+            out[k + 1] = ng_per_ml * to_pm;
+            k += 2;
+        };
+        push(g.den.concentration(y[DEN + 1]), g.den.ng_per_ml_to_pm);
+        for (drug, i) in g.one_compartment() {
+            push(drug.concentration(y[i + 1]), drug.ng_per_ml_to_pm);
+        }
+        push(g.aln.concentration(y[ALN + 1]), g.aln.ng_per_ml_to_pm);
+        push(g.zol.concentration(y[ZOL]), g.zol.ng_per_ml_to_pm);
     }
 
     fn steady_state_guess(&self) -> SVector<f64, N> {
         let mut y = SVector::<f64, N>::from_element(1.0);
         let core = self.bone.steady_state_guess();
         y.fixed_rows_mut::<CORE>(0).copy_from(&core);
+        y[PTHG] = 1e-3;
         for (i, s) in Self::STATES.iter().enumerate() {
             if let StateKind::Accumulator { reference } = s.kind {
                 y[i] = reference;

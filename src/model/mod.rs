@@ -5,6 +5,7 @@
 //! Nothing in this module does I/O, knows TOML, or calls a solver.
 
 pub mod bone;
+pub mod drugs;
 pub mod immune;
 pub mod immunoporosis;
 pub mod lemaire2004;
@@ -261,18 +262,33 @@ impl ModelId {
     /// The bundled parameter files of the drugs this model can be given: (drug, path, text).
     pub fn bundled_drugs(self) -> Vec<(&'static str, &'static str, &'static str)> {
         match self {
-            ModelId::Immunoporosis => vec![
-                (
-                    "denosumab",
-                    "params/drugs/denosumab.toml",
-                    include_str!("../../params/drugs/denosumab.toml"),
-                ),
-                (
-                    "adalimumab",
-                    "params/drugs/adalimumab.toml",
-                    include_str!("../../params/drugs/adalimumab.toml"),
-                ),
-            ],
+            ModelId::Immunoporosis => {
+                macro_rules! drug {
+                    ($name:literal) => {
+                        (
+                            $name,
+                            concat!("params/drugs/", $name, ".toml"),
+                            include_str!(concat!("../../params/drugs/", $name, ".toml")),
+                        )
+                    };
+                }
+                vec![
+                    drug!("denosumab"),
+                    drug!("adalimumab"),
+                    drug!("infliximab"),
+                    drug!("secukinumab"),
+                    drug!("tocilizumab"),
+                    drug!("romosozumab"),
+                    drug!("tofacitinib"),
+                    drug!("baricitinib"),
+                    drug!("abatacept"),
+                    drug!("aldesleukin"),
+                    drug!("teriparatide"),
+                    drug!("estradiol"),
+                    drug!("alendronate"),
+                    drug!("zoledronate"),
+                ]
+            }
             _ => Vec::new(),
         }
     }
@@ -293,7 +309,7 @@ impl ModelId {
         match self {
             ModelId::Lemaire2004 => of::<3, lemaire2004::Lemaire2004>(),
             ModelId::Pivonka2008 => of::<3, pivonka2008::Pivonka2008>(),
-            ModelId::Bone => of::<7, bone::Bone>(),
+            ModelId::Bone => of::<{ bone::N }, bone::Bone>(),
             ModelId::Immunoporosis => of::<{ immunoporosis::N }, immunoporosis::Immunoporosis>(),
         }
     }
@@ -321,6 +337,25 @@ pub struct ModelSpec {
 /// A parameter declaration: dotted name and required unit.
 pub(crate) const fn param(name: &'static str, unit: &'static str) -> ParamSpec {
     ParamSpec { name, unit }
+}
+
+/// Joins several declaration lists at compile time (`C` must be the sum of their lengths, and the
+/// first list not empty).
+pub(crate) const fn flatten<T: Copy, const C: usize>(parts: &[&[T]]) -> [T; C] {
+    let mut out = [parts[0][0]; C];
+    let mut k = 0;
+    let mut i = 0;
+    while i < parts.len() {
+        let mut j = 0;
+        while j < parts[i].len() {
+            out[k] = parts[i][j];
+            k += 1;
+            j += 1;
+        }
+        i += 1;
+    }
+    assert!(k == C, "flatten: C must equal the total length");
+    out
 }
 
 /// Joins two declaration lists at compile time (`C` must be `A + B`, and `A` at least 1).

@@ -123,13 +123,19 @@ pub fn tgfb(p: &SignalParams, u: &LigandInputs, oca: f64) -> f64 {
     (p.alpha_tgfb * p.k_res * oca + u.tgfb_source) / p.d_tgfb
 }
 
+/// PTH (pM) with an extra source (pM/day): production over clearance.
+#[inline]
+pub fn pth(p: &SignalParams, source: f64) -> f64 {
+    (p.beta_pth + source) / p.d_pth
+}
+
 /// Computes TGF-beta, PTH, OPG, RANKL and the receptor occupancies (Pivonka 2008, eqs. for the
 /// ligands; see `docs/model.md`).
 #[inline]
 pub fn signals(p: &SignalParams, u: &LigandInputs, obp: f64, oba: f64, oca: f64) -> Signals {
     let tgfb = tgfb(p, u, oca);
     // PTH: endogenous secretion plus dosing, first-order decay.
-    let pth = (p.beta_pth + u.pth_source) / p.d_pth;
+    let pth = pth(p, u.pth_source);
     let pi_pth_act = act(pth, p.k_pth_act);
     let pi_pth_rep = rep(pth, p.k_pth_rep);
     // OPG from active osteoblasts, PTH-repressed, saturating at OPG_max.

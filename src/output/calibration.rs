@@ -5,17 +5,26 @@ use super::OutputError;
 use crate::calibration::Fit;
 use crate::config::Calibration;
 use serde_json::json;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-/// The parameter-file text with each fitted parameter's `value` replaced (full precision);
+/// The parameter files with each fitted parameter's `value` replaced (full precision), as
+/// (path, text): the model's file always, and each drug file holding a fitted parameter;
 /// everything else (units, sources, comments) is kept as it was.
-pub fn fitted_params_text(cal: &Calibration, fit: &Fit) -> Result<String, String> {
-    let mut lines: Vec<String> = cal.params_text.lines().map(str::to_string).collect();
+pub fn fitted_params_files(cal: &Calibration, fit: &Fit) -> Result<Vec<(PathBuf, String)>, String> {
+    let mut files: Vec<(PathBuf, Vec<String>, bool)> =
+        std::iter::once((cal.params_path.clone(), cal.params_text.as_str()))
+            .chain(cal.drug_files.iter().map(|(p, t)| (p.clone(), t.as_str())))
+            .map(|(p, t)| (p, t.lines().map(str::to_string).collect(), false))
+            .collect();
+    files[0].2 = true;
     for p in &fit.parameters {
         let header = format!("[parameters.{}]", p.name);
-        let start = lines
-            .iter()
-            .position(|l| l.trim() == header)
+        let (lines, changed, start) = files
+            .iter_mut()
+            .find_map(|(_, lines, changed)| {
+                let start = lines.iter().position(|l| l.trim() == header)?;
+                Some((lines, changed, start))
+            })
             .ok_or_else(|| format!("`{header}` not found in {}", cal.params_path.display()))?;
         let value_line = lines[start + 1..]
             .iter()
@@ -24,8 +33,13 @@ pub fn fitted_params_text(cal: &Calibration, fit: &Fit) -> Result<String, String
             .map(|i| start + 1 + i)
             .ok_or_else(|| format!("no `value` under `{header}`"))?;
         lines[value_line] = format!("value = {}", p.value);
+        *changed = true;
     }
-    Ok(lines.join("\n") + "\n")
+    Ok(files
+        .into_iter()
+        .filter(|(_, _, changed)| *changed)
+        .map(|(path, lines, _)| (path, lines.join("\n") + "\n"))
+        .collect())
 }
 
 /// The fit report as JSON.
@@ -94,14 +108,12 @@ pub fn report_markdown(cal: &Calibration, fit: &Fit) -> String {
 
 /// Writes `parameters.toml`, `fit_report.json` and `fit_report.md` into `dir`.
 pub fn write(dir: &Path, cal: &Calibration, fit: &Fit) -> Result<(), OutputError> {
-    let params = dir.join(
-        cal.params_path
-            .file_name()
-            .unwrap_or("parameters.toml".as_ref()),
-    );
-    let text = fitted_params_text(cal, fit)
-        .map_err(|e| OutputError::at(&params, std::io::Error::other(e)))?;
-    std::fs::write(&params, text).map_err(|e| OutputError::at(&params, e))?;
+    let files = fitted_params_files(cal, fit)
+        .map_err(|e| OutputError::at(&cal.params_path, std::io::Error::other(e)))?;
+    for (path, text) in files {
+        let target = dir.join(path.file_name().unwrap_or("parameters.toml".as_ref()));
+        std::fs::write(&target, text).map_err(|e| OutputError::at(&target, e))?;
+    }
     let json_path = dir.join("fit_report.json");
     let json = serde_json::to_string_pretty(&report_json(cal, fit))
         .map_err(|e| OutputError::at(&json_path, e.into()))?;

@@ -28,13 +28,17 @@ const BONE_COLUMNS: [(&str, &str, &str, f64); 3] = [
     ),
 ];
 
+/// One arm of a comparison: scenario name, trajectory, dose times (days).
+pub type Arm<'a> = (&'a str, &'a Trajectory, Vec<f64>);
+
 /// Writes `compare.csv` (columns `scenario,t_day,<bone-mass columns>`) and one overlay plot per
-/// bone-mass column that every run has. Returns the files written.
-pub fn write(dir: &Path, runs: &[(&str, &Trajectory)]) -> Result<Vec<String>, OutputError> {
+/// bone-mass column that every run has, with each arm's doses marked in its colour. Returns the
+/// files written.
+pub fn write(dir: &Path, runs: &[Arm]) -> Result<Vec<String>, OutputError> {
     let csv_path = dir.join("compare.csv");
     let columns: Vec<&(&str, &str, &str, f64)> = BONE_COLUMNS
         .iter()
-        .filter(|(c, ..)| runs.iter().all(|(_, t)| t.column(c).is_some()))
+        .filter(|(c, ..)| runs.iter().all(|(_, t, _)| t.column(c).is_some()))
         .collect();
     if columns.is_empty() {
         return Err(OutputError::at(
@@ -50,7 +54,7 @@ pub fn write(dir: &Path, runs: &[(&str, &Trajectory)]) -> Result<Vec<String>, Ou
         text.push_str(c);
     }
     text.push('\n');
-    for (name, traj) in runs {
+    for (name, traj, _) in runs {
         let t = traj.column("t_day").unwrap_or(&[]);
         for (k, time) in t.iter().enumerate() {
             let _ = write!(text, "{name},{time}");
@@ -65,7 +69,7 @@ pub fn write(dir: &Path, runs: &[(&str, &Trajectory)]) -> Result<Vec<String>, Ou
     for (column, stem, title, offset) in columns {
         let series: Vec<Series> = runs
             .iter()
-            .map(|(name, traj)| {
+            .map(|(name, traj, _)| {
                 let t = traj.column("t_day").unwrap_or(&[]);
                 let y = traj.column(column).unwrap_or(&[]);
                 (
@@ -74,7 +78,19 @@ pub fn write(dir: &Path, runs: &[(&str, &Trajectory)]) -> Result<Vec<String>, Ou
                 )
             })
             .collect();
-        plot::draw_series(dir, stem, title, "change from baseline (%)", &series)?;
+        let markers: Vec<plot::Marker> = runs
+            .iter()
+            .enumerate()
+            .flat_map(|(k, (_, _, doses))| doses.iter().map(move |t| (*t, Some(k))))
+            .collect();
+        plot::draw_series_marked(
+            dir,
+            stem,
+            title,
+            "change from baseline (%)",
+            &series,
+            &markers,
+        )?;
         files.push(format!("{stem}.png"));
         files.push(format!("{stem}.svg"));
     }

@@ -53,6 +53,8 @@ pub fn build(scenario: &Scenario, result: &RunResult, wall_seconds: f64) -> Valu
             "model_title": spec.model.title(),
             "parameter_set": params.origin,
             "duration_days": spec.protocol.duration,
+            "run_in_days": -spec.protocol.start,
+            "relative_columns": baseline_text(scenario),
             "output_interval_days": spec.protocol.output_interval,
             "parameter_overrides": scenario.overrides.iter().map(|(n, v)| json!({"name": n, "value": v})).collect::<Vec<_>>(),
             "inputs": scenario.inputs.iter().map(|(n, u, v, s, e, shape)| json!({
@@ -80,6 +82,7 @@ pub fn build(scenario: &Scenario, result: &RunResult, wall_seconds: f64) -> Valu
             "methods": {"non_stiff": solver::METHOD, "stiff": solver::STIFF_METHOD},
             "rtol": spec.solver.rtol,
             "atol": spec.solver.atol,
+            "atol_states": spec.atol_states.iter().map(|(i, a)| json!({"state": model.states[*i].name, "atol": a})).collect::<Vec<_>>(),
             "max_step_days": result.max_step_days,
             "max_step_rule": if spec.solver.max_step_days.is_some() { "scenario" } else { "automatic: 1.5 / spectral radius of the steady-state Jacobian" },
             "max_steps_per_segment": spec.solver.max_steps,
@@ -173,7 +176,20 @@ pub fn summary(scenario: &Scenario, result: &RunResult) -> Option<Value> {
     Some(json!({
         "scenario": scenario.name,
         "model": scenario.spec.model.name(),
-        "baseline": "change in % relative to the model's steady state, as in the columns (the start of the run unless [initial_state] is given)",
+        "baseline": baseline_text(scenario),
         "endpoints": rows,
     }))
+}
+
+/// What the relative columns are relative to.
+fn baseline_text(scenario: &Scenario) -> String {
+    let start = scenario.spec.protocol.start;
+    if start < 0.0 {
+        format!(
+            "change in % relative to day 0, the end of a {} day run-in that started from the model's steady state",
+            -start
+        )
+    } else {
+        "change in % relative to the model's steady state, as in the columns (the start of the run unless [initial_state] is given)".to_string()
+    }
 }

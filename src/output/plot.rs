@@ -34,6 +34,9 @@ fn register_font() {
 /// A line to draw: legend label and (time in days, value) points.
 pub type Series = (String, Vec<(f64, f64)>);
 
+/// A dose marker: time (days) and the index of the series whose colour it takes (grey if none).
+pub type Marker = (f64, Option<usize>);
+
 /// Draws one figure of a run as `<dir>/<stem>.png` and `<dir>/<stem>.svg`.
 /// `markers`: times (days) drawn as dashed vertical lines, e.g. doses.
 pub fn draw(
@@ -63,7 +66,8 @@ pub fn draw(
         ));
     }
     let title = format!("{} - {subtitle}", spec.title);
-    draw_series_marked(dir, spec.file_stem, &title, spec.y_label, &series, markers)
+    let markers: Vec<Marker> = markers.iter().map(|t| (*t, None)).collect();
+    draw_series_marked(dir, spec.file_stem, &title, spec.y_label, &series, &markers)
 }
 
 /// Draws lines against time as `<dir>/<stem>.png` and `<dir>/<stem>.svg`; runs longer than
@@ -78,14 +82,16 @@ pub fn draw_series(
     draw_series_marked(dir, stem, title, y_label, series, &[])
 }
 
-/// [`draw_series`] with dashed vertical lines at the `markers` times (days).
+/// [`draw_series`] with dashed vertical lines at the `markers` times (days), in the colour of
+/// their series. Markers of one colour closer than 1/100 of the time axis are drawn once (daily
+/// injections would otherwise fill the plot).
 pub fn draw_series_marked(
     dir: &Path,
     stem: &str,
     title: &str,
     y_label: &str,
     series: &[Series],
-    markers: &[f64],
+    markers: &[Marker],
 ) -> Result<(), OutputError> {
     let end = series
         .iter()
@@ -105,7 +111,7 @@ pub fn draw_series_marked(
             )
         })
         .collect();
-    let markers: Vec<f64> = markers.iter().map(|t| t * scale).collect();
+    let markers: Vec<Marker> = markers.iter().map(|(t, c)| (t * scale, *c)).collect();
     both(
         dir,
         stem,
@@ -193,7 +199,7 @@ enum Figure<'a> {
         x_label: &'a str,
         y_label: &'a str,
         series: &'a [Series],
-        markers: &'a [f64],
+        markers: &'a [Marker],
     },
     Heatmap {
         title: &'a str,
@@ -263,7 +269,7 @@ fn render<DB: DrawingBackend>(
     x_label: &str,
     y_label: &str,
     series: &[Series],
-    markers: &[f64],
+    markers: &[Marker],
 ) -> Result<(), String> {
     let (x_lo, x_hi) = series
         .iter()
@@ -320,12 +326,20 @@ fn render<DB: DrawingBackend>(
         .map_err(|e| e.to_string())?;
     // Dose markers: short dashes down the plot at each time.
     let grey = RGBColor(70, 70, 70);
-    for &m in markers.iter().filter(|m| **m >= x_lo && **m <= x_hi) {
+    let min_gap = (x_hi - x_lo) / 100.0;
+    let mut last_drawn: Vec<(Option<usize>, f64)> = Vec::new();
+    for &(m, colour) in markers.iter().filter(|(m, _)| *m >= x_lo && *m <= x_hi) {
+        match last_drawn.iter_mut().find(|(c, _)| *c == colour) {
+            Some((_, t)) if m - *t < min_gap => continue,
+            Some((_, t)) => *t = m,
+            None => last_drawn.push((colour, m)),
+        }
+        let style = colour.map_or(grey, |k| COLORS[k % COLORS.len()]);
         let dashes = 40;
         let segments = (0..dashes).step_by(2).map(|k| {
             let a = lo + (hi - lo) * k as f64 / dashes as f64;
             let b = lo + (hi - lo) * (k + 1) as f64 / dashes as f64;
-            PathElement::new(vec![(m, a), (m, b)], grey.stroke_width(2))
+            PathElement::new(vec![(m, a), (m, b)], style.stroke_width(1))
         });
         chart.draw_series(segments).map_err(|e| e.to_string())?;
     }

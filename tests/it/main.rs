@@ -6,6 +6,7 @@
 //! - `config`: every kind of bad input gives a clear error with file, key and line.
 //! - `immune`: the immune module: neutral at baseline, coupling signs, calibration reproduced.
 //! - `treatment`: dose events (none missed) and denosumab pharmacokinetics and effects.
+//! - `drugs`: every drug against its control arm, intermittent vs continuous PTH, PK vs labels, run-ins.
 //! - `cli`: the binary end to end in a temporary folder: outputs, exit codes, atomic writes.
 //!
 //! Run with `cargo test --release` (ODE code is about 75 times slower in debug builds).
@@ -13,6 +14,7 @@
 mod analysis;
 mod cli;
 mod config;
+mod drugs;
 mod immune;
 mod invariants;
 mod reference;

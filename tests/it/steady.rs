@@ -49,13 +49,26 @@ fn core_model_keeps_the_pivonka_steady_state_and_is_stable() {
     .unwrap();
     let core =
         engine::steady_state(ModelId::Bone, &bundled_params(ModelId::Bone).unwrap()).unwrap();
-    // Core states: OBp, OBa, OCp, OCa, BV, BMD_LS, BMD_TH.
+    // Core states: OBp, OBa, OCp, OCa, BV, V_LS, V_TH, m_LS, m_TH.
     assert_rel(core.state[0], piv.state[0], 1e-8, "OBp");
     assert_rel(core.state[1], piv.state[1], 1e-8, "OBa");
     assert_rel(core.state[3], piv.state[2], 1e-8, "OCa");
     assert_rel(core.state[2], 1.0e-3, 1e-8, "OCp (calibrated to 1e-3 pM)");
     assert_eq!(core.state[4], 100.0);
-    assert_eq!(core.jacobian_states, ["OBp", "OBa", "OCp", "OCa"]);
+    assert_eq!(
+        core.jacobian_states,
+        ["OBp", "OBa", "OCp", "OCa", "m_LS", "m_TH", "F"]
+    );
+    // Mineral content at the steady state: (T p + k) / (T + k) with the site's turnover T.
+    let params = bundled_params(ModelId::Bone).unwrap();
+    let (p, k) = (
+        params.value("mineral.primary_fraction"),
+        params.value("mineral.k_secondary"),
+    );
+    for (i, site) in [(7, "bone.T_lumbar_spine"), (8, "bone.T_total_hip")] {
+        let t = params.value(site);
+        assert_rel(core.state[i], (t * p + k) / (t + k), 1e-10, site);
+    }
     assert!(core.stable, "eigenvalues {:?}", core.eigenvalues);
 }
 
