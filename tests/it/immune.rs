@@ -364,10 +364,11 @@ fn bad_calibration_files_get_clear_errors() {
         "{e}"
     );
     let e = bad_calibration(|s| {
-        s.replace(
-            "initial = 1.294\nlower = 0.0\nupper = 10.0",
-            "initial = 11.0\nlower = 0.0\nupper = 10.0",
-        )
+        // The initial value of `innate.g_disease` (bounds [0, 10]) set outside its bounds.
+        let at = s.find("name = \"innate.g_disease\"").unwrap();
+        let start = at + s[at..].find("initial = ").unwrap();
+        let end = start + s[start..].find('\n').unwrap();
+        format!("{}initial = 11.0{}", &s[..start], &s[end..])
     });
     assert!(
         e.contains("initial value 11 must lie strictly inside [0, 10]"),
