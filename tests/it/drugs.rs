@@ -2,7 +2,7 @@
 //! control arm, intermittent and continuous PTH have opposite signs, pharmacokinetics against the
 //! labels, run-ins and re-baselined read-outs.
 
-use crate::util::{run, run_text};
+use crate::util::{peak, run, run_text};
 use immunoporosis::config::bundled_params;
 use immunoporosis::engine::RunResult;
 use immunoporosis::model::ModelId;
@@ -262,17 +262,12 @@ fn pharmacokinetics_match_the_labels() {
     let r = run_text(
         "name = \"teri\"\nmodel = \"immunoporosis\"\nduration_days = 1.0\noutput_interval_days = 0.001\n\n[[treatment]]\ndrug = \"teriparatide\"\ndose = 20.0\nunit = \"ug\"\nroute = \"SC\"",
     );
-    let c = column(&r, "teriparatide_ng_per_mL");
-    let t = column(&r, "t_day");
-    let (k, cmax) = c
-        .iter()
-        .enumerate()
-        .fold((0, 0.0), |a, (i, v)| if *v > a.1 { (i, *v) } else { a });
+    let (tmax, cmax) = peak(&r, "teriparatide_ng_per_mL");
     assert!((0.10..=0.20).contains(&cmax), "Cmax {cmax} ng/mL");
     assert!(
-        (0.1..=0.6).contains(&(t[k] * 24.0)),
+        (0.1..=0.6).contains(&(tmax * 24.0)),
         "tmax {} h",
-        t[k] * 24.0
+        tmax * 24.0
     );
     let half_life_h = 24.0 * 0.1 * std::f64::consts::LN_2
         / (at(&r, "teriparatide_ng_per_mL", 0.2) / at(&r, "teriparatide_ng_per_mL", 0.3)).ln();
@@ -285,14 +280,9 @@ fn pharmacokinetics_match_the_labels() {
     let r = run_text(
         "name = \"romo\"\nmodel = \"immunoporosis\"\nduration_days = 60.0\noutput_interval_days = 0.25\n\n[[treatment]]\ndrug = \"romosozumab\"\ndose = 210.0\nunit = \"mg\"\nroute = \"SC\"",
     );
-    let c = column(&r, "romosozumab_ng_per_mL");
-    let t = column(&r, "t_day");
-    let (k, cmax) = c
-        .iter()
-        .enumerate()
-        .fold((0, 0.0), |a, (i, v)| if *v > a.1 { (i, *v) } else { a });
+    let (tmax, cmax) = peak(&r, "romosozumab_ng_per_mL");
     assert!((18_000.0..=27_000.0).contains(&cmax), "Cmax {cmax} ng/mL");
-    assert!((3.0..=7.0).contains(&t[k]), "tmax {} day", t[k]);
+    assert!((3.0..=7.0).contains(&tmax), "tmax {tmax} day");
 
     // Zoledronate 5 mg IV: about 60 % binds to bone within a day (39 % in urine, label), and
     // the bone-bound drug stays for years (released only as bone is resorbed).

@@ -65,3 +65,12 @@ pub fn assert_rel(got: f64, want: f64, rtol: f64, what: &str) {
         "{what}: got {got:e}, want {want:e}, relative error {err:e} > {rtol:e}"
     );
 }
+
+/// The largest value of a column and the time it is reached: (time in days, value).
+pub fn peak(r: &RunResult, column: &str) -> (f64, f64) {
+    let c = r.trajectory.column(column).expect("column");
+    let t = r.trajectory.column("t_day").expect("t_day");
+    c.iter().zip(t).fold((0.0, f64::NEG_INFINITY), |a, (v, t)| {
+        if *v > a.1 { (*t, *v) } else { a }
+    })
+}
