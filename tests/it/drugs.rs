@@ -234,7 +234,7 @@ fn intermittent_pth_is_anabolic_and_continuous_pth_catabolic() {
     let continuous = healthy_with(&format!(
         "[[input]]\nname = \"P_PTH_d\"\nvalue = {source}\nunit = \"pM/day\""
     ));
-    // Same mean PTH exposure over the year (within 2 %).
+    // Same mean PTH exposure over the year.
     let (pi, pc) = (
         mean(&intermittent, "PTH_pM", 30.0, 365.0),
         mean(&continuous, "PTH_pM", 30.0, 365.0),
