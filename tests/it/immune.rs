@@ -423,7 +423,16 @@ fn bad_calibration_files_get_clear_errors() {
     );
     let e = bad_calibration(|s| s.replace("max_iterations = 1000", "max_iteration = 1000"));
     assert!(e.contains("unknown field `max_iteration`"), "{e}");
-    assert!(e.contains(".toml:9:"), "line number: {e}");
+    let src =
+        std::fs::read_to_string(root().join("params/calibration/immunoporosis.toml")).unwrap();
+    let line = 1 + src
+        .lines()
+        .position(|l| l.starts_with("max_iterations"))
+        .unwrap();
+    assert!(
+        e.contains(&format!(".toml:{line}:")),
+        "line number {line}: {e}"
+    );
 }
 
 #[test]
