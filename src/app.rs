@@ -293,6 +293,39 @@ pub fn calibrate(path: &Path, out: Option<&Path>, write_params: bool) -> Result<
     if write_params {
         let files = output::calibration::fitted_params_files(&cal, &fit)
             .map_err(|e| OutputError::at(&cal.params_path, std::io::Error::other(e)))?;
+        // A bundled file is rewritten only where it is the copy this program was built from:
+        // never over newer edits, and never a stray `params/` below another folder.
+        let mut bundled: Vec<(&Path, &str)> = cal
+            .drug_files
+            .iter()
+            .map(|(p, t)| (p.as_path(), t.as_str()))
+            .collect();
+        let bundled_model = cal.params_path == Path::new(cal.model.bundled_params().0);
+        if bundled_model {
+            bundled.push((cal.params_path.as_path(), cal.params_text.as_str()));
+        }
+        for (path, text) in &bundled {
+            if !files.iter().any(|(p, _)| p.as_path() == *path) {
+                continue;
+            }
+            let on_disk = std::fs::read_to_string(path).map_err(|e| {
+                OutputError::at(
+                    path,
+                    std::io::Error::other(format!(
+                        "{e}; --write-params rewrites the bundled files in place, so run it from the repository root"
+                    )),
+                )
+            })?;
+            if on_disk != *text {
+                return Err(OutputError::at(
+                    path,
+                    std::io::Error::other(
+                        "this file differs from the copy compiled into the program (edited since the last build?); rebuild (cargo build --release) and calibrate again, nothing was written",
+                    ),
+                )
+                .into());
+            }
+        }
         for (path, text) in &files {
             output::write_file_atomically(path, text)?;
         }
@@ -304,14 +337,24 @@ pub fn calibrate(path: &Path, out: Option<&Path>, write_params: bool) -> Result<
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
+        if bundled_model
+            || files
+                .iter()
+                .any(|(p, _)| cal.drug_files.iter().any(|(d, _)| d == p))
+        {
+            report.push_str("rebuild the program (cargo build --release) for the new values of bundled files to take effect\n");
+        }
     }
+    let written: Vec<String> = output::calibration::fitted_params_files(&cal, &fit)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|(p, _)| p.file_name().map(|f| f.to_string_lossy().into_owned()))
+        .collect();
     report.push_str(&format!(
         "\n{:.1} s; wrote {}/ (fit_report.md, fit_report.json, {})\n",
         started.elapsed().as_secs_f64(),
         out_dir.display(),
-        cal.params_path
-            .file_name()
-            .map_or(String::new(), |f| f.to_string_lossy().into_owned())
+        written.join(", ")
     ));
     if !fit.targets.iter().all(|t| t.met) {
         report.push_str("warning: not every target is met within its tolerance\n");

@@ -36,7 +36,7 @@ pub struct FittedParameter {
 pub struct TargetResult {
     /// Label.
     pub name: String,
-    /// Scenario name.
+    /// Scenario name; `A minus B` for a difference between two arms.
     pub scenario: String,
     /// Output column.
     pub column: String,
@@ -211,7 +211,13 @@ pub fn calibrate(cal: &Calibration, progress: &(impl Fn(u64, f64) + Sync)) -> Re
         .zip(&got)
         .map(|(t, g)| TargetResult {
             name: t.name.clone(),
-            scenario: cal.scenarios[t.scenario].name.clone(),
+            scenario: match t.minus {
+                None => cal.scenarios[t.scenario].name.clone(),
+                Some(m) => format!(
+                    "{} minus {}",
+                    cal.scenarios[t.scenario].name, cal.scenarios[m].name
+                ),
+            },
             column: t.column.clone(),
             time_days: t.time_days,
             wanted: t.value,

@@ -187,6 +187,16 @@ pub fn load_calibration(path: &Path) -> Result<Calibration, ConfigError> {
                 ),
             ));
         }
+        if !in_text(&params_text) && raw.parameter_set.is_some() {
+            return Err(err(
+                line(&src, &e.name),
+                &format!("{key}.name"),
+                format!(
+                    "`{name}` comes from a drug file, which is compiled into the program; a calibration with its own `parameter_set` can fit only parameters of that file"
+                ),
+            )
+            .with_help("drop `parameter_set` to fit drug parameters on the bundled set"));
+        }
         if parameters.iter().any(|p: &FitParameter| &p.name == name) {
             return Err(err(
                 line(&src, &e.name),
@@ -263,6 +273,30 @@ pub fn load_calibration(path: &Path) -> Result<Calibration, ConfigError> {
             Some(path) => Some(scenario_index(path, "minus_scenario")?),
             None => None,
         };
+        if let (Some(m), Some(path)) = (minus, &t.minus_scenario) {
+            if m == index {
+                return Err(err(
+                    line(&src, path),
+                    &format!("{key}.minus_scenario"),
+                    "the comparator is the scenario itself: the difference would always be 0"
+                        .to_string(),
+                ));
+            }
+            let (a, b) = (
+                scenarios[index].spec.protocol.start,
+                scenarios[m].spec.protocol.start,
+            );
+            if a != b {
+                return Err(err(
+                    line(&src, path),
+                    &format!("{key}.minus_scenario"),
+                    format!(
+                        "the comparator has a different run-in ({} days against {} days): changes from day 0 of the two arms would not share a baseline",
+                        -b, -a
+                    ),
+                ));
+            }
+        }
         let scenario = &scenarios[index];
         let spec = model.spec();
         let columns: Vec<&str> = spec
@@ -328,8 +362,15 @@ pub fn load_calibration(path: &Path) -> Result<Calibration, ConfigError> {
             ));
         }
         targets.push(Target {
-            name: t.name.clone().unwrap_or_else(|| {
-                format!("{} {} at {} day", scenario.name, t.column.get_ref(), time)
+            name: t.name.clone().unwrap_or_else(|| match minus {
+                None => format!("{} {} at {} day", scenario.name, t.column.get_ref(), time),
+                Some(m) => format!(
+                    "{} minus {} {} at {} day",
+                    scenario.name,
+                    scenarios[m].name,
+                    t.column.get_ref(),
+                    time
+                ),
             }),
             scenario: index,
             minus,

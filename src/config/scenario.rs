@@ -235,7 +235,7 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
             x
         }
     };
-    let start_of_run = -run_in;
+    let start_of_run = if run_in > 0.0 { -run_in } else { 0.0 };
 
     // Time-windowed inputs.
     let mut windows = Vec::new();

@@ -278,6 +278,9 @@ pub fn rebaseline(trajectory: &mut Trajectory) {
         let Some(&x0) = column.first() else { continue };
         if name.ends_with("_change_pct") {
             let base = 1.0 + x0 / 100.0;
+            if base <= 0.0 {
+                continue; // nothing left at day 0 to be relative to
+            }
             for x in column.iter_mut() {
                 *x = 100.0 * ((1.0 + *x / 100.0) / base - 1.0);
             }

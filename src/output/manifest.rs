@@ -83,6 +83,7 @@ pub fn build(scenario: &Scenario, result: &RunResult, wall_seconds: f64) -> Valu
             "rtol": spec.solver.rtol,
             "atol": spec.solver.atol,
             "atol_states": spec.atol_states.iter().map(|(i, a)| json!({"state": model.states[*i].name, "atol": a})).collect::<Vec<_>>(),
+            "atol_dopri5": spec.atol_states.iter().map(|(_, a)| *a).fold(spec.solver.atol, f64::min),
             "max_step_days": result.max_step_days,
             "max_step_rule": if spec.solver.max_step_days.is_some() { "scenario" } else { "automatic: 1.5 / spectral radius of the steady-state Jacobian" },
             "max_steps_per_segment": spec.solver.max_steps,
@@ -186,7 +187,7 @@ fn baseline_text(scenario: &Scenario) -> String {
     let start = scenario.spec.protocol.start;
     if start < 0.0 {
         format!(
-            "change in % relative to day 0, the end of a {} day run-in that started from the model's steady state",
+            "change in % relative to day 0, the end of a {} day run-in (which started from the initial state: the model's steady state unless [initial_state] is given)",
             -start
         )
     } else {

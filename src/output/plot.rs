@@ -111,7 +111,10 @@ pub fn draw_series_marked(
             )
         })
         .collect();
-    let markers: Vec<Marker> = markers.iter().map(|(t, c)| (t * scale, *c)).collect();
+    // Sorted by time: the thinning below keeps a marker only if it is far enough after the last
+    // one drawn in its colour, and doses come treatment by treatment, not in time order.
+    let mut markers: Vec<Marker> = markers.iter().map(|(t, c)| (t * scale, *c)).collect();
+    markers.sort_by(|a, b| a.0.total_cmp(&b.0));
     both(
         dir,
         stem,

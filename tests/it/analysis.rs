@@ -256,10 +256,9 @@ fn bad(
         std::process::id(),
         std::thread::current().id()
     ));
+    let _remove = crate::util::RemoveOnDrop(tmp.clone());
     std::fs::write(&tmp, changed).unwrap();
-    let e = load(&tmp).unwrap_err().to_string();
-    std::fs::remove_file(&tmp).unwrap();
-    e
+    load(&tmp).unwrap_err().to_string()
 }
 
 #[test]

@@ -130,7 +130,7 @@ fn anabolic_drugs_raise_bmd_and_formation_first() {
 }
 
 #[test]
-fn hormone_therapy_prevents_postmenopausal_loss() {
+fn hormone_therapy_reduces_postmenopausal_loss() {
     let ht = run("pmo_hormone_therapy");
     let untreated = run("menopause_natural");
     check_arm(
@@ -306,8 +306,14 @@ fn a_run_in_is_simulated_and_the_read_outs_restart_at_day_zero() {
     let run_in = run_text(
         "name = \"run_in\"\nmodel = \"immunoporosis\"\nrun_in_days = 730.5\nduration_days = 730.5\noutput_interval_days = 7.609375\n\n[[input]]\nname = \"estrogen\"\nvalue = 0.1\nunit = \"1\"\nprofile = \"hyperbolic\"\ntau_days = 91.3125\nstart_day = -730.5",
     );
-    // Outputs start at day 0.
+    // Outputs start at day 0, and the row at day 0 shows the run-in's inputs (estrogen already
+    // down), not the neutral ones.
     assert_eq!(column(&run_in, "t_day")[0], 0.0);
+    let e0 = column(&run_in, "estrogen_rel")[0];
+    assert!(
+        (e0 - at(&long, "estrogen_rel", 730.5)).abs() < 1e-12 && e0 < 0.25,
+        "{e0}"
+    );
     // States match the long run shifted by the run-in.
     for c in ["OBa_pM", "OCa_pM", "Th17_rel", "mineral_lumbar_spine"] {
         for day in [0.0, 365.25, 730.5] {
@@ -374,6 +380,15 @@ fn bdf_and_dopri5_agree_on_daily_injections_after_a_long_run_in() {
     };
     let bdf = run_text(&text("bdf"));
     let dopri = run_text(&text("dopri5"));
+    // The per-state tolerances reach BDF: looser ones on the teriparatide compartments take
+    // fewer steps.
+    let loose = run_text(&text("bdf").replace("1e-12", "1e-6"));
+    assert!(
+        loose.stats.accepted_steps < bdf.stats.accepted_steps,
+        "{} vs {} steps",
+        loose.stats.accepted_steps,
+        bdf.stats.accepted_steps
+    );
     for c in [
         "bmd_lumbar_spine_change_pct",
         "p1np_change_pct",

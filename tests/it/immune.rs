@@ -348,10 +348,9 @@ fn bad_calibration(edit: impl Fn(&str) -> String) -> String {
         std::process::id(),
         std::thread::current().id()
     ));
+    let _remove = crate::util::RemoveOnDrop(tmp.clone());
     std::fs::write(&tmp, changed).unwrap();
-    let e = config::load_calibration(&tmp).unwrap_err().to_string();
-    std::fs::remove_file(&tmp).unwrap();
-    e
+    config::load_calibration(&tmp).unwrap_err().to_string()
 }
 
 #[test]
@@ -421,6 +420,22 @@ fn bad_calibration_files_get_clear_errors() {
         e.contains("minus_scenario") && e.contains("does not exist"),
         "{e}"
     );
+    let e = bad_calibration(|s| {
+        s.replacen(
+            "minus_scenario = \"../scenarios/placebo_pmo.toml\"",
+            "minus_scenario = \"../scenarios/denosumab_freedom.toml\"",
+            1,
+        )
+    });
+    assert!(e.contains("the comparator is the scenario itself"), "{e}");
+    let e = bad_calibration(|s| {
+        s.replacen(
+            "minus_scenario = \"../scenarios/placebo_pmo.toml\"",
+            "minus_scenario = \"../scenarios/menopause_natural.toml\"",
+            1,
+        )
+    });
+    assert!(e.contains("different run-in"), "{e}");
     let e = bad_calibration(|s| s.replace("max_iterations = 1000", "max_iteration = 1000"));
     assert!(e.contains("unknown field `max_iteration`"), "{e}");
     let src =

@@ -74,3 +74,12 @@ pub fn peak(r: &RunResult, column: &str) -> (f64, f64) {
         if *v > a.1 { (*t, *v) } else { a }
     })
 }
+
+/// Removes a file when dropped, also when the test panics before its end.
+pub struct RemoveOnDrop(pub PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
