@@ -86,10 +86,18 @@ pub fn run(path: &Path, out: Option<&Path>) -> Result<RunSummary, AppError> {
     })?;
     let p = &scenario.spec.protocol;
     let report = format!(
-        "scenario      {} (model {}): {} days, output every {} day\n{}\nsolver        {}: {} steps ({} rejected), {} evaluations over {} segment(s), {:.3} s\nwrote         {}/ ({})",
+        "scenario      {} (model {}): {} days{}, output every {} day\n{}\nsolver        {}: {} steps ({} rejected), {} evaluations over {} segment(s), {:.3} s\nwrote         {}/ ({})",
         scenario.name,
         spec.name,
         p.duration,
+        if p.start < 0.0 {
+            format!(
+                " after a {} day run-in (relative columns restart at day 0)",
+                -p.start
+            )
+        } else {
+            String::new()
+        },
         p.output_interval,
         steady_lines(&result.steady_state),
         solvers_used(&result.segments),
