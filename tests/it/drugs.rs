@@ -416,3 +416,37 @@ fn unknown_state_in_atol_states_is_an_error() {
     assert!(e.contains("solver.atol_states.Den_centrl"), "{e}");
     assert!(e.contains("Den_central"), "suggests the right name: {e}");
 }
+
+#[test]
+fn freedom_bands_are_met_with_the_committed_parameters() {
+    // FREEDOM (literature.md 3.3): total hip from baseline +3.2/+4.4/+5.0 % at 1/2/3 years with
+    // denosumab and 0.0/-0.7/-1.4 % with placebo; lumbar spine +9.2 % over placebo at 3 years;
+    // CTX about -85 % one month after a dose, partly recovering before the next.
+    let (den, placebo) = (run("denosumab_freedom"), run("placebo_pmo"));
+    for (year, want_den, want_placebo) in [(1.0, 3.2, 0.0), (2.0, 4.4, -0.7), (3.0, 5.0, -1.4)] {
+        let day = 365.25 * year;
+        let th = at(&den, "bmd_total_hip_change_pct", day);
+        let th_p = at(&placebo, "bmd_total_hip_change_pct", day);
+        assert!(
+            (th - want_den).abs() <= 0.5,
+            "denosumab hip at {year} y: {th}"
+        );
+        assert!(
+            (th_p - want_placebo).abs() <= 0.5,
+            "placebo hip at {year} y: {th_p}"
+        );
+    }
+    let ls = at(&den, "bmd_lumbar_spine_change_pct", 1095.75)
+        - at(&placebo, "bmd_lumbar_spine_change_pct", 1095.75);
+    assert!((ls - 9.2).abs() <= 1.0, "spine over placebo at 3 y: {ls}");
+    let ctx_1m = at(&den, "ctx_change_pct", 30.4375);
+    let ctx_6m = at(&den, "ctx_change_pct", 182.625);
+    assert!(
+        (-90.0..=-80.0).contains(&ctx_1m),
+        "CTX at 1 month: {ctx_1m}"
+    );
+    assert!(
+        ctx_6m > ctx_1m && ctx_6m < -55.0,
+        "CTX partly recovers before the next dose: {ctx_6m}"
+    );
+}
