@@ -296,11 +296,13 @@ pub fn calibrate(path: &Path, out: Option<&Path>, write_params: bool) -> Result<
         || Path::new("output").join("calibration").join(&cal.name),
         Path::to_path_buf,
     );
-    output::write_dir_atomically(&out_dir, |dir| output::calibration::write(dir, &cal, &fit))?;
+    let files = output::calibration::fitted_params_files(&cal, &fit)
+        .map_err(|e| OutputError::at(&cal.params_path, std::io::Error::other(e)))?;
+    output::write_dir_atomically(&out_dir, |dir| {
+        output::calibration::write(dir, &cal, &fit, &files)
+    })?;
     let mut report = output::calibration::report_markdown(&cal, &fit);
     if write_params {
-        let files = output::calibration::fitted_params_files(&cal, &fit)
-            .map_err(|e| OutputError::at(&cal.params_path, std::io::Error::other(e)))?;
         // A bundled file is rewritten only where it is the copy this program was built from:
         // never over newer edits, and never a stray `params/` below another folder.
         let mut bundled: Vec<(&Path, &str)> = cal
@@ -353,8 +355,7 @@ pub fn calibrate(path: &Path, out: Option<&Path>, write_params: bool) -> Result<
             report.push_str("rebuild the program (cargo build --release) for the new values of bundled files to take effect\n");
         }
     }
-    let written: Vec<String> = output::calibration::fitted_params_files(&cal, &fit)
-        .unwrap_or_default()
+    let written: Vec<String> = files
         .iter()
         .filter_map(|(p, _)| p.file_name().map(|f| f.to_string_lossy().into_owned()))
         .collect();

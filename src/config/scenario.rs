@@ -104,6 +104,20 @@ pub fn load_scenario(path: &Path) -> Result<Scenario, ConfigError> {
 pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
     let raw: RawScenario = toml::from_str(src).map_err(|e| toml_error(file, src, &e))?;
     let err = |v: Option<usize>, key: &str, msg: String| ConfigError::key(file, v, key, msg);
+    // A state named in a table key (`[initial_state]`, `[solver] atol_states`): its index.
+    let state_index = |spec: &crate::model::ModelSpec, key: &Spanned<String>, k: &str| {
+        spec.states
+            .iter()
+            .position(|s| s.name == key.get_ref())
+            .ok_or_else(|| {
+                err(
+                    line(src, key),
+                    k,
+                    format!("model `{}` has no state `{}`", spec.name, key.get_ref()),
+                )
+                .with_help(suggest(key.get_ref(), spec.states.iter().map(|s| s.name)))
+            })
+    };
     let required = |what: &str, example: &str| {
         ConfigError::key(file, None, what, format!("missing required key `{what}`"))
             .with_help(format!("add e.g. `{example}`"))
@@ -575,14 +589,7 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
             let mut values: Vec<Option<f64>> = vec![None; spec.states.len()];
             for (key, value) in table.get_ref() {
                 let k = format!("initial_state.{}", key.get_ref());
-                let Some(i) = spec.states.iter().position(|s| s.name == key.get_ref()) else {
-                    return Err(err(
-                        line(src, key),
-                        &k,
-                        format!("model `{}` has no state `{}`", spec.name, key.get_ref()),
-                    )
-                    .with_help(suggest(key.get_ref(), spec.states.iter().map(|s| s.name))));
-                };
+                let i = state_index(&spec, key, &k)?;
                 check_value(file, line(src, value), &k, *value.get_ref())?;
                 values[i] = Some(*value.get_ref());
             }
@@ -641,14 +648,7 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
         }
         for (key, v) in s.atol_states.iter().flatten() {
             let k = format!("solver.atol_states.{}", key.get_ref());
-            let Some(i) = spec.states.iter().position(|st| st.name == key.get_ref()) else {
-                return Err(err(
-                    line(src, key),
-                    &k,
-                    format!("model `{}` has no state `{}`", spec.name, key.get_ref()),
-                )
-                .with_help(suggest(key.get_ref(), spec.states.iter().map(|st| st.name))));
-            };
+            let i = state_index(&spec, key, &k)?;
             atol_states.push((i, positive(v, &k)?));
         }
         if let Some(v) = &s.max_step_days {

@@ -125,6 +125,24 @@ impl<const N: usize, M: Model<N>, U: Fn(f64) -> InputValues> System<f64, SVector
     }
 }
 
+/// A segment of zero length (or one that rounding made empty): every sample sees `y0`. The
+/// common first step of both integrators.
+fn hold<const N: usize>(
+    t0: f64,
+    t1: f64,
+    y0: SVector<f64, N>,
+    sample_times: &[f64],
+    emit: &mut impl FnMut(f64, &SVector<f64, N>),
+) -> Option<(SVector<f64, N>, SolverStats)> {
+    if t1 > t0 && !super::protocol::same_time(t0, t1) {
+        return None;
+    }
+    for &t in sample_times {
+        emit(t, &y0);
+    }
+    Some((y0, SolverStats::default()))
+}
+
 /// Integrates `model` with inputs `inputs(t)` from `y0` at `t0` to `t1` and calls `emit(t, y)`
 /// at each of `sample_times` (which must lie in `[t0, t1]`, ascending). Returns the state at `t1`.
 #[allow(clippy::too_many_arguments)]
@@ -138,11 +156,8 @@ pub fn integrate<const N: usize, M: Model<N>, U: Fn(f64) -> InputValues>(
     sample_times: &[f64],
     mut emit: impl FnMut(f64, &SVector<f64, N>),
 ) -> Result<(SVector<f64, N>, SolverStats), SimError> {
-    if t1 <= t0 || super::protocol::same_time(t0, t1) {
-        for &t in sample_times {
-            emit(t, &y0);
-        }
-        return Ok((y0, SolverStats::default()));
+    if let Some(held) = hold(t0, t1, y0, sample_times, &mut emit) {
+        return Ok(held);
     }
     // Dopri5's stiffness test (Hairer) estimates h|lambda| from stage differences and aborts
     // after 15 positive estimates in a row. On a solution at rest those differences are
@@ -271,11 +286,8 @@ pub fn integrate_stiff<const N: usize, M: Model<N>, U: Fn(f64) -> InputValues>(
     mut emit: impl FnMut(f64, &SVector<f64, N>),
 ) -> Result<(SVector<f64, N>, SolverStats), SimError> {
     use diffsol::{NalgebraLU, NalgebraMat, OdeBuilder, OdeSolverMethod, Vector};
-    if t1 <= t0 || super::protocol::same_time(t0, t1) {
-        for &t in sample_times {
-            emit(t, &y0);
-        }
-        return Ok((y0, SolverStats::default()));
+    if let Some(held) = hold(t0, t1, y0, sample_times, &mut emit) {
+        return Ok(held);
     }
     let evaluations = std::cell::Cell::new(0u64);
     let f = |x: &[f64], t: f64, out: &mut [f64]| {

@@ -439,8 +439,10 @@ struct Coupled {
     immune: Immune,
     /// Inputs of the core model.
     u_core: InputValues,
-    /// PTH (pM) seen by the osteoblastic receptor.
+    /// PTH (pM), which drives the osteoblast survival programme.
     pth: f64,
+    /// The core model's states.
+    core: SVector<f64, CORE>,
 }
 
 impl Immunoporosis {
@@ -526,6 +528,7 @@ impl Immunoporosis {
             immune: im,
             u_core,
             pth,
+            core,
         }
     }
 }
@@ -625,7 +628,7 @@ impl Model<N> for Immunoporosis {
     fn rhs(&self, t: f64, y: &SVector<f64, N>, u: &InputValues, dy: &mut SVector<f64, N>) {
         let c = self.couple(y, u);
         let mut d_core = SVector::<f64, CORE>::zeros();
-        self.bone.rhs(t, &Self::core(y), &c.u_core, &mut d_core);
+        self.bone.rhs(t, &c.core, &c.u_core, &mut d_core);
         dy.fixed_rows_mut::<CORE>(0).copy_from(&d_core);
         let d = &c.immune.d_cells;
         dy[TH1] = d.th1;
@@ -640,7 +643,7 @@ impl Model<N> for Immunoporosis {
         for (drug, i) in g.one_compartment() {
             (dy[i], dy[i + 1]) = drug.rates(y[i], y[i + 1]);
         }
-        let release = self.bone.skeletal_resorption(&Self::core(y));
+        let release = self.bone.skeletal_resorption(&c.core);
         let [gut, central, bone] = g.aln.rates(y[ALN], y[ALN + 1], y[ALN + 2], release);
         (dy[ALN], dy[ALN + 1], dy[ALN + 2]) = (gut, central, bone);
         let [_, central, bone] = g.zol.rates(0.0, y[ZOL], y[ZOL + 1], release);
@@ -651,8 +654,7 @@ impl Model<N> for Immunoporosis {
         let c = self.couple(y, u);
         let im = &c.immune;
         let n_bone = Bone::DERIVED.len();
-        self.bone
-            .derived(&Self::core(y), &c.u_core, &mut out[..n_bone]);
+        self.bone.derived(&c.core, &c.u_core, &mut out[..n_bone]);
         let module = [
             im.tnf,
             im.il1,

@@ -106,10 +106,14 @@ pub fn report_markdown(cal: &Calibration, fit: &Fit) -> String {
     s
 }
 
-/// Writes `parameters.toml`, `fit_report.json` and `fit_report.md` into `dir`.
-pub fn write(dir: &Path, cal: &Calibration, fit: &Fit) -> Result<(), OutputError> {
-    let files = fitted_params_files(cal, fit)
-        .map_err(|e| OutputError::at(&cal.params_path, std::io::Error::other(e)))?;
+/// Writes the fitted parameter files (from [`fitted_params_files`], under their own names),
+/// `fit_report.json` and `fit_report.md` into `dir`.
+pub fn write(
+    dir: &Path,
+    cal: &Calibration,
+    fit: &Fit,
+    files: &[(PathBuf, String)],
+) -> Result<(), OutputError> {
     for (path, text) in files {
         let target = dir.join(path.file_name().unwrap_or("parameters.toml".as_ref()));
         std::fs::write(&target, text).map_err(|e| OutputError::at(&target, e))?;

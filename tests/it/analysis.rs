@@ -247,18 +247,7 @@ fn bad(
     edit: impl Fn(&str) -> String,
     load: impl Fn(&std::path::Path) -> Result<(), immunoporosis::error::ConfigError>,
 ) -> String {
-    let dir = root().join("params/analyses");
-    let src = std::fs::read_to_string(dir.join(file)).unwrap();
-    let changed = edit(&src);
-    assert_ne!(changed, src, "edit did not apply to {file}");
-    let tmp = dir.join(format!(
-        ".bad-{}-{:?}.toml",
-        std::process::id(),
-        std::thread::current().id()
-    ));
-    let _remove = crate::util::RemoveOnDrop(tmp.clone());
-    std::fs::write(&tmp, changed).unwrap();
-    load(&tmp).unwrap_err().to_string()
+    crate::util::error_of_edited("analyses", file, edit, load)
 }
 
 #[test]

@@ -339,18 +339,12 @@ fn the_committed_values_are_a_converged_fit() {
 }
 
 fn bad_calibration(edit: impl Fn(&str) -> String) -> String {
-    let dir = root().join("params/calibration");
-    let src = std::fs::read_to_string(dir.join("immunoporosis.toml")).unwrap();
-    let changed = edit(&src);
-    assert_ne!(changed, src, "edit did not apply");
-    let tmp = dir.join(format!(
-        ".bad-{}-{:?}.toml",
-        std::process::id(),
-        std::thread::current().id()
-    ));
-    let _remove = crate::util::RemoveOnDrop(tmp.clone());
-    std::fs::write(&tmp, changed).unwrap();
-    config::load_calibration(&tmp).unwrap_err().to_string()
+    crate::util::error_of_edited(
+        "calibration",
+        "immunoporosis.toml",
+        edit,
+        config::load_calibration,
+    )
 }
 
 #[test]

@@ -83,3 +83,28 @@ impl Drop for RemoveOnDrop {
         let _ = std::fs::remove_file(&self.0);
     }
 }
+
+/// The error of loading an edited copy of the bundled file `params/<folder>/<file>`. The copy is
+/// written next to the original, so that its relative paths resolve, and removed afterwards.
+pub fn error_of_edited<T>(
+    folder: &str,
+    file: &str,
+    edit: impl Fn(&str) -> String,
+    load: impl Fn(&Path) -> Result<T, immunoporosis::error::ConfigError>,
+) -> String {
+    let dir = root().join("params").join(folder);
+    let src = std::fs::read_to_string(dir.join(file)).unwrap();
+    let changed = edit(&src);
+    assert_ne!(changed, src, "edit did not apply to {file}");
+    let tmp = dir.join(format!(
+        ".bad-{}-{:?}.toml",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    let _remove = RemoveOnDrop(tmp.clone());
+    std::fs::write(&tmp, changed).unwrap();
+    match load(&tmp) {
+        Ok(_) => panic!("the edited {file} loaded without error"),
+        Err(e) => e.to_string(),
+    }
+}
