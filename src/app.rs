@@ -438,25 +438,27 @@ fn analysis_out(kind: &str, name: &str, out: Option<&Path>) -> PathBuf {
 /// `immunoporosis sweep`: run a scenario over a design of parameter values.
 pub fn sweep(path: &Path, out: Option<&Path>, threads: Option<usize>) -> Result<String, AppError> {
     let (h, sweep) = config::load_sweep(path)?;
-    let runs = sweep.points().len();
+    let runs = sweep.runs();
     let bar = progress_bar(runs as u64, "sweep");
     let started = Instant::now();
-    let result = in_pool(threads, || {
-        crate::analysis::sweep::run(&sweep, &|| bar.inc(1))
-    });
-    bar.finish_and_clear();
-    let seconds = started.elapsed().as_secs_f64();
-    let failed = result
-        .outcomes
-        .iter()
-        .filter(|o| o.endpoints.is_err())
-        .count();
     let out_dir = analysis_out("sweep", &h.name, out);
-    let files = std::cell::RefCell::new(Vec::new());
+    // Rows are written while the runs go on; the folder appears whole when all is done.
+    let mut done = None;
     output::write_dir_atomically(&out_dir, |dir| {
-        *files.borrow_mut() = output::analysis::write_sweep(dir, &h, &sweep, &result)?;
+        let mut w = output::analysis::SweepWriter::create(dir, &h, &sweep)?;
+        in_pool(threads, || {
+            crate::analysis::sweep::stream(&sweep, &|| bar.inc(1), |k, x, o| w.row(k, &x, &o))
+        })?;
+        bar.finish_and_clear();
+        let failed = w.failed();
+        done = Some((w.finish()?, failed));
         Ok(())
     })?;
+    let (written, failed) = done.unwrap_or_default();
+    let seconds = started.elapsed().as_secs_f64();
+    for w in &written.warnings {
+        eprintln!("warning: {w}");
+    }
     Ok(format!(
         "sweep {}: {runs} runs of scenario `{}` ({} failed) in {seconds:.2} s, {:.0} runs/s\nwrote {}/ ({})",
         h.name,
@@ -464,7 +466,7 @@ pub fn sweep(path: &Path, out: Option<&Path>, threads: Option<usize>) -> Result<
         failed,
         runs as f64 / seconds.max(1e-9),
         out_dir.display(),
-        files.into_inner().join(", ")
+        written.files.join(", ")
     ))
 }
 
@@ -487,15 +489,12 @@ pub fn sensitivity(
             .map_or(0, |(n, _)| crate::analysis::sensitivity::sobol_runs(n, k));
     let bar = progress_bar(total as u64, "sensitivity");
     let started = Instant::now();
+    // One run specification per run, built inside the parallel loop: memory holds the points
+    // and endpoint values (a few numbers per run), not the runs.
     let eval = |points: &[Vec<f64>]| -> Vec<Result<Vec<f64>, String>> {
-        let specs: Vec<_> = points
-            .iter()
-            .map(|x| crate::analysis::apply(&base, &s.variables, x))
-            .collect();
-        crate::analysis::run_batch(&specs, &s.header.endpoints, false, &|| bar.inc(1))
-            .into_iter()
-            .map(|o| o.endpoints)
-            .collect()
+        crate::analysis::run_points(&base, &s.variables, points, &s.header.endpoints, &|| {
+            bar.inc(1)
+        })
     };
     let fail = |reason: String| AppError::Sim(SimError::Analysis { reason });
     let results = in_pool(
@@ -524,11 +523,14 @@ pub fn sensitivity(
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
     let out_dir = analysis_out("sensitivity", &s.header.name, out);
-    let files = std::cell::RefCell::new(Vec::new());
+    let mut written = output::analysis::Written::default();
     output::write_dir_atomically(&out_dir, |dir| {
-        *files.borrow_mut() = output::analysis::write_sensitivity(dir, &s, &results)?;
+        written = output::analysis::write_sensitivity(dir, &s, &results)?;
         Ok(())
     })?;
+    for w in &written.warnings {
+        eprintln!("warning: {w}");
+    }
     let mut report = format!(
         "sensitivity {}: {total} runs of scenario `{}` in {seconds:.2} s\n",
         s.header.name, s.header.scenario.name
@@ -552,7 +554,7 @@ pub fn sensitivity(
     report.push_str(&format!(
         "wrote {}/ ({})",
         out_dir.display(),
-        files.into_inner().join(", ")
+        written.files.join(", ")
     ));
     Ok(report)
 }
@@ -563,43 +565,68 @@ pub fn population(
     out: Option<&Path>,
     threads: Option<usize>,
 ) -> Result<String, AppError> {
+    use crate::analysis::population::{self, PopulationError};
     let study = config::load_population(path)?;
     let bar = progress_bar(study.population.patients as u64, "population");
     let started = Instant::now();
-    let result = in_pool(threads, || {
-        crate::analysis::population::run(&study.population, &|done, _| {
-            bar.set_position(done as u64)
-        })
-    })
-    .map_err(|reason| SimError::Analysis { reason })?;
-    bar.finish_and_clear();
-    let seconds = started.elapsed().as_secs_f64();
     let out_dir = analysis_out("population", &study.header.name, out);
-    let files = std::cell::RefCell::new(Vec::new());
-    output::write_dir_atomically(&out_dir, |dir| {
-        *files.borrow_mut() = output::analysis::write_population(dir, &study, &result)?;
-        Ok(())
-    })?;
+    // Patients are written while the runs go on; the folder appears whole when all is done.
+    let mut done = None;
+    let mut failure = None;
+    let written = output::write_dir_atomically(&out_dir, |dir| {
+        let mut w = output::analysis::PopulationWriter::create(dir, &study)?;
+        let summary = in_pool(threads, || {
+            population::stream(
+                &study.population,
+                population::BAND_EXACT_BYTES,
+                &|done, _| bar.set_position(done as u64),
+                |p| w.patient(&p),
+            )
+        });
+        bar.finish_and_clear();
+        match summary {
+            Ok(summary) => {
+                done = Some((w.finish(&summary)?, summary));
+                Ok(())
+            }
+            Err(PopulationError::Sink(e)) => Err(e),
+            Err(PopulationError::Analysis(reason)) => {
+                // Nothing to write: abandon the temporary folder and report the analysis error.
+                let e = OutputError::at(dir, std::io::Error::other(reason.clone()));
+                failure = Some(reason);
+                Err(e)
+            }
+        }
+    });
+    if let Some(reason) = failure {
+        return Err(SimError::Analysis { reason }.into());
+    }
+    written?;
+    let Some((written, result)) = done else {
+        unreachable!("the population was written")
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    for w in &written.warnings {
+        eprintln!("warning: {w}");
+    }
     let mut report = format!(
         "population {}: {} patients of scenario `{}` ({} candidates rejected, {} failed) in {seconds:.2} s\n",
         study.header.name,
-        result.patients.len(),
+        result.accepted,
         study.header.scenario.name,
         result.rejected,
-        result.failed.len()
+        result.failed_count
     );
-    if result.patients.len() < study.population.patients {
+    if result.accepted < study.population.patients {
         report.push_str(&format!(
             "warning: only {} of {} patients accepted within {} candidates\n",
-            result.patients.len(),
-            study.population.patients,
-            study.population.max_candidates
+            result.accepted, study.population.patients, study.population.max_candidates
         ));
     }
     report.push_str(&format!(
         "wrote {}/ ({})",
         out_dir.display(),
-        files.into_inner().join(", ")
+        written.files.join(", ")
     ));
     Ok(report)
 }
