@@ -87,6 +87,12 @@ fn finite_points(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
         .collect()
 }
 
+/// Heat map data: grid values along x and y, endpoint values `[endpoint][i * ny + j]`.
+type Heat = (Vec<f64>, Vec<f64>, Vec<Vec<f64>>);
+
+/// A bar chart to draw: stem, title, x label, bars.
+type BarFigure = (String, String, String, Vec<(String, f64)>);
+
 /// Writes a sweep while it runs: `sweep.csv` (one row per run, failures with their reason),
 /// optionally `trajectories.csv`, and at [`SweepWriter::finish`] the plots: endpoint against the
 /// parameter for one varied parameter, heat maps for a two-parameter grid (a line plot when one
@@ -103,7 +109,7 @@ pub struct SweepWriter<'a> {
     /// Line plot points per endpoint.
     lines: Vec<Vec<(f64, f64)>>,
     /// Heat map: grid values along x and y and endpoint values `[endpoint][i * ny + j]`.
-    heat: Option<(Vec<f64>, Vec<f64>, Vec<Vec<f64>>)>,
+    heat: Option<Heat>,
     runs: usize,
     failed: usize,
 }
@@ -235,7 +241,7 @@ impl<'a> SweepWriter<'a> {
         }
         if let Some((xs, ys, _)) = &mut self.heat {
             let ny = ys.len();
-            if k % ny == 0 && k / ny < xs.len() {
+            if k.is_multiple_of(ny) && k / ny < xs.len() {
                 xs[k / ny] = x[0];
             }
             if k < ny {
@@ -364,7 +370,7 @@ pub fn write_sensitivity(
 ) -> Result<Written, OutputError> {
     let mut out = Written::default();
     let files = &mut out.files;
-    let mut figures: Vec<(String, String, String, Vec<(String, f64)>)> = Vec::new();
+    let mut figures: Vec<BarFigure> = Vec::new();
     let endpoints = &s.header.endpoints;
     if let Some(l) = &r.local {
         let mut t =
