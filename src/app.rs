@@ -603,7 +603,8 @@ pub fn population(
     }
     written?;
     let Some((written, result)) = done else {
-        unreachable!("the population was written")
+        let reason = "the population produced no result".to_string();
+        return Err(SimError::Analysis { reason }.into());
     };
     let seconds = started.elapsed().as_secs_f64();
     for w in &written.warnings {
