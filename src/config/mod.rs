@@ -158,3 +158,46 @@ pub(crate) fn read(path: &Path) -> Result<String, ConfigError> {
 pub fn suggest_model(name: &str) -> String {
     suggest(name, crate::model::ModelId::ALL.iter().map(|m| m.name()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::name_problem;
+
+    #[test]
+    fn names_that_become_paths() {
+        for ok in [
+            "healthy",
+            "run-1.2_b",
+            "a",
+            &"x".repeat(100),
+            "a.b.c",
+            "v1.",
+        ] {
+            assert_eq!(name_problem(ok), None, "{ok}");
+        }
+        for bad in [
+            "",
+            "/some/folder",
+            "../../x",
+            "..",
+            ".",
+            ".hidden",
+            "a..b",
+            "a/b",
+            "a\\b",
+            "a b",
+            "a\0b",
+            "\u{1b}[31mred",
+            "café",
+            &"x".repeat(101),
+            &"é".repeat(60),
+        ] {
+            assert!(name_problem(bad).is_some(), "{bad:?} accepted");
+        }
+        assert!(
+            name_problem(&"a".repeat(300))
+                .unwrap()
+                .contains("300 characters")
+        );
+    }
+}
