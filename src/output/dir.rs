@@ -607,9 +607,17 @@ impl OutputDir {
             let existing = classify(&self.target, self.force)?;
             match existing {
                 Existing::Absent => {
-                    if !rename2(&self.tmp, &self.target, NOREPLACE)
-                        .map_err(|e| OutputError::at(&self.target, e))?
-                    {
+                    let moved = rename2(&self.tmp, &self.target, NOREPLACE).map_err(|e| {
+                        if e.kind() == io::ErrorKind::AlreadyExists {
+                            refused(
+                                &self.target,
+                                "something appeared there while the results were being written",
+                            )
+                        } else {
+                            OutputError::at(&self.target, e).into()
+                        }
+                    })?;
+                    if !moved {
                         fs::rename(&self.tmp, &self.target)
                             .map_err(|e| OutputError::at(&self.target, e))?;
                     }

@@ -134,6 +134,25 @@ fn signal(child: &Child, sig: i32) {
     assert_eq!(r, 0, "kill failed");
 }
 
+/// Waits until a child catches `sig` (its handler is installed; `/proc/PID/status`, SigCgt).
+fn wait_for_handler(child: &Child, sig: i32) {
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(60) {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
+        let caught = status
+            .lines()
+            .find_map(|l| l.strip_prefix("SigCgt:"))
+            .and_then(|m| u64::from_str_radix(m.trim(), 16).ok())
+            .unwrap_or(0);
+        if caught & (1 << (sig - 1)) != 0 {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    panic!("the child never installed a handler for signal {sig}");
+}
+
 /// Waits until `dir` holds an entry whose name starts with `prefix` (at most 60 s).
 fn wait_for_entry(dir: &Path, prefix: &str) {
     let started = Instant::now();
@@ -182,7 +201,10 @@ fn sigint_and_sigterm_while_computing_or_writing_leave_no_temporary_folder() {
                     .spawn()
                     .unwrap();
                 match moment {
-                    None => std::thread::sleep(Duration::from_millis(100)),
+                    None => {
+                        wait_for_handler(&child, sig);
+                        std::thread::sleep(Duration::from_millis(30));
+                    }
                     Some(ms) => {
                         wait_for_entry(&dir.join("res"), ".out.tmp-");
                         std::thread::sleep(Duration::from_millis(ms));
