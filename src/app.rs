@@ -4,7 +4,7 @@ use crate::config::{self, Scenario};
 use crate::engine::{self, SteadyStateReport};
 use crate::error::{ConfigError, SimError};
 use crate::model::ModelId;
-use crate::output::{self, OutputError};
+use crate::output::{self, OutputDirError, OutputError};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -20,6 +20,10 @@ pub enum AppError {
     /// Outputs could not be written (exit code 1).
     #[error("{0}")]
     Output(#[from] OutputError),
+    /// The output folder was refused (exit code 2), is being written by another process or
+    /// could not be written (exit code 1).
+    #[error("{0}")]
+    OutputDir(#[from] OutputDirError),
 }
 
 impl AppError {
@@ -28,6 +32,7 @@ impl AppError {
         match self {
             AppError::Config(_) => 2,
             AppError::Sim(_) | AppError::Output(_) => 1,
+            AppError::OutputDir(e) => e.exit_code(),
         }
     }
 }
@@ -48,13 +53,15 @@ pub fn default_out_dir(scenario: &Scenario) -> PathBuf {
     Path::new("output").join(&scenario.name)
 }
 
-/// `immunoporosis run`: simulate a scenario and write CSV, manifest and plots.
-pub fn run(path: &Path, out: Option<&Path>) -> Result<RunSummary, AppError> {
+/// `immunoporosis run`: simulate a scenario and write CSV, manifest and plots. `force` allows
+/// replacing a previous result to which files were added (see [`output::dir`]).
+pub fn run(path: &Path, out: Option<&Path>, force: bool) -> Result<RunSummary, AppError> {
     let scenario = config::load_scenario(path)?;
+    let out_dir = out.map_or_else(|| default_out_dir(&scenario), Path::to_path_buf);
+    output::check_target(&out_dir, force)?;
     let started = Instant::now();
     let result = engine::simulate(&scenario.spec)?;
     let wall = started.elapsed().as_secs_f64();
-    let out_dir = out.map_or_else(|| default_out_dir(&scenario), Path::to_path_buf);
     let manifest = output::manifest::build(&scenario, &result, wall);
     let spec = scenario.spec.model.spec();
     let summary = output::manifest::summary(&scenario, &result);
@@ -73,7 +80,7 @@ pub fn run(path: &Path, out: Option<&Path>) -> Result<RunSummary, AppError> {
         .iter()
         .map(|d| d.time)
         .collect();
-    output::write_dir_atomically(&out_dir, |dir| {
+    output::write_dir(&out_dir, force, |dir| {
         output::csv::write(&dir.join("timeseries.csv"), &result.trajectory)?;
         output::manifest::write(&dir.join("manifest.json"), &manifest)?;
         if let Some(summary) = &summary {
@@ -278,8 +285,18 @@ pub fn list(scenario_dir: &Path) -> Result<String, AppError> {
 }
 
 /// `immunoporosis calibrate`: fit, write the fitted parameter file and the fit report.
-pub fn calibrate(path: &Path, out: Option<&Path>, write_params: bool) -> Result<String, AppError> {
+pub fn calibrate(
+    path: &Path,
+    out: Option<&Path>,
+    write_params: bool,
+    force: bool,
+) -> Result<String, AppError> {
     let cal = config::load_calibration(path)?;
+    let out_dir = out.map_or_else(
+        || Path::new("output").join("calibration").join(&cal.name),
+        Path::to_path_buf,
+    );
+    output::check_target(&out_dir, force)?;
     let bar = indicatif::ProgressBar::new_spinner();
     bar.set_style(
         indicatif::ProgressStyle::with_template("{spinner} calibrating [{elapsed_precise}] {msg}")
@@ -292,13 +309,9 @@ pub fn calibrate(path: &Path, out: Option<&Path>, write_params: bool) -> Result<
     })
     .map_err(|reason| SimError::Calibration { reason })?;
     bar.finish_and_clear();
-    let out_dir = out.map_or_else(
-        || Path::new("output").join("calibration").join(&cal.name),
-        Path::to_path_buf,
-    );
     let files = output::calibration::fitted_params_files(&cal, &fit)
         .map_err(|e| OutputError::at(&cal.params_path, std::io::Error::other(e)))?;
-    output::write_dir_atomically(&out_dir, |dir| {
+    output::write_dir(&out_dir, force, |dir| {
         output::calibration::write(dir, &cal, &fit, &files)
     })?;
     let mut report = output::calibration::report_markdown(&cal, &fit);
@@ -372,16 +385,17 @@ pub fn calibrate(path: &Path, out: Option<&Path>, write_params: bool) -> Result<
 }
 
 /// `immunoporosis compare`: run scenarios, overlay their bone-mass curves, write one CSV.
-pub fn compare(paths: &[PathBuf], out: Option<&Path>) -> Result<String, AppError> {
+pub fn compare(paths: &[PathBuf], out: Option<&Path>, force: bool) -> Result<String, AppError> {
     let scenarios = paths
         .iter()
         .map(|p| config::load_scenario(p))
         .collect::<Result<Vec<_>, _>>()?;
+    let out_dir = out.map_or_else(|| Path::new("output").join("compare"), Path::to_path_buf);
+    output::check_target(&out_dir, force)?;
     let results = scenarios
         .iter()
         .map(|s| engine::simulate(&s.spec).map_err(AppError::from))
         .collect::<Result<Vec<_>, _>>()?;
-    let out_dir = out.map_or_else(|| Path::new("output").join("compare"), Path::to_path_buf);
     let runs: Vec<output::compare::Arm> = scenarios
         .iter()
         .zip(&results)
@@ -391,7 +405,7 @@ pub fn compare(paths: &[PathBuf], out: Option<&Path>) -> Result<String, AppError
         })
         .collect();
     let written = std::cell::RefCell::new(Vec::new());
-    output::write_dir_atomically(&out_dir, |dir| {
+    output::write_dir(&out_dir, force, |dir| {
         *written.borrow_mut() = output::compare::write(dir, &runs)?;
         Ok(())
     })?;
@@ -436,8 +450,15 @@ fn analysis_out(kind: &str, name: &str, out: Option<&Path>) -> PathBuf {
 }
 
 /// `immunoporosis sweep`: run a scenario over a design of parameter values.
-pub fn sweep(path: &Path, out: Option<&Path>, threads: Option<usize>) -> Result<String, AppError> {
+pub fn sweep(
+    path: &Path,
+    out: Option<&Path>,
+    threads: Option<usize>,
+    force: bool,
+) -> Result<String, AppError> {
     let (h, sweep) = config::load_sweep(path)?;
+    let out_dir = analysis_out("sweep", &h.name, out);
+    output::check_target(&out_dir, force)?;
     let runs = sweep.points().len();
     let bar = progress_bar(runs as u64, "sweep");
     let started = Instant::now();
@@ -451,9 +472,8 @@ pub fn sweep(path: &Path, out: Option<&Path>, threads: Option<usize>) -> Result<
         .iter()
         .filter(|o| o.endpoints.is_err())
         .count();
-    let out_dir = analysis_out("sweep", &h.name, out);
     let files = std::cell::RefCell::new(Vec::new());
-    output::write_dir_atomically(&out_dir, |dir| {
+    output::write_dir(&out_dir, force, |dir| {
         *files.borrow_mut() = output::analysis::write_sweep(dir, &h, &sweep, &result)?;
         Ok(())
     })?;
@@ -474,8 +494,11 @@ pub fn sensitivity(
     out: Option<&Path>,
     threads: Option<usize>,
     seed: Option<u64>,
+    force: bool,
 ) -> Result<String, AppError> {
     let mut s = config::load_sensitivity(path)?;
+    let out_dir = analysis_out("sensitivity", &s.header.name, out);
+    output::check_target(&out_dir, force)?;
     if let Some(seed) = seed {
         s.header.seed = seed;
     }
@@ -523,9 +546,8 @@ pub fn sensitivity(
     )?;
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
-    let out_dir = analysis_out("sensitivity", &s.header.name, out);
     let files = std::cell::RefCell::new(Vec::new());
-    output::write_dir_atomically(&out_dir, |dir| {
+    output::write_dir(&out_dir, force, |dir| {
         *files.borrow_mut() = output::analysis::write_sensitivity(dir, &s, &results)?;
         Ok(())
     })?;
@@ -562,8 +584,11 @@ pub fn population(
     path: &Path,
     out: Option<&Path>,
     threads: Option<usize>,
+    force: bool,
 ) -> Result<String, AppError> {
     let study = config::load_population(path)?;
+    let out_dir = analysis_out("population", &study.header.name, out);
+    output::check_target(&out_dir, force)?;
     let bar = progress_bar(study.population.patients as u64, "population");
     let started = Instant::now();
     let result = in_pool(threads, || {
@@ -574,9 +599,8 @@ pub fn population(
     .map_err(|reason| SimError::Analysis { reason })?;
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
-    let out_dir = analysis_out("population", &study.header.name, out);
     let files = std::cell::RefCell::new(Vec::new());
-    output::write_dir_atomically(&out_dir, |dir| {
+    output::write_dir(&out_dir, force, |dir| {
         *files.borrow_mut() = output::analysis::write_population(dir, &study, &result)?;
         Ok(())
     })?;

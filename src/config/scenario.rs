@@ -2,7 +2,7 @@
 //! time-windowed inputs, initial state and solver settings.
 
 use super::params_file::{bundled_params, check_value, load_params};
-use super::{line, read, suggest, toml_error};
+use super::{check_name, line, read, suggest, toml_error};
 use crate::engine::{
     Dose, InitialState, Method, Profile, Protocol, RunSpec, SolverSettings, Window,
 };
@@ -126,21 +126,14 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
     let name = raw
         .name
         .ok_or_else(|| required("name", "name = \"my_scenario\""))?;
-    if name.get_ref().is_empty()
-        || !name
-            .get_ref()
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    {
-        return Err(err(
-            line(src, &name),
-            "name",
-            format!(
-                "scenario name `{}` must be letters, digits, `_` or `-` (it names the output folder)",
-                name.get_ref()
-            ),
-        ));
-    }
+    check_name(
+        file,
+        src,
+        &name,
+        "name",
+        "scenario name",
+        "the output folder output/<name>",
+    )?;
     let model_name = raw
         .model
         .ok_or_else(|| required("model", "model = \"bone\""))?;

@@ -9,6 +9,7 @@
 //! - `drugs`: every drug against its control arm, intermittent vs continuous PTH, PK vs labels, run-ins.
 //! - `cli`: the binary end to end in a temporary folder: outputs, exit codes, atomic writes.
 //! - `catalogue`: every bad or hostile input of `tests/catalogue/*.toml` through the binary (issue 9).
+//! - `safety`: output folders under races, SIGINT/SIGTERM, leftovers of dead processes, links.
 //!
 //! Run with `cargo test --release` (ODE code is about 75 times slower in debug builds).
 
@@ -20,6 +21,7 @@ mod drugs;
 mod immune;
 mod invariants;
 mod reference;
+mod safety;
 mod steady;
 mod treatment;
 mod util;
