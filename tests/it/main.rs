@@ -8,6 +8,7 @@
 //! - `treatment`: dose events (none missed) and denosumab pharmacokinetics and effects.
 //! - `drugs`: every drug against its control arm, intermittent vs continuous PTH, PK vs labels, run-ins.
 //! - `cli`: the binary end to end in a temporary folder: outputs, exit codes, atomic writes.
+//! - `plausibility`: physical domains, plausible input and dose ranges, skipped plots, messages.
 //!
 //! Run with `cargo test --release` (ODE code is about 75 times slower in debug builds).
 
@@ -17,6 +18,7 @@ mod config;
 mod drugs;
 mod immune;
 mod invariants;
+mod plausibility;
 mod reference;
 mod steady;
 mod treatment;
