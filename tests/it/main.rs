@@ -9,10 +9,12 @@
 //! - `drugs`: every drug against its control arm, intermittent vs continuous PTH, PK vs labels, run-ins.
 //! - `cli`: the binary end to end in a temporary folder: outputs, exit codes, atomic writes.
 //! - `plausibility`: physical domains, plausible input and dose ranges, skipped plots, messages.
+//! - `catalogue`: every bad or hostile input of `tests/catalogue/*.toml` through the binary (issue 9).
 //!
 //! Run with `cargo test --release` (ODE code is about 75 times slower in debug builds).
 
 mod analysis;
+mod catalogue;
 mod cli;
 mod config;
 mod drugs;
