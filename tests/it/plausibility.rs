@@ -138,12 +138,7 @@ fn every_bundled_scenario_runs_inside_the_domains_without_warnings() {
     assert!(paths.len() > 20);
     for p in paths {
         let s = immunoporosis::config::load_scenario(&p).unwrap();
-        assert!(
-            s.warnings.is_empty(),
-            "{}: {:?}",
-            p.display(),
-            s.warnings
-        );
+        assert!(s.warnings.is_empty(), "{}: {:?}", p.display(), s.warnings);
         if let Err(e) = engine::simulate(&s.spec) {
             panic!("{}: {e}", p.display());
         }
@@ -188,7 +183,11 @@ fn an_implausible_input_or_dose_gives_a_warning_naming_the_range() {
     let s = parse(ESTROGEN_1E300).unwrap();
     assert_eq!(s.warnings.len(), 1, "{:?}", s.warnings);
     assert!(s.warnings[0].contains("input[0]") && s.warnings[0].contains("estrogen"));
-    assert!(s.warnings[0].contains("plausible range 0 to 10"), "{}", s.warnings[0]);
+    assert!(
+        s.warnings[0].contains("plausible range 0 to 10"),
+        "{}",
+        s.warnings[0]
+    );
 
     let dose = |amount: &str| {
         parse(&format!(
@@ -199,7 +198,11 @@ fn an_implausible_input_or_dose_gives_a_warning_naming_the_range() {
     };
     let w = dose("1e12");
     assert_eq!(w.len(), 1, "{w:?}");
-    assert!(w[0].contains("treatment[0]") && w[0].contains("denosumab"), "{}", w[0]);
+    assert!(
+        w[0].contains("treatment[0]") && w[0].contains("denosumab"),
+        "{}",
+        w[0]
+    );
     assert!(w[0].contains("plausible range 0 to 12000 mg"), "{}", w[0]);
     assert!(dose("60.0").is_empty());
     assert!(dose("12000.0").is_empty());
@@ -208,7 +211,11 @@ fn an_implausible_input_or_dose_gives_a_warning_naming_the_range() {
     // A linear ramp is judged at its end within the run: aging from 50 by 100 years.
     let ramp = parse("name = \"a\"\nmodel = \"immunoporosis\"\nduration_days = 36525.0\noutput_interval_days = 365.25\n\n[[input]]\nname = \"aging_years\"\nvalue = 0.0\nunit = \"year\"\nprofile = \"linear\"\nrate_per_day = 0.0027378507871321013\n").unwrap();
     assert_eq!(ramp.warnings.len(), 1, "{:?}", ramp.warnings);
-    assert!(ramp.warnings[0].contains("0 to 60 year"), "{}", ramp.warnings[0]);
+    assert!(
+        ramp.warnings[0].contains("0 to 60 year"),
+        "{}",
+        ramp.warnings[0]
+    );
 }
 
 #[test]
@@ -216,7 +223,10 @@ fn run_and_check_print_the_warnings_on_stderr() {
     let dir = tempfile::tempdir().unwrap();
     let big = "name = \"d\"\nmodel = \"immunoporosis\"\nduration_days = 30.0\noutput_interval_days = 5.0\n\n[[treatment]]\ndrug = \"adalimumab\"\ndose = 1e12\nunit = \"mg\"\nroute = \"SC\"\n";
     std::fs::write(dir.path().join("d.toml"), big).unwrap();
-    for args in [vec!["check", "d.toml"], vec!["run", "d.toml", "--out", "out"]] {
+    for args in [
+        vec!["check", "d.toml"],
+        vec!["run", "d.toml", "--out", "out"],
+    ] {
         let out = bin(&args, dir.path());
         let err = text(&out.stderr);
         assert!(
@@ -228,7 +238,10 @@ fn run_and_check_print_the_warnings_on_stderr() {
 
 #[test]
 fn max_steps_message_reports_the_limit_set() {
-    let s = parse("name = \"m\"\nmodel = \"lemaire2004\"\nduration_days = 10.0\n\n[solver]\nmax_steps = 1\n").unwrap();
+    let s = parse(
+        "name = \"m\"\nmodel = \"lemaire2004\"\nduration_days = 10.0\n\n[solver]\nmax_steps = 1\n",
+    )
+    .unwrap();
     let e = engine::simulate(&s.spec).unwrap_err();
     let m = e.to_string();
     assert!(matches!(e, SimError::MaxSteps { limit: 1, .. }), "{m}");
@@ -262,7 +275,10 @@ fn stiffness_advice_depends_on_the_method_in_force() {
     let auto = settings(Method::Auto);
     let e = solver::integrate(&model, &|_| u, 0.0, 100.0, y0, &auto, &[], |_, _| {}).unwrap_err();
     assert!(!e.to_string().contains(advice), "{e}");
-    assert!(e.to_string().contains("stiff solver (BDF) takes over"), "{e}");
+    assert!(
+        e.to_string().contains("stiff solver (BDF) takes over"),
+        "{e}"
+    );
     let (y, _) =
         solver::integrate_auto(&model, &|_| u, 0.0, 100.0, y0, &auto, &[], |_, _| {}).unwrap();
     assert!(y.iter().all(|v| v.is_finite() && *v >= 0.0), "{y:?}");
@@ -274,12 +290,21 @@ fn compare_of_models_without_bone_mass_writes_the_shared_columns_with_a_warning(
     let a = scenario_path("lemaire2004_baseline");
     let b = scenario_path("lemaire2004_opg");
     let out = bin(
-        &["compare", a.to_str().unwrap(), b.to_str().unwrap(), "--out", "cmp"],
+        &[
+            "compare",
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+            "--out",
+            "cmp",
+        ],
         dir.path(),
     );
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{err}");
-    assert!(err.contains("warning:") && err.contains("no bone mass"), "{err}");
+    assert!(
+        err.contains("warning:") && err.contains("no bone mass"),
+        "{err}"
+    );
     assert!(!err.contains("tmp"), "{err}");
     let csv = std::fs::read_to_string(dir.path().join("cmp/compare.csv")).unwrap();
     assert!(csv.starts_with("scenario,t_day,R_pM,B_pM,C_pM\n"), "{csv}");
@@ -291,7 +316,13 @@ fn compare_of_models_without_bone_mass_writes_the_shared_columns_with_a_warning(
     let dir = tempfile::tempdir().unwrap();
     let p = scenario_path("pivonka2008_pth");
     let out = bin(
-        &["compare", a.to_str().unwrap(), p.to_str().unwrap(), "--out", "cmp"],
+        &[
+            "compare",
+            a.to_str().unwrap(),
+            p.to_str().unwrap(),
+            "--out",
+            "cmp",
+        ],
         dir.path(),
     );
     let err = text(&out.stderr);
@@ -335,12 +366,30 @@ fn plots_that_cannot_be_drawn_are_skipped_and_write_nothing() {
     let nan = vec![vec![f64::NAN; 3]; 3];
     let d2 = d.clone();
     let why = within(60, move || {
-        plot::draw_heatmap(&d2, "h", "t", "x", "y", &[1.0, 2.0, 3.0], &[1.0, 2.0, 3.0], &nan)
+        plot::draw_heatmap(
+            &d2,
+            "h",
+            "t",
+            "x",
+            "y",
+            &[1.0, 2.0, 3.0],
+            &[1.0, 2.0, 3.0],
+            &nan,
+        )
     })
     .unwrap();
     assert!(skipped(why).contains("no grid point has a finite value"));
     // One parameter at points = 1.
-    let why = plot::draw_heatmap(&d, "h1", "t", "x", "y", &[1.0], &[1.0, 2.0], &[vec![1.0, 2.0]]);
+    let why = plot::draw_heatmap(
+        &d,
+        "h1",
+        "t",
+        "x",
+        "y",
+        &[1.0],
+        &[1.0, 2.0],
+        &[vec![1.0, 2.0]],
+    );
     assert!(skipped(why.unwrap()).contains("2 x 2"));
     // Infinite values only; a degenerate grid.
     let inf = vec![vec![f64::INFINITY; 2]; 2];
@@ -375,7 +424,10 @@ fn plots_that_cannot_be_drawn_are_skipped_and_write_nothing() {
     ));
     assert!(listing(&d).is_empty(), "{:?}", listing(&d));
     // A drawable figure with a few non-finite points is drawn from the finite ones.
-    let some = vec![("a".to_string(), vec![(0.0, 1.0), (1.0, f64::NAN), (2.0, 3.0)])];
+    let some = vec![(
+        "a".to_string(),
+        vec![(0.0, 1.0), (1.0, f64::NAN), (2.0, 3.0)],
+    )];
     assert_eq!(
         plot::draw_lines(&d, "ok", "t", "x", "y", &some).unwrap(),
         Plotted::Drawn
