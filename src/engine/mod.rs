@@ -336,13 +336,15 @@ impl DomainCheck {
         }
     }
 
-    /// Checks one value of column `k` (states first, then read-outs).
+    /// Checks one value of column `k` (states first, then read-outs). The tolerance uses the
+    /// largest magnitude before this value, so that a value never widens its own tolerance.
     fn value(&mut self, k: usize, x: f64, domain: Domain, atol: f64) -> bool {
         let largest = &mut self.largest[k];
+        let inside = domain.contains(x, Domain::tolerance(atol, self.rtol, *largest));
         if x.is_finite() {
             *largest = largest.max(x.abs());
         }
-        domain.contains(x, Domain::tolerance(atol, self.rtol, *largest))
+        inside
     }
 
     /// Checks the states at time `t`.

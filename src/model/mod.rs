@@ -54,7 +54,7 @@ pub enum Domain {
 impl Domain {
     /// Multiple of the solver's error scale within which a value still counts as inside its
     /// domain: the error scale is `atol + rtol * m`, with `m` the largest magnitude the column
-    /// has reached so far in the run (a solution that decays to zero may undershoot by this much).
+    /// has reached before (a solution that decays to zero may undershoot by this much).
     pub const TOLERANCE_MULTIPLE: f64 = 10.0;
 
     /// The tolerance (in the column's unit) for absolute tolerance `atol`, relative tolerance
