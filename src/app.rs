@@ -57,6 +57,7 @@ pub fn default_out_dir(scenario: &Scenario) -> PathBuf {
 /// replacing a previous result to which files were added (see [`output::dir`]).
 pub fn run(path: &Path, out: Option<&Path>, force: bool) -> Result<RunSummary, AppError> {
     let scenario = config::load_scenario(path)?;
+    warn(&scenario.warnings);
     let out_dir = out.map_or_else(|| default_out_dir(&scenario), Path::to_path_buf);
     output::check_target(&out_dir, force)?;
     let started = Instant::now();
@@ -69,10 +70,6 @@ pub fn run(path: &Path, out: Option<&Path>, force: bool) -> Result<RunSummary, A
     if summary.is_some() {
         files.push("summary.json".to_string());
     }
-    for p in spec.plots {
-        files.push(format!("{}.png", p.file_stem));
-        files.push(format!("{}.svg", p.file_stem));
-    }
     let dose_days: Vec<f64> = scenario
         .spec
         .protocol
@@ -80,6 +77,7 @@ pub fn run(path: &Path, out: Option<&Path>, force: bool) -> Result<RunSummary, A
         .iter()
         .map(|d| d.time)
         .collect();
+    let mut skipped = Vec::new();
     output::write_dir(&out_dir, force, |dir| {
         output::csv::write(&dir.join("timeseries.csv"), &result.trajectory)?;
         output::manifest::write(&dir.join("manifest.json"), &manifest)?;
@@ -87,10 +85,17 @@ pub fn run(path: &Path, out: Option<&Path>, force: bool) -> Result<RunSummary, A
             output::manifest::write(&dir.join("summary.json"), summary)?;
         }
         for p in spec.plots {
-            output::plot::draw(dir, &result.trajectory, p, &scenario.name, &dose_days)?;
+            match output::plot::draw(dir, &result.trajectory, p, &scenario.name, &dose_days)? {
+                output::plot::Plotted::Drawn => {
+                    files.push(format!("{}.png", p.file_stem));
+                    files.push(format!("{}.svg", p.file_stem));
+                }
+                output::plot::Plotted::Skipped(why) => skipped.push(why),
+            }
         }
         Ok(())
     })?;
+    warn(&skipped);
     let p = &scenario.spec.protocol;
     let report = format!(
         "scenario      {} (model {}): {} days{}, output every {} day\n{}\nsolver        {}: {} steps ({} rejected), {} evaluations over {} segment(s), {:.3} s\nwrote         {}/ ({})",
@@ -126,6 +131,7 @@ pub fn run(path: &Path, out: Option<&Path>, force: bool) -> Result<RunSummary, A
 /// `immunoporosis check`: validate a scenario without running it.
 pub fn check(path: &Path) -> Result<String, AppError> {
     let s = config::load_scenario(path)?;
+    warn(&s.warnings);
     let spec = s.spec.model.spec();
     let segments = s.spec.protocol.segments(spec.inputs);
     let mut out = format!(
@@ -392,6 +398,14 @@ pub fn compare(paths: &[PathBuf], out: Option<&Path>, force: bool) -> Result<Str
         .collect::<Result<Vec<_>, _>>()?;
     let out_dir = out.map_or_else(|| Path::new("output").join("compare"), Path::to_path_buf);
     output::check_target(&out_dir, force)?;
+    for s in &scenarios {
+        warn(&s.warnings);
+    }
+    // What can be compared is known from the models: decided before simulating.
+    let models: Vec<_> = scenarios.iter().map(|s| s.spec.model.spec()).collect();
+    let plan = output::compare::plan(&models)
+        .map_err(|reason| ConfigError::file("<command line>", reason))?;
+    warn(&plan.warnings);
     let results = scenarios
         .iter()
         .map(|s| engine::simulate(&s.spec).map_err(AppError::from))
@@ -404,18 +418,29 @@ pub fn compare(paths: &[PathBuf], out: Option<&Path>, force: bool) -> Result<Str
             (s.name.as_str(), &r.trajectory, doses)
         })
         .collect();
-    let written = std::cell::RefCell::new(Vec::new());
+    let mut written = None;
     output::write_dir(&out_dir, force, |dir| {
-        *written.borrow_mut() = output::compare::write(dir, &runs)?;
+        written = Some(output::compare::write(dir, &runs, &plan)?);
         Ok(())
     })?;
+    let written = written.map_or_else(Vec::new, |w| {
+        warn(&w.warnings);
+        w.files
+    });
     Ok(format!(
         "compared {} scenarios: {}\nwrote {}/ ({})",
         runs.len(),
         runs.iter().map(|(n, ..)| *n).collect::<Vec<_>>().join(", "),
         out_dir.display(),
-        written.into_inner().join(", ")
+        written.join(", ")
     ))
+}
+
+/// Prints warnings on stderr, one per line.
+fn warn(warnings: &[String]) {
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
 }
 
 fn progress_bar(len: u64, what: &str) -> indicatif::ProgressBar {

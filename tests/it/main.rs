@@ -8,6 +8,7 @@
 //! - `treatment`: dose events (none missed) and denosumab pharmacokinetics and effects.
 //! - `drugs`: every drug against its control arm, intermittent vs continuous PTH, PK vs labels, run-ins.
 //! - `cli`: the binary end to end in a temporary folder: outputs, exit codes, atomic writes.
+//! - `plausibility`: physical domains, plausible input and dose ranges, skipped plots, messages.
 //! - `catalogue`: every bad or hostile input of `tests/catalogue/*.toml` through the binary (issue 9).
 //! - `safety`: output folders under races, SIGINT/SIGTERM, leftovers of dead processes, links.
 //!
@@ -20,6 +21,7 @@ mod config;
 mod drugs;
 mod immune;
 mod invariants;
+mod plausibility;
 mod reference;
 mod safety;
 mod steady;
