@@ -22,6 +22,10 @@ pub enum Command {
         /// Output folder [default: output/<scenario name>].
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Replace the output folder even if files were added to it after immunoporosis wrote it
+        /// (a folder immunoporosis did not write is never replaced).
+        #[arg(long)]
+        force: bool,
     },
     /// Validate a scenario without running it.
     Check {
@@ -42,6 +46,10 @@ pub enum Command {
         /// Output folder [default: output/calibration/<name>].
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Replace the output folder even if files were added to it after immunoporosis wrote it
+        /// (a folder immunoporosis did not write is never replaced).
+        #[arg(long)]
+        force: bool,
         /// Also overwrite the calibration's parameter file with the fitted values.
         #[arg(long)]
         write_params: bool,
@@ -54,6 +62,10 @@ pub enum Command {
         /// Output folder [default: output/compare].
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Replace the output folder even if files were added to it after immunoporosis wrote it
+        /// (a folder immunoporosis did not write is never replaced).
+        #[arg(long)]
+        force: bool,
     },
     /// Run a scenario over a grid or a random, Latin-hypercube or Sobol design of parameters.
     Sweep {
@@ -62,6 +74,10 @@ pub enum Command {
         /// Output folder [default: output/sweep/<name>].
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Replace the output folder even if files were added to it after immunoporosis wrote it
+        /// (a folder immunoporosis did not write is never replaced).
+        #[arg(long)]
+        force: bool,
         /// Worker threads [default: all cores].
         #[arg(long)]
         threads: Option<usize>,
@@ -73,6 +89,10 @@ pub enum Command {
         /// Output folder [default: output/sensitivity/<name>].
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Replace the output folder even if files were added to it after immunoporosis wrote it
+        /// (a folder immunoporosis did not write is never replaced).
+        #[arg(long)]
+        force: bool,
         /// Worker threads [default: all cores].
         #[arg(long)]
         threads: Option<usize>,
@@ -87,6 +107,10 @@ pub enum Command {
         /// Output folder [default: output/population/<name>].
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Replace the output folder even if files were added to it after immunoporosis wrote it
+        /// (a folder immunoporosis did not write is never replaced).
+        #[arg(long)]
+        force: bool,
         /// Worker threads [default: all cores].
         #[arg(long)]
         threads: Option<usize>,

@@ -2,7 +2,7 @@
 //! virtual populations (`params/analyses/*.toml`). Every error names file, key and line.
 
 use super::scenario::{Scenario, load_scenario};
-use super::{line, read, suggest, toml_error};
+use super::{check_name, line, read, suggest, toml_error};
 use crate::analysis::population::{Acceptance, Population};
 use crate::analysis::sampling::{Design, MAX_SOBOL_DIMENSIONS, MAX_SOBOL_POINTS, Range, Scale};
 use crate::analysis::sweep::Sweep;
@@ -184,6 +184,14 @@ pub fn load_endpoints(path: &Path) -> Result<Vec<Endpoint>, ConfigError> {
         let err = |at: Option<usize>, field: &str, msg: String| {
             ConfigError::key(path, at, format!("{key}.{field}"), msg)
         };
+        check_name(
+            path,
+            &src,
+            &e.name,
+            &format!("{key}.name"),
+            "endpoint name",
+            "plot files",
+        )?;
         if out.iter().any(|x| x.name == *e.name.get_ref()) {
             return Err(err(
                 line(&src, &e.name),
@@ -250,19 +258,14 @@ fn header(path: &Path, src: &str, raw: &RawAnalysis) -> Result<AnalysisHeader, C
     let required =
         |key: &str| ConfigError::key(path, None, key, format!("missing required key `{key}`"));
     let name = raw.name.as_ref().ok_or_else(|| required("name"))?;
-    if !name
-        .get_ref()
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        || name.get_ref().is_empty()
-    {
-        return Err(ConfigError::key(
-            path,
-            line(src, name),
-            "name",
-            "must be letters, digits, `_` or `-` (it names the output folder)".to_string(),
-        ));
-    }
+    check_name(
+        path,
+        src,
+        name,
+        "name",
+        "analysis name",
+        "the output folder output/<kind>/<name>",
+    )?;
     let dir = path.parent().unwrap_or(Path::new("."));
     let file = |key: &str, v: &Option<Spanned<String>>| -> Result<PathBuf, ConfigError> {
         let v = v.as_ref().ok_or_else(|| required(key))?;

@@ -1,7 +1,7 @@
 //! Outputs of the analyses: CSV tables, JSON summaries and plots.
 
 use super::OutputError;
-use super::plot::{self, Series};
+use super::plot::{self, Plotted, Series};
 use crate::analysis::RunOutcome;
 use crate::analysis::population::{Patient, PopulationResult, PopulationSummary};
 use crate::analysis::sampling::Design;
@@ -39,12 +39,18 @@ pub struct Written {
 impl Written {
     /// Draws a figure through `draw`; a figure that cannot be drawn becomes a warning (its partial
     /// files are removed), never an error: the tables are what matters.
-    fn plot(&mut self, dir: &Path, stem: &str, draw: impl FnOnce() -> Result<(), OutputError>) {
+    fn plot(
+        &mut self,
+        dir: &Path,
+        stem: &str,
+        draw: impl FnOnce() -> Result<Plotted, OutputError>,
+    ) {
         match draw() {
-            Ok(_) => {
+            Ok(Plotted::Drawn) => {
                 self.files.push(format!("{stem}.png"));
                 self.files.push(format!("{stem}.svg"));
             }
+            Ok(Plotted::Skipped(why)) => self.skip(stem, &why),
             Err(e) => {
                 for ext in ["png", "svg"] {
                     let _ = std::fs::remove_file(dir.join(format!("{stem}.{ext}")));
@@ -294,8 +300,7 @@ impl<'a> SweepWriter<'a> {
                         &x_label,
                         &e.column,
                         &series,
-                    )?;
-                    Ok(())
+                    )
                 });
             }
         } else if let Some((xs, ys, z)) = heat {
@@ -322,8 +327,7 @@ impl<'a> SweepWriter<'a> {
                         &xs,
                         &ys,
                         &grid,
-                    )?;
-                    Ok(())
+                    )
                 });
             }
         } else if sweep.variables.len() == 2 && sweep.design == Design::Grid {
@@ -487,8 +491,7 @@ pub fn write_sensitivity(
             continue;
         }
         out.plot(dir, &stem, || {
-            plot::draw_bars(dir, &stem, &title, &x_label, &bars)?;
-            Ok(())
+            plot::draw_bars(dir, &stem, &title, &x_label, &bars)
         });
     }
     Ok(out)
@@ -641,8 +644,7 @@ impl<'a> PopulationWriter<'a> {
                     &format!("{} - {} patients", band.column, r.accepted),
                     &band.column,
                     &series,
-                )?;
-                Ok(())
+                )
             });
         }
         out.files.push("bands.csv".into());

@@ -8,7 +8,9 @@
 //! - `treatment`: dose events (none missed) and denosumab pharmacokinetics and effects.
 //! - `drugs`: every drug against its control arm, intermittent vs continuous PTH, PK vs labels, run-ins.
 //! - `cli`: the binary end to end in a temporary folder: outputs, exit codes, atomic writes.
+//! - `plausibility`: physical domains, plausible input and dose ranges, skipped plots, messages.
 //! - `catalogue`: every bad or hostile input of `tests/catalogue/*.toml` through the binary (issue 9).
+//! - `safety`: output folders under races, SIGINT/SIGTERM, leftovers of dead processes, links.
 //!
 //! Run with `cargo test --release` (ODE code is about 75 times slower in debug builds).
 
@@ -19,7 +21,9 @@ mod config;
 mod drugs;
 mod immune;
 mod invariants;
+mod plausibility;
 mod reference;
+mod safety;
 mod steady;
 mod treatment;
 mod util;
