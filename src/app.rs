@@ -484,24 +484,22 @@ pub fn sweep(
     let (h, sweep) = config::load_sweep(path)?;
     let out_dir = analysis_out("sweep", &h.name, out);
     output::check_target(&out_dir, force)?;
-    let runs = sweep.points().len();
+    let runs = sweep.runs();
     let bar = progress_bar(runs as u64, "sweep");
     let started = Instant::now();
-    let result = in_pool(threads, || {
-        crate::analysis::sweep::run(&sweep, &|| bar.inc(1))
-    });
-    bar.finish_and_clear();
-    let seconds = started.elapsed().as_secs_f64();
-    let failed = result
-        .outcomes
-        .iter()
-        .filter(|o| o.endpoints.is_err())
-        .count();
-    let files = std::cell::RefCell::new(Vec::new());
-    output::write_dir(&out_dir, force, |dir| {
-        *files.borrow_mut() = output::analysis::write_sweep(dir, &h, &sweep, &result)?;
-        Ok(())
+    // Rows are written into the output folder's temporary folder while the runs go on; it takes
+    // its place whole at the commit (on any error it is removed: nothing is left behind).
+    let dir = output::OutputDir::create(&out_dir, force)?;
+    let mut w = output::analysis::SweepWriter::create(dir.path(), &h, &sweep)?;
+    in_pool(threads, || {
+        crate::analysis::sweep::stream(&sweep, &|| bar.inc(1), |k, x, o| w.row(k, &x, &o))
     })?;
+    bar.finish_and_clear();
+    let failed = w.failed();
+    let written = w.finish()?;
+    dir.commit()?;
+    let seconds = started.elapsed().as_secs_f64();
+    warn(&written.warnings);
     Ok(format!(
         "sweep {}: {runs} runs of scenario `{}` ({} failed) in {seconds:.2} s, {:.0} runs/s\nwrote {}/ ({})",
         h.name,
@@ -509,7 +507,7 @@ pub fn sweep(
         failed,
         runs as f64 / seconds.max(1e-9),
         out_dir.display(),
-        files.into_inner().join(", ")
+        written.files.join(", ")
     ))
 }
 
@@ -535,15 +533,12 @@ pub fn sensitivity(
             .map_or(0, |(n, _)| crate::analysis::sensitivity::sobol_runs(n, k));
     let bar = progress_bar(total as u64, "sensitivity");
     let started = Instant::now();
+    // One run specification per run, built inside the parallel loop: memory holds the points
+    // and endpoint values (a few numbers per run), not the runs.
     let eval = |points: &[Vec<f64>]| -> Vec<Result<Vec<f64>, String>> {
-        let specs: Vec<_> = points
-            .iter()
-            .map(|x| crate::analysis::apply(&base, &s.variables, x))
-            .collect();
-        crate::analysis::run_batch(&specs, &s.header.endpoints, false, &|| bar.inc(1))
-            .into_iter()
-            .map(|o| o.endpoints)
-            .collect()
+        crate::analysis::run_points(&base, &s.variables, points, &s.header.endpoints, &|| {
+            bar.inc(1)
+        })
     };
     let fail = |reason: String| AppError::Sim(SimError::Analysis { reason });
     let results = in_pool(
@@ -571,11 +566,12 @@ pub fn sensitivity(
     )?;
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
-    let files = std::cell::RefCell::new(Vec::new());
+    let mut written = output::analysis::Written::default();
     output::write_dir(&out_dir, force, |dir| {
-        *files.borrow_mut() = output::analysis::write_sensitivity(dir, &s, &results)?;
+        written = output::analysis::write_sensitivity(dir, &s, &results)?;
         Ok(())
     })?;
+    warn(&written.warnings);
     let mut report = format!(
         "sensitivity {}: {total} runs of scenario `{}` in {seconds:.2} s\n",
         s.header.name, s.header.scenario.name
@@ -599,7 +595,7 @@ pub fn sensitivity(
     report.push_str(&format!(
         "wrote {}/ ({})",
         out_dir.display(),
-        files.into_inner().join(", ")
+        written.files.join(", ")
     ));
     Ok(report)
 }
@@ -611,44 +607,54 @@ pub fn population(
     threads: Option<usize>,
     force: bool,
 ) -> Result<String, AppError> {
+    use crate::analysis::population::{self, PopulationError};
     let study = config::load_population(path)?;
     let out_dir = analysis_out("population", &study.header.name, out);
     output::check_target(&out_dir, force)?;
     let bar = progress_bar(study.population.patients as u64, "population");
     let started = Instant::now();
+    // Patients are written into the output folder's temporary folder while the runs go on; it
+    // takes its place whole at the commit (on any error it is removed: nothing is left behind).
+    let dir = output::OutputDir::create(&out_dir, force)?;
+    let mut w = output::analysis::PopulationWriter::create(dir.path(), &study)?;
     let result = in_pool(threads, || {
-        crate::analysis::population::run(&study.population, &|done, _| {
-            bar.set_position(done as u64)
-        })
-    })
-    .map_err(|reason| SimError::Analysis { reason })?;
+        population::stream(
+            &study.population,
+            population::BAND_EXACT_BYTES,
+            &|done, _| bar.set_position(done as u64),
+            |p| w.patient(&p),
+        )
+    });
     bar.finish_and_clear();
+    let result = match result {
+        Ok(result) => result,
+        Err(PopulationError::Sink(e)) => return Err(e.into()),
+        Err(PopulationError::Analysis(reason)) => {
+            return Err(SimError::Analysis { reason }.into());
+        }
+    };
+    let written = w.finish(&result)?;
+    dir.commit()?;
     let seconds = started.elapsed().as_secs_f64();
-    let files = std::cell::RefCell::new(Vec::new());
-    output::write_dir(&out_dir, force, |dir| {
-        *files.borrow_mut() = output::analysis::write_population(dir, &study, &result)?;
-        Ok(())
-    })?;
+    warn(&written.warnings);
     let mut report = format!(
         "population {}: {} patients of scenario `{}` ({} candidates rejected, {} failed) in {seconds:.2} s\n",
         study.header.name,
-        result.patients.len(),
+        result.accepted,
         study.header.scenario.name,
         result.rejected,
-        result.failed.len()
+        result.failed_count
     );
-    if result.patients.len() < study.population.patients {
+    if result.accepted < study.population.patients {
         report.push_str(&format!(
             "warning: only {} of {} patients accepted within {} candidates\n",
-            result.patients.len(),
-            study.population.patients,
-            study.population.max_candidates
+            result.accepted, study.population.patients, study.population.max_candidates
         ));
     }
     report.push_str(&format!(
         "wrote {}/ ({})",
         out_dir.display(),
-        files.into_inner().join(", ")
+        written.files.join(", ")
     ));
     Ok(report)
 }
