@@ -8,6 +8,7 @@
 //! - `treatment`: dose events (none missed) and denosumab pharmacokinetics and effects.
 //! - `drugs`: every drug against its control arm, intermittent vs continuous PTH, PK vs labels, run-ins.
 //! - `cli`: the binary end to end in a temporary folder: outputs, exit codes, atomic writes.
+//! - `fuzz`: hostile and random files for every loader and the protocol builder (docs/fuzzing.md).
 //!
 //! Run with `cargo test --release` (ODE code is about 75 times slower in debug builds).
 
@@ -15,6 +16,7 @@ mod analysis;
 mod cli;
 mod config;
 mod drugs;
+mod fuzz;
 mod immune;
 mod invariants;
 mod reference;
