@@ -584,7 +584,7 @@ fn build(s: &Scenario, tally: &mut Tally) {
     let p = &s.spec.protocol;
     if EXCLUDE_KNOWN {
         let rows = (p.duration / p.output_interval).abs();
-        if !(rows <= KNOWN_MAX_ROWS) {
+        if rows.is_nan() || rows > KNOWN_MAX_ROWS {
             tally.known_rows += 1;
             return;
         }
@@ -725,7 +725,7 @@ fn run_cases(seed: u64, start: u64, count: u64, progress: Option<&Path>) -> Tall
                         tally.slowest = took;
                         tally.slowest_index = index;
                     }
-                    if (index - start + 1) % report_every == 0 {
+                    if (index - start + 1).is_multiple_of(report_every) {
                         eprintln!(
                             "fuzz: {} of {count} cases, {:.0} s",
                             index - start + 1,
