@@ -49,6 +49,11 @@ pub(crate) fn closest<'a>(
     name: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
+    // No name is this long, and the edit distance is quadratic in the lengths (a name of
+    // 100,000 characters took seconds against every parameter name).
+    if name.len() > 256 {
+        return None;
+    }
     candidates
         .into_iter()
         .map(|c| {

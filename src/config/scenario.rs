@@ -548,10 +548,11 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
             }
             scheduled += 1;
             if x >= duration_days {
-                if count.is_none() {
-                    break;
+                // Later doses are later still: count them without visiting each (up to 2^32).
+                if let Some(n) = count {
+                    scheduled = u64::from(n);
                 }
-                continue;
+                break;
             }
             if times.len() == MAX_DOSES {
                 return Err(err(

@@ -11,6 +11,7 @@
 //! - `plausibility`: physical domains, plausible input and dose ranges, skipped plots, messages.
 //! - `catalogue`: every bad or hostile input of `tests/catalogue/*.toml` through the binary (issue 9).
 //! - `safety`: output folders under races, SIGINT/SIGTERM, leftovers of dead processes, links.
+//! - `fuzz`: hostile and random files for every loader and the protocol builder (docs/fuzzing.md).
 //!
 //! Run with `cargo test --release` (ODE code is about 75 times slower in debug builds).
 
@@ -19,6 +20,7 @@ mod catalogue;
 mod cli;
 mod config;
 mod drugs;
+mod fuzz;
 mod immune;
 mod invariants;
 mod plausibility;
