@@ -7,6 +7,8 @@
 //! - `immune`: the immune module: neutral at baseline, coupling signs, calibration reproduced.
 //! - `treatment`: dose events (none missed) and denosumab pharmacokinetics and effects.
 //! - `drugs`: every drug against its control arm, intermittent vs continuous PTH, PK vs labels, run-ins.
+//! - `limits`: sizes checked at load (rows, doses, runs, threads), regular files only, linear
+//!   segment building, short numbers and escaped control characters in messages.
 //! - `cli`: the binary end to end in a temporary folder: outputs, exit codes, atomic writes.
 //!
 //! Run with `cargo test --release` (ODE code is about 75 times slower in debug builds).
@@ -17,6 +19,7 @@ mod config;
 mod drugs;
 mod immune;
 mod invariants;
+mod limits;
 mod reference;
 mod steady;
 mod treatment;
