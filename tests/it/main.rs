@@ -10,10 +10,12 @@
 //! - `limits`: sizes checked at load (rows, doses, runs, threads), regular files only, linear
 //!   segment building, short numbers and escaped control characters in messages.
 //! - `cli`: the binary end to end in a temporary folder: outputs, exit codes, atomic writes.
+//! - `catalogue`: every bad or hostile input of `tests/catalogue/*.toml` through the binary (issue 9).
 //!
 //! Run with `cargo test --release` (ODE code is about 75 times slower in debug builds).
 
 mod analysis;
+mod catalogue;
 mod cli;
 mod config;
 mod drugs;
