@@ -647,6 +647,11 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
         let times: Vec<f64> = (0..within).map(day).collect();
         let given = times.len();
         let dose_text = num(dose);
+        let scheduled = if scheduled == u64::MAX {
+            format!("more than {}", u64::MAX - 1)
+        } else {
+            scheduled.to_string()
+        };
         treatments.push(format!(
             "{drug} {dose_text} {} {route}: {scheduled} dose(s) from day {}{} ({given} within the run)",
             t.unit.get_ref(),

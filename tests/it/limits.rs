@@ -18,12 +18,12 @@ use std::path::{Path, PathBuf};
 // ---------------------------------------------------------------------------------------------
 // Segments: the sweep over sorted edges against the per-segment filter it replaced.
 
+/// A segment as plain data: start, end, inputs, profiled windows, doses.
+type Flat = (f64, f64, Vec<f64>, Vec<Window>, Vec<Dose>);
+
 /// The segment builder before issue 9, kept as the reference: for every segment, a filter over
 /// all windows and all doses (quadratic).
-fn naive_segments(
-    p: &Protocol,
-    specs: &[InputSpec],
-) -> Vec<(f64, f64, Vec<f64>, Vec<Window>, Vec<Dose>)> {
+fn naive_segments(p: &Protocol, specs: &[InputSpec]) -> Vec<Flat> {
     let mut edges = vec![p.start, p.duration];
     if p.start < 0.0 {
         edges.push(0.0);
@@ -71,7 +71,7 @@ fn naive_segments(
         .collect()
 }
 
-fn flat(segments: &[Segment]) -> Vec<(f64, f64, Vec<f64>, Vec<Window>, Vec<Dose>)> {
+fn flat(segments: &[Segment]) -> Vec<Flat> {
     segments
         .iter()
         .map(|s| {
@@ -357,9 +357,12 @@ fn more_doses_than_the_limit_are_refused_naming_the_treatment() {
     // Over all treatments: two of 600,000 each.
     let two = DOSED.replace("SCHEDULE", "interval_days = 0.25\ndoses = 600000")
         + "[[treatment]]\ndrug = \"denosumab\"\ndose = 1.0\nunit = \"mg\"\nroute = \"SC\"\nfirst_day = 0.1\ninterval_days = 0.25\ndoses = 600000\n";
-    let e = parse(&two.replace("DURATION", "365000.0").replace("INTERVAL", "100.0"))
-        .unwrap_err()
-        .to_string();
+    let e = parse(
+        &two.replace("DURATION", "365000.0")
+            .replace("INTERVAL", "100.0"),
+    )
+    .unwrap_err()
+    .to_string();
     assert!(e.contains("key `treatment[1]`"), "{e}");
     assert!(e.contains("with 600000 from the treatments above"), "{e}");
 }
