@@ -17,9 +17,11 @@
 //!   per worker thread while it runs. 256 MiB per run allows 8.4 million rows of `lemaire2004`
 //!   and 320,000 rows of `immunoporosis` (880 years at one row a day), and its CSV file (about
 //!   20 bytes per number) stays below a gigabyte.
-//! - **Simulated span** ([`MAX_SIMULATED_DAYS`]): run-in plus duration. Bone remodeling is
-//!   studied over years to decades (the longest bundled run is 50 years); the solver's time grows
-//!   with the span whatever the output grid, so the span is capped at 1000 years.
+//! - **Simulated span** ([`MIN_DURATION_DAYS`], [`MAX_SIMULATED_DAYS`]): a run (and a run-in)
+//!   shorter than a microday is within the rounding that merges segment edges and would simulate
+//!   nothing (`duration_days = 5e-324` ran no segment at all). Bone remodeling is studied over
+//!   years to decades (the longest bundled run is 50 years), and the solver's time grows with the
+//!   span whatever the output grid, so run-in plus duration is capped at 1000 years.
 //! - **Doses** ([`MAX_DOSES`]): every dose is a segment boundary where the solver restarts, and
 //!   costs about 600 bytes (the dose, its segment with the input values, the segment's report).
 //!   A million doses (a dose every hour for 114 years) take about 0.6 GB and a million solver
@@ -51,6 +53,10 @@ pub const MAX_FILE_BYTES: u64 = 16 << 20;
 
 /// Memory one run's trajectory may take (bytes): 256 MiB.
 pub const TRAJECTORY_BYTES: u64 = 256 << 20;
+
+/// Shortest run and shortest run-in (days): about a tenth of a second. Shorter spans are within
+/// the rounding that merges segment edges (1e-12 day), so they would simulate nothing.
+pub const MIN_DURATION_DAYS: f64 = 1e-6;
 
 /// Longest simulated span, run-in plus duration (days): 1000 years.
 pub const MAX_SIMULATED_DAYS: f64 = 365_250.0;
@@ -120,7 +126,9 @@ pub fn bytes(n: f64) -> String {
             super::num(x.round())
         }
     };
-    if n >= KIB * KIB * KIB * KIB {
+    if !n.is_finite() {
+        format!("more than {} bytes", super::num(f64::MAX))
+    } else if n >= KIB * KIB * KIB * KIB {
         format!("{} TiB", short(n / (KIB * KIB * KIB * KIB)))
     } else if n >= KIB * KIB * KIB {
         format!("{} GiB", short(n / (KIB * KIB * KIB)))
@@ -135,5 +143,9 @@ pub fn bytes(n: f64) -> String {
 
 /// A count for messages, exact up to 10^15 and in exponent form beyond ("1e300").
 pub fn count(n: f64) -> String {
-    super::num(n.round())
+    if n.is_finite() {
+        super::num(n.round())
+    } else {
+        format!("more than {}", super::num(f64::MAX))
+    }
 }

@@ -1,7 +1,7 @@
 //! Scenario files (`params/scenarios/*.toml`): model, duration, output grid, parameter overrides,
 //! time-windowed inputs, initial state and solver settings.
 
-use super::limits::{self, MAX_DOSES, MAX_SIMULATED_DAYS, MAX_WINDOWS};
+use super::limits::{self, MAX_DOSES, MAX_SIMULATED_DAYS, MAX_WINDOWS, MIN_DURATION_DAYS};
 use super::params_file::{bundled_params, check_value, load_params};
 use super::{file_problem, line, num, read, suggest, toml_error};
 use crate::engine::{
@@ -218,6 +218,17 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
         }
     };
     let duration_days = positive(&duration, "duration_days")?;
+    if duration_days < MIN_DURATION_DAYS {
+        return Err(err(
+            line(src, &duration),
+            "duration_days",
+            format!(
+                "a run of {} day is too short to simulate; at least {} day",
+                num(duration_days),
+                num(MIN_DURATION_DAYS)
+            ),
+        ));
+    }
     let output_interval = match &raw.output_interval_days {
         Some(v) => positive(v, "output_interval_days")?,
         None => DEFAULT_OUTPUT_INTERVAL_DAYS.min(duration_days),
@@ -244,6 +255,17 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
                     line(src, v),
                     "run_in_days",
                     format!("must be a number of days >= 0, got {}", num(x)),
+                ));
+            }
+            if x > 0.0 && x < MIN_DURATION_DAYS {
+                return Err(err(
+                    line(src, v),
+                    "run_in_days",
+                    format!(
+                        "a run-in of {} day is too short to simulate; give 0 or at least {} day",
+                        num(x),
+                        num(MIN_DURATION_DAYS)
+                    ),
                 ));
             }
             x
@@ -283,8 +305,8 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
             at,
             "output_interval_days",
             format!(
-                "the run would write about {} output rows of {columns} columns ({} in memory); model `{}` allows at most {max_rows} rows ({})",
-                limits::count(rows),
+                "the run would write {} output rows of {columns} columns ({} in memory); model `{}` allows at most {max_rows} rows ({})",
+                if rows.is_finite() { format!("about {}", limits::count(rows)) } else { limits::count(rows) },
                 limits::bytes(rows * limits::row_bytes(columns) as f64),
                 spec.name,
                 limits::bytes(limits::TRAJECTORY_BYTES as f64)

@@ -423,6 +423,22 @@ fn simulated_spans_beyond_the_limit_are_refused_at_load() {
         .to_string();
     assert!(e.contains("key `run_in_days`"), "{e}");
     assert!(lemaire("duration_days = 1000.0\nrun_in_days = 364000.0").is_ok());
+    // A run within rounding of its start simulated no segment and printed 5e-324 in 330 digits.
+    let e = lemaire("duration_days = 5e-324").unwrap_err().to_string();
+    assert!(
+        e.contains(":3: key `duration_days`: a run of 5e-324 day is too short"),
+        "{e}"
+    );
+    let e = lemaire("duration_days = 10.0\nrun_in_days = 1e-300")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains(":4: key `run_in_days`: a run-in of 1e-300 day is too short"),
+        "{e}"
+    );
+    assert!(
+        lemaire("duration_days = 1e-6").is_ok_and(|s| !s.spec.protocol.segments(&[]).is_empty())
+    );
 }
 
 #[test]
@@ -707,6 +723,13 @@ fn huge_and_tiny_numbers_print_short_in_messages() {
         "{e}"
     );
     assert!(!e.contains("0000000000"), "{e}");
+    let e = lemaire("duration_days = 10.0\noutput_interval_days = 1e-320")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("more than 1.7976931348623157e308 output rows"),
+        "{e}"
+    );
     let e = lemaire("duration_days = 1e300").unwrap_err().to_string();
     assert!(e.contains("simulate 1e300 days"), "{e}");
     let e = lemaire("duration_days = -1e-300").unwrap_err().to_string();
