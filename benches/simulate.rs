@@ -37,7 +37,7 @@ fn steady_state(bencher: divan::Bencher, model: &str) {
 fn run_command_healthy(bencher: divan::Bencher) {
     let tmp = std::env::temp_dir().join(format!("immunoporosis-bench-{}", std::process::id()));
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("params/scenarios/healthy.toml");
-    bencher.bench(|| immunoporosis::app::run(&path, Some(&tmp)).expect("run"));
+    bencher.bench(|| immunoporosis::app::run(&path, Some(&tmp), false).expect("run"));
     let _ = std::fs::remove_dir_all(&tmp);
 }
 

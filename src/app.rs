@@ -4,7 +4,7 @@ use crate::config::{self, Scenario};
 use crate::engine::{self, SteadyStateReport};
 use crate::error::{ConfigError, SimError};
 use crate::model::ModelId;
-use crate::output::{self, OutputError};
+use crate::output::{self, OutputDirError, OutputError};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -20,6 +20,10 @@ pub enum AppError {
     /// Outputs could not be written (exit code 1).
     #[error("{0}")]
     Output(#[from] OutputError),
+    /// The output folder was refused (exit code 2), is being written by another process or
+    /// could not be written (exit code 1).
+    #[error("{0}")]
+    OutputDir(#[from] OutputDirError),
 }
 
 impl AppError {
@@ -28,6 +32,7 @@ impl AppError {
         match self {
             AppError::Config(_) => 2,
             AppError::Sim(_) | AppError::Output(_) => 1,
+            AppError::OutputDir(e) => e.exit_code(),
         }
     }
 }
@@ -48,23 +53,22 @@ pub fn default_out_dir(scenario: &Scenario) -> PathBuf {
     Path::new("output").join(&scenario.name)
 }
 
-/// `immunoporosis run`: simulate a scenario and write CSV, manifest and plots.
-pub fn run(path: &Path, out: Option<&Path>) -> Result<RunSummary, AppError> {
+/// `immunoporosis run`: simulate a scenario and write CSV, manifest and plots. `force` allows
+/// replacing a previous result to which files were added (see [`output::dir`]).
+pub fn run(path: &Path, out: Option<&Path>, force: bool) -> Result<RunSummary, AppError> {
     let scenario = config::load_scenario(path)?;
+    warn(&scenario.warnings);
+    let out_dir = out.map_or_else(|| default_out_dir(&scenario), Path::to_path_buf);
+    output::check_target(&out_dir, force)?;
     let started = Instant::now();
     let result = engine::simulate(&scenario.spec)?;
     let wall = started.elapsed().as_secs_f64();
-    let out_dir = out.map_or_else(|| default_out_dir(&scenario), Path::to_path_buf);
     let manifest = output::manifest::build(&scenario, &result, wall);
     let spec = scenario.spec.model.spec();
     let summary = output::manifest::summary(&scenario, &result);
     let mut files = vec!["timeseries.csv".to_string(), "manifest.json".to_string()];
     if summary.is_some() {
         files.push("summary.json".to_string());
-    }
-    for p in spec.plots {
-        files.push(format!("{}.png", p.file_stem));
-        files.push(format!("{}.svg", p.file_stem));
     }
     let dose_days: Vec<f64> = scenario
         .spec
@@ -73,17 +77,25 @@ pub fn run(path: &Path, out: Option<&Path>) -> Result<RunSummary, AppError> {
         .iter()
         .map(|d| d.time)
         .collect();
-    output::write_dir_atomically(&out_dir, |dir| {
+    let mut skipped = Vec::new();
+    output::write_dir(&out_dir, force, |dir| {
         output::csv::write(&dir.join("timeseries.csv"), &result.trajectory)?;
         output::manifest::write(&dir.join("manifest.json"), &manifest)?;
         if let Some(summary) = &summary {
             output::manifest::write(&dir.join("summary.json"), summary)?;
         }
         for p in spec.plots {
-            output::plot::draw(dir, &result.trajectory, p, &scenario.name, &dose_days)?;
+            match output::plot::draw(dir, &result.trajectory, p, &scenario.name, &dose_days)? {
+                output::plot::Plotted::Drawn => {
+                    files.push(format!("{}.png", p.file_stem));
+                    files.push(format!("{}.svg", p.file_stem));
+                }
+                output::plot::Plotted::Skipped(why) => skipped.push(why),
+            }
         }
         Ok(())
     })?;
+    warn(&skipped);
     let p = &scenario.spec.protocol;
     let report = format!(
         "scenario      {} (model {}): {} days{}, output every {} day\n{}\nsolver        {}: {} steps ({} rejected), {} evaluations over {} segment(s), {:.3} s\nwrote         {}/ ({})",
@@ -119,6 +131,7 @@ pub fn run(path: &Path, out: Option<&Path>) -> Result<RunSummary, AppError> {
 /// `immunoporosis check`: validate a scenario without running it.
 pub fn check(path: &Path) -> Result<String, AppError> {
     let s = config::load_scenario(path)?;
+    warn(&s.warnings);
     let spec = s.spec.model.spec();
     let segments = s.spec.protocol.segments(spec.inputs);
     let mut out = format!(
@@ -281,8 +294,18 @@ pub fn list(scenario_dir: &Path) -> Result<String, AppError> {
 }
 
 /// `immunoporosis calibrate`: fit, write the fitted parameter file and the fit report.
-pub fn calibrate(path: &Path, out: Option<&Path>, write_params: bool) -> Result<String, AppError> {
+pub fn calibrate(
+    path: &Path,
+    out: Option<&Path>,
+    write_params: bool,
+    force: bool,
+) -> Result<String, AppError> {
     let cal = config::load_calibration(path)?;
+    let out_dir = out.map_or_else(
+        || Path::new("output").join("calibration").join(&cal.name),
+        Path::to_path_buf,
+    );
+    output::check_target(&out_dir, force)?;
     let bar = indicatif::ProgressBar::new_spinner();
     bar.set_style(
         indicatif::ProgressStyle::with_template("{spinner} calibrating [{elapsed_precise}] {msg}")
@@ -295,13 +318,9 @@ pub fn calibrate(path: &Path, out: Option<&Path>, write_params: bool) -> Result<
     })
     .map_err(|reason| SimError::Calibration { reason })?;
     bar.finish_and_clear();
-    let out_dir = out.map_or_else(
-        || Path::new("output").join("calibration").join(&cal.name),
-        Path::to_path_buf,
-    );
     let files = output::calibration::fitted_params_files(&cal, &fit)
         .map_err(|e| OutputError::at(&cal.params_path, std::io::Error::other(e)))?;
-    output::write_dir_atomically(&out_dir, |dir| {
+    output::write_dir(&out_dir, force, |dir| {
         output::calibration::write(dir, &cal, &fit, &files)
     })?;
     let mut report = output::calibration::report_markdown(&cal, &fit);
@@ -375,16 +394,25 @@ pub fn calibrate(path: &Path, out: Option<&Path>, write_params: bool) -> Result<
 }
 
 /// `immunoporosis compare`: run scenarios, overlay their bone-mass curves, write one CSV.
-pub fn compare(paths: &[PathBuf], out: Option<&Path>) -> Result<String, AppError> {
+pub fn compare(paths: &[PathBuf], out: Option<&Path>, force: bool) -> Result<String, AppError> {
     let scenarios = paths
         .iter()
         .map(|p| config::load_scenario(p))
         .collect::<Result<Vec<_>, _>>()?;
+    let out_dir = out.map_or_else(|| Path::new("output").join("compare"), Path::to_path_buf);
+    output::check_target(&out_dir, force)?;
+    for s in &scenarios {
+        warn(&s.warnings);
+    }
+    // What can be compared is known from the models: decided before simulating.
+    let models: Vec<_> = scenarios.iter().map(|s| s.spec.model.spec()).collect();
+    let plan = output::compare::plan(&models)
+        .map_err(|reason| ConfigError::file("<command line>", reason))?;
+    warn(&plan.warnings);
     let results = scenarios
         .iter()
         .map(|s| engine::simulate(&s.spec).map_err(AppError::from))
         .collect::<Result<Vec<_>, _>>()?;
-    let out_dir = out.map_or_else(|| Path::new("output").join("compare"), Path::to_path_buf);
     let runs: Vec<output::compare::Arm> = scenarios
         .iter()
         .zip(&results)
@@ -393,18 +421,29 @@ pub fn compare(paths: &[PathBuf], out: Option<&Path>) -> Result<String, AppError
             (s.name.as_str(), &r.trajectory, doses)
         })
         .collect();
-    let written = std::cell::RefCell::new(Vec::new());
-    output::write_dir_atomically(&out_dir, |dir| {
-        *written.borrow_mut() = output::compare::write(dir, &runs)?;
+    let mut written = None;
+    output::write_dir(&out_dir, force, |dir| {
+        written = Some(output::compare::write(dir, &runs, &plan)?);
         Ok(())
     })?;
+    let written = written.map_or_else(Vec::new, |w| {
+        warn(&w.warnings);
+        w.files
+    });
     Ok(format!(
         "compared {} scenarios: {}\nwrote {}/ ({})",
         runs.len(),
         runs.iter().map(|(n, ..)| *n).collect::<Vec<_>>().join(", "),
         out_dir.display(),
-        written.into_inner().join(", ")
+        written.join(", ")
     ))
+}
+
+/// Prints warnings on stderr, one per line.
+fn warn(warnings: &[String]) {
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
 }
 
 fn progress_bar(len: u64, what: &str) -> indicatif::ProgressBar {
@@ -439,27 +478,31 @@ fn analysis_out(kind: &str, name: &str, out: Option<&Path>) -> PathBuf {
 }
 
 /// `immunoporosis sweep`: run a scenario over a design of parameter values.
-pub fn sweep(path: &Path, out: Option<&Path>, threads: Option<usize>) -> Result<String, AppError> {
+pub fn sweep(
+    path: &Path,
+    out: Option<&Path>,
+    threads: Option<usize>,
+    force: bool,
+) -> Result<String, AppError> {
     let (h, sweep) = config::load_sweep(path)?;
-    let runs = sweep.points().len();
+    let out_dir = analysis_out("sweep", &h.name, out);
+    output::check_target(&out_dir, force)?;
+    let runs = sweep.runs();
     let bar = progress_bar(runs as u64, "sweep");
     let started = Instant::now();
-    let result = in_pool(threads, || {
-        crate::analysis::sweep::run(&sweep, &|| bar.inc(1))
-    });
-    bar.finish_and_clear();
-    let seconds = started.elapsed().as_secs_f64();
-    let failed = result
-        .outcomes
-        .iter()
-        .filter(|o| o.endpoints.is_err())
-        .count();
-    let out_dir = analysis_out("sweep", &h.name, out);
-    let files = std::cell::RefCell::new(Vec::new());
-    output::write_dir_atomically(&out_dir, |dir| {
-        *files.borrow_mut() = output::analysis::write_sweep(dir, &h, &sweep, &result)?;
-        Ok(())
+    // Rows are written into the output folder's temporary folder while the runs go on; it takes
+    // its place whole at the commit (on any error it is removed: nothing is left behind).
+    let dir = output::OutputDir::create(&out_dir, force)?;
+    let mut w = output::analysis::SweepWriter::create(dir.path(), &h, &sweep)?;
+    in_pool(threads, || {
+        crate::analysis::sweep::stream(&sweep, &|| bar.inc(1), |k, x, o| w.row(k, &x, &o))
     })?;
+    bar.finish_and_clear();
+    let failed = w.failed();
+    let written = w.finish()?;
+    dir.commit()?;
+    let seconds = started.elapsed().as_secs_f64();
+    warn(&written.warnings);
     Ok(format!(
         "sweep {}: {runs} runs of scenario `{}` ({} failed) in {seconds:.2} s, {:.0} runs/s\nwrote {}/ ({})",
         h.name,
@@ -467,7 +510,7 @@ pub fn sweep(path: &Path, out: Option<&Path>, threads: Option<usize>) -> Result<
         failed,
         runs as f64 / seconds.max(1e-9),
         out_dir.display(),
-        files.into_inner().join(", ")
+        written.files.join(", ")
     ))
 }
 
@@ -477,8 +520,11 @@ pub fn sensitivity(
     out: Option<&Path>,
     threads: Option<usize>,
     seed: Option<u64>,
+    force: bool,
 ) -> Result<String, AppError> {
     let mut s = config::load_sensitivity(path)?;
+    let out_dir = analysis_out("sensitivity", &s.header.name, out);
+    output::check_target(&out_dir, force)?;
     if let Some(seed) = seed {
         s.header.seed = seed;
     }
@@ -490,15 +536,12 @@ pub fn sensitivity(
             .map_or(0, |(n, _)| crate::analysis::sensitivity::sobol_runs(n, k));
     let bar = progress_bar(total as u64, "sensitivity");
     let started = Instant::now();
+    // One run specification per run, built inside the parallel loop: memory holds the points
+    // and endpoint values (a few numbers per run), not the runs.
     let eval = |points: &[Vec<f64>]| -> Vec<Result<Vec<f64>, String>> {
-        let specs: Vec<_> = points
-            .iter()
-            .map(|x| crate::analysis::apply(&base, &s.variables, x))
-            .collect();
-        crate::analysis::run_batch(&specs, &s.header.endpoints, false, &|| bar.inc(1))
-            .into_iter()
-            .map(|o| o.endpoints)
-            .collect()
+        crate::analysis::run_points(&base, &s.variables, points, &s.header.endpoints, &|| {
+            bar.inc(1)
+        })
     };
     let fail = |reason: String| AppError::Sim(SimError::Analysis { reason });
     let results = in_pool(
@@ -526,12 +569,12 @@ pub fn sensitivity(
     )?;
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
-    let out_dir = analysis_out("sensitivity", &s.header.name, out);
-    let files = std::cell::RefCell::new(Vec::new());
-    output::write_dir_atomically(&out_dir, |dir| {
-        *files.borrow_mut() = output::analysis::write_sensitivity(dir, &s, &results)?;
+    let mut written = output::analysis::Written::default();
+    output::write_dir(&out_dir, force, |dir| {
+        written = output::analysis::write_sensitivity(dir, &s, &results)?;
         Ok(())
     })?;
+    warn(&written.warnings);
     let mut report = format!(
         "sensitivity {}: {total} runs of scenario `{}` in {seconds:.2} s\n",
         s.header.name, s.header.scenario.name
@@ -555,7 +598,7 @@ pub fn sensitivity(
     report.push_str(&format!(
         "wrote {}/ ({})",
         out_dir.display(),
-        files.into_inner().join(", ")
+        written.files.join(", ")
     ));
     Ok(report)
 }
@@ -565,44 +608,56 @@ pub fn population(
     path: &Path,
     out: Option<&Path>,
     threads: Option<usize>,
+    force: bool,
 ) -> Result<String, AppError> {
+    use crate::analysis::population::{self, PopulationError};
     let study = config::load_population(path)?;
+    let out_dir = analysis_out("population", &study.header.name, out);
+    output::check_target(&out_dir, force)?;
     let bar = progress_bar(study.population.patients as u64, "population");
     let started = Instant::now();
+    // Patients are written into the output folder's temporary folder while the runs go on; it
+    // takes its place whole at the commit (on any error it is removed: nothing is left behind).
+    let dir = output::OutputDir::create(&out_dir, force)?;
+    let mut w = output::analysis::PopulationWriter::create(dir.path(), &study)?;
     let result = in_pool(threads, || {
-        crate::analysis::population::run(&study.population, &|done, _| {
-            bar.set_position(done as u64)
-        })
-    })
-    .map_err(|reason| SimError::Analysis { reason })?;
+        population::stream(
+            &study.population,
+            population::BAND_EXACT_BYTES,
+            &|done, _| bar.set_position(done as u64),
+            |p| w.patient(&p),
+        )
+    });
     bar.finish_and_clear();
+    let result = match result {
+        Ok(result) => result,
+        Err(PopulationError::Sink(e)) => return Err(e.into()),
+        Err(PopulationError::Analysis(reason)) => {
+            return Err(SimError::Analysis { reason }.into());
+        }
+    };
+    let written = w.finish(&result)?;
+    dir.commit()?;
     let seconds = started.elapsed().as_secs_f64();
-    let out_dir = analysis_out("population", &study.header.name, out);
-    let files = std::cell::RefCell::new(Vec::new());
-    output::write_dir_atomically(&out_dir, |dir| {
-        *files.borrow_mut() = output::analysis::write_population(dir, &study, &result)?;
-        Ok(())
-    })?;
+    warn(&written.warnings);
     let mut report = format!(
         "population {}: {} patients of scenario `{}` ({} candidates rejected, {} failed) in {seconds:.2} s\n",
         study.header.name,
-        result.patients.len(),
+        result.accepted,
         study.header.scenario.name,
         result.rejected,
-        result.failed.len()
+        result.failed_count
     );
-    if result.patients.len() < study.population.patients {
+    if result.accepted < study.population.patients {
         report.push_str(&format!(
             "warning: only {} of {} patients accepted within {} candidates\n",
-            result.patients.len(),
-            study.population.patients,
-            study.population.max_candidates
+            result.accepted, study.population.patients, study.population.max_candidates
         ));
     }
     report.push_str(&format!(
         "wrote {}/ ({})",
         out_dir.display(),
-        files.into_inner().join(", ")
+        written.files.join(", ")
     ));
     Ok(report)
 }

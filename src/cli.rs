@@ -23,6 +23,10 @@ pub enum Command {
         /// Output folder [default: output/<scenario name>].
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Replace the output folder even if files were added to it after immunoporosis wrote it
+        /// (a folder immunoporosis did not write is never replaced).
+        #[arg(long)]
+        force: bool,
     },
     /// Validate a scenario without running it.
     Check {
@@ -43,6 +47,10 @@ pub enum Command {
         /// Output folder [default: output/calibration/<name>].
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Replace the output folder even if files were added to it after immunoporosis wrote it
+        /// (a folder immunoporosis did not write is never replaced).
+        #[arg(long)]
+        force: bool,
         /// Also overwrite the calibration's parameter file with the fitted values.
         #[arg(long)]
         write_params: bool,
@@ -55,6 +63,10 @@ pub enum Command {
         /// Output folder [default: output/compare].
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Replace the output folder even if files were added to it after immunoporosis wrote it
+        /// (a folder immunoporosis did not write is never replaced).
+        #[arg(long)]
+        force: bool,
     },
     /// Run a scenario over a grid or a random, Latin-hypercube or Sobol design of parameters.
     Sweep {
@@ -63,6 +75,10 @@ pub enum Command {
         /// Output folder [default: output/sweep/<name>].
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Replace the output folder even if files were added to it after immunoporosis wrote it
+        /// (a folder immunoporosis did not write is never replaced).
+        #[arg(long)]
+        force: bool,
         /// Worker threads, 1 to 1024 [default: all cores].
         #[arg(long, value_parser = threads)]
         threads: Option<usize>,
@@ -74,6 +90,10 @@ pub enum Command {
         /// Output folder [default: output/sensitivity/<name>].
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Replace the output folder even if files were added to it after immunoporosis wrote it
+        /// (a folder immunoporosis did not write is never replaced).
+        #[arg(long)]
+        force: bool,
         /// Worker threads, 1 to 1024 [default: all cores].
         #[arg(long, value_parser = threads)]
         threads: Option<usize>,
@@ -88,6 +108,10 @@ pub enum Command {
         /// Output folder [default: output/population/<name>].
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Replace the output folder even if files were added to it after immunoporosis wrote it
+        /// (a folder immunoporosis did not write is never replaced).
+        #[arg(long)]
+        force: bool,
         /// Worker threads, 1 to 1024 [default: all cores].
         #[arg(long, value_parser = threads)]
         threads: Option<usize>,

@@ -105,11 +105,14 @@ impl std::error::Error for ConfigError {}
 pub enum SimError {
     /// Dopri5 detected stiffness; a stiff solver is needed.
     #[error(
-        "the solver (Dopri5) detected stiffness at t = {t_day} day (after 10 resumed reports in this segment); use `[solver] method = \"auto\"` or `\"bdf\"` to integrate it with the stiff solver"
+        "the solver (Dopri5) detected stiffness at t = {t_day} day (after 10 resumed reports in this segment); {}",
+        stiff_advice(*.method)
     )]
     Stiff {
         /// Simulated time reached.
         t_day: f64,
+        /// The method in force when it happened (the advice depends on it).
+        method: crate::engine::Method,
     },
     /// The stiff solver failed.
     #[error("the stiff solver (BDF) failed in the segment starting at t = {t_day} day: {reason}")]
@@ -121,13 +124,13 @@ pub enum SimError {
     },
     /// Too many steps in one integration segment.
     #[error(
-        "the solver reached its step limit ({steps} steps) at t = {t_day} day; raise solver.max_steps or loosen rtol/atol"
+        "the solver reached its step limit (max_steps = {limit} per segment) at t = {t_day} day; raise solver.max_steps or loosen rtol/atol"
     )]
     MaxSteps {
         /// Simulated time reached.
         t_day: f64,
-        /// Steps taken.
-        steps: u32,
+        /// The limit in force (`[solver] max_steps`).
+        limit: u32,
     },
     /// The step size fell below machine precision.
     #[error("the solver's step size underflowed at t = {t_day} day")]
@@ -144,6 +147,20 @@ pub enum SimError {
         state: String,
         /// The offending value.
         value: f64,
+    },
+    /// A state or read-out left its physical domain (`Domain` in the model's declarations).
+    #[error(
+        "{what} = {value:e} at t = {t_day} day is outside its physical domain ({domain}); the run was stopped because the model no longer describes anything real: check the inputs, doses and parameters (docs/model.md, \"Physical domains\")"
+    )]
+    OutOfDomain {
+        /// Simulated time reached.
+        t_day: f64,
+        /// The state or read-out, e.g. ``state `BV` (column bone_volume_pct)``.
+        what: String,
+        /// The offending value.
+        value: f64,
+        /// The domain in words, with unit.
+        domain: String,
     },
     /// A calibration could not be completed.
     #[error("calibration failed: {reason}")]
@@ -167,14 +184,29 @@ pub enum SimError {
     },
 }
 
+/// What to do about a stiffness report, given the method in force.
+fn stiff_advice(method: crate::engine::Method) -> &'static str {
+    match method {
+        crate::engine::Method::Dopri5 => {
+            "use `[solver] method = \"auto\"` or `\"bdf\"` to integrate it with the stiff solver"
+        }
+        // With auto (or bdf) the engine hands stiff stretches to BDF; a report that still
+        // surfaces means the problem is stiff beyond what the stiff solver was given to handle.
+        crate::engine::Method::Auto | crate::engine::Method::Bdf => {
+            "the stiff solver (BDF) takes over such stretches under the method in force, so the model itself is the problem: check the parameters and inputs for rates many orders of magnitude apart"
+        }
+    }
+}
+
 impl SimError {
     /// Simulated time reached when the error happened, if it happened during integration.
     pub fn time_reached(&self) -> Option<f64> {
         match self {
-            SimError::Stiff { t_day }
+            SimError::Stiff { t_day, .. }
             | SimError::MaxSteps { t_day, .. }
             | SimError::StepSizeUnderflow { t_day }
             | SimError::NonFinite { t_day, .. }
+            | SimError::OutOfDomain { t_day, .. }
             | SimError::StiffSolver { t_day, .. } => Some(*t_day),
             SimError::SteadyState { .. }
             | SimError::Calibration { .. }

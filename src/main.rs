@@ -1,5 +1,6 @@
 //! The `immunoporosis` binary: parse arguments, call the library, map errors to exit codes
-//! (0 success, 1 simulation or output failure, 2 bad input).
+//! (0 success, 1 simulation or output failure, 2 bad input or a refused output folder,
+//! 130/143 interrupted by SIGINT/SIGTERM).
 
 use clap::Parser;
 use immunoporosis::app;
@@ -13,8 +14,18 @@ fn main() -> ExitCode {
         eprintln!("internal error (a bug in immunoporosis, please report it): {info}");
     }));
     let cli = Cli::parse();
+    // SIGINT/SIGTERM: remove this process's temporary output folders, exit 130/143.
+    if let Err(e) = immunoporosis::output::install_signal_cleanup() {
+        eprintln!(
+            "warning: cannot handle SIGINT/SIGTERM ({e}); an interrupted run may leave a hidden .NAME.tmp-PID folder, which the next run removes"
+        );
+    }
     let result = match &cli.command {
-        Command::Run { scenario, out } => app::run(scenario, out.as_deref()).map(|s| s.report),
+        Command::Run {
+            scenario,
+            out,
+            force,
+        } => app::run(scenario, out.as_deref(), *force).map(|s| s.report),
         Command::Check { scenario } => app::check(scenario),
         Command::List { scenarios } => app::list(scenarios),
         Command::Steady { model, params } => app::steady(model, params.as_deref()),
@@ -22,24 +33,32 @@ fn main() -> ExitCode {
             calibration,
             out,
             write_params,
-        } => app::calibrate(calibration, out.as_deref(), *write_params),
-        Command::Compare { scenarios, out } => app::compare(scenarios, out.as_deref()),
+            force,
+        } => app::calibrate(calibration, out.as_deref(), *write_params, *force),
+        Command::Compare {
+            scenarios,
+            out,
+            force,
+        } => app::compare(scenarios, out.as_deref(), *force),
         Command::Sweep {
             sweep,
             out,
             threads,
-        } => app::sweep(sweep, out.as_deref(), *threads),
+            force,
+        } => app::sweep(sweep, out.as_deref(), *threads, *force),
         Command::Sensitivity {
             sensitivity,
             out,
             threads,
             seed,
-        } => app::sensitivity(sensitivity, out.as_deref(), *threads, *seed),
+            force,
+        } => app::sensitivity(sensitivity, out.as_deref(), *threads, *seed, *force),
         Command::Population {
             population,
             out,
             threads,
-        } => app::population(population, out.as_deref(), *threads),
+            force,
+        } => app::population(population, out.as_deref(), *threads, *force),
     };
     match result {
         Ok(text) => {

@@ -167,9 +167,84 @@ pub struct RunOutcome {
     pub trajectory: Option<Trajectory>,
 }
 
+/// Runs processed at once by the analyses: their specifications and outcomes exist only for the
+/// runs of one chunk, so memory does not grow with the number of runs.
+pub const CHUNK: usize = 1024;
+
+/// Runs per chunk when whole trajectories are kept (a trajectory can be a few hundred kB).
+pub const TRAJECTORY_CHUNK: usize = 64;
+
+/// Simulates one run and evaluates the endpoints; keeps the trajectory if asked.
+pub fn simulate_one(spec: &RunSpec, endpoints: &[Endpoint], keep_trajectory: bool) -> RunOutcome {
+    match engine::simulate(spec) {
+        Ok(r) => RunOutcome {
+            endpoints: endpoints
+                .iter()
+                .map(|e| e.evaluate(&r.trajectory))
+                .collect(),
+            trajectory: keep_trajectory.then_some(r.trajectory),
+        },
+        Err(e) => RunOutcome {
+            endpoints: Err(e.to_string()),
+            trajectory: None,
+        },
+    }
+}
+
+/// Streams `inputs` through `run` in chunks of `chunk` items: each chunk is taken from the
+/// iterator, run in parallel (rayon, current pool), and handed to `sink` in input order before the
+/// next chunk is taken. At most `chunk` inputs and outputs exist at once; the order in which
+/// `sink` sees them does not depend on the number of threads. The first error of `sink` stops.
+pub fn run_chunks<I, O, E>(
+    inputs: impl IntoIterator<Item = I>,
+    chunk: usize,
+    run: &(impl Fn(&I) -> O + Sync),
+    mut sink: impl FnMut(I, O) -> Result<(), E>,
+) -> Result<(), E>
+where
+    I: Send + Sync,
+    O: Send,
+{
+    let chunk = chunk.max(1);
+    let mut inputs = inputs.into_iter();
+    let mut buffer: Vec<I> = Vec::with_capacity(chunk);
+    loop {
+        buffer.extend(inputs.by_ref().take(chunk));
+        if buffer.is_empty() {
+            return Ok(());
+        }
+        let outputs: Vec<O> = buffer.par_iter().map(run).collect();
+        for (input, output) in buffer.drain(..).zip(outputs) {
+            sink(input, output)?;
+        }
+    }
+}
+
+/// Runs the base specification at each point (variables set by [`apply`], one specification per
+/// run built inside the parallel loop and dropped after it) and returns the endpoints in input
+/// order. `progress()` is called after each run.
+pub fn run_points(
+    base: &RunSpec,
+    variables: &[Variable],
+    points: &[Vec<f64>],
+    endpoints: &[Endpoint],
+    progress: &(impl Fn() + Sync),
+) -> Vec<Result<Vec<f64>, String>> {
+    points
+        .par_iter()
+        .map(|x| {
+            let outcome = simulate_one(&apply(base, variables, x), endpoints, false);
+            progress();
+            outcome.endpoints
+        })
+        .collect()
+}
+
 /// Runs every specification in parallel (rayon, in the current thread pool) and evaluates the
 /// endpoints. Results are in input order, whatever the number of threads. A failed run is
 /// reported in its outcome and does not stop the others. `progress()` is called after each run.
+/// Holds every specification and outcome at once: the analyses use [`run_chunks`] and
+/// [`run_points`] instead.
 pub fn run_batch(
     specs: &[RunSpec],
     endpoints: &[Endpoint],
@@ -179,19 +254,7 @@ pub fn run_batch(
     specs
         .par_iter()
         .map(|spec| {
-            let outcome = match engine::simulate(spec) {
-                Ok(r) => RunOutcome {
-                    endpoints: endpoints
-                        .iter()
-                        .map(|e| e.evaluate(&r.trajectory))
-                        .collect(),
-                    trajectory: keep_trajectories.then_some(r.trajectory),
-                },
-                Err(e) => RunOutcome {
-                    endpoints: Err(e.to_string()),
-                    trajectory: None,
-                },
-            };
+            let outcome = simulate_one(spec, endpoints, keep_trajectories);
             progress();
             outcome
         })

@@ -1,7 +1,9 @@
 //! Parameter sweeps: a design of points over chosen variables, each point one run.
 
 use super::sampling::{self, Design, Range};
-use super::{Endpoint, RunOutcome, Variable, apply, run_batch};
+use super::{
+    CHUNK, Endpoint, RunOutcome, TRAJECTORY_CHUNK, Variable, apply, run_chunks, simulate_one,
+};
 use crate::engine::RunSpec;
 
 /// A validated sweep.
@@ -28,18 +30,35 @@ pub struct Sweep {
 }
 
 impl Sweep {
+    /// Number of runs: the grid's size, or `samples`.
+    pub fn runs(&self) -> usize {
+        match self.design {
+            Design::Grid => self.points.iter().fold(1usize, |a, &b| a.saturating_mul(b)),
+            _ => self.samples,
+        }
+    }
+
+    /// The design's points in physical units, in run order, one at a time (only a Latin
+    /// hypercube keeps its `runs x variables` unit coordinates).
+    pub fn point_iter(&self) -> Box<dyn Iterator<Item = Vec<f64>> + Send + '_> {
+        let k = self.variables.len();
+        let n = self.runs();
+        let unit: Box<dyn Iterator<Item = Vec<f64>> + Send + '_> = match self.design {
+            Design::Grid => Box::new((0..n).map(|i| sampling::grid_point(&self.points, i))),
+            Design::Random => Box::new(sampling::random_points(k, self.seed).take(n)),
+            Design::LatinHypercube => Box::new(sampling::latin_hypercube_points(n, k, self.seed)),
+            Design::Sobol => {
+                assert!(n <= sampling::MAX_SOBOL_POINTS && k <= sampling::MAX_SOBOL_DIMENSIONS);
+                let seed = self.seed;
+                Box::new((0..n).map(move |i| sampling::sobol_point(i, k, 0, seed)))
+            }
+        };
+        Box::new(unit.map(|u| u.iter().zip(&self.ranges).map(|(u, r)| r.map(*u)).collect()))
+    }
+
     /// The design's points in physical units, in run order.
     pub fn points(&self) -> Vec<Vec<f64>> {
-        let k = self.variables.len();
-        let unit = match self.design {
-            Design::Grid => sampling::grid(&self.points),
-            Design::Random => sampling::random(self.samples, k, self.seed),
-            Design::LatinHypercube => sampling::latin_hypercube(self.samples, k, self.seed),
-            Design::Sobol => sampling::sobol(self.samples, k, 0, self.seed),
-        };
-        unit.iter()
-            .map(|u| u.iter().zip(&self.ranges).map(|(u, r)| r.map(*u)).collect())
-            .collect()
+        self.point_iter().collect()
     }
 }
 
@@ -52,13 +71,47 @@ pub struct SweepResult {
     pub outcomes: Vec<RunOutcome>,
 }
 
-/// Runs the sweep in parallel (in the current rayon pool); `progress()` after each run.
+/// Runs the sweep in parallel (in the current rayon pool) and hands every run to `sink` in run
+/// order: `(run index, variable values, outcome)`. Specifications are built per run inside the
+/// parallel loop; at most one chunk of runs ([`CHUNK`], or [`TRAJECTORY_CHUNK`] when
+/// trajectories are kept) exists at once. `progress()` after each run; the first error of `sink`
+/// stops the sweep.
+pub fn stream<E>(
+    sweep: &Sweep,
+    progress: &(impl Fn() + Sync),
+    mut sink: impl FnMut(usize, Vec<f64>, RunOutcome) -> Result<(), E>,
+) -> Result<(), E> {
+    let chunk = if sweep.trajectories {
+        TRAJECTORY_CHUNK
+    } else {
+        CHUNK
+    };
+    let run = |(_, x): &(usize, Vec<f64>)| {
+        let outcome = simulate_one(
+            &apply(&sweep.base, &sweep.variables, x),
+            &sweep.endpoints,
+            sweep.trajectories,
+        );
+        progress();
+        outcome
+    };
+    run_chunks(sweep.point_iter().enumerate(), chunk, &run, |(k, x), o| {
+        sink(k, x, o)
+    })
+}
+
+/// Runs the sweep in parallel (in the current rayon pool) and collects every run;
+/// `progress()` after each run. [`stream`] does the same without keeping the runs.
 pub fn run(sweep: &Sweep, progress: &(impl Fn() + Sync)) -> SweepResult {
-    let points = sweep.points();
-    let specs: Vec<RunSpec> = points
-        .iter()
-        .map(|x| apply(&sweep.base, &sweep.variables, x))
-        .collect();
-    let outcomes = run_batch(&specs, &sweep.endpoints, sweep.trajectories, progress);
-    SweepResult { points, outcomes }
+    let mut result = SweepResult {
+        points: Vec::new(),
+        outcomes: Vec::new(),
+    };
+    let kept: Result<(), std::convert::Infallible> = stream(sweep, progress, |_, x, o| {
+        result.points.push(x);
+        result.outcomes.push(o);
+        Ok(())
+    });
+    let Ok(()) = kept;
+    result
 }

@@ -3,7 +3,7 @@
 
 use super::limits::{self, MAX_MORRIS_LEVELS, MAX_RUNS, SENSITIVITY_BYTES};
 use super::scenario::{Scenario, load_scenario};
-use super::{file_problem, line, num, read, suggest, toml_error};
+use super::{check_name, file_problem, line, num, read, suggest, toml_error};
 use crate::analysis::population::{Acceptance, Population};
 use crate::analysis::sampling::{Design, MAX_SOBOL_DIMENSIONS, MAX_SOBOL_POINTS, Range, Scale};
 use crate::analysis::sensitivity::sobol_runs;
@@ -186,6 +186,14 @@ pub fn load_endpoints(path: &Path) -> Result<Vec<Endpoint>, ConfigError> {
         let err = |at: Option<usize>, field: &str, msg: String| {
             ConfigError::key(path, at, format!("{key}.{field}"), msg)
         };
+        check_name(
+            path,
+            &src,
+            &e.name,
+            &format!("{key}.name"),
+            "endpoint name",
+            "plot files",
+        )?;
         if out.iter().any(|x| x.name == *e.name.get_ref()) {
             return Err(err(
                 line(&src, &e.name),
@@ -252,19 +260,14 @@ fn header(path: &Path, src: &str, raw: &RawAnalysis) -> Result<AnalysisHeader, C
     let required =
         |key: &str| ConfigError::key(path, None, key, format!("missing required key `{key}`"));
     let name = raw.name.as_ref().ok_or_else(|| required("name"))?;
-    if !name
-        .get_ref()
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        || name.get_ref().is_empty()
-    {
-        return Err(ConfigError::key(
-            path,
-            line(src, name),
-            "name",
-            "must be letters, digits, `_` or `-` (it names the output folder)".to_string(),
-        ));
-    }
+    check_name(
+        path,
+        src,
+        name,
+        "name",
+        "analysis name",
+        "the output folder output/<kind>/<name>",
+    )?;
     let dir = path.parent().unwrap_or(Path::new("."));
     let file = |key: &str, v: &Option<Spanned<String>>| -> Result<PathBuf, ConfigError> {
         let v = v.as_ref().ok_or_else(|| required(key))?;
@@ -693,23 +696,24 @@ pub fn load_sweep(path: &Path) -> Result<(AnalysisHeader, Sweep), ConfigError> {
     }
     let keep = raw.trajectories.as_ref().is_some_and(|t| *t.get_ref());
     if keep {
-        // Every run's trajectory is kept for the trajectories CSV.
+        // Every run's trajectory goes to trajectories.csv (and a chunk of them is in memory at
+        // once: fewer numbers than the whole file).
         let p = &h.scenario.spec.protocol;
         let model = h.scenario.spec.model.spec();
         let columns = 1 + model.states.len() + model.derived.len();
         let rows = limits::output_rows(p.duration, p.output_interval);
-        let total = samples as f64 * rows * limits::row_bytes(columns) as f64;
-        if total > limits::KEPT_TRAJECTORY_BYTES as f64 {
+        let values = samples as f64 * rows * columns as f64;
+        if values > limits::MAX_TRAJECTORY_VALUES as f64 {
             return Err(ConfigError::key(
                 path,
                 raw.trajectories.as_ref().and_then(|t| line(&src, t)),
                 "trajectories",
                 format!(
-                    "keeping every run's trajectory needs {} runs x {} rows x {columns} columns = {} in memory; at most {} can be kept",
-                    samples,
+                    "trajectories.csv would hold {samples} runs x {} rows x {columns} columns = {} numbers (about {} of text); at most {} numbers",
                     limits::count(rows),
-                    limits::bytes(total),
-                    limits::bytes(limits::KEPT_TRAJECTORY_BYTES as f64)
+                    limits::count(values),
+                    limits::bytes(values * 20.0),
+                    limits::MAX_TRAJECTORY_VALUES
                 ),
             )
             .with_help(format!(

@@ -4,7 +4,7 @@
 use super::limits::MAX_CALIBRATION_ITERATIONS;
 use super::params_file::{bundled_params, load_params};
 use super::scenario::{Scenario, load_scenario};
-use super::{file_problem, line, num, read, suggest, toml_error};
+use super::{check_name, file_problem, line, num, read, suggest, toml_error};
 use crate::error::ConfigError;
 use crate::model::ModelId;
 use crate::params::ParamSet;
@@ -124,6 +124,14 @@ pub fn load_calibration(path: &Path) -> Result<Calibration, ConfigError> {
     let required =
         |key: &str| ConfigError::key(path, None, key, format!("missing required key `{key}`"));
     let name = raw.name.ok_or_else(|| required("name"))?;
+    check_name(
+        path,
+        &src,
+        &name,
+        "name",
+        "calibration name",
+        "the output folder output/calibration/<name>",
+    )?;
     let model_name = raw.model.ok_or_else(|| required("model"))?;
     let model = ModelId::from_name(model_name.get_ref()).ok_or_else(|| {
         err(

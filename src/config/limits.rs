@@ -35,9 +35,10 @@
 //!   of computing: the cap on sweep samples and grid points, patients and candidates, Morris and
 //!   Sobol runs. A million-patient population with the default ten candidates per patient
 //!   (10^7 runs) is within it.
-//! - **Kept trajectories** ([`KEPT_TRAJECTORY_BYTES`]): a sweep with `trajectories = true` keeps
-//!   `runs x rows x columns x 8 bytes` of trajectories for its CSV; at most 1 GiB (a CSV of about
-//!   2.5 GB).
+//! - **Kept trajectories** ([`MAX_TRAJECTORY_VALUES`]): a sweep with `trajectories = true`
+//!   writes `runs x rows x columns` numbers to `trajectories.csv`, about 20 bytes each: at most
+//!   2^27 numbers (about 2.5 GiB of text). It holds one chunk of runs' trajectories
+//!   (`analysis::TRAJECTORY_CHUNK`) in memory at a time, at 8 bytes a number: so at most 1 GiB.
 //! - **Sensitivity results** ([`SENSITIVITY_BYTES`]): Morris and Sobol need every run's point and
 //!   endpoints at once, about `8 (parameters + endpoints) + 48` bytes a run, and Sobol's bootstrap
 //!   keeps `bootstrap x base_samples` resample indices of 8 bytes: each at most 1 GiB.
@@ -70,8 +71,8 @@ pub const MAX_WINDOWS: usize = 10_000;
 /// Most simulations in one analysis (sweep points, patient candidates, sensitivity runs).
 pub const MAX_RUNS: u64 = 100_000_000;
 
-/// Memory the kept trajectories of a sweep may take (bytes): 1 GiB.
-pub const KEPT_TRAJECTORY_BYTES: u64 = 1 << 30;
+/// Most numbers in a sweep's `trajectories.csv` (runs x rows x columns): 2^27.
+pub const MAX_TRAJECTORY_VALUES: u64 = 1 << 27;
 
 /// Memory a sensitivity analysis may take for its points and results, and separately for its
 /// bootstrap resamples (bytes): 1 GiB each.

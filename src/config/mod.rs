@@ -111,6 +111,78 @@ fn metadata_problem(m: &std::fs::Metadata) -> Option<String> {
     None
 }
 
+/// Longest name, in characters, that becomes part of a path: scenario, analysis, calibration and
+/// endpoint names. Short enough that the hidden working folders beside an output folder
+/// (`.NAME.tmp-PID`) stay far below the 255-byte limit of a file name.
+pub const MAX_NAME_LEN: usize = 100;
+
+/// What is wrong with a name that becomes part of a path, if anything. Allowed: 1 to
+/// [`MAX_NAME_LEN`] ASCII letters, digits, `_`, `-` and `.`, not starting with `.` and without
+/// `..`; so a name can never be empty, absolute, hidden, climb out of its folder or hold
+/// control characters.
+pub fn name_problem(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some("must not be empty".into());
+    }
+    let n = name.chars().count();
+    if n > MAX_NAME_LEN {
+        return Some(format!(
+            "is {n} characters long; at most {MAX_NAME_LEN} are allowed"
+        ));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
+    {
+        return Some(format!("contains `{}`", c.escape_debug()));
+    }
+    if name.starts_with('.') {
+        return Some("starts with `.`".into());
+    }
+    if name.contains("..") {
+        return Some("contains `..`".into());
+    }
+    None
+}
+
+/// A name as shown in a message: control characters escaped, long names shortened.
+pub(crate) fn shown_name(name: &str) -> String {
+    const SHOW: usize = 40;
+    let head: String = name.chars().take(SHOW).collect();
+    let mut out = head.escape_debug().to_string();
+    if name.chars().count() > SHOW {
+        out.push_str("...");
+    }
+    out
+}
+
+/// Checks a `name` that becomes part of a path (see [`name_problem`]); the error names file, line
+/// and key. `what` says what the name is (e.g. "scenario name"), `names` what it becomes.
+pub(crate) fn check_name(
+    file: &Path,
+    src: &str,
+    name: &Spanned<String>,
+    key: &str,
+    what: &str,
+    names: &str,
+) -> Result<(), ConfigError> {
+    match name_problem(name.get_ref()) {
+        None => Ok(()),
+        Some(problem) => Err(ConfigError::key(
+            file,
+            line(src, name),
+            key,
+            format!(
+                "{what} `{}` {problem} (it names {names})",
+                shown_name(name.get_ref())
+            ),
+        )
+        .with_help(format!(
+            "use 1 to {MAX_NAME_LEN} letters, digits, `_`, `-` or `.` (not first, no `..`)"
+        ))),
+    }
+}
+
 #[cfg(unix)]
 fn special_kind(t: &std::fs::FileType) -> &'static str {
     use std::os::unix::fs::FileTypeExt;
@@ -181,4 +253,47 @@ pub fn num(x: f64) -> String {
 /// Help text for an unknown model name.
 pub fn suggest_model(name: &str) -> String {
     suggest(name, crate::model::ModelId::ALL.iter().map(|m| m.name()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::name_problem;
+
+    #[test]
+    fn names_that_become_paths() {
+        for ok in [
+            "healthy",
+            "run-1.2_b",
+            "a",
+            &"x".repeat(100),
+            "a.b.c",
+            "v1.",
+        ] {
+            assert_eq!(name_problem(ok), None, "{ok}");
+        }
+        for bad in [
+            "",
+            "/some/folder",
+            "../../x",
+            "..",
+            ".",
+            ".hidden",
+            "a..b",
+            "a/b",
+            "a\\b",
+            "a b",
+            "a\0b",
+            "\u{1b}[31mred",
+            "café",
+            &"x".repeat(101),
+            &"é".repeat(60),
+        ] {
+            assert!(name_problem(bad).is_some(), "{bad:?} accepted");
+        }
+        assert!(
+            name_problem(&"a".repeat(300))
+                .unwrap()
+                .contains("300 characters")
+        );
+    }
 }

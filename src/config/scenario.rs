@@ -3,7 +3,7 @@
 
 use super::limits::{self, MAX_DOSES, MAX_SIMULATED_DAYS, MAX_WINDOWS, MIN_DURATION_DAYS};
 use super::params_file::{bundled_params, check_value, load_params};
-use super::{file_problem, line, num, read, suggest, toml_error};
+use super::{check_name, file_problem, line, num, read, suggest, toml_error};
 use crate::engine::{
     Dose, InitialState, Method, Profile, Protocol, RunSpec, SolverSettings, Window,
 };
@@ -91,6 +91,8 @@ pub struct Scenario {
     pub inputs: Vec<(String, String, f64, f64, f64, String)>,
     /// Treatments as written, one line each (drug, dose, route, schedule).
     pub treatments: Vec<String>,
+    /// Inputs and doses far outside their plausible ranges, one line each (not errors).
+    pub warnings: Vec<String>,
 }
 
 /// Loads and validates a scenario file.
@@ -124,21 +126,14 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
     let name = raw
         .name
         .ok_or_else(|| required("name", "name = \"my_scenario\""))?;
-    if name.get_ref().is_empty()
-        || !name
-            .get_ref()
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    {
-        return Err(err(
-            line(src, &name),
-            "name",
-            format!(
-                "scenario name `{}` must be letters, digits, `_` or `-` (it names the output folder)",
-                name.get_ref()
-            ),
-        ));
-    }
+    check_name(
+        file,
+        src,
+        &name,
+        "name",
+        "scenario name",
+        "the output folder output/<name>",
+    )?;
     let model_name = raw
         .model
         .ok_or_else(|| required("model", "model = \"bone\""))?;
@@ -332,6 +327,7 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
     }
     let mut windows = Vec::new();
     let mut inputs = Vec::new();
+    let mut warnings = Vec::new();
     for (k, entry) in raw.input.iter().enumerate() {
         let at = line(src, entry);
         let entry = entry.get_ref();
@@ -472,6 +468,14 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
                 ));
             }
         }
+        warnings.extend(implausible_input(
+            &key,
+            &input,
+            value,
+            profile,
+            start,
+            end.min(duration_days),
+        ));
         windows.push(Window {
             input: index,
             value,
@@ -566,6 +570,7 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
                 .with_help("use mg, ug (or µg) or mg/kg"));
             }
         };
+        warnings.extend(implausible_dose(&key, target, dose * mg_per_unit));
         let first = t.first_day.as_ref().map_or(0.0, |v| *v.get_ref());
         if !(first.is_finite() && first >= start_of_run) {
             return Err(err(
@@ -781,6 +786,7 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
         overrides,
         inputs,
         treatments,
+        warnings,
         spec: RunSpec {
             model,
             params,
@@ -830,4 +836,48 @@ fn flatten(
         toml::Value::Integer(i) => out.push((prefix.to_string(), Some(*i as f64), at)),
         _ => out.push((prefix.to_string(), None, at)),
     }
+}
+
+/// A warning when a window takes an input outside its plausible range (`InputSpec::range`): at
+/// its value, or at the end of a linear ramp (`end` is the window's end within the run).
+fn implausible_input(
+    key: &str,
+    input: &crate::model::InputSpec,
+    value: f64,
+    profile: Profile,
+    start: f64,
+    end: f64,
+) -> Option<String> {
+    let (lo, hi) = input.range;
+    let ramp_end = match profile {
+        Profile::Linear { rate_per_day } => value + rate_per_day * (end - start),
+        Profile::Constant | Profile::Hyperbolic { .. } => value,
+    };
+    let outside = [value, ramp_end]
+        .into_iter()
+        .find(|v| !(lo..=hi).contains(v))?;
+    let unit = if input.unit == "1" {
+        String::new()
+    } else {
+        format!(" {}", input.unit)
+    };
+    Some(format!(
+        "{key}: input `{}` reaches {outside:e}{unit}, outside its plausible range {lo} to {hi}{unit} (docs/model.md, \"Input ranges\"); the model was not built for such values",
+        input.name
+    ))
+}
+
+/// A warning when a dose is above `DoseRoute::PLAUSIBLE_MULTIPLE` times the largest labelled
+/// single dose of its drug and route.
+fn implausible_dose(key: &str, route: &crate::model::DoseRoute, mg: f64) -> Option<String> {
+    let hi = crate::model::DoseRoute::PLAUSIBLE_MULTIPLE * route.labelled_mg;
+    (mg > hi).then(|| {
+        format!(
+            "{key}: a dose of {mg:e} mg of `{}` ({}) is outside its plausible range 0 to {hi} mg ({} times the largest labelled dose, {} mg; docs/model.md, \"Dose ranges\")",
+            route.drug,
+            route.route,
+            crate::model::DoseRoute::PLAUSIBLE_MULTIPLE,
+            route.labelled_mg
+        )
+    })
 }

@@ -8,7 +8,7 @@ pub mod steady_state;
 use crate::error::SimError;
 use crate::model::immunoporosis::{self, Immunoporosis};
 use crate::model::{
-    Model, ModelId, bone::Bone, lemaire2004::Lemaire2004, pivonka2008::Pivonka2008,
+    Domain, Model, ModelId, bone::Bone, lemaire2004::Lemaire2004, pivonka2008::Pivonka2008,
 };
 use crate::params::ParamSet;
 use nalgebra::SVector;
@@ -160,6 +160,7 @@ pub fn simulate_model<const N: usize, M: Model<N>>(spec: &RunSpec) -> Result<Run
     let tolerance = 1e-9 * spec.protocol.output_interval;
     let mut total = SolverStats::default();
     let mut reports = Vec::with_capacity(segments.len());
+    let mut domains = DomainCheck::new(&atol, settings.atol, settings.rtol, M::DERIVED.len());
     let mut next = 0; // index of the next output time to emit
     for (k, seg) in segments.iter().enumerate() {
         // An output time on a boundary belongs to the segment that ends there: inputs act on (start, end].
@@ -167,6 +168,9 @@ pub fn simulate_model<const N: usize, M: Model<N>>(spec: &RunSpec) -> Result<Run
         if !seg.doses.is_empty() {
             while next < times.len() && times[next] <= seg.start + tolerance {
                 model.derived(&y, &neutral, &mut derived);
+                if let Some(e) = domains.row::<N, M>(times[next], &y, &derived) {
+                    return Err(e);
+                }
                 data[0].push(times[next]);
                 for (i, v) in y.iter().chain(derived.iter()).enumerate() {
                     data[i + 1].push(*v);
@@ -195,6 +199,9 @@ pub fn simulate_model<const N: usize, M: Model<N>>(spec: &RunSpec) -> Result<Run
             // Inputs act on (start, end]: the row at t = 0 shows the unperturbed state.
             let u = if t <= seg.start { neutral } else { inputs(t) };
             model.derived(state, &u, &mut derived);
+            if failure.is_none() {
+                failure = domains.row::<N, M>(t, state, &derived);
+            }
             data[0].push(t);
             for (i, v) in state.iter().chain(derived.iter()).enumerate() {
                 data[i + 1].push(*v);
@@ -222,7 +229,7 @@ pub fn simulate_model<const N: usize, M: Model<N>>(spec: &RunSpec) -> Result<Run
                 &model, &inputs, seg.start, seg.end, y, &settings, &samples, &mut emit,
             ) {
                 Ok((y, s)) => (y, s, "dopri5".to_string()),
-                Err(SimError::Stiff { t_day }) => {
+                Err(SimError::Stiff { t_day, .. }) => {
                     let (y, s) = stiff(&mut emit)?;
                     (
                         y,
@@ -233,7 +240,10 @@ pub fn simulate_model<const N: usize, M: Model<N>>(spec: &RunSpec) -> Result<Run
                 Err(e) => return Err(e),
             },
         };
-        if let Some(e) = failure.or_else(|| first_non_finite::<N, M>(seg.end, &y_end)) {
+        if let Some(e) = failure
+            .or_else(|| first_non_finite::<N, M>(seg.end, &y_end))
+            .or_else(|| domains.states::<N, M>(seg.end, &y_end))
+        {
             return Err(e);
         }
         y = y_end;
@@ -300,4 +310,82 @@ fn first_non_finite<const N: usize, M: Model<N>>(t: f64, y: &SVector<f64, N>) ->
             state: M::STATES[i].name.to_string(),
             value: y[i],
         })
+}
+
+/// The physical-domain check of a run (`Domain` in each state's and read-out's declaration):
+/// a value outside its domain by more than the solver's tolerance ends the run. The tolerance of
+/// a column is [`Domain::tolerance`] of its absolute tolerance (the state's own; the run's
+/// smallest for read-outs), the relative tolerance, and the largest magnitude it has had so far.
+struct DomainCheck {
+    /// Absolute tolerance per state.
+    atol: Vec<f64>,
+    /// Absolute tolerance of the read-outs.
+    atol_derived: f64,
+    rtol: f64,
+    /// Largest magnitude so far: states, then read-outs.
+    largest: Vec<f64>,
+}
+
+impl DomainCheck {
+    fn new(atol: &[f64], atol_derived: f64, rtol: f64, n_derived: usize) -> Self {
+        DomainCheck {
+            atol: atol.to_vec(),
+            atol_derived,
+            rtol,
+            largest: vec![0.0; atol.len() + n_derived],
+        }
+    }
+
+    /// Checks one value of column `k` (states first, then read-outs). The tolerance uses the
+    /// largest magnitude before this value, so that a value never widens its own tolerance.
+    fn value(&mut self, k: usize, x: f64, domain: Domain, atol: f64) -> bool {
+        let largest = &mut self.largest[k];
+        let inside = domain.contains(x, Domain::tolerance(atol, self.rtol, *largest));
+        if x.is_finite() {
+            *largest = largest.max(x.abs());
+        }
+        inside
+    }
+
+    /// Checks the states at time `t`.
+    fn states<const N: usize, M: Model<N>>(
+        &mut self,
+        t: f64,
+        y: &SVector<f64, N>,
+    ) -> Option<SimError> {
+        for (i, (s, x)) in M::STATES.iter().zip(y.iter()).enumerate() {
+            if !self.value(i, *x, s.domain, self.atol[i]) {
+                return Some(SimError::OutOfDomain {
+                    t_day: t,
+                    what: format!("state `{}` (column {})", s.name, s.column),
+                    value: *x,
+                    domain: format!("{} {}", s.domain.describe(), s.unit),
+                });
+            }
+        }
+        None
+    }
+
+    /// Checks an output row at time `t`: the states, then the read-outs.
+    fn row<const N: usize, M: Model<N>>(
+        &mut self,
+        t: f64,
+        y: &SVector<f64, N>,
+        derived: &[f64],
+    ) -> Option<SimError> {
+        if let Some(e) = self.states::<N, M>(t, y) {
+            return Some(e);
+        }
+        for (j, (d, x)) in M::DERIVED.iter().zip(derived).enumerate() {
+            if !self.value(N + j, *x, d.domain, self.atol_derived) {
+                return Some(SimError::OutOfDomain {
+                    t_day: t,
+                    what: format!("read-out `{}`", d.column),
+                    value: *x,
+                    domain: d.domain.describe(),
+                });
+            }
+        }
+        None
+    }
 }

@@ -223,7 +223,10 @@ pub fn integrate<const N: usize, M: Model<N>, U: Fn(f64) -> InputValues>(
                                 || (f * h_max).abs() <= AT_REST * y.abs().max(settings.atol)
                         });
                 if x <= start || (!at_rest && total.stiffness_resumes == STIFFNESS_RESUMES) {
-                    return Err(SimError::Stiff { t_day: x });
+                    return Err(SimError::Stiff {
+                        t_day: x,
+                        method: settings.method,
+                    });
                 }
                 if !at_rest {
                     total.stiffness_resumes += 1;
@@ -234,10 +237,11 @@ pub fn integrate<const N: usize, M: Model<N>, U: Fn(f64) -> InputValues>(
                 start = x;
                 y_start = y_last;
             }
-            Err(IntegrationError::MaxNumStepReached { x, n_step }) => {
+            Err(IntegrationError::MaxNumStepReached { x, .. }) => {
+                // ode_solvers counts the attempt past the limit; the user set the limit.
                 return Err(SimError::MaxSteps {
                     t_day: x,
-                    steps: n_step,
+                    limit: settings.max_steps,
                 });
             }
             Err(IntegrationError::StepSizeUnderflow { x }) => {
@@ -264,6 +268,38 @@ pub fn integrate<const N: usize, M: Model<N>, U: Fn(f64) -> InputValues>(
     }
     total.evaluations = evaluations.get();
     Ok((y_end, total))
+}
+
+/// [`integrate`] under [`Method::Auto`]: Dopri5, and BDF (with `atol` for every state) when
+/// Dopri5 reports stiffness. Dopri5 emits nothing unless it succeeds, so `emit` sees one solution.
+#[allow(clippy::too_many_arguments)]
+pub fn integrate_auto<const N: usize, M: Model<N>, U: Fn(f64) -> InputValues>(
+    model: &M,
+    inputs: &U,
+    t0: f64,
+    t1: f64,
+    y0: SVector<f64, N>,
+    settings: &SolverSettings,
+    sample_times: &[f64],
+    mut emit: impl FnMut(f64, &SVector<f64, N>),
+) -> Result<(SVector<f64, N>, SolverStats), SimError> {
+    match integrate(model, inputs, t0, t1, y0, settings, sample_times, &mut emit) {
+        Err(SimError::Stiff { .. }) => {
+            let atol = vec![settings.atol; N];
+            integrate_stiff(
+                model,
+                inputs,
+                t0,
+                t1,
+                y0,
+                settings,
+                &atol,
+                sample_times,
+                emit,
+            )
+        }
+        other => other,
+    }
 }
 
 /// Name of the stiff method, as recorded in manifests.

@@ -198,7 +198,7 @@ pub fn find<const N: usize, M: Model<N>>(
             let mut searching = Frozen(model.clone());
             searching.0.set_reference(&guess);
             let model = &searching;
-            let (y_long, _) = solver::integrate(
+            let (y_long, _) = solver::integrate_auto(
                 model,
                 &|_| inputs,
                 0.0,

@@ -17,7 +17,7 @@ use super::pivonka2008::write_ligands;
 use super::pivonka2008::{LIGAND_COLUMNS, LIGAND_SOURCES, OBA_STATE, OBP_STATE, OSTEOBLAST_PARAMS};
 use super::signaling::{self, LigandInputs, SignalParams, Signals};
 use super::{DAYS_PER_YEAR, DerivedSpec, InputKind, InputSpec, InputValues, Model};
-use super::{ParamSpec, PlotSpec, StateKind, StateSpec, param};
+use super::{Domain, ParamSpec, PlotSpec, StateKind, StateSpec, param};
 use crate::params::ParamSet;
 use nalgebra::SVector;
 
@@ -29,6 +29,17 @@ const OCA: usize = 3;
 const BV: usize = 4;
 /// Bone volume at the start of a run from steady state (%).
 const BV_REFERENCE: f64 = 100.0;
+/// Largest physically possible bone volume (% of baseline): the skeleton's envelope bounds it; the
+/// densest human skeletons (sclerosteosis, osteopetrosis) stay well below (`docs/model.md`).
+pub(crate) const BV_MAX: f64 = 400.0;
+/// Domain of bone volume (% of baseline).
+const BV_DOMAIN: Domain = Domain::Range(0.0, BV_MAX);
+/// Domain of a site's bone volume change (%): from no bone left to the envelope.
+const V_CHANGE_DOMAIN: Domain = Domain::Range(-100.0, BV_MAX - BV_REFERENCE);
+/// Domain of a change from baseline (%) of a non-negative quantity (markers, BMD).
+pub(crate) const CHANGE_DOMAIN: Domain = Domain::Range(-100.0, f64::INFINITY);
+/// Plausible factors on a rate (attachment points): 0 (blocked) to 10 times the healthy rate.
+const FACTOR_RANGE: (f64, f64) = (0.0, 10.0);
 const V_LS: usize = 5;
 const V_TH: usize = 6;
 const MIN_LS: usize = 7;
@@ -62,6 +73,7 @@ const fn multiplier(name: &'static str, description: &'static str) -> InputSpec 
         name,
         unit: "1",
         kind: InputKind::Multiplier,
+        range: FACTOR_RANGE,
         description,
     }
 }
@@ -109,6 +121,8 @@ pub(crate) const INPUTS: [InputSpec; N_INPUTS] = [
         name: "rankl_decoy",
         unit: "1",
         kind: InputKind::Additive,
+        // 1e6 is about 40 times K_A [Ab] at the peak of a 60 mg denosumab dose (2.3e4).
+        range: (0.0, 1e6),
         description: "extra RANKL binding partner (anti-RANKL antibody): K_A [antibody] in the RANKL binding denominator",
     },
 ];
@@ -223,6 +237,7 @@ impl Model<N> for Bone {
             unit: "pM",
             column: "OCp_pM",
             kind: StateKind::Dynamic,
+            domain: Domain::NonNegative,
             description: "osteoclast precursors",
         },
         StateSpec {
@@ -230,6 +245,7 @@ impl Model<N> for Bone {
             unit: "pM",
             column: "OCa_pM",
             kind: StateKind::Dynamic,
+            domain: Domain::NonNegative,
             description: "active osteoclasts",
         },
         StateSpec {
@@ -239,6 +255,7 @@ impl Model<N> for Bone {
             kind: StateKind::Accumulator {
                 reference: BV_REFERENCE,
             },
+            domain: BV_DOMAIN,
             description: "whole-skeleton bone volume, % of baseline",
         },
         StateSpec {
@@ -246,6 +263,7 @@ impl Model<N> for Bone {
             unit: "%",
             column: "bv_lumbar_spine_change_pct",
             kind: StateKind::Accumulator { reference: 0.0 },
+            domain: V_CHANGE_DOMAIN,
             description: "lumbar spine bone volume, change from baseline in %",
         },
         StateSpec {
@@ -253,6 +271,7 @@ impl Model<N> for Bone {
             unit: "%",
             column: "bv_total_hip_change_pct",
             kind: StateKind::Accumulator { reference: 0.0 },
+            domain: V_CHANGE_DOMAIN,
             description: "total hip bone volume, change from baseline in %",
         },
         StateSpec {
@@ -260,6 +279,7 @@ impl Model<N> for Bone {
             unit: "1",
             column: "mineral_lumbar_spine",
             kind: StateKind::Dynamic,
+            domain: Domain::Range(0.0, 1.0),
             description: "mean mineral content of lumbar spine bone, relative to full mineralisation",
         },
         StateSpec {
@@ -267,6 +287,7 @@ impl Model<N> for Bone {
             unit: "1",
             column: "mineral_total_hip",
             kind: StateKind::Dynamic,
+            domain: Domain::Range(0.0, 1.0),
             description: "mean mineral content of total hip bone, relative to full mineralisation",
         },
         StateSpec {
@@ -274,6 +295,7 @@ impl Model<N> for Bone {
             unit: "1",
             column: "formation_rel",
             kind: StateKind::Dynamic,
+            domain: Domain::NonNegative,
             description: "bone formation rate relative to baseline (follows active osteoblasts over the formation phase)",
         },
     ];
@@ -286,18 +308,22 @@ impl Model<N> for Bone {
         LIGAND_COLUMNS[3],
         DerivedSpec {
             column: "ctx_change_pct",
+            domain: CHANGE_DOMAIN,
             description: "serum CTX (resorption marker, proportional to OCa), change from baseline in %",
         },
         DerivedSpec {
             column: "p1np_change_pct",
+            domain: CHANGE_DOMAIN,
             description: "serum P1NP (formation marker, proportional to bone formation), change from baseline in %",
         },
         DerivedSpec {
             column: "bmd_lumbar_spine_change_pct",
+            domain: CHANGE_DOMAIN,
             description: "lumbar spine BMD (bone volume x mineral content), change from baseline in %",
         },
         DerivedSpec {
             column: "bmd_total_hip_change_pct",
+            domain: CHANGE_DOMAIN,
             description: "total hip BMD (bone volume x mineral content), change from baseline in %",
         },
     ];

@@ -10,7 +10,7 @@ use super::immune::{self, Cells, Drives, IMMUNE_PARAMS, Immune, ImmuneParams, N_
 use super::{
     DerivedSpec, DoseRoute, InputKind, InputSpec, InputValues, Model, ParamSpec, PlotSpec,
 };
-use super::{StateKind, StateSpec, neutral_inputs};
+use super::{Domain, StateKind, StateSpec, neutral_inputs};
 use crate::params::ParamSet;
 use nalgebra::SVector;
 
@@ -72,76 +72,97 @@ const fn input(
     name: &'static str,
     unit: &'static str,
     kind: InputKind,
+    range: (f64, f64),
     description: &'static str,
 ) -> InputSpec {
     InputSpec {
         name,
         unit,
         kind,
+        range,
         description,
     }
 }
+
+/// Plausible factors on a cytokine or pathway: 0 (blocked) to 10 times healthy.
+const FACTOR_RANGE: (f64, f64) = (0.0, 10.0);
 
 const MODULE_INPUTS: [InputSpec; 11] = [
     input(
         "estrogen",
         "1",
         InputKind::Multiplier,
+        (0.0, 10.0),
         "serum estrogen relative to premenopausal (1)",
     ),
     input(
         "disease_activity",
         "1",
         InputKind::Additive,
+        (0.0, 2.0),
         "inflammatory disease activity (0 none, 1 active untreated rheumatoid arthritis)",
     ),
     input(
         "glucocorticoid",
         "mg/day",
         InputKind::Additive,
+        (0.0, 1000.0),
         "glucocorticoid dose, prednisolone-equivalent",
     ),
     input(
         "aging_years",
         "year",
         InputKind::Additive,
+        (0.0, 60.0),
         "years of aging beyond the reference adult",
     ),
     input(
         "TNF_factor",
         "1",
         InputKind::Multiplier,
+        FACTOR_RANGE,
         "factor on TNF-alpha (anti-TNF acts here)",
     ),
-    input("IL1_factor", "1", InputKind::Multiplier, "factor on IL-1"),
+    input(
+        "IL1_factor",
+        "1",
+        InputKind::Multiplier,
+        FACTOR_RANGE,
+        "factor on IL-1",
+    ),
     input(
         "IL6_factor",
         "1",
         InputKind::Multiplier,
+        FACTOR_RANGE,
         "factor on IL-6 (anti-IL-6R acts here)",
     ),
     input(
         "IL17_factor",
         "1",
         InputKind::Multiplier,
+        FACTOR_RANGE,
         "factor on IL-17 (anti-IL-17A acts here)",
     ),
     input(
         "IFNg_factor",
         "1",
         InputKind::Multiplier,
+        FACTOR_RANGE,
         "factor on IFN-gamma",
     ),
     input(
         "jak_stat_factor",
         "1",
         InputKind::Multiplier,
+        FACTOR_RANGE,
         "factor on JAK/STAT signalling (JAK inhibitors act here)",
     ),
     input(
         "treg_drive",
         "1",
         InputKind::Multiplier,
+        FACTOR_RANGE,
         "factor on the Treg polarisation drive (low-dose IL-2 acts here)",
     ),
 ];
@@ -251,6 +272,7 @@ const fn immune_state(
         unit: "1",
         column,
         kind: StateKind::Dynamic,
+        domain: Domain::NonNegative,
         description,
     }
 }
@@ -265,6 +287,7 @@ const fn drug_state(
         unit: "mg",
         column,
         kind: StateKind::Accumulator { reference: 0.0 },
+        domain: Domain::NonNegative,
         description,
     }
 }
@@ -288,9 +311,11 @@ macro_rules! drug_states {
     };
 }
 
+/// A read-out that is a level (relative to healthy, or a concentration): never negative.
 const fn rel(column: &'static str, description: &'static str) -> DerivedSpec {
     DerivedSpec {
         column,
+        domain: Domain::NonNegative,
         description,
     }
 }
@@ -326,6 +351,7 @@ const STATES: [StateSpec; N] = super::flatten(&[
             unit: "1",
             column: "pth_survival_programme",
             kind: StateKind::Dynamic,
+            domain: Domain::Range(0.0, 1.0),
             description: "PTH-induced osteoblast survival programme (fraction of maximal)",
         },
     ],
@@ -416,8 +442,19 @@ const DERIVED: [DerivedSpec; N_DERIVED] = super::flatten(&[
     &concentration_columns!("zoledronate"),
 ]);
 
-const fn route(drug: &'static str, route: &'static str, state: usize) -> DoseRoute {
-    DoseRoute { drug, route, state }
+/// A dose route with its largest labelled single dose (mg; `docs/model.md` lists the labels).
+const fn route(
+    drug: &'static str,
+    route: &'static str,
+    state: usize,
+    labelled_mg: f64,
+) -> DoseRoute {
+    DoseRoute {
+        drug,
+        route,
+        state,
+        labelled_mg,
+    }
 }
 
 /// The core model with the immune module.
@@ -537,25 +574,25 @@ impl Model<N> for Immunoporosis {
     const NAME: &'static str = "immunoporosis";
     const STATES: [StateSpec; N] = STATES;
     const DOSE_ROUTES: &'static [DoseRoute] = &[
-        route("denosumab", "SC", DEN),
-        route("denosumab", "IV", DEN + 1),
-        route("adalimumab", "SC", ADA),
-        route("infliximab", "IV", IFX + 1),
-        route("infliximab", "SC", IFX),
-        route("secukinumab", "SC", SEC),
-        route("secukinumab", "IV", SEC + 1),
-        route("tocilizumab", "IV", TCZ + 1),
-        route("tocilizumab", "SC", TCZ),
-        route("romosozumab", "SC", ROMO),
-        route("tofacitinib", "oral", TOFA),
-        route("baricitinib", "oral", BARI),
-        route("abatacept", "IV", ABA + 1),
-        route("abatacept", "SC", ABA),
-        route("aldesleukin", "SC", IL2),
-        route("teriparatide", "SC", TERI),
-        route("estradiol", "oral", E2),
-        route("alendronate", "oral", ALN),
-        route("zoledronate", "IV", ZOL),
+        route("denosumab", "SC", DEN, 120.0),
+        route("denosumab", "IV", DEN + 1, 120.0),
+        route("adalimumab", "SC", ADA, 160.0),
+        route("infliximab", "IV", IFX + 1, 1000.0),
+        route("infliximab", "SC", IFX, 120.0),
+        route("secukinumab", "SC", SEC, 300.0),
+        route("secukinumab", "IV", SEC + 1, 600.0),
+        route("tocilizumab", "IV", TCZ + 1, 800.0),
+        route("tocilizumab", "SC", TCZ, 162.0),
+        route("romosozumab", "SC", ROMO, 210.0),
+        route("tofacitinib", "oral", TOFA, 11.0),
+        route("baricitinib", "oral", BARI, 4.0),
+        route("abatacept", "IV", ABA + 1, 1000.0),
+        route("abatacept", "SC", ABA, 125.0),
+        route("aldesleukin", "SC", IL2, 3.0),
+        route("teriparatide", "SC", TERI, 0.02),
+        route("estradiol", "oral", E2, 2.0),
+        route("alendronate", "oral", ALN, 70.0),
+        route("zoledronate", "IV", ZOL, 5.0),
     ];
     const INPUTS: &'static [InputSpec] = &INPUTS;
     const PARAMS: &'static [ParamSpec] = &PARAMS;

@@ -4,7 +4,7 @@
 //! External inputs I_P (PTH), I_O (OPG), I_L (RANKL) enter as in the SBML's assignment rules.
 
 use super::{DerivedSpec, InputKind, InputSpec, InputValues, Model, ParamSpec, PlotSpec};
-use super::{StateKind, StateSpec, param};
+use super::{Domain, StateKind, StateSpec, param};
 use crate::params::ParamSet;
 use nalgebra::SVector;
 
@@ -17,6 +17,10 @@ const C: usize = 2;
 const I_P: usize = 0;
 const I_O: usize = 1;
 const I_L: usize = 2;
+
+/// Plausible external sources (pM/day): up to 1e6, five times the largest in the bundled
+/// scenarios (OPG 2e5 pM/day, Lemaire 2004 Fig. 6).
+const EXTERNAL_SOURCE_RANGE: (f64, f64) = (0.0, 1e6);
 
 /// The Lemaire 2004 model with its current inputs.
 #[derive(Debug, Clone)]
@@ -78,6 +82,7 @@ impl Model<3> for Lemaire2004 {
             unit: "pM",
             column: "R_pM",
             kind: StateKind::Dynamic,
+            domain: Domain::NonNegative,
             description: "responding (precursor) osteoblasts",
         },
         StateSpec {
@@ -85,6 +90,7 @@ impl Model<3> for Lemaire2004 {
             unit: "pM",
             column: "B_pM",
             kind: StateKind::Dynamic,
+            domain: Domain::NonNegative,
             description: "active osteoblasts",
         },
         StateSpec {
@@ -92,6 +98,7 @@ impl Model<3> for Lemaire2004 {
             unit: "pM",
             column: "C_pM",
             kind: StateKind::Dynamic,
+            domain: Domain::NonNegative,
             description: "active osteoclasts",
         },
     ];
@@ -100,18 +107,21 @@ impl Model<3> for Lemaire2004 {
             name: "I_P",
             unit: "pM/day",
             kind: InputKind::Additive,
+            range: EXTERNAL_SOURCE_RANGE,
             description: "external PTH input",
         },
         InputSpec {
             name: "I_O",
             unit: "pM/day",
             kind: InputKind::Additive,
+            range: EXTERNAL_SOURCE_RANGE,
             description: "external OPG input",
         },
         InputSpec {
             name: "I_L",
             unit: "pM/day",
             kind: InputKind::Additive,
+            range: EXTERNAL_SOURCE_RANGE,
             description: "external RANKL input",
         },
     ];

@@ -38,6 +38,52 @@ pub enum StateKind {
     },
 }
 
+/// The physical domain of a state or read-out: the values it can take in reality. The engine
+/// checks every state after each segment and every state and read-out at each output row; a value
+/// outside its domain (beyond the solver's tolerance, see [`Domain::tolerance`]) ends the run.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Domain {
+    /// Populations, concentrations, amounts and relative levels of such quantities: `x >= 0`.
+    NonNegative,
+    /// `lo <= x <= hi` (either bound may be infinite): bone volume, mineral content, changes in %.
+    Range(f64, f64),
+    /// Any finite value.
+    Any,
+}
+
+impl Domain {
+    /// Multiple of the solver's error scale within which a value still counts as inside its
+    /// domain: the error scale is `atol + rtol * m`, with `m` the largest magnitude the column
+    /// has reached before (a solution that decays to zero may undershoot by this much).
+    pub const TOLERANCE_MULTIPLE: f64 = 10.0;
+
+    /// The tolerance (in the column's unit) for absolute tolerance `atol`, relative tolerance
+    /// `rtol` and largest magnitude so far `largest`.
+    pub fn tolerance(atol: f64, rtol: f64, largest: f64) -> f64 {
+        Self::TOLERANCE_MULTIPLE * (atol + rtol * largest)
+    }
+
+    /// Whether `x` lies in the domain, allowing `tol` beyond either bound.
+    pub fn contains(self, x: f64, tol: f64) -> bool {
+        match self {
+            Domain::NonNegative => x >= -tol,
+            Domain::Range(lo, hi) => x >= lo - tol && x <= hi + tol,
+            Domain::Any => true,
+        }
+    }
+
+    /// The domain in words, e.g. `>= 0` or `between 0 and 400`.
+    pub fn describe(self) -> String {
+        match self {
+            Domain::NonNegative => ">= 0".to_string(),
+            Domain::Range(lo, hi) if hi == f64::INFINITY => format!(">= {lo}"),
+            Domain::Range(lo, hi) if lo == f64::NEG_INFINITY => format!("<= {hi}"),
+            Domain::Range(lo, hi) => format!("between {lo} and {hi}"),
+            Domain::Any => "any finite value".to_string(),
+        }
+    }
+}
+
 /// One state variable.
 #[derive(Debug, Clone, Copy)]
 pub struct StateSpec {
@@ -49,6 +95,8 @@ pub struct StateSpec {
     pub column: &'static str,
     /// Role in the steady-state problem.
     pub kind: StateKind,
+    /// Physical domain (checked during a run).
+    pub domain: Domain,
     /// One line for `immunoporosis list`.
     pub description: &'static str,
 }
@@ -81,6 +129,9 @@ pub struct InputSpec {
     pub unit: &'static str,
     /// Combination rule and neutral value.
     pub kind: InputKind,
+    /// Plausible values (lowest, highest), in `unit`: a scenario value outside gives a warning
+    /// (not an error). Each range is justified in `docs/model.md`.
+    pub range: (f64, f64),
     /// One line for `immunoporosis list`.
     pub description: &'static str,
 }
@@ -103,6 +154,14 @@ pub struct DoseRoute {
     pub route: &'static str,
     /// Index of the receiving state (unit mg).
     pub state: usize,
+    /// Largest labelled single dose by this route (mg); a scenario dose above
+    /// [`DoseRoute::PLAUSIBLE_MULTIPLE`] times it gives a warning (`docs/model.md`).
+    pub labelled_mg: f64,
+}
+
+impl DoseRoute {
+    /// Multiple of the labelled dose above which a dose is implausible.
+    pub const PLAUSIBLE_MULTIPLE: f64 = 100.0;
 }
 
 /// An output column that is computed from the state (and inputs), not integrated.
@@ -110,6 +169,8 @@ pub struct DoseRoute {
 pub struct DerivedSpec {
     /// Column name in `timeseries.csv`.
     pub column: &'static str,
+    /// Physical domain (checked at every output row).
+    pub domain: Domain,
     /// One line for the README and `list`.
     pub description: &'static str,
 }

@@ -5,7 +5,7 @@
 
 use super::signaling::{self, LigandInputs, SignalParams, Signals};
 use super::{DerivedSpec, InputKind, InputSpec, InputValues, Model, ParamSpec, PlotSpec};
-use super::{StateKind, StateSpec, param};
+use super::{Domain, StateKind, StateSpec, param};
 use crate::params::ParamSet;
 use nalgebra::SVector;
 
@@ -18,30 +18,38 @@ const P_TGFB: usize = 1;
 const P_OPG: usize = 2;
 const P_RANKL: usize = 3;
 
+/// Plausible external ligand sources (pM/day): up to 1e6, a thousand times the PTH source of the
+/// bundled `pivonka2008_pth` scenario and far above any endogenous production rate of the ligands.
+pub(crate) const LIGAND_SOURCE_RANGE: (f64, f64) = (0.0, 1e6);
+
 /// Inputs shared by the Pivonka-lineage models: additive ligand sources (pM/day).
 pub(crate) const LIGAND_SOURCES: [InputSpec; 4] = [
     InputSpec {
         name: "P_PTH_d",
         unit: "pM/day",
         kind: InputKind::Additive,
+        range: LIGAND_SOURCE_RANGE,
         description: "external PTH source (dosing, hyperparathyroidism)",
     },
     InputSpec {
         name: "P_TGFb_d",
         unit: "pM/day",
         kind: InputKind::Additive,
+        range: LIGAND_SOURCE_RANGE,
         description: "external TGF-beta source",
     },
     InputSpec {
         name: "P_OPG_d",
         unit: "pM/day",
         kind: InputKind::Additive,
+        range: LIGAND_SOURCE_RANGE,
         description: "additive OPG source",
     },
     InputSpec {
         name: "P_RANKL_d",
         unit: "pM/day",
         kind: InputKind::Additive,
+        range: LIGAND_SOURCE_RANGE,
         description: "additive RANKL source",
     },
 ];
@@ -52,6 +60,7 @@ pub(crate) const OBP_STATE: StateSpec = StateSpec {
     unit: "pM",
     column: "OBp_pM",
     kind: StateKind::Dynamic,
+    domain: Domain::NonNegative,
     description: "osteoblast precursors (RANKL-expressing)",
 };
 
@@ -61,6 +70,7 @@ pub(crate) const OBA_STATE: StateSpec = StateSpec {
     unit: "pM",
     column: "OBa_pM",
     kind: StateKind::Dynamic,
+    domain: Domain::NonNegative,
     description: "active osteoblasts (OPG-expressing)",
 };
 
@@ -99,18 +109,22 @@ impl Pivonka2008 {
 pub(crate) const LIGAND_COLUMNS: [DerivedSpec; 4] = [
     DerivedSpec {
         column: "RANKL_pM",
+        domain: Domain::NonNegative,
         description: "free RANKL",
     },
     DerivedSpec {
         column: "OPG_pM",
+        domain: Domain::NonNegative,
         description: "free OPG",
     },
     DerivedSpec {
         column: "PTH_pM",
+        domain: Domain::NonNegative,
         description: "PTH",
     },
     DerivedSpec {
         column: "TGFb_pM",
+        domain: Domain::NonNegative,
         description: "active TGF-beta",
     },
 ];
@@ -133,6 +147,7 @@ impl Model<3> for Pivonka2008 {
             unit: "pM",
             column: "OCa_pM",
             kind: StateKind::Dynamic,
+            domain: Domain::NonNegative,
             description: "active osteoclasts",
         },
     ];

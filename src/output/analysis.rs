@@ -1,15 +1,18 @@
 //! Outputs of the analyses: CSV tables, JSON summaries and plots.
 
 use super::OutputError;
-use super::plot::{self, Series};
-use crate::analysis::population::PopulationResult;
+use super::plot::{self, Plotted, Series};
+use crate::analysis::RunOutcome;
+use crate::analysis::population::{Patient, PopulationResult, PopulationSummary};
 use crate::analysis::sampling::Design;
 use crate::analysis::sensitivity::{Local, MorrisStat, SobolStat};
 use crate::analysis::sweep::{Sweep, SweepResult};
 use crate::config::{AnalysisHeader, PopulationStudy, Sensitivity};
 use serde_json::json;
 use std::fmt::Write as _;
-use std::path::Path;
+use std::fs::File;
+use std::io::{BufWriter, Write as _};
+use std::path::{Path, PathBuf};
 
 fn write_text(path: &Path, text: &str) -> Result<(), OutputError> {
     std::fs::write(path, text).map_err(|e| OutputError::at(path, e))
@@ -23,116 +26,333 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-/// Writes `sweep.csv` (one row per run), optionally `trajectories.csv`, and plots: endpoint
-/// against the parameter for one parameter, heat maps for a two-parameter grid. Returns files.
+/// What an analysis writer produced: files (relative to the folder) and warnings for the user
+/// (plots that could not be drawn), which the command prints on standard error.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Written {
+    /// Files written.
+    pub files: Vec<String>,
+    /// Warnings.
+    pub warnings: Vec<String>,
+}
+
+impl Written {
+    /// Draws a figure through `draw`; a figure that cannot be drawn becomes a warning (its partial
+    /// files are removed), never an error: the tables are what matters.
+    fn plot(
+        &mut self,
+        dir: &Path,
+        stem: &str,
+        draw: impl FnOnce() -> Result<Plotted, OutputError>,
+    ) {
+        match draw() {
+            Ok(Plotted::Drawn) => {
+                self.files.push(format!("{stem}.png"));
+                self.files.push(format!("{stem}.svg"));
+            }
+            Ok(Plotted::Skipped(why)) => self.skip(stem, &why),
+            Err(e) => {
+                for ext in ["png", "svg"] {
+                    let _ = std::fs::remove_file(dir.join(format!("{stem}.{ext}")));
+                }
+                self.skip(stem, &e.source.to_string());
+            }
+        }
+    }
+
+    fn skip(&mut self, stem: &str, why: &str) {
+        self.warnings.push(format!(
+            "plot `{stem}` not drawn: {why}; the tables are complete"
+        ));
+    }
+}
+
+fn create(dir: &Path, name: &str) -> Result<(PathBuf, BufWriter<File>), OutputError> {
+    let path = dir.join(name);
+    let file = File::create(&path).map_err(|e| OutputError::at(&path, e))?;
+    Ok((path, BufWriter::new(file)))
+}
+
+fn put(path: &Path, w: &mut BufWriter<File>, text: &str) -> Result<(), OutputError> {
+    w.write_all(text.as_bytes())
+        .map_err(|e| OutputError::at(path, e))
+}
+
+fn close(path: &Path, w: BufWriter<File>) -> Result<(), OutputError> {
+    w.into_inner()
+        .map(drop)
+        .map_err(|e| OutputError::at(path, e.into_error()))
+}
+
+/// Points of a line plot with a finite x and y.
+fn finite_points(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    points
+        .iter()
+        .copied()
+        .filter(|(x, y)| x.is_finite() && y.is_finite())
+        .collect()
+}
+
+/// Heat map data: grid values along x and y, endpoint values `[endpoint][i * ny + j]`.
+type Heat = (Vec<f64>, Vec<f64>, Vec<Vec<f64>>);
+
+/// A bar chart to draw: stem, title, x label, bars.
+type BarFigure = (String, String, String, Vec<(String, f64)>);
+
+/// Writes a sweep while it runs: `sweep.csv` (one row per run, failures with their reason),
+/// optionally `trajectories.csv`, and at [`SweepWriter::finish`] the plots: endpoint against the
+/// parameter for one varied parameter, heat maps for a two-parameter grid (a line plot when one
+/// of the two has a single point). Keeps only what the plots need (a few numbers per run).
+pub struct SweepWriter<'a> {
+    dir: PathBuf,
+    h: &'a AnalysisHeader,
+    sweep: &'a Sweep,
+    table: (PathBuf, BufWriter<File>),
+    trajectories: Option<(PathBuf, BufWriter<File>, bool)>,
+    line: String,
+    /// The variable the line plots run along, if any.
+    line_variable: Option<usize>,
+    /// Line plot points per endpoint.
+    lines: Vec<Vec<(f64, f64)>>,
+    /// Heat map: grid values along x and y and endpoint values `[endpoint][i * ny + j]`.
+    heat: Option<Heat>,
+    runs: usize,
+    failed: usize,
+}
+
+impl<'a> SweepWriter<'a> {
+    /// Opens `sweep.csv` (and `trajectories.csv` if the sweep keeps trajectories) in `dir` and
+    /// writes the header.
+    pub fn create(
+        dir: &Path,
+        h: &'a AnalysisHeader,
+        sweep: &'a Sweep,
+    ) -> Result<Self, OutputError> {
+        let mut table = create(dir, "sweep.csv")?;
+        let mut header = String::from("run");
+        for v in &sweep.variables {
+            header.push(',');
+            header.push_str(&v.name);
+        }
+        for e in &sweep.endpoints {
+            header.push(',');
+            header.push_str(&e.name);
+        }
+        header.push_str(",status,error\n");
+        put(&table.0, &mut table.1, &header)?;
+        let trajectories = if sweep.trajectories {
+            let (p, w) = create(dir, "trajectories.csv")?;
+            Some((p, w, false))
+        } else {
+            None
+        };
+        let grid2 = sweep.variables.len() == 2 && sweep.design == Design::Grid;
+        let (line_variable, heat) = if sweep.variables.len() == 1 {
+            (Some(0), None)
+        } else if grid2 {
+            let (nx, ny) = (sweep.points[0], sweep.points[1]);
+            match (nx >= 2, ny >= 2) {
+                (true, true) => (
+                    None,
+                    Some((
+                        vec![f64::NAN; nx],
+                        vec![f64::NAN; ny],
+                        vec![vec![f64::NAN; nx * ny]; sweep.endpoints.len()],
+                    )),
+                ),
+                (true, false) => (Some(0), None),
+                (false, true) => (Some(1), None),
+                (false, false) => (None, None),
+            }
+        } else {
+            (None, None)
+        };
+        Ok(SweepWriter {
+            dir: dir.to_path_buf(),
+            h,
+            sweep,
+            table,
+            trajectories,
+            line: String::new(),
+            line_variable,
+            lines: vec![Vec::new(); sweep.endpoints.len()],
+            heat,
+            runs: 0,
+            failed: 0,
+        })
+    }
+
+    /// Runs written so far.
+    pub fn runs(&self) -> usize {
+        self.runs
+    }
+
+    /// Failed runs written so far.
+    pub fn failed(&self) -> usize {
+        self.failed
+    }
+
+    /// Writes run `k` (runs come in order) with its variable values and outcome.
+    pub fn row(&mut self, k: usize, x: &[f64], o: &RunOutcome) -> Result<(), OutputError> {
+        let t = &mut self.line;
+        t.clear();
+        let _ = write!(t, "{k}");
+        for v in x {
+            let _ = write!(t, ",{v:e}");
+        }
+        match &o.endpoints {
+            Ok(e) => {
+                for v in e {
+                    let _ = write!(t, ",{v:e}");
+                }
+                t.push_str(",ok,\n");
+            }
+            Err(reason) => {
+                self.failed += 1;
+                t.push_str(&",".repeat(self.sweep.endpoints.len()));
+                let _ = writeln!(t, ",failed,{}", csv_field(reason));
+            }
+        }
+        put(&self.table.0, &mut self.table.1, t)?;
+        self.runs += 1;
+        if let (Some((path, w, header)), Some(traj)) = (&mut self.trajectories, &o.trajectory) {
+            let t = &mut self.line;
+            t.clear();
+            if !*header {
+                let _ = writeln!(t, "run,{}", traj.columns.join(","));
+                *header = true;
+            }
+            for row in 0..traj.len() {
+                let _ = write!(t, "{k}");
+                for col in &traj.data {
+                    let _ = write!(t, ",{:e}", col[row]);
+                }
+                t.push('\n');
+            }
+            put(path, w, t)?;
+        }
+        if let Ok(e) = &o.endpoints {
+            if let Some(v) = self.line_variable {
+                for (j, y) in e.iter().enumerate() {
+                    self.lines[j].push((x[v], *y));
+                }
+            }
+            if let Some((_, _, z)) = &mut self.heat {
+                for (j, y) in e.iter().enumerate() {
+                    if let Some(cell) = z[j].get_mut(k) {
+                        *cell = *y;
+                    }
+                }
+            }
+        }
+        if let Some((xs, ys, _)) = &mut self.heat {
+            let ny = ys.len();
+            if k.is_multiple_of(ny) && k / ny < xs.len() {
+                xs[k / ny] = x[0];
+            }
+            if k < ny {
+                ys[k] = x[1];
+            }
+        }
+        Ok(())
+    }
+
+    /// Closes the tables and draws the plots. Plots that cannot be drawn (no finite value, a
+    /// degenerate grid) are skipped with a warning.
+    pub fn finish(self) -> Result<Written, OutputError> {
+        let SweepWriter {
+            dir,
+            h,
+            sweep,
+            table,
+            trajectories,
+            line_variable,
+            mut lines,
+            heat,
+            ..
+        } = self;
+        close(&table.0, table.1)?;
+        let mut out = Written {
+            files: vec!["sweep.csv".to_string()],
+            warnings: Vec::new(),
+        };
+        if let Some((path, w, _)) = trajectories {
+            close(&path, w)?;
+            out.files.push("trajectories.csv".to_string());
+        }
+        if let Some(v) = line_variable {
+            let var = &sweep.variables[v];
+            for (j, e) in sweep.endpoints.iter().enumerate() {
+                let stem = format!("sweep_{}", e.name);
+                let mut points = finite_points(&std::mem::take(&mut lines[j]));
+                if points.is_empty() {
+                    out.skip(&stem, &format!("no run gave a finite `{}`", e.name));
+                    continue;
+                }
+                points.sort_by(|a, b| a.0.total_cmp(&b.0));
+                let series: Vec<Series> = vec![(e.name.clone(), points)];
+                let x_label = format!("{} ({})", var.name, var.unit);
+                out.plot(&dir, &stem, || {
+                    plot::draw_lines(
+                        &dir,
+                        &stem,
+                        &format!("{} - {}", e.name, h.name),
+                        &x_label,
+                        &e.column,
+                        &series,
+                    )
+                });
+            }
+        } else if let Some((xs, ys, z)) = heat {
+            let (vx, vy) = (&sweep.variables[0], &sweep.variables[1]);
+            let ny = ys.len();
+            for (jj, e) in sweep.endpoints.iter().enumerate() {
+                let stem = format!("heatmap_{}", e.name);
+                if !z[jj].iter().any(|v| v.is_finite()) {
+                    out.skip(&stem, &format!("no run gave a finite `{}`", e.name));
+                    continue;
+                }
+                if !(xs.iter().chain(&ys).all(|v| v.is_finite())) {
+                    out.skip(&stem, "the grid is incomplete");
+                    continue;
+                }
+                let grid: Vec<Vec<f64>> = z[jj].chunks(ny).map(<[f64]>::to_vec).collect();
+                out.plot(&dir, &stem, || {
+                    plot::draw_heatmap(
+                        &dir,
+                        &stem,
+                        &format!("{} - {}", e.name, h.name),
+                        &format!("{} ({})", vx.name, vx.unit),
+                        &format!("{} ({})", vy.name, vy.unit),
+                        &xs,
+                        &ys,
+                        &grid,
+                    )
+                });
+            }
+        } else if sweep.variables.len() == 2 && sweep.design == Design::Grid {
+            out.warnings.push(
+                "no plot: both grid parameters have a single point; the table is complete"
+                    .to_string(),
+            );
+        }
+        Ok(out)
+    }
+}
+
+/// Writes `sweep.csv` (one row per run), optionally `trajectories.csv`, and plots of a sweep
+/// already run (see [`SweepWriter`] to write while running).
 pub fn write_sweep(
     dir: &Path,
     h: &AnalysisHeader,
     sweep: &Sweep,
     result: &SweepResult,
-) -> Result<Vec<String>, OutputError> {
-    let mut files = Vec::new();
-    let mut text = String::from("run");
-    for v in &sweep.variables {
-        text.push(',');
-        text.push_str(&v.name);
-    }
-    for e in &sweep.endpoints {
-        text.push(',');
-        text.push_str(&e.name);
-    }
-    text.push_str(",status,error\n");
+) -> Result<Written, OutputError> {
+    let mut w = SweepWriter::create(dir, h, sweep)?;
     for (k, (x, o)) in result.points.iter().zip(&result.outcomes).enumerate() {
-        let _ = write!(text, "{k}");
-        for v in x {
-            let _ = write!(text, ",{v:e}");
-        }
-        match &o.endpoints {
-            Ok(e) => {
-                for v in e {
-                    let _ = write!(text, ",{v:e}");
-                }
-                text.push_str(",ok,\n");
-            }
-            Err(reason) => {
-                text.push_str(&",".repeat(sweep.endpoints.len()));
-                let _ = writeln!(text, ",failed,{}", csv_field(reason));
-            }
-        }
+        w.row(k, x, o)?;
     }
-    write_text(&dir.join("sweep.csv"), &text)?;
-    files.push("sweep.csv".to_string());
-    if sweep.trajectories {
-        let mut t = String::new();
-        let mut header = false;
-        for (k, o) in result.outcomes.iter().enumerate() {
-            if let Some(traj) = &o.trajectory {
-                if !header {
-                    let _ = writeln!(t, "run,{}", traj.columns.join(","));
-                    header = true;
-                }
-                for row in 0..traj.len() {
-                    let _ = write!(t, "{k}");
-                    for col in &traj.data {
-                        let _ = write!(t, ",{:e}", col[row]);
-                    }
-                    t.push('\n');
-                }
-            }
-        }
-        write_text(&dir.join("trajectories.csv"), &t)?;
-        files.push("trajectories.csv".to_string());
-    }
-    let ok = |k: usize, j: usize| result.outcomes[k].endpoints.as_ref().ok().map(|e| e[j]);
-    if sweep.variables.len() == 1 {
-        for (j, e) in sweep.endpoints.iter().enumerate() {
-            let mut points: Vec<(f64, f64)> = (0..result.points.len())
-                .filter_map(|k| ok(k, j).map(|y| (result.points[k][0], y)))
-                .collect();
-            points.sort_by(|a, b| a.0.total_cmp(&b.0));
-            let stem = format!("sweep_{}", e.name);
-            let series: Vec<Series> = vec![(e.name.clone(), points)];
-            let x_label = format!("{} ({})", sweep.variables[0].name, sweep.variables[0].unit);
-            plot::draw_lines(
-                dir,
-                &stem,
-                &format!("{} - {}", e.name, h.name),
-                &x_label,
-                &e.column,
-                &series,
-            )?;
-            files.push(format!("{stem}.png"));
-            files.push(format!("{stem}.svg"));
-        }
-    } else if sweep.variables.len() == 2 && sweep.design == Design::Grid {
-        let (nx, ny) = (sweep.points[0], sweep.points[1]);
-        let xs: Vec<f64> = (0..nx).map(|i| result.points[i * ny][0]).collect();
-        let ys: Vec<f64> = (0..ny).map(|j| result.points[j][1]).collect();
-        for (jj, e) in sweep.endpoints.iter().enumerate() {
-            let z: Vec<Vec<f64>> = (0..nx)
-                .map(|i| {
-                    (0..ny)
-                        .map(|j| ok(i * ny + j, jj).unwrap_or(f64::NAN))
-                        .collect()
-                })
-                .collect();
-            let stem = format!("heatmap_{}", e.name);
-            let (vx, vy) = (&sweep.variables[0], &sweep.variables[1]);
-            plot::draw_heatmap(
-                dir,
-                &stem,
-                &format!("{} - {}", e.name, h.name),
-                &format!("{} ({})", vx.name, vx.unit),
-                &format!("{} ({})", vy.name, vy.unit),
-                &xs,
-                &ys,
-                &z,
-            )?;
-            files.push(format!("{stem}.png"));
-            files.push(format!("{stem}.svg"));
-        }
-    }
-    Ok(files)
+    w.finish()
 }
 
 /// The sensitivity results of one analysis.
@@ -151,8 +371,10 @@ pub fn write_sensitivity(
     dir: &Path,
     s: &Sensitivity,
     r: &SensitivityResults,
-) -> Result<Vec<String>, OutputError> {
-    let mut files = Vec::new();
+) -> Result<Written, OutputError> {
+    let mut out = Written::default();
+    let files = &mut out.files;
+    let mut figures: Vec<BarFigure> = Vec::new();
     let endpoints = &s.header.endpoints;
     if let Some(l) = &r.local {
         let mut t =
@@ -183,16 +405,12 @@ pub fn write_sensitivity(
                 .map(|(i, v)| (v.name.clone(), l.dy_dlnp[i][j]))
                 .collect();
             bars.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
-            let stem = format!("tornado_{}", e.name);
-            plot::draw_bars(
-                dir,
-                &stem,
-                &format!("Local sensitivity of {}", e.name),
-                &format!("d {} / d ln(parameter)", e.column),
-                &bars,
-            )?;
-            files.push(format!("{stem}.png"));
-            files.push(format!("{stem}.svg"));
+            figures.push((
+                format!("tornado_{}", e.name),
+                format!("Local sensitivity of {}", e.name),
+                format!("d {} / d ln(parameter)", e.column),
+                bars,
+            ));
         }
     }
     if let Some(m) = &r.morris {
@@ -239,16 +457,12 @@ pub fn write_sensitivity(
                 .map(|(i, v)| (v.name.clone(), so[i][j].total.value))
                 .collect();
             bars.sort_by(|a, b| b.1.total_cmp(&a.1));
-            let stem = format!("sobol_total_{}", e.name);
-            plot::draw_bars(
-                dir,
-                &stem,
-                &format!("Sobol total indices of {}", e.name),
-                "total-order index S_T",
-                &bars,
-            )?;
-            files.push(format!("{stem}.png"));
-            files.push(format!("{stem}.svg"));
+            figures.push((
+                format!("sobol_total_{}", e.name),
+                format!("Sobol total indices of {}", e.name),
+                "total-order index S_T".to_string(),
+                bars,
+            ));
         }
     }
     let summary = json!({
@@ -270,116 +484,203 @@ pub fn write_sensitivity(
         &(serde_json::to_string_pretty(&summary).unwrap_or_default() + "\n"),
     )?;
     files.push("sensitivity.json".into());
-    Ok(files)
+    // Plots last, so that a figure that cannot be drawn never costs a table.
+    for (stem, title, x_label, bars) in figures {
+        if !bars.iter().any(|(_, v)| v.is_finite()) {
+            out.skip(&stem, "no finite value");
+            continue;
+        }
+        out.plot(dir, &stem, || {
+            plot::draw_bars(dir, &stem, &title, &x_label, &bars)
+        });
+    }
+    Ok(out)
 }
 
-/// Writes `patients.csv`, `bands.csv`, `summary.json` and band plots.
+/// Writes a population while it runs: `patients.csv` one row per accepted patient, and at
+/// [`PopulationWriter::finish`] `bands.csv`, `summary.json` and the band plots.
+pub struct PopulationWriter<'a> {
+    dir: PathBuf,
+    study: &'a PopulationStudy,
+    table: (PathBuf, BufWriter<File>),
+    line: String,
+}
+
+impl<'a> PopulationWriter<'a> {
+    /// Opens `patients.csv` in `dir` and writes its header.
+    pub fn create(dir: &Path, study: &'a PopulationStudy) -> Result<Self, OutputError> {
+        let pop = &study.population;
+        let mut table = create(dir, "patients.csv")?;
+        let mut t = String::from("patient,candidate");
+        for (v, _) in &pop.variables {
+            t.push(',');
+            t.push_str(&v.name);
+        }
+        for e in &pop.endpoints {
+            t.push(',');
+            t.push_str(&e.name);
+        }
+        t.push('\n');
+        put(&table.0, &mut table.1, &t)?;
+        Ok(PopulationWriter {
+            dir: dir.to_path_buf(),
+            study,
+            table,
+            line: String::new(),
+        })
+    }
+
+    /// Writes one accepted patient (patients come in order).
+    pub fn patient(&mut self, p: &Patient) -> Result<(), OutputError> {
+        let t = &mut self.line;
+        t.clear();
+        let _ = write!(t, "{},{}", p.index, p.candidate);
+        for v in p.values.iter().chain(p.endpoints) {
+            let _ = write!(t, ",{v:e}");
+        }
+        t.push('\n');
+        put(&self.table.0, &mut self.table.1, t)
+    }
+
+    /// Closes `patients.csv`, writes `bands.csv` and `summary.json`, and draws the band plots
+    /// (a band without finite values is skipped with a warning).
+    pub fn finish(self, r: &PopulationSummary) -> Result<Written, OutputError> {
+        let PopulationWriter {
+            dir, study, table, ..
+        } = self;
+        let dir = dir.as_path();
+        close(&table.0, table.1)?;
+        let pop = &study.population;
+        let mut out = Written {
+            files: vec!["patients.csv".into()],
+            warnings: Vec::new(),
+        };
+        let mut b = String::from("column,t_day,p05,p50,p95\n");
+        for band in &r.bands {
+            for k in 0..band.t.len() {
+                let _ = writeln!(
+                    b,
+                    "{},{},{:e},{:e},{:e}",
+                    band.column, band.t[k], band.p05[k], band.p50[k], band.p95[k]
+                );
+            }
+        }
+        write_text(&dir.join("bands.csv"), &b)?;
+        let dist = |j: usize| {
+            let mut v = r.endpoint_values[j].clone();
+            v.sort_by(f64::total_cmp);
+            let q = |p: f64| {
+                let pos = p * (v.len() - 1) as f64;
+                let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+                v[lo] + (pos - lo as f64) * (v[hi] - v[lo])
+            };
+            let mean = v.iter().sum::<f64>() / v.len() as f64;
+            json!({"mean": mean, "p05": q(0.05), "p50": q(0.5), "p95": q(0.95), "min": v[0], "max": v[v.len() - 1]})
+        };
+        let responders = study.responder.as_ref().map(|resp| {
+            let n = r.endpoint_values[resp.endpoint]
+                .iter()
+                .filter(|&&v| {
+                    if resp.below {
+                        v < resp.threshold
+                    } else {
+                        v > resp.threshold
+                    }
+                })
+                .count();
+            json!({
+                "endpoint": pop.endpoints[resp.endpoint].name,
+                "rule": format!("{} {}", if resp.below { "below" } else { "above" }, resp.threshold),
+                "count": n,
+                "fraction": n as f64 / r.accepted as f64,
+            })
+        });
+        let summary = json!({
+            "population": study.header.name,
+            "scenario": study.header.scenario.name,
+            "seed": pop.seed,
+            "patients": r.accepted,
+            "candidates_rejected": r.rejected,
+            "candidates_failed": r.failed.iter().map(|(c, e)| json!({"candidate": c, "reason": e})).collect::<Vec<_>>(),
+            "candidates_failed_count": r.failed_count,
+            "variability": pop.variables.iter().zip(&pop.nominal).map(|((v, cv), x0)| json!({"name": v.name, "unit": v.unit, "median": x0, "cv": cv})).collect::<Vec<_>>(),
+            "endpoints": pop.endpoints.iter().enumerate().map(|(j, e)| json!({"name": e.name, "distribution": dist(j)})).collect::<Vec<_>>(),
+            "responders": responders,
+            "bands": r.bands.iter().map(|b| json!({
+                "column": b.column,
+                "method": if b.relative_accuracy.is_some() { "sketch" } else { "exact" },
+                "relative_accuracy": b.relative_accuracy,
+            })).collect::<Vec<_>>(),
+        });
+        write_text(
+            &dir.join("summary.json"),
+            &(serde_json::to_string_pretty(&summary).unwrap_or_default() + "\n"),
+        )?;
+        for band in &r.bands {
+            let stem = format!("band_{}", band.column);
+            let pts = |v: &[f64]| {
+                finite_points(
+                    &band
+                        .t
+                        .iter()
+                        .zip(v)
+                        .map(|(t, y)| (*t, *y))
+                        .collect::<Vec<_>>(),
+                )
+            };
+            let series: Vec<Series> = vec![
+                ("5th percentile".into(), pts(&band.p05)),
+                ("median".into(), pts(&band.p50)),
+                ("95th percentile".into(), pts(&band.p95)),
+            ];
+            if series.iter().all(|(_, p)| p.is_empty()) {
+                out.skip(&stem, "no finite value");
+                continue;
+            }
+            out.plot(dir, &stem, || {
+                plot::draw_series(
+                    dir,
+                    &stem,
+                    &format!("{} - {} patients", band.column, r.accepted),
+                    &band.column,
+                    &series,
+                )
+            });
+        }
+        out.files.push("bands.csv".into());
+        out.files.push("summary.json".into());
+        Ok(out)
+    }
+}
+
+/// Writes `patients.csv`, `bands.csv`, `summary.json` and band plots of a population already
+/// run (see [`PopulationWriter`] to write while running).
 pub fn write_population(
     dir: &Path,
     study: &PopulationStudy,
     r: &PopulationResult,
-) -> Result<Vec<String>, OutputError> {
-    let pop = &study.population;
-    let mut files = Vec::new();
-    let mut t = String::from("patient,candidate");
-    for (v, _) in &pop.variables {
-        t.push(',');
-        t.push_str(&v.name);
-    }
-    for e in &pop.endpoints {
-        t.push(',');
-        t.push_str(&e.name);
-    }
-    t.push('\n');
+) -> Result<Written, OutputError> {
+    let mut w = PopulationWriter::create(dir, study)?;
+    let m = study.population.endpoints.len();
+    let mut endpoint_values = vec![Vec::with_capacity(r.patients.len()); m];
     for (k, (c, x, e)) in r.patients.iter().enumerate() {
-        let _ = write!(t, "{k},{c}");
-        for v in x.iter().chain(e) {
-            let _ = write!(t, ",{v:e}");
+        w.patient(&Patient {
+            index: k,
+            candidate: *c,
+            values: x,
+            endpoints: e,
+        })?;
+        for (j, v) in e.iter().enumerate() {
+            endpoint_values[j].push(*v);
         }
-        t.push('\n');
     }
-    write_text(&dir.join("patients.csv"), &t)?;
-    files.push("patients.csv".into());
-    let mut b = String::from("column,t_day,p05,p50,p95\n");
-    for band in &r.bands {
-        for k in 0..band.t.len() {
-            let _ = writeln!(
-                b,
-                "{},{},{:e},{:e},{:e}",
-                band.column, band.t[k], band.p05[k], band.p50[k], band.p95[k]
-            );
-        }
-        let pts = |v: &[f64]| {
-            band.t
-                .iter()
-                .zip(v)
-                .map(|(t, y)| (*t, *y))
-                .collect::<Vec<_>>()
-        };
-        let series: Vec<Series> = vec![
-            ("5th percentile".into(), pts(&band.p05)),
-            ("median".into(), pts(&band.p50)),
-            ("95th percentile".into(), pts(&band.p95)),
-        ];
-        let stem = format!("band_{}", band.column);
-        plot::draw_series(
-            dir,
-            &stem,
-            &format!("{} - {} patients", band.column, r.patients.len()),
-            &band.column,
-            &series,
-        )?;
-        files.push(format!("{stem}.png"));
-        files.push(format!("{stem}.svg"));
-    }
-    write_text(&dir.join("bands.csv"), &b)?;
-    files.push("bands.csv".into());
-    let dist = |j: usize| {
-        let mut v: Vec<f64> = r.patients.iter().map(|p| p.2[j]).collect();
-        v.sort_by(f64::total_cmp);
-        let q = |p: f64| {
-            let pos = p * (v.len() - 1) as f64;
-            let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-            v[lo] + (pos - lo as f64) * (v[hi] - v[lo])
-        };
-        let mean = v.iter().sum::<f64>() / v.len() as f64;
-        json!({"mean": mean, "p05": q(0.05), "p50": q(0.5), "p95": q(0.95), "min": v[0], "max": v[v.len() - 1]})
-    };
-    let responders = study.responder.as_ref().map(|resp| {
-        let n = r
-            .patients
-            .iter()
-            .filter(|p| {
-                let v = p.2[resp.endpoint];
-                if resp.below {
-                    v < resp.threshold
-                } else {
-                    v > resp.threshold
-                }
-            })
-            .count();
-        json!({
-            "endpoint": pop.endpoints[resp.endpoint].name,
-            "rule": format!("{} {}", if resp.below { "below" } else { "above" }, resp.threshold),
-            "count": n,
-            "fraction": n as f64 / r.patients.len() as f64,
-        })
-    });
-    let summary = json!({
-        "population": study.header.name,
-        "scenario": study.header.scenario.name,
-        "seed": pop.seed,
-        "patients": r.patients.len(),
-        "candidates_rejected": r.rejected,
-        "candidates_failed": r.failed.iter().map(|(c, e)| json!({"candidate": c, "reason": e})).collect::<Vec<_>>(),
-        "variability": pop.variables.iter().zip(&pop.nominal).map(|((v, cv), x0)| json!({"name": v.name, "unit": v.unit, "median": x0, "cv": cv})).collect::<Vec<_>>(),
-        "endpoints": pop.endpoints.iter().enumerate().map(|(j, e)| json!({"name": e.name, "distribution": dist(j)})).collect::<Vec<_>>(),
-        "responders": responders,
-    });
-    write_text(
-        &dir.join("summary.json"),
-        &(serde_json::to_string_pretty(&summary).unwrap_or_default() + "\n"),
-    )?;
-    files.push("summary.json".into());
-    Ok(files)
+    w.finish(&PopulationSummary {
+        accepted: r.patients.len(),
+        candidates: 0,
+        rejected: r.rejected,
+        failed_count: r.failed.len(),
+        failed: r.failed.clone(),
+        bands: r.bands.clone(),
+        endpoint_values,
+    })
 }

@@ -5,7 +5,10 @@ use super::OutputError;
 use crate::engine::Trajectory;
 use crate::model::PlotSpec;
 use plotters::coord::Shift;
+use plotters::drawing::DrawingAreaErrorKind;
 use plotters::prelude::*;
+use plotters_backend::DrawingErrorKind;
+use plotters_bitmap::BitMapBackendError;
 use std::path::Path;
 use std::sync::Once;
 
@@ -31,6 +34,16 @@ fn register_font() {
     });
 }
 
+/// What became of a figure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Plotted {
+    /// Both files (`.png`, `.svg`) were written.
+    Drawn,
+    /// Nothing could be drawn (no finite points, a degenerate or infinite axis range, no series,
+    /// a grid too small for a heat map); no file was written. The reason, for a warning.
+    Skipped(String),
+}
+
 /// A line to draw: legend label and (time in days, value) points.
 pub type Series = (String, Vec<(f64, f64)>);
 
@@ -45,21 +58,18 @@ pub fn draw(
     spec: &PlotSpec,
     subtitle: &str,
     markers: &[f64],
-) -> Result<(), OutputError> {
-    let fail = |e: String| {
-        OutputError::at(
-            &dir.join(format!("{}.png", spec.file_stem)),
-            std::io::Error::other(e),
-        )
+) -> Result<Plotted, OutputError> {
+    let Some(t) = traj.column("t_day") else {
+        return Ok(skipped(spec.file_stem, "the run has no t_day column"));
     };
-    let t = traj
-        .column("t_day")
-        .ok_or_else(|| fail("no t_day column".into()))?;
     let mut series = Vec::new();
     for (column, label, offset) in spec.series {
-        let y = traj
-            .column(column)
-            .ok_or_else(|| fail(format!("plot `{}` needs column `{column}`", spec.file_stem)))?;
+        let Some(y) = traj.column(column) else {
+            return Ok(skipped(
+                spec.file_stem,
+                &format!("the run has no column `{column}`"),
+            ));
+        };
         series.push((
             label.to_string(),
             t.iter().zip(y).map(|(t, y)| (*t, y - offset)).collect(),
@@ -70,6 +80,10 @@ pub fn draw(
     draw_series_marked(dir, spec.file_stem, &title, spec.y_label, &series, &markers)
 }
 
+fn skipped(stem: &str, why: &str) -> Plotted {
+    Plotted::Skipped(format!("plot `{stem}` skipped: {why}"))
+}
+
 /// Draws lines against time as `<dir>/<stem>.png` and `<dir>/<stem>.svg`; runs longer than
 /// three years get a time axis in years.
 pub fn draw_series(
@@ -78,7 +92,7 @@ pub fn draw_series(
     title: &str,
     y_label: &str,
     series: &[Series],
-) -> Result<(), OutputError> {
+) -> Result<Plotted, OutputError> {
     draw_series_marked(dir, stem, title, y_label, series, &[])
 }
 
@@ -92,10 +106,11 @@ pub fn draw_series_marked(
     y_label: &str,
     series: &[Series],
     markers: &[Marker],
-) -> Result<(), OutputError> {
+) -> Result<Plotted, OutputError> {
     let end = series
         .iter()
-        .flat_map(|(_, p)| p.last().map(|(t, _)| *t))
+        .flat_map(|(_, p)| p.iter().map(|(t, _)| *t))
+        .filter(|t| t.is_finite())
         .fold(0.0, f64::max);
     let (scale, x_label) = if end > YEARS_AXIS_ABOVE_DAYS {
         (1.0 / 365.25, "time (years)")
@@ -113,7 +128,11 @@ pub fn draw_series_marked(
         .collect();
     // Sorted by time: the thinning below keeps a marker only if it is far enough after the last
     // one drawn in its colour, and doses come treatment by treatment, not in time order.
-    let mut markers: Vec<Marker> = markers.iter().map(|(t, c)| (t * scale, *c)).collect();
+    let mut markers: Vec<Marker> = markers
+        .iter()
+        .filter(|(t, _)| t.is_finite())
+        .map(|(t, c)| (t * scale, *c))
+        .collect();
     markers.sort_by(|a, b| a.0.total_cmp(&b.0));
     both(
         dir,
@@ -136,7 +155,7 @@ pub fn draw_lines(
     x_label: &str,
     y_label: &str,
     series: &[Series],
-) -> Result<(), OutputError> {
+) -> Result<Plotted, OutputError> {
     both(
         dir,
         stem,
@@ -161,7 +180,7 @@ pub fn draw_heatmap(
     xs: &[f64],
     ys: &[f64],
     z: &[Vec<f64>],
-) -> Result<(), OutputError> {
+) -> Result<Plotted, OutputError> {
     both(
         dir,
         stem,
@@ -183,7 +202,7 @@ pub fn draw_bars(
     title: &str,
     x_label: &str,
     bars: &[(String, f64)],
-) -> Result<(), OutputError> {
+) -> Result<Plotted, OutputError> {
     both(
         dir,
         stem,
@@ -247,8 +266,20 @@ fn render_figure<DB: DrawingBackend>(
     }
 }
 
-/// Renders one figure to `<stem>.png` and `<stem>.svg`.
-fn both(dir: &Path, stem: &str, figure: &Figure) -> Result<(), OutputError> {
+/// Why a figure cannot be drawn, if it cannot: checked before any file is created.
+fn unplottable(figure: &Figure) -> Option<String> {
+    match figure {
+        Figure::Lines { series, .. } => line_ranges(series).err(),
+        Figure::Heatmap { xs, ys, z, .. } => heatmap_ranges(xs, ys, z).err(),
+        Figure::Bars { bars, .. } => bars_extent(bars).err(),
+    }
+}
+
+/// Renders one figure to `<stem>.png` and `<stem>.svg`, or writes nothing and says why.
+fn both(dir: &Path, stem: &str, figure: &Figure) -> Result<Plotted, OutputError> {
+    if let Some(why) = unplottable(figure) {
+        return Ok(skipped(stem, &why));
+    }
     register_font();
     let png = dir.join(format!("{stem}.png"));
     let svg = dir.join(format!("{stem}.svg"));
@@ -256,14 +287,89 @@ fn both(dir: &Path, stem: &str, figure: &Figure) -> Result<(), OutputError> {
     {
         let root = BitMapBackend::new(&png, SIZE).into_drawing_area();
         render_figure(&root, figure).map_err(|e| fail(&png, e))?;
-        root.present().map_err(|e| fail(&png, e.to_string()))?;
+        root.present().map_err(|e| {
+            OutputError::at(
+                &png,
+                area_error(e, |b| match b {
+                    BitMapBackendError::IOError(io) => io,
+                    BitMapBackendError::ImageError(image) => {
+                        std::io::Error::other(image.to_string())
+                    }
+                    _ => std::io::Error::other("the bitmap backend failed"),
+                }),
+            )
+        })?;
     }
     {
         let root = SVGBackend::new(&svg, SIZE).into_drawing_area();
         render_figure(&root, figure).map_err(|e| fail(&svg, e))?;
-        root.present().map_err(|e| fail(&svg, e.to_string()))?;
+        root.present()
+            .map_err(|e| OutputError::at(&svg, area_error(e, |io| io)))?;
     }
-    Ok(())
+    Ok(Plotted::Drawn)
+}
+
+/// A plotters drawing-area error as a plain I/O error (the backends' own errors by `backend`;
+/// plotters prints some of them as Rust debug text).
+fn area_error<E: std::error::Error + Send + Sync>(
+    e: DrawingAreaErrorKind<E>,
+    backend: impl FnOnce(E) -> std::io::Error,
+) -> std::io::Error {
+    match e {
+        DrawingAreaErrorKind::BackendError(DrawingErrorKind::DrawingError(b)) => backend(b),
+        DrawingAreaErrorKind::BackendError(DrawingErrorKind::FontError(f)) => {
+            std::io::Error::other(format!("cannot render text: {f}"))
+        }
+        DrawingAreaErrorKind::SharingError => {
+            std::io::Error::other("the drawing area is in use by another operation")
+        }
+        DrawingAreaErrorKind::LayoutError => std::io::Error::other("bad plot layout"),
+    }
+}
+
+/// Axis ranges of a line figure over its finite points, padded: ((x_lo, x_hi), (y_lo, y_hi)).
+type Ranges = ((f64, f64), (f64, f64));
+
+fn line_ranges(series: &[Series]) -> Result<Ranges, String> {
+    if series.iter().all(|(_, p)| p.is_empty()) {
+        return Err("no series with points".into());
+    }
+    let finite = || {
+        series
+            .iter()
+            .flat_map(|(_, p)| p.iter())
+            .filter(|(x, y)| x.is_finite() && y.is_finite())
+    };
+    let (x_lo, x_hi) = finite().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), (x, _)| {
+        (a.min(*x), b.max(*x))
+    });
+    if !x_lo.is_finite() {
+        return Err("no finite points to plot".into());
+    }
+    let (x_lo, x_hi) = if x_hi > x_lo {
+        (x_lo, x_hi)
+    } else {
+        (x_lo - 1.0, x_hi + 1.0)
+    };
+    let (mut lo, mut hi) = finite().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), (_, y)| {
+        (a.min(*y), b.max(*y))
+    });
+    // A flat line (a steady state) still gets a readable axis.
+    let span = (hi - lo).max(1e-9 * lo.abs().max(hi.abs())).max(1e-12);
+    if hi - lo < span {
+        lo -= span;
+        hi += span;
+    } else {
+        lo -= 0.05 * span;
+        hi += 0.05 * span;
+    }
+    let ranges = [x_lo, x_hi, lo, hi, x_hi - x_lo, hi - lo];
+    if ranges.iter().any(|v| !v.is_finite()) || x_hi <= x_lo || hi <= lo {
+        return Err(format!(
+            "the axis range (x {x_lo:e} to {x_hi:e}, y {lo:e} to {hi:e}) cannot be drawn"
+        ));
+    }
+    Ok(((x_lo, x_hi), (lo, hi)))
 }
 
 fn render<DB: DrawingBackend>(
@@ -274,42 +380,14 @@ fn render<DB: DrawingBackend>(
     series: &[Series],
     markers: &[Marker],
 ) -> Result<(), String> {
-    let (x_lo, x_hi) = series
-        .iter()
-        .flat_map(|(_, p)| p.iter().map(|(x, _)| *x))
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
-            (a.min(x), b.max(x))
-        });
-    if !x_lo.is_finite() {
-        return Err("no points to plot".into());
-    }
-    let (x_lo, x_hi) = if x_hi > x_lo {
-        (x_lo, x_hi)
-    } else {
-        (x_lo - 1.0, x_hi + 1.0)
-    };
+    let ((x_lo, x_hi), (lo, hi)) = line_ranges(series)?;
     let series: Vec<(&str, Vec<(f64, f64)>)> = series
         .iter()
-        .map(|(l, p)| (l.as_str(), p.clone()))
+        .map(|(l, p)| {
+            let finite = p.iter().filter(|(x, y)| x.is_finite() && y.is_finite());
+            (l.as_str(), finite.copied().collect())
+        })
         .collect();
-    let (mut lo, mut hi) = series
-        .iter()
-        .flat_map(|(_, p)| p.iter().map(|(_, y)| *y))
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| {
-            (a.min(y), b.max(y))
-        });
-    if !lo.is_finite() || !hi.is_finite() {
-        return Err("no finite values to plot".into());
-    }
-    // A flat line (a steady state) still gets a readable axis.
-    let span = (hi - lo).max(1e-9 * lo.abs().max(hi.abs())).max(1e-12);
-    if hi - lo < span {
-        lo -= span;
-        hi += span;
-    } else {
-        lo -= 0.05 * span;
-        hi += 0.05 * span;
-    }
     root.fill(&WHITE).map_err(|e| e.to_string())?;
     let mut chart = ChartBuilder::on(root)
         .caption(title, (FONT, 24))
@@ -403,6 +481,61 @@ fn diverging(v: f64) -> RGBColor {
     }
 }
 
+/// A heat map's cell centred on grid value `i`: its (lower, upper) edge.
+fn half(v: &[f64], i: usize) -> (f64, f64) {
+    let left = if i == 0 { v[1] - v[0] } else { v[i] - v[i - 1] };
+    let right = if i + 1 == v.len() {
+        v[i] - v[i - 1]
+    } else {
+        v[i + 1] - v[i]
+    };
+    (v[i] - left / 2.0, v[i] + right / 2.0)
+}
+
+/// A heat map's extent ((x0, x1), (y0, y1)) and colour range (lo, span), or why it has none.
+type HeatmapRanges = ((f64, f64), (f64, f64), (f64, f64));
+
+fn heatmap_ranges(xs: &[f64], ys: &[f64], z: &[Vec<f64>]) -> Result<HeatmapRanges, String> {
+    if xs.len() < 2 || ys.len() < 2 {
+        return Err(format!(
+            "a heat map needs at least 2 x 2 grid points, this grid has {} x {}",
+            xs.len(),
+            ys.len()
+        ));
+    }
+    if z.len() != xs.len() || z.iter().any(|row| row.len() != ys.len()) {
+        return Err("the values do not match the grid".into());
+    }
+    for (axis, v) in [("x", xs), ("y", ys)] {
+        if v.iter().any(|a| !a.is_finite()) || v.windows(2).any(|w| w[1] <= w[0]) {
+            return Err(format!(
+                "the {axis} grid values are not finite and increasing (a degenerate grid)"
+            ));
+        }
+    }
+    let (lo, hi) = z
+        .iter()
+        .flatten()
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(*v), b.max(*v))
+        });
+    if !lo.is_finite() {
+        return Err("no grid point has a finite value (every run failed?)".into());
+    }
+    let span = if hi > lo { hi - lo } else { lo.abs().max(1.0) };
+    let (x0, x1) = (half(xs, 0).0, half(xs, xs.len() - 1).1);
+    let (y0, y1) = (half(ys, 0).0, half(ys, ys.len() - 1).1);
+    if [x0, x1, y0, y1, span, lo + span, x1 - x0, y1 - y0]
+        .iter()
+        .any(|v| !v.is_finite())
+        || lo + span <= lo
+    {
+        return Err("the axis or colour range is too large to draw".into());
+    }
+    Ok(((x0, x1), (y0, y1), (lo, span)))
+}
+
 fn render_heatmap<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,
@@ -412,28 +545,9 @@ fn render_heatmap<DB: DrawingBackend>(
     ys: &[f64],
     z: &[Vec<f64>],
 ) -> Result<(), String> {
-    if xs.len() < 2 || ys.len() < 2 {
-        return Err("a heat map needs at least 2 x 2 grid points".into());
-    }
-    let finite = z.iter().flatten().copied().filter(|v| v.is_finite());
-    let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
-        (a.min(v), b.max(v))
-    });
-    let span = if hi > lo { hi - lo } else { 1.0 };
+    let ((x0, x1), (y0, y1), (lo, span)) = heatmap_ranges(xs, ys, z)?;
     root.fill(&WHITE).map_err(|e| e.to_string())?;
     let (main, legend) = root.split_horizontally(SIZE.0 - 170);
-    // Cells centred on the grid values.
-    let half = |v: &[f64], i: usize| {
-        let left = if i == 0 { v[1] - v[0] } else { v[i] - v[i - 1] };
-        let right = if i + 1 == v.len() {
-            v[i] - v[i - 1]
-        } else {
-            v[i + 1] - v[i]
-        };
-        (v[i] - left / 2.0, v[i] + right / 2.0)
-    };
-    let (x0, x1) = (half(xs, 0).0, half(xs, xs.len() - 1).1);
-    let (y0, y1) = (half(ys, 0).0, half(ys, ys.len() - 1).1);
     let mut chart = ChartBuilder::on(&main)
         .caption(title, (FONT, 22))
         .margin(15)
@@ -494,14 +608,13 @@ fn render_heatmap<DB: DrawingBackend>(
     Ok(())
 }
 
-fn render_bars<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    title: &str,
-    x_label: &str,
-    bars: &[(String, f64)],
-) -> Result<(), String> {
+/// Half-width of a bar chart's x axis, or why there is nothing to draw.
+fn bars_extent(bars: &[(String, f64)]) -> Result<f64, String> {
     if bars.is_empty() {
         return Err("no bars to draw".into());
+    }
+    if bars.iter().all(|(_, v)| !v.is_finite()) {
+        return Err("no bar has a finite value".into());
     }
     let m = bars
         .iter()
@@ -510,6 +623,19 @@ fn render_bars<DB: DrawingBackend>(
         .fold(0.0, f64::max)
         .max(1e-12)
         * 1.1;
+    if !m.is_finite() {
+        return Err("the bars are too long to draw".into());
+    }
+    Ok(m)
+}
+
+fn render_bars<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    x_label: &str,
+    bars: &[(String, f64)],
+) -> Result<(), String> {
+    let m = bars_extent(bars)?;
     let n = bars.len();
     root.fill(&WHITE).map_err(|e| e.to_string())?;
     let mut chart = ChartBuilder::on(root)

@@ -392,3 +392,252 @@ fn input_variables_use_the_neutral_value_and_refuse_time_courses() {
     std::fs::remove_file(&p).unwrap();
     assert!(e.contains("time course"), "{e}");
 }
+
+#[test]
+fn chunked_runs_hold_at_most_one_chunk_at_once_and_keep_the_input_order() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let chunk = 16;
+    let taken = AtomicUsize::new(0);
+    let mut sunk = 0;
+    let mut most_in_flight = 0;
+    let mut seen = Vec::new();
+    let inputs = (0..1000usize).inspect(|_| {
+        taken.fetch_add(1, Ordering::SeqCst);
+    });
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    pool.install(|| {
+        analysis::run_chunks(inputs, chunk, &|i: &usize| i * i, |i, o| {
+            // Inputs taken from the iterator but not yet handed back: the runs held at once.
+            most_in_flight = most_in_flight.max(taken.load(Ordering::SeqCst) - sunk);
+            sunk += 1;
+            seen.push((i, o));
+            Ok::<(), ()>(())
+        })
+    })
+    .unwrap();
+    assert!(
+        most_in_flight <= chunk,
+        "{most_in_flight} runs held at once, chunk {chunk}"
+    );
+    assert_eq!(seen, (0..1000).map(|i| (i, i * i)).collect::<Vec<_>>());
+    // The first error of the sink stops the stream: no further chunk is taken.
+    let taken = AtomicUsize::new(0);
+    let r = analysis::run_chunks(
+        (0..1000usize).inspect(|_| {
+            taken.fetch_add(1, Ordering::SeqCst);
+        }),
+        chunk,
+        &|i: &usize| *i,
+        |i, _| if i == 20 { Err(i) } else { Ok(()) },
+    );
+    assert_eq!(r, Err(20));
+    assert_eq!(taken.load(Ordering::SeqCst), 2 * chunk);
+}
+
+#[test]
+fn a_sweep_of_100000_runs_fits_in_half_a_gigabyte_of_address_space() {
+    // Memory does not grow with the number of runs: 100,000 short Lemaire runs under an address
+    // space limit of 512 MB (before streaming, every run's specification was built up front:
+    // about 14 kB per run, 1.4 GB for this sweep, and the process aborted under the limit).
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(
+        d.join("s.toml"),
+        "name = \"s\"\nmodel = \"lemaire2004\"\nduration_days = 10.0\noutput_interval_days = 10.0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("ep.toml"),
+        "[[endpoint]]\nname = \"C_end\"\ncolumn = \"C_pM\"\nat_day = 10.0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("big.toml"),
+        "name = \"big\"\nscenario = \"s.toml\"\nendpoints = \"ep.toml\"\ndesign = \"lhs\"\nsamples = 100000\n[[parameter]]\nname = \"input.I_O\"\nmin = 0.0\nmax = 1.0\n[[parameter]]\nname = \"input.I_L\"\nmin = 0.0\nmax = 1.0\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -v 512000 && exec '{}' sweep big.toml --out out --threads 2",
+            env!("CARGO_BIN_EXE_immunoporosis")
+        ))
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{:?}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let table = std::fs::read_to_string(d.join("out/sweep.csv")).unwrap();
+    assert_eq!(table.lines().count(), 100_001);
+    assert!(table.lines().skip(1).all(|l| l.ends_with(",ok,")));
+}
+
+fn percentile_of(sorted: &[f64], q: f64) -> (f64, f64, f64) {
+    let pos = q * (sorted.len() - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    (
+        sorted[lo] + (pos - lo as f64) * (sorted[hi] - sorted[lo]),
+        sorted[lo],
+        sorted[hi],
+    )
+}
+
+#[test]
+fn population_bands_are_exact_within_the_budget_and_within_the_sketch_accuracy_beyond_it() {
+    let study =
+        config::load_population(&root().join("params/analyses/population_menopause.toml")).unwrap();
+    let mut pop = study.population.clone();
+    pop.patients = 150;
+    let exact = population::run(&pop, &|_, _| {}).unwrap();
+    // Budget 0: every (column, time) goes through the quantile sketch.
+    let sketched = population::run_with_budget(&pop, 0, &|_, _| {}).unwrap();
+    assert_eq!(exact.patients, sketched.patients);
+    // Independent percentiles: every accepted patient simulated again, its columns sorted.
+    let vars: Vec<_> = pop.variables.iter().map(|(v, _)| v.clone()).collect();
+    let trajectories: Vec<_> = exact
+        .patients
+        .iter()
+        .map(|(_, x, _)| {
+            immunoporosis::engine::simulate(&analysis::apply(&pop.base, &vars, x))
+                .unwrap()
+                .trajectory
+        })
+        .collect();
+    let mut sketch_differs = false;
+    for (e, s) in exact.bands.iter().zip(&sketched.bands) {
+        assert_eq!(
+            e.relative_accuracy, None,
+            "{}: exact within budget",
+            e.column
+        );
+        let a = s.relative_accuracy.expect("sketch beyond the budget");
+        assert!(
+            a <= population::SKETCH_ACCURACY * (1.0 + 1e-9),
+            "{}: {a}",
+            s.column
+        );
+        assert_eq!(e.t, s.t);
+        for k in 0..e.t.len() {
+            let mut at: Vec<f64> = trajectories
+                .iter()
+                .map(|t| t.column(&e.column).unwrap()[k])
+                .collect();
+            at.sort_by(f64::total_cmp);
+            for (q, ev, sv) in [
+                (0.05, e.p05[k], s.p05[k]),
+                (0.5, e.p50[k], s.p50[k]),
+                (0.95, e.p95[k], s.p95[k]),
+            ] {
+                let (want, lo, hi) = percentile_of(&at, q);
+                assert_eq!(ev, want, "{} exact p{q} at {}", e.column, e.t[k]);
+                let bound = a * lo.abs().max(hi.abs()) * (1.0 + 1e-9);
+                assert!(
+                    (sv - want).abs() <= bound,
+                    "{} sketch p{q} at {}: {sv} vs {want} (bound {bound})",
+                    e.column,
+                    e.t[k]
+                );
+                sketch_differs |= sv != want;
+            }
+        }
+    }
+    assert!(sketch_differs, "the sketch path was not taken");
+}
+
+#[test]
+fn the_quantile_sketch_merges_bins_to_bound_memory_and_keeps_its_stated_accuracy() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+    // Values of both signs over 24 decades, zeros and a few duplicates: more bins than allowed at
+    // 0.1 %, so bins are merged.
+    let mut values: Vec<f64> = (0..20_000)
+        .map(|i| {
+            let m = 10f64.powf(rng.random_range(-12.0..12.0));
+            match i % 10 {
+                0 => 0.0,
+                1..=3 => -m,
+                _ => m,
+            }
+        })
+        .collect();
+    values.extend([1.5; 50]);
+    let mut sketch = population::QuantileSketch::new();
+    let mut reversed = population::QuantileSketch::new();
+    for v in &values {
+        sketch.add(*v);
+    }
+    for v in values.iter().rev() {
+        reversed.add(*v);
+    }
+    assert_eq!(sketch, reversed, "the sketch does not depend on the order");
+    assert!(sketch.bins() <= population::SKETCH_MAX_BINS);
+    let a = sketch.relative_accuracy();
+    assert!(
+        a > population::SKETCH_ACCURACY,
+        "bins were merged: accuracy {a}"
+    );
+    assert!(a < 0.05, "{a}");
+    values.sort_by(f64::total_cmp);
+    for q in [0.0, 0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99, 1.0] {
+        let (want, lo, hi) = percentile_of(&values, q);
+        let got = sketch.quantile(q);
+        assert!(
+            (got - want).abs() <= a * lo.abs().max(hi.abs()) * (1.0 + 1e-9),
+            "q = {q}: {got} vs {want}"
+        );
+    }
+    for r in [0, 1, 1999, 2000, 2001, 10_000, 20_049] {
+        let got = sketch.value_at_rank(r as u64);
+        let want = values[r];
+        assert!(
+            (got - want).abs() <= a * want.abs() * (1.0 + 1e-9),
+            "rank {r}: {got} vs {want}"
+        );
+    }
+}
+
+#[test]
+fn a_sweep_whose_runs_all_fail_writes_its_failure_table_and_warns_instead_of_plotting() {
+    for design in ["one", "grid"] {
+        let mut s = small_sweep("lhs");
+        s.base.solver.max_steps = 20;
+        if design == "one" {
+            s.variables.truncate(1);
+            s.ranges.truncate(1);
+            s.samples = 3;
+        } else {
+            s.design = immunoporosis::analysis::sampling::Design::Grid;
+            s.points = vec![2, 2];
+        }
+        let (h, _) =
+            config::load_sweep(&root().join("params/analyses/sweep_menopause_turnover.toml"))
+                .unwrap();
+        let r = sweep::run(&s, &|| {});
+        let tmp = tempfile::tempdir().unwrap();
+        let w = immunoporosis::output::analysis::write_sweep(tmp.path(), &h, &s, &r).unwrap();
+        assert_eq!(w.files, ["sweep.csv"], "{design}");
+        assert_eq!(
+            w.warnings.len(),
+            s.endpoints.len(),
+            "{design}: {:?}",
+            w.warnings
+        );
+        assert!(w.warnings[0].contains("not drawn"), "{:?}", w.warnings);
+        let table = std::fs::read_to_string(tmp.path().join("sweep.csv")).unwrap();
+        assert_eq!(table.lines().count(), 1 + r.outcomes.len());
+        assert!(
+            table
+                .lines()
+                .skip(1)
+                .all(|l| l.contains(",failed,") && l.contains("step limit")),
+            "{table}"
+        );
+    }
+}

@@ -522,7 +522,7 @@ fn sweeps_beyond_the_run_limit_are_refused() {
     )))
     .unwrap();
     assert_eq!(s.samples, 100_000_000);
-    // Kept trajectories: runs x rows x columns in memory.
+    // Kept trajectories: runs x rows x columns numbers in trajectories.csv.
     let e = sweep_error(
         &a,
         &format!("design = \"random\"\nsamples = 10000000\ntrajectories = true\n{PARAM}"),

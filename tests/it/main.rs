@@ -10,7 +10,9 @@
 //! - `limits`: sizes checked at load (rows, doses, runs, threads), regular files only, linear
 //!   segment building, short numbers and escaped control characters in messages.
 //! - `cli`: the binary end to end in a temporary folder: outputs, exit codes, atomic writes.
+//! - `plausibility`: physical domains, plausible input and dose ranges, skipped plots, messages.
 //! - `catalogue`: every bad or hostile input of `tests/catalogue/*.toml` through the binary (issue 9).
+//! - `safety`: output folders under races, SIGINT/SIGTERM, leftovers of dead processes, links.
 //!
 //! Run with `cargo test --release` (ODE code is about 75 times slower in debug builds).
 
@@ -22,7 +24,9 @@ mod drugs;
 mod immune;
 mod invariants;
 mod limits;
+mod plausibility;
 mod reference;
+mod safety;
 mod steady;
 mod treatment;
 mod util;

@@ -1,0 +1,465 @@
+//! Plausibility (issue 9, items 6-8): physical domains of states and read-outs, plausible ranges
+//! of inputs and doses, plots that cannot be drawn, `compare` of models without bone mass, and
+//! the solver's messages.
+
+use crate::util::{parse, root, scenario_path};
+use immunoporosis::engine::{self, Method, SolverSettings, solver};
+use immunoporosis::error::SimError;
+use immunoporosis::model::lemaire2004::Lemaire2004;
+use immunoporosis::model::{Domain, DoseRoute, Model, ModelId, neutral_inputs};
+use immunoporosis::output::plot::{self, Plotted};
+use nalgebra::SVector;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn bin(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_immunoporosis"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("run the binary")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Every file below `dir`, relative, sorted.
+fn listing(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p.clone());
+            }
+            out.push(p.strip_prefix(dir).unwrap().display().to_string());
+        }
+    }
+    out.sort();
+    out
+}
+
+const ESTROGEN_1E300: &str = "name = \"e\"\nmodel = \"immunoporosis\"\nduration_days = 100.0\n\n[[input]]\nname = \"estrogen\"\nvalue = 1e300\nunit = \"1\"\n";
+
+#[test]
+fn estrogen_1e300_stops_the_run_naming_the_state_and_the_time() {
+    let s = parse(ESTROGEN_1E300).unwrap();
+    match engine::simulate(&s.spec) {
+        Err(e @ SimError::OutOfDomain { .. }) => {
+            let m = e.to_string();
+            assert!(m.contains("`BV`") && m.contains("bone_volume_pct"), "{m}");
+            assert!(m.contains("t = 1 day"), "{m}");
+            assert!(m.contains("between 0 and 400 %"), "{m}");
+            assert_eq!(e.time_reached(), Some(1.0));
+        }
+        other => panic!("expected a domain violation, got {other:?}"),
+    }
+    // The binary: exit 1, the message on stderr, nothing written.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("e.toml"), ESTROGEN_1E300).unwrap();
+    let before = listing(dir.path());
+    let out = bin(&["run", "e.toml", "--out", "out"], dir.path());
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(err.contains("`BV`") && err.contains("t = 1 day"), "{err}");
+    assert_eq!(listing(dir.path()), before, "something was written");
+}
+
+#[test]
+fn a_negative_read_out_stops_the_run() {
+    // Free RANKL went negative in most rows of the estrogen = 1e300 run before any state check
+    // existed; the read-outs have domains of their own, checked at every row.
+    let spec = ModelId::Immunoporosis.spec();
+    let rankl = spec
+        .derived
+        .iter()
+        .find(|d| d.column == "RANKL_pM")
+        .unwrap();
+    assert_eq!(rankl.domain, Domain::NonNegative);
+    let tol = Domain::tolerance(1e-14, 1e-8, 0.55);
+    assert!(!rankl.domain.contains(-2.7e-6, tol));
+    assert!(rankl.domain.contains(-1e-12, tol));
+}
+
+#[test]
+fn domains_allow_the_solver_tolerance_and_nothing_more() {
+    let tol = Domain::tolerance(1e-14, 1e-8, 1.0);
+    assert_eq!(tol, Domain::TOLERANCE_MULTIPLE * (1e-14 + 1e-8));
+    assert!(Domain::NonNegative.contains(-0.5 * tol, tol));
+    assert!(!Domain::NonNegative.contains(-2.0 * tol, tol));
+    let bv = Domain::Range(0.0, 400.0);
+    assert!(bv.contains(400.0, 0.0) && !bv.contains(400.1, 0.0) && !bv.contains(-0.1, 0.0));
+    assert!(!bv.contains(f64::NAN, 1.0));
+    assert!(Domain::Any.contains(-1e300, 0.0));
+}
+
+#[test]
+fn every_state_and_read_out_has_a_domain_that_holds_at_the_steady_state() {
+    for id in ModelId::ALL {
+        let spec = id.spec();
+        let set = immunoporosis::config::bundled_params(id).unwrap();
+        let ss = engine::steady_state(id, &set).unwrap();
+        for (s, v) in spec.states.iter().zip(&ss.state) {
+            assert!(
+                s.domain.contains(*v, 0.0),
+                "{}: {} = {v} outside {:?}",
+                id.name(),
+                s.name,
+                s.domain
+            );
+        }
+        // Cell populations and concentrations are never negative; bone volume is bounded.
+        for s in &spec.states {
+            if s.unit == "pM" || s.unit == "mg" {
+                assert_eq!(s.domain, Domain::NonNegative, "{}", s.name);
+            }
+            if s.name == "BV" {
+                assert!(matches!(s.domain, Domain::Range(lo, hi) if lo == 0.0 && hi.is_finite()));
+            }
+        }
+        for d in spec.derived {
+            if d.column.ends_with("_pM") || d.column.ends_with("_ng_per_mL") {
+                assert_eq!(d.domain, Domain::NonNegative, "{}", d.column);
+            }
+        }
+    }
+}
+
+#[test]
+fn every_bundled_scenario_runs_inside_the_domains_without_warnings() {
+    let mut paths: Vec<_> = std::fs::read_dir(root().join("params/scenarios"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    paths.sort();
+    assert!(paths.len() > 20);
+    for p in paths {
+        let s = immunoporosis::config::load_scenario(&p).unwrap();
+        assert!(s.warnings.is_empty(), "{}: {:?}", p.display(), s.warnings);
+        if let Err(e) = engine::simulate(&s.spec) {
+            panic!("{}: {e}", p.display());
+        }
+    }
+}
+
+#[test]
+fn inputs_and_doses_have_documented_plausible_ranges() {
+    let doc = std::fs::read_to_string(root().join("docs/model.md")).unwrap();
+    for id in ModelId::ALL {
+        let spec = id.spec();
+        for (i, input) in spec.inputs.iter().enumerate() {
+            let (lo, hi) = input.range;
+            assert!(lo <= hi, "{}: {}", id.name(), input.name);
+            let neutral = input.kind.neutral();
+            assert!(
+                (lo..=hi).contains(&neutral),
+                "{}: the neutral value of {} is implausible",
+                id.name(),
+                input.name
+            );
+            assert!(
+                doc.contains(&format!("`{}`", input.name)),
+                "docs/model.md does not list input {} ({i})",
+                input.name
+            );
+        }
+        for r in spec.dose_routes {
+            assert!(r.labelled_mg > 0.0, "{} {}", r.drug, r.route);
+            assert!(
+                doc.contains(&format!("| {} | {} |", r.drug, r.route)),
+                "docs/model.md does not list the labelled dose of {} {}",
+                r.drug,
+                r.route
+            );
+        }
+    }
+}
+
+#[test]
+fn an_implausible_input_or_dose_gives_a_warning_naming_the_range() {
+    let s = parse(ESTROGEN_1E300).unwrap();
+    assert_eq!(s.warnings.len(), 1, "{:?}", s.warnings);
+    assert!(s.warnings[0].contains("input[0]") && s.warnings[0].contains("estrogen"));
+    assert!(
+        s.warnings[0].contains("plausible range 0 to 10"),
+        "{}",
+        s.warnings[0]
+    );
+
+    let dose = |amount: &str| {
+        parse(&format!(
+            "name = \"d\"\nmodel = \"immunoporosis\"\nduration_days = 30.0\n\n[[treatment]]\ndrug = \"denosumab\"\ndose = {amount}\nunit = \"mg\"\nroute = \"SC\"\n"
+        ))
+        .unwrap()
+        .warnings
+    };
+    let w = dose("1e12");
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(
+        w[0].contains("treatment[0]") && w[0].contains("denosumab"),
+        "{}",
+        w[0]
+    );
+    assert!(w[0].contains("plausible range 0 to 12000 mg"), "{}", w[0]);
+    assert!(dose("60.0").is_empty());
+    assert!(dose("12000.0").is_empty());
+    assert_eq!(dose("12001.0").len(), 1);
+
+    // A linear ramp is judged at its end within the run: aging from 50 by 100 years.
+    let ramp = parse("name = \"a\"\nmodel = \"immunoporosis\"\nduration_days = 36525.0\noutput_interval_days = 365.25\n\n[[input]]\nname = \"aging_years\"\nvalue = 0.0\nunit = \"year\"\nprofile = \"linear\"\nrate_per_day = 0.0027378507871321013\n").unwrap();
+    assert_eq!(ramp.warnings.len(), 1, "{:?}", ramp.warnings);
+    assert!(
+        ramp.warnings[0].contains("0 to 60 year"),
+        "{}",
+        ramp.warnings[0]
+    );
+}
+
+#[test]
+fn run_and_check_print_the_warnings_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = "name = \"d\"\nmodel = \"immunoporosis\"\nduration_days = 30.0\noutput_interval_days = 5.0\n\n[[treatment]]\ndrug = \"adalimumab\"\ndose = 1e12\nunit = \"mg\"\nroute = \"SC\"\n";
+    std::fs::write(dir.path().join("d.toml"), big).unwrap();
+    for args in [
+        vec!["check", "d.toml"],
+        vec!["run", "d.toml", "--out", "out"],
+    ] {
+        let out = bin(&args, dir.path());
+        let err = text(&out.stderr);
+        assert!(
+            err.contains("warning: treatment[0]") && err.contains("plausible range 0 to 16000 mg"),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn max_steps_message_reports_the_limit_set() {
+    let s = parse(
+        "name = \"m\"\nmodel = \"lemaire2004\"\nduration_days = 10.0\n\n[solver]\nmax_steps = 1\n",
+    )
+    .unwrap();
+    let e = engine::simulate(&s.spec).unwrap_err();
+    let m = e.to_string();
+    assert!(matches!(e, SimError::MaxSteps { limit: 1, .. }), "{m}");
+    assert!(m.contains("max_steps = 1 "), "{m}");
+    assert!(!m.contains("2 steps"), "{m}");
+}
+
+/// A Lemaire model made stiff: osteoclasts removed 10,000 times a day.
+fn stiff_lemaire() -> Lemaire2004 {
+    let s = parse("name = \"s\"\nmodel = \"lemaire2004\"\nduration_days = 100.0\n\n[parameters]\n\"osteoclast.D_A\" = 1e4\n").unwrap();
+    Lemaire2004::from_params(&s.spec.params)
+}
+
+#[test]
+fn stiffness_advice_depends_on_the_method_in_force() {
+    let model = stiff_lemaire();
+    let u = neutral_inputs(Lemaire2004::INPUTS);
+    let y0 = SVector::<f64, 3>::from_element(1e-3);
+    let settings = |method| SolverSettings {
+        method,
+        max_step_days: Some(10.0),
+        ..SolverSettings::default()
+    };
+    let advice = "use `[solver] method = \"auto\"`";
+    // Dopri5 chosen: the advice is to switch.
+    let dopri = settings(Method::Dopri5);
+    let e = solver::integrate(&model, &|_| u, 0.0, 100.0, y0, &dopri, &[], |_, _| {}).unwrap_err();
+    assert!(matches!(e, SimError::Stiff { .. }), "{e}");
+    assert!(e.to_string().contains(advice), "{e}");
+    // Under auto the same report must not advise auto, and auto integrates it with BDF.
+    let auto = settings(Method::Auto);
+    let e = solver::integrate(&model, &|_| u, 0.0, 100.0, y0, &auto, &[], |_, _| {}).unwrap_err();
+    assert!(!e.to_string().contains(advice), "{e}");
+    assert!(
+        e.to_string().contains("stiff solver (BDF) takes over"),
+        "{e}"
+    );
+    let (y, _) =
+        solver::integrate_auto(&model, &|_| u, 0.0, 100.0, y0, &auto, &[], |_, _| {}).unwrap();
+    assert!(y.iter().all(|v| v.is_finite() && *v >= 0.0), "{y:?}");
+}
+
+#[test]
+fn compare_of_models_without_bone_mass_writes_the_shared_columns_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = scenario_path("lemaire2004_baseline");
+    let b = scenario_path("lemaire2004_opg");
+    let out = bin(
+        &[
+            "compare",
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+            "--out",
+            "cmp",
+        ],
+        dir.path(),
+    );
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("warning:") && err.contains("no bone mass"),
+        "{err}"
+    );
+    assert!(!err.contains("tmp"), "{err}");
+    let csv = std::fs::read_to_string(dir.path().join("cmp/compare.csv")).unwrap();
+    assert!(csv.starts_with("scenario,t_day,R_pM,B_pM,C_pM\n"), "{csv}");
+    assert!(csv.contains("lemaire2004_opg,"));
+    // compare.csv and the output-folder marker, nothing else: no plot file was started.
+    assert_eq!(
+        listing(&dir.path().join("cmp")),
+        vec![".immunoporosis.json", "compare.csv"]
+    );
+    assert!(text(&out.stdout).contains("(compare.csv)"));
+
+    // Models that share nothing: refused before simulating, exit 2, nothing written.
+    let dir = tempfile::tempdir().unwrap();
+    let p = scenario_path("pivonka2008_pth");
+    let out = bin(
+        &[
+            "compare",
+            a.to_str().unwrap(),
+            p.to_str().unwrap(),
+            "--out",
+            "cmp",
+        ],
+        dir.path(),
+    );
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("nothing to compare"), "{err}");
+    assert!(listing(dir.path()).is_empty());
+}
+
+#[test]
+fn compare_plan_is_decided_from_the_models() {
+    use immunoporosis::output::compare::plan;
+    let bone = plan(&[ModelId::Bone.spec(), ModelId::Immunoporosis.spec()]).unwrap();
+    assert_eq!(bone.plots.len(), 3);
+    assert!(bone.warnings.is_empty());
+    let shared = plan(&[ModelId::Bone.spec(), ModelId::Pivonka2008.spec()]).unwrap();
+    assert!(shared.plots.is_empty());
+    assert!(shared.columns.contains(&"OCa_pM".to_string()));
+    assert_eq!(shared.warnings.len(), 1);
+    assert!(plan(&[ModelId::Lemaire2004.spec(), ModelId::Bone.spec()]).is_err());
+}
+
+/// Runs `f` on another thread and fails if it takes longer than `secs` (a hang).
+fn within<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(secs))
+        .expect("the plot did not finish (a hang)")
+}
+
+#[test]
+fn plots_that_cannot_be_drawn_are_skipped_and_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_path_buf();
+    let skipped = |p: Plotted| match p {
+        Plotted::Skipped(why) => why,
+        Plotted::Drawn => panic!("drawn"),
+    };
+    // A grid sweep whose runs all failed: every value NaN (the colour range was inf..inf: a hang).
+    let nan = vec![vec![f64::NAN; 3]; 3];
+    let d2 = d.clone();
+    let why = within(60, move || {
+        plot::draw_heatmap(
+            &d2,
+            "h",
+            "t",
+            "x",
+            "y",
+            &[1.0, 2.0, 3.0],
+            &[1.0, 2.0, 3.0],
+            &nan,
+        )
+    })
+    .unwrap();
+    assert!(skipped(why).contains("no grid point has a finite value"));
+    // One parameter at points = 1.
+    let why = plot::draw_heatmap(
+        &d,
+        "h1",
+        "t",
+        "x",
+        "y",
+        &[1.0],
+        &[1.0, 2.0],
+        &[vec![1.0, 2.0]],
+    );
+    assert!(skipped(why.unwrap()).contains("2 x 2"));
+    // Infinite values only; a degenerate grid.
+    let inf = vec![vec![f64::INFINITY; 2]; 2];
+    assert!(matches!(
+        plot::draw_heatmap(&d, "h2", "t", "x", "y", &[1.0, 2.0], &[1.0, 2.0], &inf).unwrap(),
+        Plotted::Skipped(_)
+    ));
+    let z = vec![vec![1.0, 2.0]; 2];
+    assert!(matches!(
+        plot::draw_heatmap(&d, "h3", "t", "x", "y", &[1.0, 1.0], &[1.0, 2.0], &z).unwrap(),
+        Plotted::Skipped(_)
+    ));
+    // Lines: no finite point, no series, an infinite axis range.
+    let nan_line = vec![("a".to_string(), vec![(0.0, f64::NAN), (1.0, f64::NAN)])];
+    assert!(matches!(
+        plot::draw_lines(&d, "l1", "t", "x", "y", &nan_line).unwrap(),
+        Plotted::Skipped(_)
+    ));
+    assert!(matches!(
+        plot::draw_series(&d, "l2", "t", "y", &[]).unwrap(),
+        Plotted::Skipped(_)
+    ));
+    let huge = vec![("a".to_string(), vec![(0.0, -1e308), (1.0, 1e308)])];
+    assert!(matches!(
+        plot::draw_lines(&d, "l3", "t", "x", "y", &huge).unwrap(),
+        Plotted::Skipped(_)
+    ));
+    // Bars: none.
+    assert!(matches!(
+        plot::draw_bars(&d, "b", "t", "x", &[]).unwrap(),
+        Plotted::Skipped(_)
+    ));
+    assert!(listing(&d).is_empty(), "{:?}", listing(&d));
+    // A drawable figure with a few non-finite points is drawn from the finite ones.
+    let some = vec![(
+        "a".to_string(),
+        vec![(0.0, 1.0), (1.0, f64::NAN), (2.0, 3.0)],
+    )];
+    assert_eq!(
+        plot::draw_lines(&d, "ok", "t", "x", "y", &some).unwrap(),
+        Plotted::Drawn
+    );
+    assert_eq!(listing(&d), vec!["ok.png", "ok.svg"]);
+}
+
+#[test]
+fn a_plot_write_error_is_plain_text_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    // A full disk: the PNG goes to /dev/full.
+    std::os::unix::fs::symlink("/dev/full", dir.path().join("full.png")).unwrap();
+    let line = vec![("a".to_string(), vec![(0.0, 1.0), (1.0, 2.0)])];
+    let e = plot::draw_lines(dir.path(), "full", "t", "x", "y", &line).unwrap_err();
+    let m = e.to_string();
+    assert!(m.contains("full.png"), "{m}");
+    assert!(m.contains("No space left on device"), "{m}");
+    for debug in ["IOError(", "IoError(", "Os {", "kind:"] {
+        assert!(!m.contains(debug), "debug text in {m}");
+    }
+}
+
+#[test]
+fn dose_routes_know_their_labelled_dose() {
+    let routes = ModelId::Immunoporosis.spec().dose_routes;
+    let den = routes
+        .iter()
+        .find(|r| r.drug == "denosumab" && r.route == "SC")
+        .unwrap();
+    assert_eq!(den.labelled_mg * DoseRoute::PLAUSIBLE_MULTIPLE, 12000.0);
+}
