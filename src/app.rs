@@ -153,11 +153,14 @@ pub fn check(path: &Path) -> Result<String, AppError> {
     }
     for (name, v) in &s.overrides {
         let unit = &s.spec.params.params[name].unit;
-        out.push_str(&format!("override   {name} = {v} {unit}\n"));
+        out.push_str(&format!("override   {name} = {} {unit}\n", config::num(*v)));
     }
     for (name, unit, v, a, b, shape) in &s.inputs {
         out.push_str(&format!(
-            "input      {name} = {v} {unit} for {a} < t <= {b} day ({shape})\n"
+            "input      {name} = {} {unit} for {} < t <= {} day ({shape})\n",
+            config::num(*v),
+            config::num(*a),
+            config::num(*b)
         ));
     }
     for t in &s.treatments {

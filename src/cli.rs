@@ -1,5 +1,6 @@
 //! Command-line arguments (clap). No science here.
 
+use crate::config::limits::MAX_THREADS;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -78,8 +79,8 @@ pub enum Command {
         /// (a folder immunoporosis did not write is never replaced).
         #[arg(long)]
         force: bool,
-        /// Worker threads [default: all cores].
-        #[arg(long)]
+        /// Worker threads, 1 to 1024 [default: all cores].
+        #[arg(long, value_parser = threads)]
         threads: Option<usize>,
     },
     /// Local, Morris and Sobol sensitivities of the endpoints to the parameters.
@@ -93,8 +94,8 @@ pub enum Command {
         /// (a folder immunoporosis did not write is never replaced).
         #[arg(long)]
         force: bool,
-        /// Worker threads [default: all cores].
-        #[arg(long)]
+        /// Worker threads, 1 to 1024 [default: all cores].
+        #[arg(long, value_parser = threads)]
         threads: Option<usize>,
         /// Seed for the sampling (overrides the file's).
         #[arg(long)]
@@ -111,8 +112,8 @@ pub enum Command {
         /// (a folder immunoporosis did not write is never replaced).
         #[arg(long)]
         force: bool,
-        /// Worker threads [default: all cores].
-        #[arg(long)]
+        /// Worker threads, 1 to 1024 [default: all cores].
+        #[arg(long, value_parser = threads)]
         threads: Option<usize>,
     },
     /// Print a model's steady state, residual and Jacobian eigenvalues.
@@ -123,4 +124,20 @@ pub enum Command {
         #[arg(long)]
         params: Option<PathBuf>,
     },
+}
+
+/// Parses `--threads`: 1 to [`MAX_THREADS`]; more threads than cores only cost memory.
+fn threads(text: &str) -> Result<usize, String> {
+    let n: usize = text
+        .trim()
+        .parse()
+        .map_err(|_| "not a whole number of threads".to_string())?;
+    if (1..=MAX_THREADS).contains(&n) {
+        Ok(n)
+    } else {
+        let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+        Err(format!(
+            "must be between 1 and {MAX_THREADS} (this machine has {cores} cores; more threads than cores only add memory and switching)"
+        ))
+    }
 }

@@ -1,8 +1,32 @@
 //! Error types. Configuration errors carry file, key and line; simulation errors carry the
 //! simulated time reached. The binary maps them to exit codes (2 and 1).
 
+use std::borrow::Cow;
 use std::fmt;
 use std::path::PathBuf;
+
+/// Text safe to print on a terminal: control characters (NUL, escape sequences, carriage
+/// returns, C1 controls) and bidirectional-override characters are shown escaped (`\u{1b}`), so
+/// that a file name, key or value taken from the input cannot reset, recolour or rewrite the
+/// user's terminal. Line breaks are kept when `keep_newlines` (multi-line messages).
+pub fn escape_control(s: &str, keep_newlines: bool) -> Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        (c.is_control() && !(keep_newlines && (c == '\n' || c == '\t')))
+            || matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !s.chars().any(unsafe_char) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if unsafe_char(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
 
 /// Bad input: a file that cannot be read, parsed or validated.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,16 +80,19 @@ impl ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file.display())?;
+        // Everything here may echo the input (a file name, a key, a value, a line of the file):
+        // control characters are escaped so that nothing reaches the terminal raw.
+        let file = self.file.display().to_string();
+        write!(f, "{}", escape_control(&file, false))?;
         if let Some(line) = self.line {
             write!(f, ":{line}")?;
         }
         if let Some(key) = &self.key {
-            write!(f, ": key `{key}`")?;
+            write!(f, ": key `{}`", escape_control(key, false))?;
         }
-        write!(f, ": {}", self.message)?;
+        write!(f, ": {}", escape_control(&self.message, true))?;
         if let Some(help) = &self.help {
-            write!(f, "\n  help: {help}")?;
+            write!(f, "\n  help: {}", escape_control(help, true))?;
         }
         Ok(())
     }

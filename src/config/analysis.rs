@@ -1,10 +1,12 @@
 //! Analysis files: endpoints (`params/endpoints/*.toml`), sweeps, sensitivity analyses and
 //! virtual populations (`params/analyses/*.toml`). Every error names file, key and line.
 
+use super::limits::{self, MAX_MORRIS_LEVELS, MAX_RUNS, SENSITIVITY_BYTES};
 use super::scenario::{Scenario, load_scenario};
-use super::{check_name, line, read, suggest, toml_error};
+use super::{check_name, file_problem, line, num, read, suggest, toml_error};
 use crate::analysis::population::{Acceptance, Population};
 use crate::analysis::sampling::{Design, MAX_SOBOL_DIMENSIONS, MAX_SOBOL_POINTS, Range, Scale};
+use crate::analysis::sensitivity::sobol_runs;
 use crate::analysis::sweep::Sweep;
 use crate::analysis::{Endpoint, Statistic, Target, Variable, nominal};
 use crate::error::ConfigError;
@@ -54,7 +56,7 @@ struct RawAnalysis {
     // sweep
     design: Option<Spanned<String>>,
     samples: Option<Spanned<usize>>,
-    trajectories: Option<bool>,
+    trajectories: Option<Spanned<bool>>,
     // sensitivity
     methods: Option<Spanned<Vec<String>>>,
     local: Option<RawLocal>,
@@ -213,7 +215,7 @@ pub fn load_endpoints(path: &Path) -> Result<Vec<Endpoint>, ConfigError> {
                 Err(err(
                     line(&src, v),
                     field,
-                    format!("must be a day >= 0, got {}", v.get_ref()),
+                    format!("must be a day >= 0, got {}", num(*v.get_ref())),
                 ))
             }
         };
@@ -226,7 +228,7 @@ pub fn load_endpoints(path: &Path) -> Result<Vec<Endpoint>, ConfigError> {
                     return Err(err(
                         line(&src, e.to_day.as_ref().expect("checked")),
                         "to_day",
-                        format!("to_day ({b}) is before from_day ({a})"),
+                        format!("to_day ({}) is before from_day ({})", num(b), num(a)),
                     ));
                 }
                 match stat {
@@ -270,15 +272,14 @@ fn header(path: &Path, src: &str, raw: &RawAnalysis) -> Result<AnalysisHeader, C
     let file = |key: &str, v: &Option<Spanned<String>>| -> Result<PathBuf, ConfigError> {
         let v = v.as_ref().ok_or_else(|| required(key))?;
         let p = dir.join(v.get_ref());
-        if p.is_file() {
-            Ok(p)
-        } else {
-            Err(ConfigError::key(
+        match file_problem(&p) {
+            None => Ok(p),
+            Some(problem) => Err(ConfigError::key(
                 path,
                 line(src, v),
                 key,
-                format!("file `{}` does not exist", p.display()),
-            ))
+                format!("file `{}` {problem}", p.display()),
+            )),
         }
     };
     let scenario = load_scenario(&file("scenario", &raw.scenario)?)?;
@@ -314,8 +315,10 @@ fn header(path: &Path, src: &str, raw: &RawAnalysis) -> Result<AnalysisHeader, C
                 None,
                 format!("endpoint `{}`", e.name),
                 format!(
-                    "day {last} is after the end of scenario `{}` ({} day)",
-                    scenario.name, scenario.spec.protocol.duration
+                    "day {} is after the end of scenario `{}` ({} day)",
+                    num(last),
+                    scenario.name,
+                    num(scenario.spec.protocol.duration)
                 ),
             ));
         }
@@ -425,7 +428,11 @@ fn range(path: &Path, src: &str, k: usize, v: &RawVariable) -> Result<Range, Con
             path,
             at,
             key("min"),
-            format!("need finite 0 <= min < max, got [{min}, {max}]"),
+            format!(
+                "need finite 0 <= min < max, got [{}, {}]",
+                num(min),
+                num(max)
+            ),
         ));
     }
     let scale = match v.scale.as_ref().map(|s| s.get_ref().as_str()) {
@@ -453,6 +460,44 @@ fn range(path: &Path, src: &str, k: usize, v: &RawVariable) -> Result<Range, Con
         }
     };
     Ok(Range { min, max, scale })
+}
+
+/// The sentence that states the limit on runs.
+fn runs_limit() -> String {
+    format!(
+        "an analysis may have at most {MAX_RUNS} runs (a run takes milliseconds to a second: 10^8 runs are days to years of computing)"
+    )
+}
+
+/// Refuses a Morris or Sobol analysis with more runs than [`MAX_RUNS`] or whose points and
+/// endpoints would not fit in [`SENSITIVITY_BYTES`].
+#[allow(clippy::too_many_arguments)]
+fn check_sensitivity_runs(
+    path: &Path,
+    at: Option<usize>,
+    key: &str,
+    runs: u64,
+    parameters: usize,
+    endpoints: usize,
+    product: &str,
+    help: &str,
+) -> Result<(), ConfigError> {
+    let bytes = runs as f64 * limits::sensitivity_run_bytes(parameters, endpoints) as f64;
+    let problem = if runs > MAX_RUNS {
+        runs_limit()
+    } else if bytes > SENSITIVITY_BYTES as f64 {
+        format!(
+            "their points and endpoints need {} in memory, at most {}",
+            limits::bytes(bytes),
+            limits::bytes(SENSITIVITY_BYTES as f64)
+        )
+    } else {
+        return Ok(());
+    };
+    Err(
+        ConfigError::key(path, at, key, format!("{product} = {runs} runs; {problem}"))
+            .with_help(help.to_string()),
+    )
 }
 
 fn parse(path: &Path) -> Result<(String, RawAnalysis), ConfigError> {
@@ -576,6 +621,31 @@ pub fn load_sweep(path: &Path) -> Result<(AnalysisHeader, Sweep), ConfigError> {
         }
         points.push(n);
     }
+    if design == Design::Grid {
+        // Checked product: two dimensions of 2^32 points must not wrap around to zero.
+        let mut total = Some(1u64);
+        for (k, (n, v)) in points.iter().zip(&raw.parameter).enumerate() {
+            total = total.and_then(|t| t.checked_mul(*n as u64));
+            if total.is_none_or(|t| t > MAX_RUNS) {
+                let product: f64 = points.iter().map(|p| *p as f64).product();
+                let factors: Vec<String> = points.iter().map(|p| p.to_string()).collect();
+                return Err(ConfigError::key(
+                    path,
+                    v.get_ref().points.as_ref().and_then(|p| line(&src, p)),
+                    format!("parameter[{k}].points"),
+                    format!(
+                        "the grid has {} points ({}), each a run; {}",
+                        limits::count(product),
+                        factors.join(" x "),
+                        runs_limit()
+                    ),
+                )
+                .with_help(
+                    "use fewer points per parameter, or a random, lhs or sobol design with `samples`",
+                ));
+            }
+        }
+    }
     let samples = match (design, &raw.samples) {
         (Design::Grid, Some(s)) => {
             return Err(ConfigError::key(
@@ -613,6 +683,45 @@ pub fn load_sweep(path: &Path) -> Result<(AnalysisHeader, Sweep), ConfigError> {
         }
         (_, Some(s)) => *s.get_ref(),
     };
+    if let Some(s) = &raw.samples
+        && samples as u64 > MAX_RUNS
+    {
+        return Err(ConfigError::key(
+            path,
+            line(&src, s),
+            "samples",
+            format!("{} samples, each a run; {}", s.get_ref(), runs_limit()),
+        )
+        .with_help("use fewer samples"));
+    }
+    let keep = raw.trajectories.as_ref().is_some_and(|t| *t.get_ref());
+    if keep {
+        // Every run's trajectory goes to trajectories.csv (and a chunk of them is in memory at
+        // once: fewer numbers than the whole file).
+        let p = &h.scenario.spec.protocol;
+        let model = h.scenario.spec.model.spec();
+        let columns = 1 + model.states.len() + model.derived.len();
+        let rows = limits::output_rows(p.duration, p.output_interval);
+        let values = samples as f64 * rows * columns as f64;
+        if values > limits::MAX_TRAJECTORY_VALUES as f64 {
+            return Err(ConfigError::key(
+                path,
+                raw.trajectories.as_ref().and_then(|t| line(&src, t)),
+                "trajectories",
+                format!(
+                    "trajectories.csv would hold {samples} runs x {} rows x {columns} columns = {} numbers (about {} of text); at most {} numbers",
+                    limits::count(rows),
+                    limits::count(values),
+                    limits::bytes(values * 20.0),
+                    limits::MAX_TRAJECTORY_VALUES
+                ),
+            )
+            .with_help(format!(
+                "drop `trajectories`, use fewer runs, or raise output_interval_days in scenario `{}`",
+                h.scenario.name
+            )));
+        }
+    }
     if design == Design::Sobol && variables.len() > MAX_SOBOL_DIMENSIONS {
         return Err(ConfigError::key(
             path,
@@ -630,7 +739,7 @@ pub fn load_sweep(path: &Path) -> Result<(AnalysisHeader, Sweep), ConfigError> {
         samples,
         seed: h.seed,
         endpoints: h.endpoints.clone(),
-        trajectories: raw.trajectories.unwrap_or(false),
+        trajectories: keep,
     };
     Ok((h, sweep))
 }
@@ -642,6 +751,17 @@ pub fn load_sensitivity(path: &Path) -> Result<Sensitivity, ConfigError> {
         || vec!["local".into(), "morris".into(), "sobol".into()],
         |m| m.get_ref().clone(),
     );
+    if methods.is_empty() {
+        return Err(ConfigError::key(
+            path,
+            raw.methods.as_ref().and_then(|v| line(&src, v)),
+            "methods",
+            "no method listed: the analysis would compute nothing".to_string(),
+        )
+        .with_help(
+            "list at least one of \"local\", \"morris\", \"sobol\", or drop `methods` to run all three",
+        ));
+    }
     for m in &methods {
         if !["local", "morris", "sobol"].contains(&m.as_str()) {
             return Err(ConfigError::key(
@@ -690,7 +810,7 @@ pub fn load_sensitivity(path: &Path) -> Result<Sensitivity, ConfigError> {
             path,
             None,
             "local.relative_step",
-            format!("must be in (0, 0.5), got {h}"),
+            format!("must be in (0, 0.5), got {}", num(h)),
         ));
     }
     let morris = has("morris").then(|| {
@@ -714,6 +834,44 @@ pub fn load_sensitivity(path: &Path) -> Result<Sensitivity, ConfigError> {
             ),
         ));
     }
+    let (k, m) = (variables.len(), h.endpoints.len());
+    let morris_line = |f: fn(&RawMorris) -> &Option<Spanned<usize>>| {
+        raw.morris
+            .as_ref()
+            .and_then(|x| f(x).as_ref())
+            .and_then(|v| line(&src, v))
+    };
+    if let Some((_, p)) = morris
+        && p > MAX_MORRIS_LEVELS
+    {
+        return Err(ConfigError::key(
+            path,
+            morris_line(|x| &x.levels),
+            "morris.levels",
+            format!("{p} levels; at most {MAX_MORRIS_LEVELS} (the method uses 4 to 10)"),
+        ));
+    }
+    if let Some((r, _)) = morris {
+        // Morris runs trajectories x (parameters + 1) points and keeps them all with their
+        // endpoints.
+        let runs = (r as u64).saturating_mul(k as u64 + 1);
+        check_sensitivity_runs(
+            path,
+            morris_line(|x| &x.trajectories),
+            "morris.trajectories",
+            runs,
+            k,
+            m,
+            &format!("{r} trajectories x ({k} parameters + 1)"),
+            "use fewer trajectories",
+        )?;
+    }
+    let sobol_line = |f: fn(&RawSobol) -> &Option<Spanned<usize>>| {
+        raw.sobol
+            .as_ref()
+            .and_then(|x| f(x).as_ref())
+            .and_then(|v| line(&src, v))
+    };
     let sobol = has("sobol").then(|| {
         let s = raw.sobol.as_ref();
         (
@@ -735,6 +893,40 @@ pub fn load_sensitivity(path: &Path) -> Result<Sensitivity, ConfigError> {
                 MAX_SOBOL_DIMENSIONS / 2
             ),
         ));
+    }
+    if let Some((n, bootstrap)) = sobol {
+        // Saltelli's scheme runs base_samples x (parameters + 2) points and keeps them all with
+        // their endpoints; the bootstrap keeps bootstrap x base_samples resample indices.
+        let runs = sobol_runs(n, k) as u64;
+        check_sensitivity_runs(
+            path,
+            sobol_line(|x| &x.base_samples),
+            "sobol.base_samples",
+            runs,
+            k,
+            m,
+            &format!("{n} base samples x ({k} parameters + 2)"),
+            "use fewer base samples",
+        )?;
+        let indices = (bootstrap as u64)
+            .saturating_mul(n as u64)
+            .saturating_mul(8);
+        if indices > SENSITIVITY_BYTES {
+            return Err(ConfigError::key(
+                path,
+                sobol_line(|x| &x.bootstrap),
+                "sobol.bootstrap",
+                format!(
+                    "{bootstrap} bootstrap resamples of {n} base samples need {} in memory; at most {}",
+                    limits::bytes(bootstrap as f64 * n as f64 * 8.0),
+                    limits::bytes(SENSITIVITY_BYTES as f64)
+                ),
+            )
+            .with_help(format!(
+                "use at most {} resamples with {n} base samples (a few hundred give 95 % intervals)",
+                SENSITIVITY_BYTES / 8 / n as u64
+            )));
+        }
     }
     Ok(Sensitivity {
         header: h,
@@ -766,6 +958,30 @@ pub fn load_population(path: &Path) -> Result<PopulationStudy, ConfigError> {
             "must be at least 1".to_string(),
         ));
     }
+    if *patients.get_ref() as u64 > MAX_RUNS {
+        return Err(ConfigError::key(
+            path,
+            line(&src, patients),
+            "patients",
+            format!(
+                "{} patients, each at least one run; {}",
+                patients.get_ref(),
+                runs_limit()
+            ),
+        )
+        .with_help("use fewer patients"));
+    }
+    if let Some(m) = &raw.max_candidates
+        && *m.get_ref() as u64 > MAX_RUNS
+    {
+        return Err(ConfigError::key(
+            path,
+            line(&src, m),
+            "max_candidates",
+            format!("{} candidates, each a run; {}", m.get_ref(), runs_limit()),
+        )
+        .with_help("use fewer candidates"));
+    }
     let mut variables = Vec::new();
     let mut nominals = Vec::new();
     for (k, v) in raw.parameter.iter().enumerate() {
@@ -783,7 +999,7 @@ pub fn load_population(path: &Path) -> Result<PopulationStudy, ConfigError> {
                 path,
                 line(&src, cv),
                 format!("parameter[{k}].cv"),
-                format!("cv must be a number >= 0, got {}", cv.get_ref()),
+                format!("cv must be a number >= 0, got {}", num(*cv.get_ref())),
             ));
         }
         let x0 = nominal(&h.scenario.spec, &var).unwrap_or(0.0);
@@ -793,8 +1009,9 @@ pub fn load_population(path: &Path) -> Result<PopulationStudy, ConfigError> {
                 line(&src, v),
                 format!("parameter[{k}].name"),
                 format!(
-                    "`{}` is {x0} in the scenario: log-normal variability needs a positive nominal value",
-                    var.name
+                    "`{}` is {} in the scenario: log-normal variability needs a positive nominal value",
+                    var.name,
+                    num(x0)
                 ),
             ));
         }
@@ -851,8 +1068,9 @@ pub fn load_population(path: &Path) -> Result<PopulationStudy, ConfigError> {
                     line(&src, &a.at_day),
                     "acceptance.at_day",
                     format!(
-                        "at_day must lie within the run (0 to {} day), got {day}",
-                        h.scenario.spec.protocol.duration
+                        "at_day must lie within the run (0 to {} day), got {}",
+                        num(h.scenario.spec.protocol.duration),
+                        num(day)
                     ),
                 ));
             }
@@ -922,7 +1140,9 @@ pub fn load_population(path: &Path) -> Result<PopulationStudy, ConfigError> {
     let max_candidates = raw
         .max_candidates
         .as_ref()
-        .map_or(10 * n, |m| *m.get_ref())
+        .map_or(n.saturating_mul(10).min(MAX_RUNS as usize), |m| {
+            *m.get_ref()
+        })
         .max(n);
     let population = Population {
         base: h.scenario.spec.clone(),

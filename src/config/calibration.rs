@@ -1,9 +1,10 @@
 //! Calibration files (`params/calibration/*.toml`): which parameters to fit, within which bounds,
 //! against which targets (scenario, output column, time, wanted value, tolerance).
 
+use super::limits::MAX_CALIBRATION_ITERATIONS;
 use super::params_file::{bundled_params, load_params};
 use super::scenario::{Scenario, load_scenario};
-use super::{check_name, line, read, suggest, toml_error};
+use super::{check_name, file_problem, line, num, read, suggest, toml_error};
 use crate::error::ConfigError;
 use crate::model::ModelId;
 use crate::params::ParamSet;
@@ -148,11 +149,11 @@ pub fn load_calibration(path: &Path) -> Result<Calibration, ConfigError> {
         }
         Some(p) => {
             let file = dir.join(p.get_ref());
-            if !file.is_file() {
+            if let Some(problem) = file_problem(&file) {
                 return Err(err(
                     line(&src, p),
                     "parameter_set",
-                    format!("parameter file `{}` does not exist", file.display()),
+                    format!("parameter file `{}` {problem}", file.display()),
                 ));
             }
             (load_params(model, &file)?, file.clone(), read(&file)?)
@@ -217,14 +218,23 @@ pub fn load_calibration(path: &Path) -> Result<Calibration, ConfigError> {
             return Err(err(
                 line(&src, &e.lower),
                 &format!("{key}.lower"),
-                format!("bounds must be finite with 0 <= lower < upper, got [{lo}, {hi}]"),
+                format!(
+                    "bounds must be finite with 0 <= lower < upper, got [{}, {}]",
+                    num(lo),
+                    num(hi)
+                ),
             ));
         }
         if !(x0 > lo && x0 < hi) {
             return Err(err(
                 line(&src, &e.initial),
                 &format!("{key}.initial"),
-                format!("initial value {x0} must lie strictly inside [{lo}, {hi}]"),
+                format!(
+                    "initial value {} must lie strictly inside [{}, {}]",
+                    num(x0),
+                    num(lo),
+                    num(hi)
+                ),
             ));
         }
         parameters.push(FitParameter {
@@ -248,11 +258,11 @@ pub fn load_calibration(path: &Path) -> Result<Calibration, ConfigError> {
         let key = format!("target[{k}]");
         let mut scenario_index = |path: &Spanned<String>, field: &str| {
             let file = dir.join(path.get_ref());
-            if !file.is_file() {
+            if let Some(problem) = file_problem(&file) {
                 return Err(err(
                     line(&src, path),
                     &format!("{key}.{field}"),
-                    format!("scenario file `{}` does not exist", file.display()),
+                    format!("scenario file `{}` {problem}", file.display()),
                 ));
             }
             Ok(match scenarios.iter().position(|s| s.path == file) {
@@ -339,8 +349,11 @@ pub fn load_calibration(path: &Path) -> Result<Calibration, ConfigError> {
                 line(&src, &t.time_days),
                 &format!("{key}.time_days"),
                 format!(
-                    "{time} day is not an output time of the comparator scenario `{}` (0 to {} day, every {} day)",
-                    other.name, other.spec.protocol.duration, other.spec.protocol.output_interval
+                    "{} day is not an output time of the comparator scenario `{}` (0 to {} day, every {} day)",
+                    num(time),
+                    other.name,
+                    num(other.spec.protocol.duration),
+                    num(other.spec.protocol.output_interval)
                 ),
             ));
         }
@@ -349,8 +362,11 @@ pub fn load_calibration(path: &Path) -> Result<Calibration, ConfigError> {
                 line(&src, &t.time_days),
                 &format!("{key}.time_days"),
                 format!(
-                    "{time} day is not an output time of scenario `{}` (0 to {} day, every {} day)",
-                    scenario.name, protocol.duration, protocol.output_interval
+                    "{} day is not an output time of scenario `{}` (0 to {} day, every {} day)",
+                    num(time),
+                    scenario.name,
+                    num(protocol.duration),
+                    num(protocol.output_interval)
                 ),
             ));
         }
@@ -359,7 +375,7 @@ pub fn load_calibration(path: &Path) -> Result<Calibration, ConfigError> {
             return Err(err(
                 line(&src, &t.tolerance),
                 &format!("{key}.tolerance"),
-                format!("tolerance must be a positive number, got {tol}"),
+                format!("tolerance must be a positive number, got {}", num(tol)),
             ));
         }
         if !t.value.get_ref().is_finite() {
@@ -397,6 +413,17 @@ pub fn load_calibration(path: &Path) -> Result<Calibration, ConfigError> {
                 "must be at least 1".to_string(),
             ));
         }
+        Some(v) if *v.get_ref() > MAX_CALIBRATION_ITERATIONS => {
+            return Err(err(
+                line(&src, v),
+                "max_iterations",
+                format!(
+                    "{} iterations, each running every target scenario; at most {MAX_CALIBRATION_ITERATIONS}",
+                    v.get_ref()
+                ),
+            )
+            .with_help("Nelder-Mead usually converges within a few thousand iterations"));
+        }
         Some(v) => *v.get_ref(),
         None => 1000,
     };
@@ -405,7 +432,7 @@ pub fn load_calibration(path: &Path) -> Result<Calibration, ConfigError> {
             return Err(err(
                 line(&src, v),
                 "tolerance",
-                format!("must be a number >= 0, got {}", v.get_ref()),
+                format!("must be a number >= 0, got {}", num(*v.get_ref())),
             ));
         }
         Some(v) => *v.get_ref(),

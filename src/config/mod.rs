@@ -6,6 +6,7 @@
 
 mod analysis;
 mod calibration;
+pub mod limits;
 mod params_file;
 mod scenario;
 
@@ -81,6 +82,40 @@ pub(crate) fn suggest<'a>(
     }
 }
 
+/// Why `path` cannot be read as an input file, if it cannot: it does not exist, is a folder, is
+/// not a regular file (a FIFO, a device such as `/dev/zero`, a socket), or is larger than
+/// [`limits::MAX_FILE_BYTES`]. Symbolic links are followed. Only metadata is read: a FIFO is
+/// never opened (opening one blocks until a writer appears). The reason reads after the path:
+/// "`x` is a folder, not a file".
+pub(crate) fn file_problem(path: &Path) -> Option<String> {
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some("does not exist".into()),
+        Err(e) => Some(format!("cannot be read: {e}")),
+        Ok(m) => metadata_problem(&m),
+    }
+}
+
+fn metadata_problem(m: &std::fs::Metadata) -> Option<String> {
+    if m.is_dir() {
+        return Some("is a folder, not a file".into());
+    }
+    if !m.is_file() {
+        return Some(format!(
+            "is not a regular file ({})",
+            special_kind(&m.file_type())
+        ));
+    }
+    if m.len() > limits::MAX_FILE_BYTES {
+        return Some(format!(
+            "is {} bytes, more than the {} bytes ({}) an input file may have",
+            m.len(),
+            limits::MAX_FILE_BYTES,
+            limits::bytes(limits::MAX_FILE_BYTES as f64)
+        ));
+    }
+    None
+}
+
 /// Longest name, in characters, that becomes part of a path: scenario, analysis, calibration and
 /// endpoint names. Short enough that the hidden working folders beside an output folder
 /// (`.NAME.tmp-PID`) stay far below the 255-byte limit of a file name.
@@ -153,10 +188,71 @@ pub(crate) fn check_name(
     }
 }
 
-/// Reads a file, naming it in the error.
+#[cfg(unix)]
+fn special_kind(t: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_fifo() {
+        "a FIFO, or named pipe"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "a special file"
+    }
+}
+
+#[cfg(not(unix))]
+fn special_kind(_: &std::fs::FileType) -> &'static str {
+    "a special file"
+}
+
+/// Reads an input file, naming it in the error: only a regular file (symbolic links followed) of
+/// at most [`limits::MAX_FILE_BYTES`], in UTF-8. Every file the loaders read comes through here.
 pub(crate) fn read(path: &Path) -> Result<String, ConfigError> {
-    std::fs::read_to_string(path)
-        .map_err(|e| ConfigError::file(path, format!("cannot read the file: {e}")))
+    use std::io::Read;
+    let fail = |m: String| ConfigError::file(path, m);
+    if let Some(problem) = file_problem(path) {
+        return Err(fail(format!("cannot read the file: it {problem}")));
+    }
+    let file = std::fs::File::open(path).map_err(|e| fail(format!("cannot read the file: {e}")))?;
+    // The file may have been replaced between the check and the opening: check what was opened.
+    let m = file
+        .metadata()
+        .map_err(|e| fail(format!("cannot read the file: {e}")))?;
+    if let Some(problem) = metadata_problem(&m) {
+        return Err(fail(format!("cannot read the file: it {problem}")));
+    }
+    let mut bytes = Vec::new();
+    file.take(limits::MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| fail(format!("cannot read the file: {e}")))?;
+    if bytes.len() as u64 > limits::MAX_FILE_BYTES {
+        return Err(fail(format!(
+            "cannot read the file: it is more than the {} bytes ({}) an input file may have",
+            limits::MAX_FILE_BYTES,
+            limits::bytes(limits::MAX_FILE_BYTES as f64)
+        )));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        fail(format!(
+            "cannot read the file: it is not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })
+}
+
+/// A number for messages, in its shortest exact form: `3652.5`, `0.1`, and in exponent form
+/// when it would otherwise be long (`1e300`, not 301 digits; `1.5e-9`, not `0.0000000015`).
+pub fn num(x: f64) -> String {
+    let a = x.abs();
+    if !x.is_finite() || a == 0.0 || (1e-4..1e15).contains(&a) {
+        format!("{x}")
+    } else {
+        format!("{x:e}")
+    }
 }
 
 /// Help text for an unknown model name.

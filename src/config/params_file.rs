@@ -2,7 +2,7 @@
 //! model can be given): every entry carries value, unit, symbol and source, and the unit must be
 //! the one the model's equations assume.
 
-use super::{closest, line, read, suggest, toml_error};
+use super::{closest, line, num, read, suggest, toml_error};
 use crate::error::ConfigError;
 use crate::model::ModelId;
 use crate::params::{Param, ParamSet};
@@ -249,7 +249,7 @@ pub(crate) fn check_value(
             file,
             line,
             key,
-            format!("value {v} is not a finite number"),
+            format!("value {} is not a finite number", num(v)),
         ));
     }
     if v < 0.0 {
@@ -257,7 +257,10 @@ pub(crate) fn check_value(
             file,
             line,
             key,
-            format!("negative value {v}: rates, concentrations and factors must be >= 0"),
+            format!(
+                "negative value {}: rates, concentrations and factors must be >= 0",
+                num(v)
+            ),
         ));
     }
     Ok(())

@@ -1,8 +1,9 @@
 //! Scenario files (`params/scenarios/*.toml`): model, duration, output grid, parameter overrides,
 //! time-windowed inputs, initial state and solver settings.
 
+use super::limits::{self, MAX_DOSES, MAX_SIMULATED_DAYS, MAX_WINDOWS, MIN_DURATION_DAYS};
 use super::params_file::{bundled_params, check_value, load_params};
-use super::{check_name, line, read, suggest, toml_error};
+use super::{check_name, file_problem, line, num, read, suggest, toml_error};
 use crate::engine::{
     Dose, InitialState, Method, Profile, Protocol, RunSpec, SolverSettings, Window,
 };
@@ -12,9 +13,6 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
-
-/// Most doses of one treatment within a run.
-const MAX_DOSES: usize = 1_000_000;
 
 /// Default output interval (days).
 pub const DEFAULT_OUTPUT_INTERVAL_DAYS: f64 = 1.0;
@@ -156,11 +154,11 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
         None => bundled_params(model)?,
         Some(p) => {
             let path = file.parent().unwrap_or(Path::new(".")).join(p.get_ref());
-            if !path.is_file() {
+            if let Some(problem) = file_problem(&path) {
                 return Err(err(
                     line(src, p),
                     "parameter_set",
-                    format!("parameter file `{}` does not exist", path.display()),
+                    format!("parameter file `{}` {problem}", path.display()),
                 ));
             }
             load_params(model, &path)?
@@ -210,11 +208,22 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
             Err(err(
                 line(src, v),
                 key,
-                format!("must be a positive number, got {x}"),
+                format!("must be a positive number, got {}", num(x)),
             ))
         }
     };
     let duration_days = positive(&duration, "duration_days")?;
+    if duration_days < MIN_DURATION_DAYS {
+        return Err(err(
+            line(src, &duration),
+            "duration_days",
+            format!(
+                "a run of {} day is too short to simulate; at least {} day",
+                num(duration_days),
+                num(MIN_DURATION_DAYS)
+            ),
+        ));
+    }
     let output_interval = match &raw.output_interval_days {
         Some(v) => positive(v, "output_interval_days")?,
         None => DEFAULT_OUTPUT_INTERVAL_DAYS.min(duration_days),
@@ -224,7 +233,9 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
             raw.output_interval_days.as_ref().and_then(|v| line(src, v)),
             "output_interval_days",
             format!(
-                "output interval {output_interval} day is longer than the run ({duration_days} day)"
+                "output interval {} day is longer than the run ({} day)",
+                num(output_interval),
+                num(duration_days)
             ),
         ));
     }
@@ -238,7 +249,18 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
                 return Err(err(
                     line(src, v),
                     "run_in_days",
-                    format!("must be a number of days >= 0, got {x}"),
+                    format!("must be a number of days >= 0, got {}", num(x)),
+                ));
+            }
+            if x > 0.0 && x < MIN_DURATION_DAYS {
+                return Err(err(
+                    line(src, v),
+                    "run_in_days",
+                    format!(
+                        "a run-in of {} day is too short to simulate; give 0 or at least {} day",
+                        num(x),
+                        num(MIN_DURATION_DAYS)
+                    ),
                 ));
             }
             x
@@ -246,7 +268,63 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
     };
     let start_of_run = if run_in > 0.0 { -run_in } else { 0.0 };
 
+    // Size of the run: simulated span (time) and output rows (memory), before anything is built.
+    if duration_days + run_in > MAX_SIMULATED_DAYS {
+        let (at, key) = match &raw.run_in_days {
+            Some(v) if duration_days <= MAX_SIMULATED_DAYS => (line(src, v), "run_in_days"),
+            _ => (line(src, &duration), "duration_days"),
+        };
+        return Err(err(
+            at,
+            key,
+            format!(
+                "the run would simulate {} days (run-in {} + duration {}); at most {} days ({} years) can be simulated",
+                num(duration_days + run_in),
+                num(run_in),
+                num(duration_days),
+                num(MAX_SIMULATED_DAYS),
+                num(MAX_SIMULATED_DAYS / 365.25)
+            ),
+        )
+        .with_help("shorten duration_days or run_in_days"));
+    }
+    let columns = 1 + spec.states.len() + spec.derived.len();
+    let rows = limits::output_rows(duration_days, output_interval);
+    let max_rows = limits::max_output_rows(columns);
+    if rows > max_rows as f64 {
+        let at = raw
+            .output_interval_days
+            .as_ref()
+            .map_or_else(|| line(src, &duration), |v| line(src, v));
+        return Err(err(
+            at,
+            "output_interval_days",
+            format!(
+                "the run would write {} output rows of {columns} columns ({} in memory); model `{}` allows at most {max_rows} rows ({})",
+                if rows.is_finite() { format!("about {}", limits::count(rows)) } else { limits::count(rows) },
+                limits::bytes(rows * limits::row_bytes(columns) as f64),
+                spec.name,
+                limits::bytes(limits::TRAJECTORY_BYTES as f64)
+            ),
+        )
+        .with_help(format!(
+            "raise output_interval_days to at least {} day, or shorten duration_days",
+            num(duration_days / (max_rows as f64 - 2.0))
+        )));
+    }
+
     // Time-windowed inputs.
+    if raw.input.len() > MAX_WINDOWS {
+        return Err(err(
+            line(src, &raw.input[MAX_WINDOWS]),
+            &format!("input[{MAX_WINDOWS}]"),
+            format!(
+                "{} `[[input]]` windows; a scenario may have at most {MAX_WINDOWS}",
+                raw.input.len()
+            ),
+        )
+        .with_help("merge windows of the same value, or use a time profile (`profile`)"));
+    }
     let mut windows = Vec::new();
     let mut inputs = Vec::new();
     let mut warnings = Vec::new();
@@ -300,7 +378,9 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
                 entry.start_day.as_ref().and_then(|v| line(src, v)),
                 &format!("{key}.start_day"),
                 format!(
-                    "start_day must be a number >= {start_of_run} (the run starts on day -run_in_days), got {start}"
+                    "start_day must be a number >= {} (the run starts on day -run_in_days), got {}",
+                    num(start_of_run),
+                    num(start)
                 ),
             ));
         }
@@ -309,7 +389,9 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
                 entry.start_day.as_ref().and_then(|v| line(src, v)),
                 &format!("{key}.start_day"),
                 format!(
-                    "the window starts on day {start}, at or after the end of the run (day {duration_days}): it would never act"
+                    "the window starts on day {}, at or after the end of the run (day {}): it would never act",
+                    num(start),
+                    num(duration_days)
                 ),
             ));
         }
@@ -317,7 +399,11 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
             return Err(err(
                 entry.end_day.as_ref().and_then(|v| line(src, v)),
                 &format!("{key}.end_day"),
-                format!("end_day ({end}) must be after start_day ({start})"),
+                format!(
+                    "end_day ({}) must be after start_day ({})",
+                    num(end),
+                    num(start)
+                ),
             ));
         }
         let profile = match entry.profile.as_ref().map(|p| p.get_ref().as_str()) {
@@ -400,11 +486,16 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
         let shape = match profile {
             Profile::Constant => "constant".to_string(),
             Profile::Hyperbolic { tau_days } => format!(
-                "hyperbolic from {} towards it, halfway after {tau_days} day",
-                input.kind.neutral()
+                "hyperbolic from {} towards it, halfway after {} day",
+                input.kind.neutral(),
+                num(tau_days)
             ),
             Profile::Linear { rate_per_day } => {
-                format!("linear, rising by {rate_per_day} {} per day", input.unit)
+                format!(
+                    "linear, rising by {} {} per day",
+                    num(rate_per_day),
+                    input.unit
+                )
             }
         };
         inputs.push((
@@ -486,7 +577,9 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
                 t.first_day.as_ref().and_then(|v| line(src, v)),
                 &format!("{key}.first_day"),
                 format!(
-                    "first_day must be a day >= {start_of_run} (the run starts on day -run_in_days), got {first}"
+                    "first_day must be a day >= {} (the run starts on day -run_in_days), got {}",
+                    num(start_of_run),
+                    num(first)
                 ),
             ));
         }
@@ -509,7 +602,11 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
             return Err(err(
                 t.last_day.as_ref().and_then(|v| line(src, v)),
                 &format!("{key}.last_day"),
-                format!("last_day must be a finite day >= first_day ({first}), got {l}"),
+                format!(
+                    "last_day must be a finite day >= first_day ({}), got {}",
+                    num(first),
+                    num(l)
+                ),
             ));
         }
         let step = match (interval, count, last) {
@@ -537,53 +634,63 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
             }
             (Some(dt), _, _) => Some(dt),
         };
-        // Dose times within the run only, generated one by one (a schedule may be long).
-        let mut times = Vec::new();
-        let mut scheduled = 0u64;
-        for i in 0u64.. {
-            let x = first + step.unwrap_or(0.0) * i as f64;
-            let past_last = last.is_some_and(|l| x > l + 1e-9 * step.unwrap_or(1.0));
-            if count.is_some_and(|n| i >= u64::from(n)) || past_last || (step.is_none() && i == 1) {
-                break;
-            }
-            scheduled += 1;
-            if x >= duration_days {
-                // Later doses are later still: count them without visiting each (up to 2^32).
-                if let Some(n) = count {
-                    scheduled = u64::from(n);
-                }
-                break;
-            }
-            if times.len() == MAX_DOSES {
-                return Err(err(
-                    line(src, entry),
-                    &key,
-                    format!("more than {MAX_DOSES} doses within the run"),
-                ));
-            }
-            times.push(x);
-        }
-        if times.is_empty() {
+        // Dose i is on day first + step * i, a nondecreasing function of i: the schedule's
+        // length and the doses within the run are counted by bisection, and only the doses within
+        // the run are generated (a schedule may be far longer than the run).
+        let day = |i: u64| first + step.unwrap_or(0.0) * i as f64;
+        let scheduled = match (step, count, last) {
+            (None, _, _) => 1,
+            (Some(_), Some(n), _) => u64::from(n),
+            (Some(dt), None, Some(l)) => leading(u64::MAX, |i| day(i) <= l + 1e-9 * dt),
+            (Some(_), None, None) => unreachable!("refused above"),
+        };
+        let within = leading(scheduled, |i| day(i) < duration_days);
+        if within == 0 {
             return Err(err(
                 line(src, entry),
                 &format!("{key}.first_day"),
                 format!(
-                    "no dose of this treatment falls within the run (first dose on day {first}, the run ends on day {duration_days})"
+                    "no dose of this treatment falls within the run (first dose on day {}, the run ends on day {})",
+                    num(first),
+                    num(duration_days)
                 ),
             ));
         }
+        if within > (MAX_DOSES - doses.len()) as u64 {
+            let earlier = if doses.is_empty() {
+                String::new()
+            } else {
+                format!(" (with {} from the treatments above)", doses.len())
+            };
+            return Err(err(
+                line(src, entry),
+                &key,
+                format!(
+                    "{within} doses of this treatment fall within the run{earlier}; a run may have at most {MAX_DOSES} doses (each is a solver restart and takes memory)"
+                ),
+            )
+            .with_help("lengthen interval_days, give fewer doses, or shorten the run"));
+        }
+        let times: Vec<f64> = (0..within).map(day).collect();
         let given = times.len();
+        let dose_text = num(dose);
+        let scheduled = if scheduled == u64::MAX {
+            format!("more than {}", u64::MAX - 1)
+        } else {
+            scheduled.to_string()
+        };
         treatments.push(format!(
-            "{drug} {dose} {} {route}: {scheduled} dose(s) from day {first}{} ({given} within the run)",
+            "{drug} {dose_text} {} {route}: {scheduled} dose(s) from day {}{} ({given} within the run)",
             t.unit.get_ref(),
-            interval.map_or(String::new(), |dt| format!(" every {dt} days")),
+            num(first),
+            interval.map_or(String::new(), |dt| format!(" every {} days", num(dt))),
         ));
         for x in times {
             doses.push(Dose {
                 time: x,
                 state: target.state,
                 amount: dose * mg_per_unit,
-                label: format!("{drug} {dose} {} {route}", t.unit.get_ref()),
+                label: format!("{drug} {dose_text} {} {route}", t.unit.get_ref()),
             });
         }
     }
@@ -644,7 +751,7 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
                 return Err(err(
                     line(src, v),
                     "solver.rtol",
-                    format!("rtol must be in (0, 1), got {x}"),
+                    format!("rtol must be in (0, 1), got {}", num(x)),
                 ));
             }
             solver.rtol = x;
@@ -695,6 +802,21 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
             atol_states,
         },
     })
+}
+
+/// How many of `0..n` satisfy `pred`, for a `pred` that holds on a prefix of `0..n` and nowhere
+/// after (bisection: about 64 evaluations whatever `n`).
+fn leading(n: u64, pred: impl Fn(u64) -> bool) -> u64 {
+    let (mut lo, mut hi) = (0u64, n);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if pred(mid) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
 }
 
 /// Flattens nested override tables into (dotted name, number, line).

@@ -5,6 +5,8 @@
 //! or a smooth profile of time.
 
 use crate::model::{InputKind, InputSpec, InputValues, neutral_inputs};
+use std::collections::BTreeSet;
+use std::sync::Arc;
 
 /// True when two times differ only by rounding (relative 1e-12, at least 1e-12 day).
 pub fn same_time(a: f64, b: f64) -> bool {
@@ -100,8 +102,9 @@ pub struct Segment {
     pub end: f64,
     /// Values of the inputs that are constant on `(start, end]`.
     pub inputs: InputValues,
-    /// Windows with a time profile active on this segment, combined into `inputs` at each time.
-    pub profiled: Vec<Window>,
+    /// Windows with a time profile active on this segment, combined into `inputs` at each time
+    /// (shared by consecutive segments with the same windows).
+    pub profiled: Arc<[Window]>,
     /// Doses given at the segment's start.
     pub doses: Vec<Dose>,
 }
@@ -111,7 +114,7 @@ impl Segment {
     #[inline]
     pub fn inputs_at(&self, t: f64, specs: &[InputSpec]) -> InputValues {
         let mut u = self.inputs;
-        for w in &self.profiled {
+        for w in self.profiled.iter() {
             let kind = specs[w.input].kind;
             let v = w.profile.value(w.value, kind.neutral(), t - w.start);
             match kind {
@@ -126,7 +129,113 @@ impl Segment {
 impl Protocol {
     /// Cuts `[start, duration]` at every window edge and dose, and at t = 0 (the start of the
     /// outputs), and sets each piece's inputs.
+    ///
+    /// O((doses + windows) log(doses + windows)) plus the overlap of windows on one input: the
+    /// edges are sorted once; each window's segments are found by bisection and applied in one
+    /// sweep over the segments (the value of an input is recomputed, in file order, only where
+    /// one of its windows starts or ends); each dose finds its segment by bisection.
     pub fn segments(&self, specs: &[InputSpec]) -> Vec<Segment> {
+        let edges = self.edges();
+        let n = edges.len().saturating_sub(1);
+        if n == 0 {
+            return Vec::new();
+        }
+        // A window acts on a segment when the segment's midpoint lies in [start, end): the
+        // midpoints increase, so those segments are one contiguous range.
+        let mids: Vec<f64> = edges.windows(2).map(|p| 0.5 * (p[0] + p[1])).collect();
+        let mut events: Vec<(usize, usize)> = Vec::with_capacity(2 * self.windows.len());
+        for (k, w) in self.windows.iter().enumerate() {
+            let first = mids.partition_point(|m| *m < w.start);
+            let past = mids.partition_point(|m| *m < w.end);
+            if first < past {
+                events.push((first, k));
+                events.push((past, k));
+            }
+        }
+        events.sort_unstable();
+
+        let neutral = neutral_inputs(specs);
+        let mut inputs = neutral;
+        // Active windows, by index (file order): constant ones per input, profiled ones together.
+        let mut constant: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); specs.len()];
+        let mut profiled_set: BTreeSet<usize> = BTreeSet::new();
+        let mut profiled: Arc<[Window]> = Arc::from(Vec::new());
+        let mut changed: Vec<usize> = Vec::new();
+        let mut next_event = 0;
+        let mut segments = Vec::with_capacity(n);
+        for (j, pair) in edges.windows(2).enumerate() {
+            let mut profiled_changed = false;
+            changed.clear();
+            while next_event < events.len() && events[next_event].0 == j {
+                let k = events[next_event].1;
+                next_event += 1;
+                let w = &self.windows[k];
+                let set = if w.profile == Profile::Constant {
+                    changed.push(w.input);
+                    &mut constant[w.input]
+                } else {
+                    profiled_changed = true;
+                    &mut profiled_set
+                };
+                // A window's start event comes before its end event (first < past).
+                if !set.remove(&k) {
+                    set.insert(k);
+                }
+            }
+            for &i in &changed {
+                let mut u = neutral[i];
+                for &k in &constant[i] {
+                    let v = self.windows[k].value;
+                    match specs[i].kind {
+                        InputKind::Additive => u += v,
+                        InputKind::Multiplier => u *= v,
+                    }
+                }
+                inputs[i] = u;
+            }
+            if profiled_changed {
+                profiled = profiled_set
+                    .iter()
+                    .map(|&k| self.windows[k].clone())
+                    .collect();
+            }
+            segments.push(Segment {
+                start: pair[0],
+                end: pair[1],
+                inputs,
+                profiled: Arc::clone(&profiled),
+                doses: Vec::new(),
+            });
+        }
+
+        // A dose is given at the start of the segment that starts at its time (up to rounding),
+        // and doses at or before the start of the run at the first segment.
+        let starts = &edges[..n];
+        for d in &self.doses {
+            let at = starts.partition_point(|e| *e < d.time);
+            let mut first = at;
+            while first > 0 && same_time(d.time, starts[first - 1]) {
+                first -= 1;
+            }
+            let mut past = at;
+            while past < n && same_time(d.time, starts[past]) {
+                past += 1;
+            }
+            // Doses at or before the start of the run go to the first segment.
+            let in_first_segment = first == 0 && past > 0;
+            if d.time <= self.start && !in_first_segment {
+                segments[0].doses.push(d.clone());
+            }
+            for seg in &mut segments[first..past] {
+                seg.doses.push(d.clone());
+            }
+        }
+        segments
+    }
+
+    /// The segment boundaries: start, end, t = 0 after a run-in, every window edge and dose within
+    /// the run; sorted, with edges that differ only by rounding merged.
+    fn edges(&self) -> Vec<f64> {
         let mut edges = vec![self.start, self.duration];
         if self.start < 0.0 {
             edges.push(0.0);
@@ -150,43 +259,6 @@ impl Protocol {
         // 3.3) are one edge: a segment shorter than that would underflow the step size.
         edges.dedup_by(|later, earlier| same_time(*later, *earlier));
         edges
-            .windows(2)
-            .map(|pair| {
-                let (start, end) = (pair[0], pair[1]);
-                let mid = 0.5 * (start + end);
-                let mut inputs = neutral_inputs(specs);
-                let mut profiled = Vec::new();
-                for w in self
-                    .windows
-                    .iter()
-                    .filter(|w| w.start <= mid && mid < w.end)
-                {
-                    if w.profile != Profile::Constant {
-                        profiled.push(w.clone());
-                        continue;
-                    }
-                    match specs[w.input].kind {
-                        InputKind::Additive => inputs[w.input] += w.value,
-                        InputKind::Multiplier => inputs[w.input] *= w.value,
-                    }
-                }
-                let doses = self
-                    .doses
-                    .iter()
-                    .filter(|d| {
-                        same_time(d.time, start) || (start == self.start && d.time <= self.start)
-                    })
-                    .cloned()
-                    .collect();
-                Segment {
-                    start,
-                    end,
-                    inputs,
-                    profiled,
-                    doses,
-                }
-            })
-            .collect()
     }
 
     /// The output times: multiples of the output interval from 0, plus the end if it is off-grid.

@@ -33,18 +33,6 @@ use std::time::{Duration, Instant};
 /// Default seed (any u64 works; `FUZZ_SEED` overrides it).
 const DEFAULT_SEED: u64 = 0x1eaf_b0e5;
 
-/// KNOWN ISSUES, excluded until the limits work of issue 9 lands (other branches): scenarios that
-/// the loader accepts with more output rows or more doses than these are counted and reported,
-/// but their output times and segments are not built (on today's code they exhaust memory, abort
-/// on allocation, or take minutes: quadratic segment building). Once the loaders reject such
-/// sizes with a `ConfigError`, the counts printed at the end are zero; then set `EXCLUDE_KNOWN`
-/// to false so that every loaded scenario is built under the bound.
-const EXCLUDE_KNOWN: bool = true;
-/// More output rows than this: excluded (known: output rows).
-const KNOWN_MAX_ROWS: f64 = 2.0e6;
-/// More doses than this: excluded (known: quadratic segment building).
-const KNOWN_MAX_DOSES: usize = 20_000;
-
 /// Most bytes one mutation that repeats text adds (a loader's time grows with the file; a file
 /// of hundreds of megabytes is slow but not a bug).
 const MAX_GROWTH: usize = 1 << 20;
@@ -570,29 +558,14 @@ struct Tally {
     cases: u64,
     loaded: u64,
     scenarios_built: u64,
-    /// KNOWN (see `EXCLUDE_KNOWN`): scenarios accepted with too many output rows.
-    known_rows: u64,
-    /// KNOWN (see `EXCLUDE_KNOWN`): scenarios accepted with too many doses.
-    known_doses: u64,
     slowest: Duration,
     slowest_index: u64,
 }
 
-/// Output times and segments of a loaded scenario (the protocol builder); the known huge sizes
-/// are counted instead while `EXCLUDE_KNOWN` holds.
+/// Output times and segments of a loaded scenario (the protocol builder), whatever the sizes the
+/// loader let through.
 fn build(s: &Scenario, tally: &mut Tally) {
     let p = &s.spec.protocol;
-    if EXCLUDE_KNOWN {
-        let rows = (p.duration / p.output_interval).abs();
-        if rows.is_nan() || rows > KNOWN_MAX_ROWS {
-            tally.known_rows += 1;
-            return;
-        }
-        if p.doses.len() > KNOWN_MAX_DOSES {
-            tally.known_doses += 1;
-            return;
-        }
-    }
     let times = p.output_times();
     let segments = p.segments(s.spec.model.spec().inputs);
     std::hint::black_box((times, segments));
@@ -759,8 +732,7 @@ fn run_cases(seed: u64, start: u64, count: u64, progress: Option<&Path>) -> Tall
 fn summary(seed: u64, start: u64, t: &Tally, elapsed: Duration) -> String {
     format!(
         "fuzz: seed {seed}, cases {start}..{}: {} run, {} loaded, {} scenarios built \
-         (segments and output times), slowest case {:?} (index {}), {:.1} s; KNOWN exclusions \
-         (limits work pending): {} with too many output rows, {} with too many doses",
+         (segments and output times), slowest case {:?} (index {}), {:.1} s",
         start + t.cases,
         t.cases,
         t.loaded,
@@ -768,8 +740,6 @@ fn summary(seed: u64, start: u64, t: &Tally, elapsed: Duration) -> String {
         t.slowest,
         t.slowest_index,
         elapsed.as_secs_f64(),
-        t.known_rows,
-        t.known_doses,
     )
 }
 

@@ -7,6 +7,8 @@
 //! - `immune`: the immune module: neutral at baseline, coupling signs, calibration reproduced.
 //! - `treatment`: dose events (none missed) and denosumab pharmacokinetics and effects.
 //! - `drugs`: every drug against its control arm, intermittent vs continuous PTH, PK vs labels, run-ins.
+//! - `limits`: sizes checked at load (rows, doses, runs, threads), regular files only, linear
+//!   segment building, short numbers and escaped control characters in messages.
 //! - `cli`: the binary end to end in a temporary folder: outputs, exit codes, atomic writes.
 //! - `plausibility`: physical domains, plausible input and dose ranges, skipped plots, messages.
 //! - `catalogue`: every bad or hostile input of `tests/catalogue/*.toml` through the binary (issue 9).
@@ -23,6 +25,7 @@ mod drugs;
 mod fuzz;
 mod immune;
 mod invariants;
+mod limits;
 mod plausibility;
 mod reference;
 mod safety;
