@@ -470,6 +470,21 @@ fn in_pool<T: Send>(threads: Option<usize>, work: impl FnOnce() -> T + Send) -> 
     }
 }
 
+/// Refuses a thread count whose runs in flight, one trajectory each, would take more memory than
+/// [`config::limits::IN_FLIGHT_BYTES`]: checked before any run starts.
+fn check_threads(threads: Option<usize>, spec: &engine::RunSpec) -> Result<(), ConfigError> {
+    let n = threads.unwrap_or_else(rayon::current_num_threads);
+    let model = spec.model.spec();
+    let columns = 1 + model.states.len() + model.derived.len();
+    let p = &spec.protocol;
+    let rows = config::limits::output_rows(p.duration, p.output_interval);
+    match config::limits::threads_problem(n, rows, columns) {
+        None => Ok(()),
+        Some(why) => Err(ConfigError::key("<command line>", None, "--threads", why)
+            .with_help("use fewer threads, or raise output_interval_days in the scenario")),
+    }
+}
+
 fn analysis_out(kind: &str, name: &str, out: Option<&Path>) -> PathBuf {
     out.map_or_else(
         || Path::new("output").join(kind).join(name),
@@ -485,6 +500,7 @@ pub fn sweep(
     force: bool,
 ) -> Result<String, AppError> {
     let (h, sweep) = config::load_sweep(path)?;
+    check_threads(threads, &sweep.base)?;
     let out_dir = analysis_out("sweep", &h.name, out);
     output::check_target(&out_dir, force)?;
     let runs = sweep.runs();
@@ -523,6 +539,7 @@ pub fn sensitivity(
     force: bool,
 ) -> Result<String, AppError> {
     let mut s = config::load_sensitivity(path)?;
+    check_threads(threads, &s.header.scenario.spec)?;
     let out_dir = analysis_out("sensitivity", &s.header.name, out);
     output::check_target(&out_dir, force)?;
     if let Some(seed) = seed {
@@ -612,6 +629,7 @@ pub fn population(
 ) -> Result<String, AppError> {
     use crate::analysis::population::{self, PopulationError};
     let study = config::load_population(path)?;
+    check_threads(threads, &study.population.base)?;
     let out_dir = analysis_out("population", &study.header.name, out);
     output::check_target(&out_dir, force)?;
     let bar = progress_bar(study.population.patients as u64, "population");

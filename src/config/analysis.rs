@@ -694,6 +694,23 @@ pub fn load_sweep(path: &Path) -> Result<(AnalysisHeader, Sweep), ConfigError> {
         )
         .with_help("use fewer samples"));
     }
+    // A Latin hypercube is a joint property of all its points: its strata are drawn up front, one
+    // number per point and parameter (analysis::sampling::latin_hypercube_points).
+    let design_bytes = (samples as f64) * (variables.len() as f64 + 1.0) * 8.0;
+    if design == Design::LatinHypercube && design_bytes > SENSITIVITY_BYTES as f64 {
+        return Err(ConfigError::key(
+            path,
+            raw.samples.as_ref().and_then(|s| line(&src, s)),
+            "samples",
+            format!(
+                "a Latin hypercube of {samples} samples in {} parameters holds {} of strata in memory; at most {}",
+                variables.len(),
+                limits::bytes(design_bytes),
+                limits::bytes(SENSITIVITY_BYTES as f64)
+            ),
+        )
+        .with_help("use fewer samples, or a random or sobol design (generated point by point)"));
+    }
     let keep = raw.trajectories.as_ref().is_some_and(|t| *t.get_ref());
     if keep {
         // Every run's trajectory goes to trajectories.csv (and a chunk of them is in memory at

@@ -44,8 +44,10 @@
 //!   keeps `bootstrap x base_samples` resample indices of 8 bytes: each at most 1 GiB.
 //! - **Morris levels** ([`MAX_MORRIS_LEVELS`]): the method uses 4 to 10 levels; 1000 is a
 //!   sanity bound.
-//! - **Threads** ([`MAX_THREADS`]): a thread per core is the useful maximum; more only add
-//!   memory (a trajectory each) and switching. 1024 covers the largest machines.
+//! - **Threads** ([`MAX_THREADS`], [`IN_FLIGHT_BYTES`]): a thread per core is the useful maximum;
+//!   more only add memory (a trajectory each) and switching. 1024 covers the largest machines,
+//!   and the trajectories of the runs in flight, one per thread, may take at most 4 GiB together
+//!   (checked against the analysis's scenario before any run starts).
 //! - **Calibration iterations** ([`MAX_CALIBRATION_ITERATIONS`]): each Nelder–Mead iteration runs
 //!   every target scenario; a million iterations is a sanity bound (the bundled file uses 1000).
 
@@ -109,6 +111,25 @@ pub fn output_rows(duration: f64, interval: f64) -> f64 {
         } else {
             0.0
         }
+}
+
+/// Most bytes the trajectories of the runs in flight may take together: one per worker thread.
+pub const IN_FLIGHT_BYTES: u64 = 4 << 30;
+
+/// Why `threads` workers, each holding one trajectory of `rows` x `columns`, are too many for
+/// [`IN_FLIGHT_BYTES`], if they are.
+pub fn threads_problem(threads: usize, rows: f64, columns: usize) -> Option<String> {
+    let each = rows * row_bytes(columns) as f64;
+    let total = threads as f64 * each;
+    (total > IN_FLIGHT_BYTES as f64).then(|| {
+        format!(
+            "{threads} threads each holding a run of {} rows x {columns} columns ({}) need {} at once; at most {}",
+            count(rows),
+            bytes(each),
+            bytes(total),
+            bytes(IN_FLIGHT_BYTES as f64)
+        )
+    })
 }
 
 /// Bytes per run a Morris or Sobol analysis keeps: the point, the endpoints, two vector headers.

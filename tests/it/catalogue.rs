@@ -139,7 +139,13 @@ fn run_case(case: &Case) -> Result<(), String> {
     }
     let before = snapshot(dir);
     let args: Vec<String> = case.args.iter().map(|a| fill(a, dir)).collect();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_immunoporosis"))
+    // CATALOGUE_BIN runs the catalogue against another build (for example the program before a
+    // fix, to see which cases it fails).
+    let program = std::env::var_os("CATALOGUE_BIN").map_or_else(
+        || PathBuf::from(env!("CARGO_BIN_EXE_immunoporosis")),
+        PathBuf::from,
+    );
+    let mut child = Command::new(program)
         .args(&args)
         .current_dir(dir)
         .env("RUST_BACKTRACE", "1")

@@ -326,6 +326,25 @@ fn a_killed_run_leaves_leftovers_that_the_next_run_removes() {
 }
 
 #[test]
+fn a_device_at_the_output_folder_is_refused_without_writing() {
+    // Checked in-process, with and without --force: a device is never opened or replaced.
+    for force in [false, true] {
+        let e = immunoporosis::output::check_target(Path::new("/dev/null"), force)
+            .expect_err("a device is no output folder");
+        assert_eq!(e.exit_code(), 2);
+        let shown = e.to_string();
+        assert!(
+            shown.contains("`/dev/null`") && shown.contains("device, pipe or socket"),
+            "{shown}"
+        );
+    }
+    let meta = std::fs::symlink_metadata("/dev/null").unwrap();
+    assert!(std::os::unix::fs::FileTypeExt::is_char_device(
+        &meta.file_type()
+    ));
+}
+
+#[test]
 fn symbolic_links_at_the_output_folder_or_its_lock_are_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
