@@ -35,6 +35,9 @@ use std::sync::{Mutex, MutexGuard};
 /// Name of the marker file in every output folder.
 pub const MARKER: &str = ".immunoporosis.json";
 
+/// The marker while it is being written, renamed to [`MARKER`] when complete.
+const MARKER_NEW: &str = ".immunoporosis.json.new";
+
 /// Longest last component of an output folder's path, in bytes: the hidden working names beside
 /// it (`.NAME.tmp-PID`) must stay below the usual limit of 255 bytes.
 pub const MAX_FOLDER_NAME_BYTES: usize = 200;
@@ -145,7 +148,11 @@ fn write_marker(dir: &Path, entries: Vec<String>) -> Result<(), OutputError> {
     };
     let text =
         serde_json::to_string_pretty(&marker).map_err(|e| OutputError::at(&path, e.into()))?;
-    fs::write(&path, text + "\n").map_err(|e| OutputError::at(&path, e))
+    // Written beside, then renamed over: a process killed at any moment leaves a valid marker,
+    // or (only while a new working folder is being made) nothing but marker files.
+    let new = dir.join(MARKER_NEW);
+    fs::write(&new, text + "\n").map_err(|e| OutputError::at(&new, e))?;
+    fs::rename(&new, &path).map_err(|e| OutputError::at(&path, e))
 }
 
 /// What is at an output folder's path.
@@ -440,7 +447,8 @@ fn working_pid(name: &OsStr, stem: &OsStr) -> Option<u32> {
 }
 
 /// Removes working folders of `stem` in `parent` left by processes that are no longer alive,
-/// if they are empty or hold this program's marker. Called with the target's lock held.
+/// if they are empty, hold nothing but a (possibly cut short) marker file, or hold this
+/// program's marker. Called with the target's lock held.
 fn remove_stale(parent: &Path, stem: &OsStr) {
     let Ok(entries) = fs::read_dir(parent) else {
         return;
@@ -462,8 +470,15 @@ fn remove_stale(parent: &Path, stem: &OsStr) {
         if !meta.file_type().is_dir() {
             continue;
         }
-        let empty = fs::read_dir(&path).is_ok_and(|mut d| d.next().is_none());
-        if empty || read_marker(&path).is_some() {
+        // Empty, or nothing but a marker file (a process killed while writing the marker of a
+        // new working folder leaves it cut short), or a valid marker.
+        let only_marker = list_names(&path).is_ok_and(|names| {
+            names.iter().all(|n| {
+                (n.as_os_str() == MARKER || n.as_os_str() == MARKER_NEW)
+                    && fs::symlink_metadata(path.join(n)).is_ok_and(|m| m.file_type().is_file())
+            })
+        });
+        if only_marker || read_marker(&path).is_some() {
             remove_tree(&path);
         }
     }

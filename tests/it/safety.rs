@@ -276,7 +276,19 @@ fn the_next_run_removes_working_folders_of_dead_processes_and_nothing_else() {
         &[(MARKER, marker), ("timeseries.csv", "partial")],
     );
     make(&format!(".s.old-{dead}"), &[]);
-    // Kept: a live process's, one without the marker, another target's, another pattern.
+    // Removed too: a process killed while writing the marker of its new working folder left
+    // nothing but a marker cut short.
+    let cut = dead_pid();
+    make(
+        &format!(".s.tmp-{cut}"),
+        &[(MARKER, r#"{"program": "immuno"#)],
+    );
+    // Kept: a cut-short marker beside anything else, a live process's, one without the marker,
+    // another target's, another pattern.
+    make(
+        &format!(".s.tmp-{}", dead_pid()),
+        &[(MARKER, r#"{"prog"#), ("notes.md", "mine")],
+    );
     make(&format!(".s.tmp-{live}"), &[(MARKER, marker)]);
     make(&format!(".s.old-{}", dead_pid()), &[("thesis.tex", "mine")]);
     make(&format!(".t.tmp-{dead}"), &[(MARKER, marker)]);
@@ -290,7 +302,11 @@ fn the_next_run_removes_working_folders_of_dead_processes_and_nothing_else() {
     let removed: BTreeSet<String> = before.difference(&after).cloned().collect();
     assert_eq!(
         removed,
-        BTreeSet::from([format!(".s.tmp-{dead}"), format!(".s.old-{dead}")])
+        BTreeSet::from([
+            format!(".s.tmp-{dead}"),
+            format!(".s.old-{dead}"),
+            format!(".s.tmp-{cut}")
+        ])
     );
     assert_eq!(
         after.difference(&before).cloned().collect::<Vec<_>>(),
