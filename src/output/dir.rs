@@ -25,7 +25,7 @@ use super::OutputError;
 use serde::{Deserialize, Serialize};
 use std::ffi::{OsStr, OsString};
 use std::fs::{self, File};
-use std::io::{self, Read, Write};
+use std::io::{self, Read, Seek, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::os::unix::io::AsRawFd;
@@ -352,6 +352,27 @@ pub(crate) fn unregister_file(tmp: &Path) {
 // ---------------------------------------------------------------------------------------------
 // The lock file.
 
+/// Why an opened `.NAME.lock` is not a lock file this program wrote, if it is not: it must be a
+/// regular file with a single link, holding nothing (just created) or a process id.
+fn foreign_lock(file: &mut File) -> Option<&'static str> {
+    let Ok(meta) = file.metadata() else {
+        return Some("cannot be examined");
+    };
+    if !meta.file_type().is_file() {
+        return Some("is not a regular file");
+    }
+    if meta.nlink() != 1 {
+        return Some("has other names (a hard link): it is not a lock file of immunoporosis");
+    }
+    let mut text = String::new();
+    if meta.len() > 20 || (&*file).take(21).read_to_string(&mut text).is_err() {
+        return Some("is not a lock file of immunoporosis");
+    }
+    let _ = file.seek(io::SeekFrom::Start(0));
+    let digits = text.trim();
+    (!digits.bytes().all(|b| b.is_ascii_digit())).then_some("is not a lock file of immunoporosis")
+}
+
 /// An exclusive `flock` on `.NAME.lock`; the file is removed when the lock is released.
 struct Lock {
     path: PathBuf,
@@ -376,6 +397,15 @@ impl Lock {
                         OutputError::at(path, e).into()
                     }
                 })?;
+            // Only a lock file of this program is ever taken over (and later truncated and
+            // removed): a regular file with one link holding nothing or a process id. A file
+            // of someone else's at this name, or a hard link to one, is refused untouched.
+            if let Some(why) = foreign_lock(&mut file) {
+                return Err(refused(
+                    target,
+                    format!("`{}` exists and {why}", shown(path)),
+                ));
+            }
             // SAFETY: flock on a file descriptor this function owns.
             if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
                 let e = io::Error::last_os_error();

@@ -33,6 +33,8 @@ struct Case {
     #[serde(default)]
     writes: Vec<String>,
     #[serde(default)]
+    removes: Vec<String>,
+    #[serde(default)]
     env: BTreeMap<String, String>,
     #[serde(default)]
     fifos: Vec<String>,
@@ -220,6 +222,12 @@ fn run_case(case: &Case) -> Result<(), String> {
         if may_write(p, &case.writes) {
             continue;
         }
+        if case.removes.contains(p) {
+            if after.contains_key(p) {
+                problems.push(format!("`{p}` was not removed"));
+            }
+            continue;
+        }
         match (before.get(p), after.get(p)) {
             (Some(a), Some(b)) if a == b => {}
             (Some(_), Some(_)) => problems.push(format!("`{p}` was changed")),
@@ -302,6 +310,7 @@ fn the_catalogue_checks_itself() {
         stdout: vec![],
         timeout_s: None,
         writes: vec![],
+        removes: vec![],
         env: BTreeMap::new(),
         fifos: vec![],
         files: BTreeMap::new(),

@@ -342,6 +342,25 @@ fn a_killed_run_leaves_leftovers_that_the_next_run_removes() {
 }
 
 #[test]
+fn a_hard_link_at_the_lock_files_name_is_refused_and_left_whole() {
+    // Found in review: the lock file was opened, truncated and removed whatever it was; a hard
+    // link to a user's file at `.o.lock` lost the file's content.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(dir.join("s.toml"), lemaire("s", 10.0, 1.0)).unwrap();
+    std::fs::write(dir.join("thesis.tex"), "precious thesis").unwrap();
+    std::fs::hard_link(dir.join("thesis.tex"), dir.join(".o.lock")).unwrap();
+    let o = run(&["run", "s.toml", "--out", "o"], dir);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("hard link"), "{}", text(&o.stderr));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("thesis.tex")).unwrap(),
+        "precious thesis"
+    );
+    assert!(dir.join(".o.lock").exists() && !dir.join("o").exists());
+}
+
+#[test]
 fn a_device_at_the_output_folder_is_refused_without_writing() {
     // Checked in-process, with and without --force: a device is never opened or replaced.
     for force in [false, true] {
