@@ -29,6 +29,10 @@
 //!   after the end of the run are counted, never enumerated.
 //! - **Input windows** ([`MAX_WINDOWS`]): each `[[input]]` is written by hand; segments with many
 //!   overlapping windows cost time proportional to the overlap, so 10,000 windows is the cap.
+//!   Windows with a time profile ([`MAX_PROFILED_WINDOWS`]) are carried by every segment they
+//!   cover, as one shared list per change of the set: P nested profiled windows make up to 2P
+//!   lists of up to P windows (48 bytes each), so P = 1000 bounds them at about 100 MB (10,000
+//!   nested ones took 5 GB and aborted `check`, found in review).
 //! - **Runs of an analysis** ([`MAX_RUNS`]): analyses stream their results, so memory does not
 //!   grow with the number of runs; the limit is one of time. A `lemaire2004` run takes about a
 //!   millisecond and an `immunoporosis` run tens of milliseconds, so 10^8 runs are days to years
@@ -69,6 +73,9 @@ pub const MAX_DOSES: usize = 1_000_000;
 
 /// Most input windows (`[[input]]` tables) in a scenario.
 pub const MAX_WINDOWS: usize = 10_000;
+
+/// Most input windows with a time profile (`profile` other than constant) in a scenario.
+pub const MAX_PROFILED_WINDOWS: usize = 1000;
 
 /// Most simulations in one analysis (sweep points, patient candidates, sensitivity runs).
 pub const MAX_RUNS: u64 = 100_000_000;

@@ -1,7 +1,9 @@
 //! Scenario files (`params/scenarios/*.toml`): model, duration, output grid, parameter overrides,
 //! time-windowed inputs, initial state and solver settings.
 
-use super::limits::{self, MAX_DOSES, MAX_SIMULATED_DAYS, MAX_WINDOWS, MIN_DURATION_DAYS};
+use super::limits::{
+    self, MAX_DOSES, MAX_PROFILED_WINDOWS, MAX_SIMULATED_DAYS, MAX_WINDOWS, MIN_DURATION_DAYS,
+};
 use super::params_file::{bundled_params, check_value, load_params};
 use super::{check_name, file_problem, line, num, read, suggest, toml_error};
 use crate::engine::{
@@ -324,6 +326,27 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
             ),
         )
         .with_help("merge windows of the same value, or use a time profile (`profile`)"));
+    }
+    let profiled: Vec<_> = raw
+        .input
+        .iter()
+        .filter(|w| {
+            w.get_ref()
+                .profile
+                .as_ref()
+                .is_some_and(|p| p.get_ref() != "constant")
+        })
+        .collect();
+    if profiled.len() > MAX_PROFILED_WINDOWS {
+        return Err(err(
+            line(src, profiled[MAX_PROFILED_WINDOWS]),
+            "input",
+            format!(
+                "{} `[[input]]` windows with a time profile; a scenario may have at most {MAX_PROFILED_WINDOWS}",
+                profiled.len()
+            ),
+        )
+        .with_help("use fewer windows with a `profile`, or constant windows"));
     }
     let mut windows = Vec::new();
     let mut inputs = Vec::new();

@@ -455,6 +455,49 @@ fn too_many_input_windows_are_refused() {
     );
 }
 
+#[test]
+fn too_many_windows_with_a_time_profile_are_refused_and_nested_ones_within_the_limit_build() {
+    // Found in review: 10,000 nested linear windows made `check` allocate about 5 GB (each
+    // change of the profiled set is a list of every active profiled window) and abort.
+    let nested = |n: usize| {
+        let mut text = format!("duration_days = {}.0\n", 2 * n + 2);
+        for k in 0..n {
+            text.push_str(&format!(
+                "[[input]]\nname = \"I_P\"\nvalue = 1.0\nunit = \"pM/day\"\nstart_day = {k}.0\nend_day = {}.0\nprofile = \"linear\"\nrate_per_day = 0.0\n",
+                2 * n + 1 - k
+            ));
+        }
+        text
+    };
+    let e = lemaire(&nested(limits::MAX_PROFILED_WINDOWS + 1))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("windows with a time profile") && e.contains("at most 1000"),
+        "{e}"
+    );
+    // At the limit: every segment carries the profiled windows active on it, and no more.
+    let s = lemaire(&nested(limits::MAX_PROFILED_WINDOWS)).unwrap_or_else(|e| panic!("{e}"));
+    let segments = s.spec.protocol.segments(ModelId::Lemaire2004.spec().inputs);
+    let n = limits::MAX_PROFILED_WINDOWS;
+    // Edges: the window starts 0..n-1, their ends n+2..2n+1, and the end of the run.
+    assert_eq!(segments.len(), 2 * n);
+    for seg in &segments {
+        let mid = 0.5 * (seg.start + seg.end);
+        let active = (0..n)
+            .filter(|&k| k as f64 <= mid && mid < (2 * n + 1 - k) as f64)
+            .count();
+        assert_eq!(
+            seg.profiled.len(),
+            active,
+            "segment {}..{}",
+            seg.start,
+            seg.end
+        );
+    }
+    assert_eq!(segments.iter().map(|s| s.profiled.len()).max(), Some(n));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Analyses: runs, grid products, kept trajectories, bootstrap, Morris.
 
