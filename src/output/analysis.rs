@@ -116,9 +116,14 @@ pub struct SweepWriter<'a> {
     lines: Vec<Vec<(f64, f64)>>,
     /// Heat map: grid values along x and y and endpoint values `[endpoint][i * ny + j]`.
     heat: Option<Heat>,
+    /// Why no plot is kept, when the sweep is too large to plot.
+    plot_note: Option<String>,
     runs: usize,
     failed: usize,
 }
+
+/// Most runs of a sweep that its plots show (one number per run and endpoint in memory).
+pub const PLOT_RUNS_MAX: usize = 1_000_000;
 
 impl<'a> SweepWriter<'a> {
     /// Opens `sweep.csv` (and `trajectories.csv` if the sweep keeps trajectories) in `dir` and
@@ -147,7 +152,17 @@ impl<'a> SweepWriter<'a> {
             None
         };
         let grid2 = sweep.variables.len() == 2 && sweep.design == Design::Grid;
-        let (line_variable, heat) = if sweep.variables.len() == 1 {
+        // The plots keep one number per run and endpoint: beyond PLOT_RUNS_MAX runs they are
+        // not drawn (the table has every run), so memory stays bounded however large the sweep.
+        let runs = sweep.runs();
+        let plot_note = (runs > PLOT_RUNS_MAX).then(|| {
+            format!(
+                "{runs} runs are more than a plot shows ({PLOT_RUNS_MAX} at most): see sweep.csv"
+            )
+        });
+        let (line_variable, heat) = if plot_note.is_some() {
+            (None, None)
+        } else if sweep.variables.len() == 1 {
             (Some(0), None)
         } else if grid2 {
             let (nx, ny) = (sweep.points[0], sweep.points[1]);
@@ -177,6 +192,7 @@ impl<'a> SweepWriter<'a> {
             line_variable,
             lines: vec![Vec::new(); sweep.endpoints.len()],
             heat,
+            plot_note,
             runs: 0,
             failed: 0,
         })
@@ -269,12 +285,13 @@ impl<'a> SweepWriter<'a> {
             line_variable,
             mut lines,
             heat,
+            plot_note,
             ..
         } = self;
         close(&table.0, table.1)?;
         let mut out = Written {
             files: vec!["sweep.csv".to_string()],
-            warnings: Vec::new(),
+            warnings: plot_note.into_iter().collect(),
         };
         if let Some((path, w, _)) = trajectories {
             close(&path, w)?;
@@ -330,7 +347,10 @@ impl<'a> SweepWriter<'a> {
                     )
                 });
             }
-        } else if sweep.variables.len() == 2 && sweep.design == Design::Grid {
+        } else if out.warnings.is_empty()
+            && sweep.variables.len() == 2
+            && sweep.design == Design::Grid
+        {
             out.warnings.push(
                 "no plot: both grid parameters have a single point; the table is complete"
                     .to_string(),

@@ -641,3 +641,43 @@ fn a_sweep_whose_runs_all_fail_writes_its_failure_table_and_warns_instead_of_plo
         );
     }
 }
+
+#[test]
+fn a_sweep_too_large_to_plot_keeps_no_plot_data_and_says_so() {
+    // Found in review: a 10000 x 10000 grid allocated its whole heat map (endpoints x cells) up
+    // front, and a one-parameter sweep kept a point per run for its line plot, so memory grew
+    // with the runs. Beyond PLOT_RUNS_MAX runs no plot data is kept; the table has every run.
+    use immunoporosis::output::analysis::{PLOT_RUNS_MAX, SweepWriter};
+    let (h, base) =
+        config::load_sweep(&root().join("params/analyses/sweep_menopause_turnover.toml")).unwrap();
+    for (design, points, samples) in [
+        ("grid", vec![1001, 1000], 0),
+        ("one", vec![], PLOT_RUNS_MAX + 1),
+    ] {
+        let mut s = base.clone();
+        if design == "grid" {
+            s = small_sweep("lhs");
+            s.design = immunoporosis::analysis::sampling::Design::Grid;
+            s.points = points;
+        } else {
+            s.design = immunoporosis::analysis::sampling::Design::Random;
+            s.samples = samples;
+        }
+        assert!(s.runs() > PLOT_RUNS_MAX, "{design}");
+        let tmp = tempfile::tempdir().unwrap();
+        let w = SweepWriter::create(tmp.path(), &h, &s).unwrap();
+        let written = w.finish().unwrap();
+        assert_eq!(written.files, ["sweep.csv"], "{design}");
+        assert_eq!(
+            written.warnings.len(),
+            1,
+            "{design}: {:?}",
+            written.warnings
+        );
+        assert!(
+            written.warnings[0].contains("more than a plot shows"),
+            "{design}: {:?}",
+            written.warnings
+        );
+    }
+}
