@@ -114,6 +114,10 @@ pub const MAX_FAILURES_KEPT: usize = 1000;
 /// Above it the bands come from a [`QuantileSketch`] per column and output time.
 pub const BAND_EXACT_BYTES: usize = 256 << 20;
 
+/// Most bytes of band values a chunk of candidates keeps before they go into the bands: the
+/// chunk shrinks below [`CHUNK`] candidates for long output grids.
+pub const CHUNK_BAND_BYTES: usize = 256 << 20;
+
 /// Why a population stream stopped.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PopulationError<E> {
@@ -364,12 +368,16 @@ pub fn stream<E>(
         };
         (o.endpoints, kept)
     };
+    // A chunk keeps every candidate's band values until they go into the bands: at most
+    // CHUNK_BAND_BYTES of them, however long the output grid.
+    let per_candidate = 8 * columns.len() * pop.base.protocol.output_times().len();
+    let chunk = (CHUNK_BAND_BYTES / per_candidate.max(1)).clamp(1, CHUNK);
     let mut chunk_bands: Vec<Vec<f64>> = Vec::new();
     while summary.accepted < pop.patients && summary.candidates < pop.max_candidates {
         // As many candidates as patients are still missing (no run is wasted), at most a chunk.
         let batch = (pop.patients - summary.accepted)
             .min(pop.max_candidates - summary.candidates)
-            .min(CHUNK);
+            .min(chunk);
         let first = summary.candidates;
         let candidates: Vec<usize> = (first..first + batch).collect();
         summary.candidates += batch;

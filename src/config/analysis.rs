@@ -1161,6 +1161,32 @@ pub fn load_population(path: &Path) -> Result<PopulationStudy, ConfigError> {
             *m.get_ref()
         })
         .max(n);
+    // Bands beyond the exact budget take one quantile sketch per column and output time, each
+    // up to SKETCH_MAX_BINS bins: bounded here, before any run.
+    {
+        use crate::analysis::population::{BAND_EXACT_BYTES, SKETCH_MAX_BINS};
+        let p = &h.scenario.spec.protocol;
+        let values = bands.len() as f64 * limits::output_rows(p.duration, p.output_interval);
+        let sketch = values * SKETCH_MAX_BINS as f64 * limits::SKETCH_BIN_BYTES as f64;
+        if n as f64 * values * 8.0 > BAND_EXACT_BYTES as f64 && sketch > limits::SKETCH_BYTES as f64
+        {
+            return Err(ConfigError::key(
+                path,
+                None,
+                "bands",
+                format!(
+                    "{} band values (columns x output times) need up to {} of quantile sketches; at most {}",
+                    limits::count(values),
+                    limits::bytes(sketch),
+                    limits::bytes(limits::SKETCH_BYTES as f64)
+                ),
+            )
+            .with_help(format!(
+                "band fewer columns, or raise output_interval_days in scenario `{}`",
+                h.scenario.name
+            )));
+        }
+    }
     let population = Population {
         base: h.scenario.spec.clone(),
         variables,

@@ -46,6 +46,11 @@
 //! - **Sensitivity results** ([`SENSITIVITY_BYTES`]): Morris and Sobol need every run's point and
 //!   endpoints at once, about `8 (parameters + endpoints) + 48` bytes a run, and Sobol's bootstrap
 //!   keeps `bootstrap x base_samples` resample indices of 8 bytes: each at most 1 GiB.
+//! - **Population bands** ([`SKETCH_BYTES`], `analysis::population::CHUNK_BAND_BYTES`): beyond the exact budget each
+//!   band column and output time has a quantile sketch of up to 4,096 bins of about 40 bytes,
+//!   so columns x output times is bounded to keep them within 4 GiB; and a chunk of candidates
+//!   keeps at most 256 MiB of band values before they go into the bands (found in review: 1,600
+//!   patients with 100,000 output times took 4.6 GB).
 //! - **Morris levels** ([`MAX_MORRIS_LEVELS`]): the method uses 4 to 10 levels; 1000 is a
 //!   sanity bound.
 //! - **Threads** ([`MAX_THREADS`], [`IN_FLIGHT_BYTES`]): a thread per core is the useful maximum;
@@ -138,6 +143,13 @@ pub fn threads_problem(threads: usize, rows: f64, columns: usize) -> Option<Stri
         )
     })
 }
+
+/// Most bytes of a population's quantile sketches (one per band column and output time) at
+/// their largest (`analysis::population::SKETCH_MAX_BINS` bins each).
+pub const SKETCH_BYTES: u64 = 4 << 30;
+
+/// Bytes one bin of a quantile sketch takes at most (key, count and its share of the map).
+pub const SKETCH_BIN_BYTES: u64 = 40;
 
 /// Bytes per run a Morris or Sobol analysis keeps: the point, the endpoints, two vector headers.
 pub fn sensitivity_run_bytes(parameters: usize, endpoints: usize) -> u64 {

@@ -681,3 +681,48 @@ fn a_sweep_too_large_to_plot_keeps_no_plot_data_and_says_so() {
         );
     }
 }
+
+#[test]
+fn a_population_with_a_long_output_grid_fits_in_a_gigabyte_of_address_space() {
+    // Found in review: a chunk of 1,024 candidates kept every candidate's band values, and the
+    // bands of 4,000 patients over 10,000 output times took 1.4 GB (the binary before issue 9
+    // aborts under this limit). The chunk now shrinks to CHUNK_BAND_BYTES of band values.
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let files = [
+        (
+            "s.toml",
+            "name = \"s\"\nmodel = \"lemaire2004\"\nduration_days = 1000.0\noutput_interval_days = 0.1\n",
+        ),
+        (
+            "ep.toml",
+            "[[endpoint]]\nname = \"C_end\"\ncolumn = \"C_pM\"\nat_day = 1000.0\n",
+        ),
+        (
+            "pop.toml",
+            "name = \"p\"\nscenario = \"s.toml\"\nendpoints = \"ep.toml\"\npatients = 4000\nbands = [\"R_pM\"]\n[[parameter]]\nname = \"osteoblast.d_B\"\ncv = 0.2\n",
+        ),
+    ];
+    for (name, text) in files {
+        std::fs::write(d.join(name), text).unwrap();
+    }
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -v 1000000 && exec '{}' population pop.toml --out out --threads 2",
+            env!("CARGO_BIN_EXE_immunoporosis")
+        ))
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{:?}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary = std::fs::read_to_string(d.join("out/summary.json")).unwrap();
+    assert!(summary.contains("\"sketch\""), "{summary}");
+    let patients = std::fs::read_to_string(d.join("out/patients.csv")).unwrap();
+    assert_eq!(patients.lines().count(), 4001);
+}
