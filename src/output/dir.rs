@@ -18,8 +18,10 @@
 //! - The binary installs [`install_signal_cleanup`]: on SIGINT or SIGTERM the temporary folders
 //!   and lock files of this process are removed and the process exits with 130 or 143.
 //! - Hidden `.NAME.tmp-PID` and `.NAME.old-PID` folders beside the target whose process is no
-//!   longer alive (no `/proc/PID`) are removed by the next write to that target, if they are
-//!   empty or hold the marker; nothing else is ever removed.
+//!   longer alive (no `/proc/PID`) are removed by the next write to that target, with their
+//!   contents, if they are empty, hold nothing but marker files, or hold the marker: they are this
+//!   program's working folders (a killed run leaves its partial results in them), so anything in
+//!   them is taken to be the program's. No other folder or file is ever removed.
 
 use super::OutputError;
 use serde::{Deserialize, Serialize};
