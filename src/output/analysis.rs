@@ -2,11 +2,11 @@
 
 use super::OutputError;
 use super::plot::{self, Plotted, Series};
-use crate::analysis::RunOutcome;
 use crate::analysis::population::{Patient, PopulationResult, PopulationSummary};
 use crate::analysis::sampling::Design;
 use crate::analysis::sensitivity::{Local, MorrisStat, SobolStat};
 use crate::analysis::sweep::{Sweep, SweepResult};
+use crate::analysis::{Endpoint, RunOutcome, Variable};
 use crate::config::{AnalysisHeader, PopulationStudy, Sensitivity};
 use serde_json::json;
 use std::fmt::Write as _;
@@ -122,6 +122,20 @@ pub struct SweepWriter<'a> {
     failed: usize,
 }
 
+/// The header line of a per-run table: the leading columns, the variables, the endpoints, then
+/// `tail` (already starting with a comma, or empty).
+fn table_header<'v>(
+    lead: &[&str],
+    variables: impl Iterator<Item = &'v Variable>,
+    endpoints: &[Endpoint],
+    tail: &str,
+) -> String {
+    let mut names: Vec<&str> = lead.to_vec();
+    names.extend(variables.map(|v| v.name.as_str()));
+    names.extend(endpoints.iter().map(|e| e.name.as_str()));
+    format!("{}{tail}\n", names.join(","))
+}
+
 /// Most runs of a sweep that its plots show (one number per run and endpoint in memory).
 pub const PLOT_RUNS_MAX: usize = 1_000_000;
 
@@ -134,16 +148,12 @@ impl<'a> SweepWriter<'a> {
         sweep: &'a Sweep,
     ) -> Result<Self, OutputError> {
         let mut table = create(dir, "sweep.csv")?;
-        let mut header = String::from("run");
-        for v in &sweep.variables {
-            header.push(',');
-            header.push_str(&v.name);
-        }
-        for e in &sweep.endpoints {
-            header.push(',');
-            header.push_str(&e.name);
-        }
-        header.push_str(",status,error\n");
+        let header = table_header(
+            &["run"],
+            sweep.variables.iter(),
+            &sweep.endpoints,
+            ",status,error",
+        );
         put(&table.0, &mut table.1, &header)?;
         let trajectories = if sweep.trajectories {
             let (p, w) = create(dir, "trajectories.csv")?;
@@ -531,16 +541,12 @@ impl<'a> PopulationWriter<'a> {
     pub fn create(dir: &Path, study: &'a PopulationStudy) -> Result<Self, OutputError> {
         let pop = &study.population;
         let mut table = create(dir, "patients.csv")?;
-        let mut t = String::from("patient,candidate");
-        for (v, _) in &pop.variables {
-            t.push(',');
-            t.push_str(&v.name);
-        }
-        for e in &pop.endpoints {
-            t.push(',');
-            t.push_str(&e.name);
-        }
-        t.push('\n');
+        let t = table_header(
+            &["patient", "candidate"],
+            pop.variables.iter().map(|(v, _)| v),
+            &pop.endpoints,
+            "",
+        );
         put(&table.0, &mut table.1, &t)?;
         Ok(PopulationWriter {
             dir: dir.to_path_buf(),

@@ -437,6 +437,26 @@ fn chunked_runs_hold_at_most_one_chunk_at_once_and_keep_the_input_order() {
     assert_eq!(taken.load(Ordering::SeqCst), 2 * chunk);
 }
 
+/// Runs the binary with `args` in `dir` under an address-space limit of `kib` KiB (`ulimit -v`)
+/// and asserts it succeeds: a process that needs more aborts on a failed allocation.
+fn under_address_limit(dir: &std::path::Path, kib: u64, args: &str) {
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -v {kib} && exec '{}' {args}",
+            env!("CARGO_BIN_EXE_immunoporosis")
+        ))
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args}: {:?}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[test]
 fn a_sweep_of_100000_runs_fits_in_half_a_gigabyte_of_address_space() {
     // Memory does not grow with the number of runs: 100,000 short Lemaire runs under an address
@@ -459,21 +479,7 @@ fn a_sweep_of_100000_runs_fits_in_half_a_gigabyte_of_address_space() {
         "name = \"big\"\nscenario = \"s.toml\"\nendpoints = \"ep.toml\"\ndesign = \"lhs\"\nsamples = 100000\n[[parameter]]\nname = \"input.I_O\"\nmin = 0.0\nmax = 1.0\n[[parameter]]\nname = \"input.I_L\"\nmin = 0.0\nmax = 1.0\n",
     )
     .unwrap();
-    let out = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(format!(
-            "ulimit -v 512000 && exec '{}' sweep big.toml --out out --threads 2",
-            env!("CARGO_BIN_EXE_immunoporosis")
-        ))
-        .current_dir(d)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{:?}: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
+    under_address_limit(d, 512_000, "sweep big.toml --out out --threads 2");
     let table = std::fs::read_to_string(d.join("out/sweep.csv")).unwrap();
     assert_eq!(table.lines().count(), 100_001);
     assert!(table.lines().skip(1).all(|l| l.ends_with(",ok,")));
@@ -706,21 +712,7 @@ fn a_population_with_a_long_output_grid_fits_in_a_gigabyte_of_address_space() {
     for (name, text) in files {
         std::fs::write(d.join(name), text).unwrap();
     }
-    let out = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(format!(
-            "ulimit -v 1000000 && exec '{}' population pop.toml --out out --threads 2",
-            env!("CARGO_BIN_EXE_immunoporosis")
-        ))
-        .current_dir(d)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{:?}: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
+    under_address_limit(d, 1_000_000, "population pop.toml --out out --threads 2");
     let summary = std::fs::read_to_string(d.join("out/summary.json")).unwrap();
     assert!(summary.contains("\"sketch\""), "{summary}");
     let patients = std::fs::read_to_string(d.join("out/patients.csv")).unwrap();
