@@ -213,6 +213,13 @@ fn sigint_and_sigterm_while_computing_or_writing_leave_no_temporary_folder() {
                 signal(&child, sig);
                 let o = child.wait_with_output().unwrap();
                 let what = format!("signal {sig} at {moment:?} ms, previous result {previous}");
+                if moment == Some(500) && o.status.code() == Some(0) {
+                    // On a machine fast enough to write a million rows and the plots within
+                    // half a second, the signal came after the run: it must then be whole.
+                    assert_eq!(names(&dir.join("res")), BTreeSet::from(["out".to_string()]));
+                    assert_whole_run(&dir.join("res/out"));
+                    continue;
+                }
                 assert_eq!(
                     o.status.code(),
                     Some(code),
