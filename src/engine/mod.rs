@@ -207,39 +207,9 @@ pub fn simulate_model<const N: usize, M: Model<N>>(spec: &RunSpec) -> Result<Run
                 data[i + 1].push(*v);
             }
         };
-        let (seg_start, seg_end) = (seg.start, seg.end);
-        let stiff = |emit: &mut dyn FnMut(f64, &SVector<f64, N>)| {
-            solver::integrate_stiff(
-                &model, &inputs, seg_start, seg_end, y, &settings, &atol, &samples, emit,
-            )
-        };
-        // Dopri5 emits nothing unless it succeeds, so a stiffness failure can be rerun with BDF.
-        let (y_end, stats, used) = match settings.method {
-            Method::Bdf => {
-                let (y, s) = stiff(&mut emit)?;
-                (y, s, "bdf (chosen in the scenario)".to_string())
-            }
-            Method::Dopri5 => {
-                let (y, s) = solver::integrate(
-                    &model, &inputs, seg.start, seg.end, y, &settings, &samples, &mut emit,
-                )?;
-                (y, s, "dopri5".to_string())
-            }
-            Method::Auto => match solver::integrate(
-                &model, &inputs, seg.start, seg.end, y, &settings, &samples, &mut emit,
-            ) {
-                Ok((y, s)) => (y, s, "dopri5".to_string()),
-                Err(SimError::Stiff { t_day, .. }) => {
-                    let (y, s) = stiff(&mut emit)?;
-                    (
-                        y,
-                        s,
-                        format!("bdf (Dopri5 reported stiffness at t = {t_day} day)"),
-                    )
-                }
-                Err(e) => return Err(e),
-            },
-        };
+        let (y_end, stats, used) = solver::integrate_segment(
+            &model, &inputs, seg.start, seg.end, y, &settings, &atol, &samples, &mut emit,
+        )?;
         if let Some(e) = failure
             .or_else(|| first_non_finite::<N, M>(seg.end, &y_end))
             .or_else(|| domains.states::<N, M>(seg.end, &y_end))

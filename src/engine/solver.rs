@@ -270,35 +270,58 @@ pub fn integrate<const N: usize, M: Model<N>, U: Fn(f64) -> InputValues>(
     Ok((y_end, total))
 }
 
-/// [`integrate`] under [`Method::Auto`]: Dopri5, and BDF (with `atol` for every state) when
-/// Dopri5 reports stiffness. Dopri5 emits nothing unless it succeeds, so `emit` sees one solution.
+/// Integrates one segment with `settings.method`: Dopri5, diffsol's BDF (with one absolute
+/// tolerance per state, `atol`), or under [`Method::Auto`] Dopri5 and, where it reports
+/// stiffness, BDF. Dopri5 emits nothing unless it succeeds, so `emit` sees one solution.
+/// Returns the state at `t1`, the work, and which solver ran and why (for manifests).
 #[allow(clippy::too_many_arguments)]
-pub fn integrate_auto<const N: usize, M: Model<N>, U: Fn(f64) -> InputValues>(
+pub fn integrate_segment<const N: usize, M: Model<N>, U: Fn(f64) -> InputValues>(
     model: &M,
     inputs: &U,
     t0: f64,
     t1: f64,
     y0: SVector<f64, N>,
     settings: &SolverSettings,
+    atol: &[f64],
     sample_times: &[f64],
     mut emit: impl FnMut(f64, &SVector<f64, N>),
-) -> Result<(SVector<f64, N>, SolverStats), SimError> {
-    match integrate(model, inputs, t0, t1, y0, settings, sample_times, &mut emit) {
-        Err(SimError::Stiff { .. }) => {
-            let atol = vec![settings.atol; N];
-            integrate_stiff(
-                model,
-                inputs,
-                t0,
-                t1,
-                y0,
-                settings,
-                &atol,
-                sample_times,
-                emit,
-            )
+) -> Result<(SVector<f64, N>, SolverStats, String), SimError> {
+    let stiff = |emit: &mut dyn FnMut(f64, &SVector<f64, N>)| {
+        integrate_stiff(
+            model,
+            inputs,
+            t0,
+            t1,
+            y0,
+            settings,
+            atol,
+            sample_times,
+            emit,
+        )
+    };
+    match settings.method {
+        Method::Bdf => {
+            let (y, s) = stiff(&mut emit)?;
+            Ok((y, s, "bdf (chosen in the scenario)".to_string()))
         }
-        other => other,
+        Method::Dopri5 => {
+            let (y, s) = integrate(model, inputs, t0, t1, y0, settings, sample_times, &mut emit)?;
+            Ok((y, s, "dopri5".to_string()))
+        }
+        Method::Auto => {
+            match integrate(model, inputs, t0, t1, y0, settings, sample_times, &mut emit) {
+                Ok((y, s)) => Ok((y, s, "dopri5".to_string())),
+                Err(SimError::Stiff { t_day, .. }) => {
+                    let (y, s) = stiff(&mut emit)?;
+                    Ok((
+                        y,
+                        s,
+                        format!("bdf (Dopri5 reported stiffness at t = {t_day} day)"),
+                    ))
+                }
+                Err(e) => Err(e),
+            }
+        }
     }
 }
 

@@ -198,13 +198,14 @@ pub fn find<const N: usize, M: Model<N>>(
             let mut searching = Frozen(model.clone());
             searching.0.set_reference(&guess);
             let model = &searching;
-            let (y_long, _) = solver::integrate_auto(
+            let (y_long, ..) = solver::integrate_segment(
                 model,
                 &|_| inputs,
                 0.0,
                 FALLBACK_DAYS,
                 guess,
                 &settings,
+                &[settings.atol; N],
                 &[],
                 |_, _| {},
             )
