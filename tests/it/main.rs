@@ -13,6 +13,7 @@
 //! - `plausibility`: physical domains, plausible input and dose ranges, skipped plots, messages.
 //! - `catalogue`: every bad or hostile input of `tests/catalogue/*.toml` through the binary (issue 9).
 //! - `safety`: output folders under races, SIGINT/SIGTERM, leftovers of dead processes, links.
+//! - `regression`: every bundled scenario against its reference outputs (tests/data/reference_outputs).
 //! - `fuzz`: hostile and random files for every loader and the protocol builder (docs/fuzzing.md).
 //!
 //! Run with `cargo test --release` (ODE code is about 75 times slower in debug builds).
@@ -28,6 +29,7 @@ mod invariants;
 mod limits;
 mod plausibility;
 mod reference;
+mod regression;
 mod safety;
 mod steady;
 mod treatment;
