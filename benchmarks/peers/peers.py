@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Peer comparison: immunoporosis vs libroadrunner vs scipy on the Lemaire 2004 model.
+"""Peer comparison: immunoporosis vs libroadrunner vs scipy vs diffrax on the Lemaire 2004 model.
 
 The same work is done by every tool:
 
@@ -24,6 +24,17 @@ Tools:
                  Single-threaded, in-process wall time.  If the full sweep would take
                  longer than --scipy-budget seconds, only every 10th run is done and the
                  rate is extrapolated (reported as such).
+  diffrax        JAX, Tsit5 with PIDController(rtol 1e-8, atol 1e-12), SaveAt(ts=daily), 64-bit
+                 floats, on the same generated right-hand side traced by JAX; the sweep is one
+                 jax.jit(jax.vmap(...)) call over the 1000 input pairs.  Run in its own process
+                 (diffrax_tool.py) with XLA limited to one thread, so on one core.  The first
+                 call of each jitted function (tracing + compilation + one run) is reported
+                 apart as the compile time; the rate uses the later calls (compile excluded).
+                 Steps per run come from sol.stats["num_steps"].
+
+Ratios: every rate is divided by libroadrunner's and by diffrax's (compile excluded) on the
+same workload.  The issue's target is the whole `sweep --threads 1` process at least 100x
+libroadrunner's in-process loop (per core).
 
 Agreement: the baseline trajectories (1001 times x R, B, C) between every pair of tools
 and the sweep endpoints (R, B, C at day 1000, every run) between every pair of tools,
@@ -36,6 +47,7 @@ which sets up the virtual environment and builds the program.
 
 import argparse
 import csv
+import importlib.metadata
 import importlib.util
 import json
 import os
@@ -68,6 +80,23 @@ STATES = ("R", "B", "C")
 def repo_path(p):
     """Paths given on the command line are relative to the repository root."""
     return p if os.path.isabs(p) else os.path.normpath(os.path.join(REPO_ROOT, p))
+
+
+SBML_DEFAULT = os.path.join("shared", "reference", "sbml", "BIOMD0000000278.xml")
+
+
+def default_sbml():
+    """shared/reference/sbml/BIOMD0000000278.xml beside the repository or further up (a git
+    worktree may sit deeper than the main checkout)."""
+    d = os.path.dirname(REPO_ROOT)
+    while True:
+        p = os.path.join(d, SBML_DEFAULT)
+        if os.path.exists(p):
+            return p
+        parent = os.path.dirname(d)
+        if parent == d:
+            return os.path.join(os.path.dirname(REPO_ROOT), SBML_DEFAULT)
+        d = parent
 
 
 def load_reference_module():
@@ -123,6 +152,11 @@ def versions(binary):
         "scipy": scipy.__version__,
         "numpy": np.__version__,
     }
+    for dist in ("jax", "jaxlib", "diffrax", "equinox"):
+        try:
+            v[dist] = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            v[dist] = "not installed"
     try:
         v["immunoporosis"] = subprocess.run([binary, "--version"], capture_output=True,
                                             text=True, check=True).stdout.strip()
@@ -149,16 +183,25 @@ def read_csv_columns(path):
     return rows
 
 
+STEPS_LINE = re.compile(r"(\d+) steps \((\d+) rejected\), (\d+) evaluations")
+
+
 def prog_baseline(binary, scenario, repeats, workdir):
+    """The trajectory, the wall times, and the solver's (steps, rejected, evaluations) as
+    `run` prints them (None if its summary line has another form)."""
     times = []
     traj = None
+    steps = None
     for i in range(repeats):
         out = os.path.join(workdir, "run_%02d" % i)
         t0 = time.perf_counter()
-        subprocess.run([binary, "run", scenario, "--out", out], check=True, cwd=REPO_ROOT,
-                       stdout=subprocess.DEVNULL)
+        proc = subprocess.run([binary, "run", scenario, "--out", out], check=True,
+                              cwd=REPO_ROOT, capture_output=True, text=True)
         times.append(time.perf_counter() - t0)
         if traj is None:
+            m = STEPS_LINE.search(proc.stdout + proc.stderr)
+            if m:
+                steps = tuple(int(g) for g in m.groups())
             data = np.loadtxt(os.path.join(out, "timeseries.csv"), delimiter=",", skiprows=1)
             with open(os.path.join(out, "timeseries.csv")) as f:
                 header = f.readline().strip().split(",")
@@ -166,7 +209,7 @@ def prog_baseline(binary, scenario, repeats, workdir):
             assert data.shape[0] == N_POINTS, data.shape
             assert np.array_equal(data[:, 0], np.arange(N_POINTS, dtype=float)), "output times"
             traj = data[:, 1:4]
-    return traj, times
+    return traj, times, steps
 
 
 def prog_sweep(binary, sweep_file, threads, repeats, workdir, tag):
@@ -329,31 +372,61 @@ class ScipyTool:
 
 
 # --------------------------------------------------------------------------
+# diffrax (its own process, one core; see diffrax_tool.py)
+# --------------------------------------------------------------------------
+def run_diffrax(sbml, inputs, baseline_repeats, sweep_repeats, pin, workdir):
+    inputs_path = os.path.join(workdir, "diffrax_inputs.npy")
+    out_path = os.path.join(workdir, "diffrax.npz")
+    np.save(inputs_path, np.asarray(inputs, dtype=float))
+    cmd = [sys.executable, os.path.join(HERE, "diffrax_tool.py"),
+           "--sbml", sbml,
+           "--reference-module", os.path.join(REPO_ROOT, "scripts", "reference",
+                                              "lemaire2004_reference.py"),
+           "--out", out_path, "--inputs", inputs_path,
+           "--t-end", repr(T_END), "--n-points", str(N_POINTS),
+           "--rtol", repr(RTOL), "--atol", repr(ATOL),
+           "--baseline-repeats", str(baseline_repeats), "--sweep-repeats", str(sweep_repeats)]
+    if pin:
+        cmd.append("--pin")
+    subprocess.run(cmd, check=True, cwd=REPO_ROOT)
+    with np.load(out_path) as d:
+        res = {k: d[k] for k in d.files}
+    res["meta"] = json.loads(str(res["meta"]))
+    assert res["meta"]["x64"], "diffrax ran without 64-bit floats"
+    return res
+
+
+# --------------------------------------------------------------------------
 def fmt_rate(x):
     return "%.1f" % x if x < 100 else "%.0f" % x
 
 
-def print_table(title, rows, ref_rate):
+def print_table(title, rows, ref_rate, dfx_rate):
+    """`dfx_rate` is diffrax's rate (compile excluded), or None when diffrax was skipped."""
     print()
     print(title)
-    head = ("tool", "runs", "seconds", "sim/s", "x roadrunner")
-    widths = (50, 26, 10, 10, 12)
+    head = ("tool", "runs", "seconds", "sim/s", "x roadrunner", "x diffrax")
+    widths = (60, 26, 10, 10, 12, 10)
     print("  " + "  ".join(h.ljust(w) if i < 2 else h.rjust(w)
                            for i, (h, w) in enumerate(zip(head, widths))))
     print("  " + "  ".join("-" * w for w in widths))
     for r in rows:
         ratio = r["sims_per_second"] / ref_rate
-        cells = (r["tool"], r["runs_label"], "%.4f" % r["seconds"], fmt_rate(r["sims_per_second"]),
-                 "%.2f" % ratio)
         r["ratio_to_roadrunner"] = ratio
+        r["ratio_to_diffrax"] = r["sims_per_second"] / dfx_rate if dfx_rate else None
+        cells = (r["tool"], r["runs_label"], "%.4f" % r["seconds"], fmt_rate(r["sims_per_second"]),
+                 "%.2f" % ratio,
+                 "%.2f" % r["ratio_to_diffrax"] if dfx_rate else "-")
         print("  " + "  ".join(c.ljust(w) if i < 2 else c.rjust(w)
                                for i, (c, w) in enumerate(zip(cells, widths))))
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--sbml", default="../shared/reference/sbml/BIOMD0000000278.xml",
-                    help="BIOMD0000000278 SBML file (relative to the repository root)")
+    ap.add_argument("--sbml", default=None,
+                    help="BIOMD0000000278 SBML file (relative to the repository root); default: "
+                         "%s in the nearest folder above the repository that has it "
+                         "(../shared/... in CI)" % SBML_DEFAULT)
     ap.add_argument("--binary", default="target/release/immunoporosis")
     ap.add_argument("--scenario", default="params/scenarios/lemaire2004_baseline.toml")
     ap.add_argument("--sweep", default="params/analyses/sweep_lemaire_opg_rankl.toml")
@@ -365,11 +438,14 @@ def main():
     ap.add_argument("--scipy-method", default="LSODA", choices=("LSODA", "Radau", "BDF"))
     ap.add_argument("--scipy-budget", type=float, default=180.0,
                     help="seconds; above this projected time scipy does every 10th run only")
+    ap.add_argument("--no-diffrax", action="store_true", help="leave diffrax out")
+    ap.add_argument("--diffrax-pin", action="store_true",
+                    help="bind the diffrax process to one CPU (it uses one core either way)")
     ap.add_argument("--tol", type=float, default=1e-6, help="max relative difference allowed")
     ap.add_argument("--json", default="benchmarks/peers/results.json")
     args = ap.parse_args()
 
-    sbml = repo_path(args.sbml)
+    sbml = repo_path(args.sbml) if args.sbml else default_sbml()
     binary = repo_path(args.binary)
     scenario = repo_path(args.scenario)
     sweep_file = repo_path(args.sweep)
@@ -402,7 +478,8 @@ def main():
         binary = private
         # ---------------- immunoporosis
         print("\n[immunoporosis] baseline x%d ..." % args.baseline_repeats, flush=True)
-        prog_traj, prog_base_t = prog_baseline(binary, scenario, args.baseline_repeats, work)
+        prog_traj, prog_base_t, prog_steps = prog_baseline(binary, scenario,
+                                                           args.baseline_repeats, work)
         print("[immunoporosis] sweep, all cores x%d ..." % args.sweep_repeats, flush=True)
         sw_all = prog_sweep(binary, sweep_file, None, args.sweep_repeats, work, "all")
         print("[immunoporosis] sweep, --threads 1 x%d ..." % args.sweep_repeats, flush=True)
@@ -433,6 +510,15 @@ def main():
               "(%d runs), rate extrapolated" % (args.scipy_method, sp_projected,
                                                  args.scipy_budget, len(sp_runs)))
 
+    # ---------------- diffrax
+    dfx = None
+    if not args.no_diffrax:
+        print("[diffrax Tsit5] baseline x%d and vmapped sweep x%d, one core (own process) ..."
+              % (args.baseline_repeats, args.sweep_repeats), flush=True)
+        with tempfile.TemporaryDirectory(prefix="peers_diffrax_") as work:
+            dfx = run_diffrax(sbml, inputs, args.baseline_repeats, args.sweep_repeats,
+                              args.diffrax_pin, work)
+
     # ---------------- tables
     med = statistics.median
     base_rows = [
@@ -449,6 +535,14 @@ def main():
     base_rows[0]["all_seconds"] = prog_base_t
     base_rows[1]["all_seconds"] = rr_base_t
     base_rows[2]["all_seconds"] = sp_base_t
+    dfx_base_rate = None
+    if dfx is not None:
+        t = [float(x) for x in dfx["baseline_seconds"]]
+        base_rows.append({"tool": "diffrax Tsit5 (in-process, jitted, compile excluded)",
+                          "runs_label": "1 (median of %d)" % len(t), "seconds": med(t),
+                          "sims_per_second": 1.0 / med(t), "all_seconds": t,
+                          "compile_seconds": float(dfx["baseline_compile_seconds"])})
+        dfx_base_rate = base_rows[-1]["sims_per_second"]
 
     nthreads = mach["nproc"]
     rr_rate = n_runs / med(rr_sweep_t)
@@ -479,23 +573,72 @@ def main():
         sweep_rows.append({"tool": "scipy %s, 1 thread (in-process)" % args.scipy_method,
                            "runs_label": "%d (once)" % n_runs, "seconds": sp_sweep_t,
                            "extrapolated": False})
+    dfx_rate = None
+    if dfx is not None:
+        t = [float(x) for x in dfx["sweep_seconds"]]
+        compile_s = float(dfx["sweep_compile_seconds"])
+        sweep_rows.append({"tool": "diffrax Tsit5, vmapped, 1 core (compile excluded)",
+                           "runs_label": "%d (median of %d)" % (n_runs, len(t)),
+                           "seconds": med(t), "all_seconds": t,
+                           "cpu_seconds": [float(x) for x in dfx["sweep_cpu_seconds"]]})
+        sweep_rows.append({"tool": "diffrax Tsit5, vmapped, 1 core (first call, with compile)",
+                           "runs_label": "%d (once)" % n_runs, "seconds": compile_s})
+        dfx_rate = n_runs / med(t)
     for r in sweep_rows:
         r["sims_per_second"] = n_runs / r["seconds"]
 
-    print_table("Baseline: one 1000-day run, daily output", base_rows, base_rows[1]["sims_per_second"])
+    print_table("Baseline: one 1000-day run, daily output", base_rows,
+                base_rows[1]["sims_per_second"], dfx_base_rate)
     print_table("Sweep: 1000 runs (40 x 25 grid of constant I_O, I_L), 1000 days, daily output",
-                sweep_rows, rr_rate)
+                sweep_rows, rr_rate, dfx_rate)
     print("  libroadrunner model load + JIT (once, not in the rate): %.3f s" % rrt.load_seconds)
     if sp_subset:
         print("  scipy: every 10th run (%d runs) measured in %.1f s, rate extrapolated to 1000 runs"
               % (len(sp_runs), sp_sweep_t))
-    target = sweep_rows[0]["sims_per_second"] / rr_rate
-    print("  target >= 50x libroadrunner on the sweep (process wall, all threads): %.1fx  %s"
-          % (target, "met" if target >= 50 else "NOT met"))
+    dfx_info = None
+    if dfx is not None:
+        steps = dfx["sweep_steps"]
+        dfx_info = {
+            "compile_seconds": {"baseline": float(dfx["baseline_compile_seconds"]),
+                                "sweep": float(dfx["sweep_compile_seconds"])},
+            "baseline_steps": {"steps": int(dfx["baseline_steps"][0]),
+                               "accepted": int(dfx["baseline_steps"][1]),
+                               "rejected": int(dfx["baseline_steps"][2])},
+            "sweep_steps_per_run": {"min": int(steps.min()), "median": float(np.median(steps)),
+                                    "mean": float(steps.mean()), "max": int(steps.max()),
+                                    "rejected_mean": float(dfx["sweep_rejected"].mean())},
+            "sweep_cpu_over_wall": float(np.sum(dfx["sweep_cpu_seconds"])
+                                         / np.sum(dfx["sweep_seconds"])),
+            "meta": dfx["meta"],
+        }
+        print("  diffrax compile (first call: trace + XLA compile + one run, not in the rate): "
+              "baseline %.2f s, vmapped sweep %.2f s"
+              % (dfx_info["compile_seconds"]["baseline"], dfx_info["compile_seconds"]["sweep"]))
+        print("  diffrax steps per run (sol.stats num_steps, rejected included): baseline %d "
+              "(%d rejected); sweep min %d / median %.0f / max %d (a vmapped call steps every "
+              "run until the slowest is done)"
+              % (dfx_info["baseline_steps"]["steps"], dfx_info["baseline_steps"]["rejected"],
+                 steps.min(), np.median(steps), steps.max()))
+        print("  diffrax CPU time / wall time over the timed sweep calls: %.2f (<= 1: one core)"
+              % dfx_info["sweep_cpu_over_wall"])
+    if prog_steps is not None:
+        print("  immunoporosis baseline solver: %d steps (%d rejected), %d right-hand sides"
+              % prog_steps)
+    one_wall = sweep_rows[2]["sims_per_second"]
+    target = one_wall / rr_rate
+    print("  target >= 100x libroadrunner per core (sweep --threads 1, whole process, against "
+          "libroadrunner's loop): %.1fx  %s" % (target, "met" if target >= 100 else "NOT met"))
+    if dfx_rate:
+        print("  immunoporosis sweep --threads 1 (whole process) against diffrax vmapped "
+              "(compile excluded): %.2fx" % (one_wall / dfx_rate))
+    all_threads = sweep_rows[0]["sims_per_second"] / rr_rate
 
     # ---------------- agreement
     trajs = {"immunoporosis": prog_traj, "libroadrunner": rr_traj, "scipy": sp_traj}
     ends = {"immunoporosis": sw_all["endpoints"], "libroadrunner": rr_end, "scipy": sp_end}
+    if dfx is not None:
+        trajs["diffrax"] = dfx["baseline_traj"]
+        ends["diffrax"] = dfx["sweep_endpoints"]
     sp_idx = np.array(sp_runs)
     checks = []
     names = list(trajs)
@@ -522,7 +665,7 @@ def main():
     for c in checks:
         c["ok"] = c["max_rel"] <= args.tol
         ok &= c["ok"]
-        print("  %-48s %-42s %.3e  %s" % (c["what"], c["pair"], c["max_rel"],
+        print("  %-48s %-44s %.3e  %s" % (c["what"], c["pair"], c["max_rel"],
                                           "OK" if c["ok"] else "FAIL"))
 
     results.update({
@@ -531,7 +674,12 @@ def main():
         "roadrunner_load_seconds": rrt.load_seconds,
         "scipy": {"method": args.scipy_method, "subset": sp_subset, "runs": len(sp_runs),
                   "projected_full_seconds": sp_projected, "budget_seconds": args.scipy_budget},
-        "ratio_program_all_threads_wall_to_roadrunner": target,
+        "immunoporosis_baseline_solver": (dict(zip(("steps", "rejected", "evaluations"),
+                                                    prog_steps)) if prog_steps else None),
+        "ratio_program_one_thread_wall_to_roadrunner": target,
+        "ratio_program_one_thread_wall_to_diffrax": one_wall / dfx_rate if dfx_rate else None,
+        "ratio_program_all_threads_wall_to_roadrunner": all_threads,
+        "diffrax": dfx_info,
         "agreement": checks,
         "load_average_1min": {"start": load_start, "end": load_end},
         "passed": bool(ok),

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Peer comparison: immunoporosis vs libroadrunner vs scipy on Lemaire 2004 (BIOMD0000000278).
+# Peer comparison: immunoporosis vs libroadrunner vs scipy vs diffrax on Lemaire 2004 (BIOMD0000000278).
 # From the repository root:   bash benchmarks/peers/run.sh [peers.py options]
 # Creates/reuses benchmarks/peers/.venv, installs the pinned requirements.txt, builds the
 # release binary with `cargo build --release`, then runs peers.py (options are passed on,
 # see `bash benchmarks/peers/run.sh --help`).  Environment: PYTHON (interpreter used to
-# create the venv, default python3).
+# create the venv, default python3; jax needs Python >= 3.11).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
