@@ -9,7 +9,7 @@ use std::path::Path;
 /// Builds the manifest of a run.
 pub fn build(scenario: &Scenario, result: &RunResult, wall_seconds: f64) -> Value {
     let spec = &scenario.spec;
-    let model = spec.model.spec();
+    let model = spec.layout();
     let params = &spec.params;
     let parameters: Vec<Value> = params
         .params
