@@ -117,7 +117,9 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
                     k,
                     format!("model `{}` has no state `{}`", spec.name, key.get_ref()),
                 )
-                .with_help(suggest(key.get_ref(), spec.states.iter().map(|s| s.name)))
+                .with_help(spec.undosed_compartment(key.get_ref()).unwrap_or_else(|| {
+                    suggest(key.get_ref(), spec.states.iter().map(|s| s.name))
+                }))
             })
     };
     let required = |what: &str, example: &str| {

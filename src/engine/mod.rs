@@ -263,8 +263,9 @@ pub fn rebaseline(trajectory: &mut Trajectory) {
                 *x = 100.0 * ((1.0 + *x / 100.0) / base - 1.0);
             }
         } else if name.ends_with("_pct") && x0 != 0.0 {
+            // x / x0 is exactly 1 at day 0, so the first row is exactly 100.
             for x in column.iter_mut() {
-                *x *= 100.0 / x0;
+                *x = 100.0 * (*x / x0);
             }
         }
     }

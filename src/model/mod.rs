@@ -236,6 +236,8 @@ pub struct Layout {
     pub dose_routes: Vec<DoseRoute>,
     /// The dosed drugs, in registry (and state) order, each with the index of its first state.
     pub drugs: Vec<(DrugId, usize)>,
+    /// Whether the model can be given drugs at all.
+    pub takes_drugs: bool,
 }
 
 impl Layout {
@@ -251,6 +253,7 @@ impl Layout {
             plots: info.plots,
             dose_routes: Vec::new(),
             drugs: Vec::new(),
+            takes_drugs: info.takes_drugs,
         };
         if !info.takes_drugs {
             return layout;
@@ -275,6 +278,20 @@ impl Layout {
     /// Index of the state named `name`.
     pub fn state_index(&self, name: &str) -> Option<usize> {
         self.states.iter().position(|s| s.name == name)
+    }
+
+    /// Why `name` is not a state of this layout when it is the compartment of a drug the run
+    /// does not dose (a drug's states exist only in runs that dose it).
+    pub fn undosed_compartment(&self, name: &str) -> Option<String> {
+        let drug = drugs::DRUGS
+            .iter()
+            .find(|d| d.compartments.iter().any(|c| c.symbol == name))?;
+        self.takes_drugs.then(|| {
+            format!(
+                "`{name}` is a compartment of {}, which this scenario does not dose: a drug's states exist only in runs that give it",
+                drug.name
+            )
+        })
     }
 
     /// Every output column after `t_day`: the states' columns, then the read-outs.
