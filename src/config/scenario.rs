@@ -117,9 +117,11 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
                     k,
                     format!("model `{}` has no state `{}`", spec.name, key.get_ref()),
                 )
-                .with_help(spec.undosed_compartment(key.get_ref()).unwrap_or_else(|| {
-                    suggest(key.get_ref(), spec.states.iter().map(|s| s.name))
-                }))
+                .with_help(
+                    spec.undosed_compartment(key.get_ref()).unwrap_or_else(|| {
+                        suggest(key.get_ref(), spec.states.iter().map(|s| s.name))
+                    }),
+                )
             })
     };
     let required = |what: &str, example: &str| {
@@ -154,7 +156,11 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
     })?;
     // The drugs the scenario doses decide its state layout (a drug the model cannot be given is
     // reported with its treatment below).
-    let drugs = model.drugs_named(raw.treatment.iter().map(|t| t.get_ref().drug.get_ref().as_str()));
+    let drugs = model.drugs_named(
+        raw.treatment
+            .iter()
+            .map(|t| t.get_ref().drug.get_ref().as_str()),
+    );
     let spec = model.layout(&drugs);
 
     let mut params = match &raw.parameter_set {

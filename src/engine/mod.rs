@@ -322,8 +322,8 @@ impl DomainCheck {
 
     /// Checks the states at time `t`.
     fn states(&mut self, t: f64, y: &[f64]) -> Option<SimError> {
-        for i in 0..y.len() {
-            let (s, x) = (self.layout.states[i], y[i]);
+        for (i, &x) in y.iter().enumerate() {
+            let s = self.layout.states[i];
             if !self.value(i, x, s.domain, self.atol[i]) {
                 return Some(SimError::OutOfDomain {
                     t_day: t,

@@ -215,13 +215,14 @@ pub fn integrate<R: Rhs + ?Sized>(
                 let mut dy = vec![0.0; n];
                 rhs(x, y_last.as_slice(), &mut dy);
                 // Only the dynamic states count: accumulators (bone, BMD) integrate round-off.
-                let at_rest = kinds
-                    .iter()
-                    .zip(dy.iter().zip(y_last.iter()))
-                    .all(|(kind, (f, y))| {
-                        *kind != StateKind::Dynamic
-                            || (f * h_max).abs() <= AT_REST * y.abs().max(settings.atol)
-                    });
+                let at_rest =
+                    kinds
+                        .iter()
+                        .zip(dy.iter().zip(y_last.iter()))
+                        .all(|(kind, (f, y))| {
+                            *kind != StateKind::Dynamic
+                                || (f * h_max).abs() <= AT_REST * y.abs().max(settings.atol)
+                        });
                 if x <= start || (!at_rest && total.stiffness_resumes == STIFFNESS_RESUMES) {
                     return Err(SimError::Stiff {
                         t_day: x,

@@ -17,7 +17,9 @@ use super::pivonka2008::write_ligands;
 use super::pivonka2008::{LIGAND_COLUMNS, LIGAND_SOURCES, OBA_STATE, OBP_STATE, OSTEOBLAST_PARAMS};
 use super::signaling::{self, LigandInputs, SignalParams, Signals};
 use super::{DAYS_PER_YEAR, DerivedSpec, InputKind, InputSpec, InputValues, Layout, Model};
-use super::{Domain, ModelInfo, ParamSpec, PlotSpec, StateKind, StateSpec, fixed, fixed_mut, param};
+use super::{
+    Domain, ModelInfo, ParamSpec, PlotSpec, StateKind, StateSpec, fixed, fixed_mut, param,
+};
 use crate::params::ParamSet;
 use std::sync::Arc;
 
@@ -280,135 +282,135 @@ impl Bone {
 
 /// The states of the core, in vector order.
 pub(crate) const STATES: [StateSpec; N] = [
-        OBP_STATE,
-        OBA_STATE,
-        StateSpec {
-            name: "OCp",
-            unit: "pM",
-            column: "OCp_pM",
-            kind: StateKind::Dynamic,
-            domain: Domain::NonNegative,
-            description: "osteoclast precursors",
+    OBP_STATE,
+    OBA_STATE,
+    StateSpec {
+        name: "OCp",
+        unit: "pM",
+        column: "OCp_pM",
+        kind: StateKind::Dynamic,
+        domain: Domain::NonNegative,
+        description: "osteoclast precursors",
+    },
+    StateSpec {
+        name: "OCa",
+        unit: "pM",
+        column: "OCa_pM",
+        kind: StateKind::Dynamic,
+        domain: Domain::NonNegative,
+        description: "active osteoclasts",
+    },
+    StateSpec {
+        name: "BV",
+        unit: "%",
+        column: "bone_volume_pct",
+        kind: StateKind::Accumulator {
+            reference: BV_REFERENCE,
         },
-        StateSpec {
-            name: "OCa",
-            unit: "pM",
-            column: "OCa_pM",
-            kind: StateKind::Dynamic,
-            domain: Domain::NonNegative,
-            description: "active osteoclasts",
-        },
-        StateSpec {
-            name: "BV",
-            unit: "%",
-            column: "bone_volume_pct",
-            kind: StateKind::Accumulator {
-                reference: BV_REFERENCE,
-            },
-            domain: BV_DOMAIN,
-            description: "whole-skeleton bone volume, % of baseline",
-        },
-        StateSpec {
-            name: "V_LS",
-            unit: "%",
-            column: "bv_lumbar_spine_change_pct",
-            kind: StateKind::Accumulator { reference: 0.0 },
-            domain: V_CHANGE_DOMAIN,
-            description: "lumbar spine bone volume, change from baseline in %",
-        },
-        StateSpec {
-            name: "V_TH",
-            unit: "%",
-            column: "bv_total_hip_change_pct",
-            kind: StateKind::Accumulator { reference: 0.0 },
-            domain: V_CHANGE_DOMAIN,
-            description: "total hip bone volume, change from baseline in %",
-        },
-        StateSpec {
-            name: "m_LS",
-            unit: "1",
-            column: "mineral_lumbar_spine",
-            kind: StateKind::Dynamic,
-            domain: Domain::Range(0.0, 1.0),
-            description: "mean mineral content of lumbar spine bone, relative to full mineralisation",
-        },
-        StateSpec {
-            name: "m_TH",
-            unit: "1",
-            column: "mineral_total_hip",
-            kind: StateKind::Dynamic,
-            domain: Domain::Range(0.0, 1.0),
-            description: "mean mineral content of total hip bone, relative to full mineralisation",
-        },
-        StateSpec {
-            name: "F",
-            unit: "1",
-            column: "formation_rel",
-            kind: StateKind::Dynamic,
-            domain: Domain::NonNegative,
-            description: "bone formation rate relative to baseline (follows active osteoblasts over the formation phase)",
-        },
-    ];
+        domain: BV_DOMAIN,
+        description: "whole-skeleton bone volume, % of baseline",
+    },
+    StateSpec {
+        name: "V_LS",
+        unit: "%",
+        column: "bv_lumbar_spine_change_pct",
+        kind: StateKind::Accumulator { reference: 0.0 },
+        domain: V_CHANGE_DOMAIN,
+        description: "lumbar spine bone volume, change from baseline in %",
+    },
+    StateSpec {
+        name: "V_TH",
+        unit: "%",
+        column: "bv_total_hip_change_pct",
+        kind: StateKind::Accumulator { reference: 0.0 },
+        domain: V_CHANGE_DOMAIN,
+        description: "total hip bone volume, change from baseline in %",
+    },
+    StateSpec {
+        name: "m_LS",
+        unit: "1",
+        column: "mineral_lumbar_spine",
+        kind: StateKind::Dynamic,
+        domain: Domain::Range(0.0, 1.0),
+        description: "mean mineral content of lumbar spine bone, relative to full mineralisation",
+    },
+    StateSpec {
+        name: "m_TH",
+        unit: "1",
+        column: "mineral_total_hip",
+        kind: StateKind::Dynamic,
+        domain: Domain::Range(0.0, 1.0),
+        description: "mean mineral content of total hip bone, relative to full mineralisation",
+    },
+    StateSpec {
+        name: "F",
+        unit: "1",
+        column: "formation_rel",
+        kind: StateKind::Dynamic,
+        domain: Domain::NonNegative,
+        description: "bone formation rate relative to baseline (follows active osteoblasts over the formation phase)",
+    },
+];
 /// The core's read-outs.
 pub(crate) const DERIVED: [DerivedSpec; 8] = [
-        LIGAND_COLUMNS[0],
-        LIGAND_COLUMNS[1],
-        LIGAND_COLUMNS[2],
-        LIGAND_COLUMNS[3],
-        DerivedSpec {
-            column: "ctx_change_pct",
-            domain: CHANGE_DOMAIN,
-            description: "serum CTX (resorption marker, proportional to OCa), change from baseline in %",
-        },
-        DerivedSpec {
-            column: "p1np_change_pct",
-            domain: CHANGE_DOMAIN,
-            description: "serum P1NP (formation marker, proportional to bone formation), change from baseline in %",
-        },
-        DerivedSpec {
-            column: "bmd_lumbar_spine_change_pct",
-            domain: CHANGE_DOMAIN,
-            description: "lumbar spine BMD (bone volume x mineral content), change from baseline in %",
-        },
-        DerivedSpec {
-            column: "bmd_total_hip_change_pct",
-            domain: CHANGE_DOMAIN,
-            description: "total hip BMD (bone volume x mineral content), change from baseline in %",
-        },
-    ];
+    LIGAND_COLUMNS[0],
+    LIGAND_COLUMNS[1],
+    LIGAND_COLUMNS[2],
+    LIGAND_COLUMNS[3],
+    DerivedSpec {
+        column: "ctx_change_pct",
+        domain: CHANGE_DOMAIN,
+        description: "serum CTX (resorption marker, proportional to OCa), change from baseline in %",
+    },
+    DerivedSpec {
+        column: "p1np_change_pct",
+        domain: CHANGE_DOMAIN,
+        description: "serum P1NP (formation marker, proportional to bone formation), change from baseline in %",
+    },
+    DerivedSpec {
+        column: "bmd_lumbar_spine_change_pct",
+        domain: CHANGE_DOMAIN,
+        description: "lumbar spine BMD (bone volume x mineral content), change from baseline in %",
+    },
+    DerivedSpec {
+        column: "bmd_total_hip_change_pct",
+        domain: CHANGE_DOMAIN,
+        description: "total hip BMD (bone volume x mineral content), change from baseline in %",
+    },
+];
 /// The core's figures.
 pub(crate) const PLOTS: [PlotSpec; 3] = [
-        PlotSpec {
-            file_stem: "bone",
-            title: "Bone mass",
-            y_label: "change from baseline (%)",
-            series: &[
-                ("bmd_lumbar_spine_change_pct", "lumbar spine BMD", 0.0),
-                ("bmd_total_hip_change_pct", "total hip BMD", 0.0),
-                ("bone_volume_pct", "whole-skeleton bone volume", 100.0),
-            ],
-        },
-        PlotSpec {
-            file_stem: "cells",
-            title: "Bone cell populations",
-            y_label: "concentration (pM)",
-            series: &[
-                ("OBp_pM", "OBp osteoblast precursors", 0.0),
-                ("OBa_pM", "OBa active osteoblasts", 0.0),
-                ("OCp_pM", "OCp osteoclast precursors", 0.0),
-                ("OCa_pM", "OCa active osteoclasts", 0.0),
-            ],
-        },
-        PlotSpec {
-            file_stem: "markers",
-            title: "Bone turnover markers",
-            y_label: "change from baseline (%)",
-            series: &[
-                ("ctx_change_pct", "CTX (resorption)", 0.0),
-                ("p1np_change_pct", "P1NP (formation)", 0.0),
-            ],
-        },
-    ];
+    PlotSpec {
+        file_stem: "bone",
+        title: "Bone mass",
+        y_label: "change from baseline (%)",
+        series: &[
+            ("bmd_lumbar_spine_change_pct", "lumbar spine BMD", 0.0),
+            ("bmd_total_hip_change_pct", "total hip BMD", 0.0),
+            ("bone_volume_pct", "whole-skeleton bone volume", 100.0),
+        ],
+    },
+    PlotSpec {
+        file_stem: "cells",
+        title: "Bone cell populations",
+        y_label: "concentration (pM)",
+        series: &[
+            ("OBp_pM", "OBp osteoblast precursors", 0.0),
+            ("OBa_pM", "OBa active osteoblasts", 0.0),
+            ("OCp_pM", "OCp osteoclast precursors", 0.0),
+            ("OCa_pM", "OCa active osteoclasts", 0.0),
+        ],
+    },
+    PlotSpec {
+        file_stem: "markers",
+        title: "Bone turnover markers",
+        y_label: "change from baseline (%)",
+        series: &[
+            ("ctx_change_pct", "CTX (resorption)", 0.0),
+            ("p1np_change_pct", "P1NP (formation)", 0.0),
+        ],
+    },
+];
 
 /// The core model's static description.
 pub static INFO: ModelInfo = ModelInfo {
@@ -429,7 +431,8 @@ pub static INFO: ModelInfo = ModelInfo {
 impl Bone {
     /// Builds the core from a validated parameter set, with `layout` (its own, or the layout
     /// of the model it is part of).
-    pub fn from_params(p: &ParamSet, layout: Arc<Layout>) -> Self {        let per_day = |name: &str| p.value(name) / DAYS_PER_YEAR;
+    pub fn from_params(p: &ParamSet, layout: Arc<Layout>) -> Self {
+        let per_day = |name: &str| p.value(name) / DAYS_PER_YEAR;
         Bone {
             sig: signaling::signal_params(p),
             d_obu: p.value("osteoblast.D_OBu"),

@@ -443,11 +443,14 @@ pub fn evaluate(p: &ImmuneParams, c: &Cells, d: &Drives, tgfb_bone: f64) -> Immu
             * (1.0 - p.i_ocdiff_il10 * h_il10)
             * (1.0 - p.i_ocdiff_treg * h_ctla4),
         // oc_apoptosis: estrogen promotes it, IL-1 and glucocorticoids prolong osteoclast life
-        oc_apoptosis: e.pow(p.g_ocapo_e) * (1.0 - p.i_ocapo_il1 * h_il1) / (1.0 + p.gc_i_ocapo * gc),
+        oc_apoptosis: e.pow(p.g_ocapo_e) * (1.0 - p.i_ocapo_il1 * h_il1)
+            / (1.0 + p.gc_i_ocapo * gc),
         // ob_differentiation
         ob_differentiation: (1.0 - p.i_obdiff_tnf * h_tnf) / (1.0 + p.gc_i_obdiff * gc),
         // ob_apoptosis
-        ob_apoptosis: (1.0 + p.e_obapo_tnf * h_tnf) * e.pow(-p.g_obapo_e) * (1.0 + p.gc_e_obapo * gc),
+        ob_apoptosis: (1.0 + p.e_obapo_tnf * h_tnf)
+            * e.pow(-p.g_obapo_e)
+            * (1.0 + p.gc_e_obapo * gc),
         // obu_supply: Wnt/beta-catenin drives commitment; it declines with age
         obu_supply: pow(wnt, p.g_commitment) / (1.0 + p.g_obu_age * d.aging_years),
         // resorption_lumbar_spine

@@ -162,10 +162,8 @@ const CORE_IMMUNE: [ParamSpec; N_CORE_IMMUNE] =
 /// The model's own parameters: the core's, the immune module's and the PTH survival
 /// programme's (each drug's come from the registry).
 const N_PARAMS: usize = N_CORE_IMMUNE + PTH_SURVIVAL.len();
-const PARAMS: [ParamSpec; N_PARAMS] = super::concat::<ParamSpec, N_CORE_IMMUNE, 4, N_PARAMS>(
-    CORE_IMMUNE,
-    PTH_SURVIVAL,
-);
+const PARAMS: [ParamSpec; N_PARAMS] =
+    super::concat::<ParamSpec, N_CORE_IMMUNE, 4, N_PARAMS>(CORE_IMMUNE, PTH_SURVIVAL);
 
 const fn immune_state(
     name: &'static str,

@@ -4,8 +4,8 @@
 //! External inputs I_P (PTH), I_O (OPG), I_L (RANKL) enter as in the SBML's assignment rules.
 
 use super::{DerivedSpec, InputKind, InputSpec, InputValues, Layout, Model, ModelInfo};
-use super::{ParamSpec, PlotSpec, fixed, fixed_mut};
 use super::{Domain, StateKind, StateSpec, param};
+use super::{ParamSpec, PlotSpec, fixed, fixed_mut};
 use crate::params::ParamSet;
 use std::sync::Arc;
 

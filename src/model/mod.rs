@@ -258,19 +258,25 @@ impl Layout {
         if !info.takes_drugs {
             return layout;
         }
-        layout.params.extend(drugs::DRUGS.iter().flat_map(|d| d.params.iter().copied()));
+        layout
+            .params
+            .extend(drugs::DRUGS.iter().flat_map(|d| d.params.iter().copied()));
         for id in DrugId::all().filter(|id| drugs.contains(id)) {
             let drug = id.drug();
             let first = layout.states.len();
             layout.drugs.push((id, first));
-            layout.states.extend(drug.compartments.iter().map(|c| c.state()));
+            layout
+                .states
+                .extend(drug.compartments.iter().map(|c| c.state()));
             layout.derived.extend(drug.concentration_columns);
-            layout.dose_routes.extend(drug.routes.iter().map(|r| DoseRoute {
-                drug: drug.name,
-                route: r.route,
-                state: first + r.compartment,
-                labelled_mg: r.labelled_mg,
-            }));
+            layout
+                .dose_routes
+                .extend(drug.routes.iter().map(|r| DoseRoute {
+                    drug: drug.name,
+                    route: r.route,
+                    state: first + r.compartment,
+                    labelled_mg: r.labelled_mg,
+                }));
         }
         layout
     }
@@ -505,7 +511,9 @@ impl Model for AnyModel {
 /// When `s` is shorter than `N`: a layout that does not match its model.
 #[inline]
 pub(crate) fn fixed<const N: usize>(s: &[f64]) -> &[f64; N] {
-    s[..N].try_into().expect("state slice shorter than the model's layout")
+    s[..N]
+        .try_into()
+        .expect("state slice shorter than the model's layout")
 }
 
 /// [`fixed`] for a mutable slice.

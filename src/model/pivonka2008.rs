@@ -5,8 +5,8 @@
 
 use super::signaling::{self, LigandInputs, SignalParams, Signals};
 use super::{DerivedSpec, InputKind, InputSpec, InputValues, Layout, Model, ModelInfo};
-use super::{ParamSpec, PlotSpec, fixed, fixed_mut};
 use super::{Domain, StateKind, StateSpec, param};
+use super::{ParamSpec, PlotSpec, fixed, fixed_mut};
 use crate::params::ParamSet;
 use std::sync::Arc;
 

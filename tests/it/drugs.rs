@@ -423,7 +423,10 @@ fn unknown_state_in_atol_states_is_an_error() {
     .unwrap_err()
     .to_string();
     assert!(e.contains("has no state `Den_central`"), "{e}");
-    assert!(e.contains("compartment of denosumab, which this scenario does not dose"), "{e}");
+    assert!(
+        e.contains("compartment of denosumab, which this scenario does not dose"),
+        "{e}"
+    );
 }
 
 #[test]

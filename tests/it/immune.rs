@@ -41,7 +41,11 @@ fn params() -> ImmuneParams {
 fn every_modifier_equals_one_at_baseline() {
     let im = immune::evaluate(&params(), &BASELINE_CELLS, &NEUTRAL_DRIVES, 1.0);
     let neutral = Attachments::NEUTRAL.to_array();
-    for ((name, f), n) in Attachments::NAMES.iter().zip(im.core.to_array()).zip(neutral) {
+    for ((name, f), n) in Attachments::NAMES
+        .iter()
+        .zip(im.core.to_array())
+        .zip(neutral)
+    {
         assert!((f - n).abs() < 1e-15, "{name} = {f}, neutral {n}");
     }
     assert!(im.lymph_rankl.abs() < 1e-15);
@@ -134,7 +138,9 @@ fn direct_coupling_signs() {
     // [rankl_production, opg_production, ocp_supply, oc_differentiation, oc_apoptosis,
     //  ob_differentiation, ob_apoptosis, obu_supply, resorption LS, resorption TH]
     assert!(
-        im.core.rankl_production > 1.0 && im.core.ocp_supply > 1.0 && im.core.oc_differentiation > 1.0,
+        im.core.rankl_production > 1.0
+            && im.core.ocp_supply > 1.0
+            && im.core.oc_differentiation > 1.0,
         "TNF raises RANKL and osteoclastogenesis"
     );
     assert!(im.core.opg_production < 1.0, "TNF lowers OPG");
@@ -142,7 +148,10 @@ fn direct_coupling_signs() {
         im.core.ob_differentiation < 1.0 && im.core.obu_supply < 1.0,
         "TNF lowers osteoblast differentiation and (via DKK1) commitment"
     );
-    assert!(im.core.ob_apoptosis > 1.0, "TNF raises osteoblast apoptosis");
+    assert!(
+        im.core.ob_apoptosis > 1.0,
+        "TNF raises osteoblast apoptosis"
+    );
     assert!(im.dkk1 > 1.0);
 
     let low_e = Drives {
@@ -166,7 +175,10 @@ fn direct_coupling_signs() {
         ..BASELINE_CELLS
     };
     let im = immune::evaluate(&p, &cells, &NEUTRAL_DRIVES, 1.0);
-    assert!(im.core.oc_differentiation < 1.0, "Treg lower osteoclast differentiation");
+    assert!(
+        im.core.oc_differentiation < 1.0,
+        "Treg lower osteoclast differentiation"
+    );
     assert!(
         im.wnt10b > 1.0 && im.core.obu_supply > 1.0,
         "Treg -> TGF-beta -> Wnt10b raises osteoblast commitment"

@@ -235,7 +235,12 @@ fn every_model_reads_only_declared_parameters() {
         let set = config::bundled_params(id).unwrap();
         // from_params panics on an undeclared name; steady_state calls it.
         engine::steady_state(id, &set).unwrap();
-        assert_eq!(set.params.len(), id.layout(&[]).params.len(), "{}", id.name());
+        assert_eq!(
+            set.params.len(),
+            id.layout(&[]).params.len(),
+            "{}",
+            id.name()
+        );
     }
 }
 

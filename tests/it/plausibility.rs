@@ -5,8 +5,8 @@
 use crate::util::{parse, root, scenario_path};
 use immunoporosis::engine::{self, Method, SolverSettings, solver};
 use immunoporosis::error::SimError;
-use immunoporosis::model::{AnyModel, Domain, DoseRoute, DrugId, Model, ModelId, StateKind};
 use immunoporosis::model::neutral_inputs;
+use immunoporosis::model::{AnyModel, Domain, DoseRoute, DrugId, Model, ModelId, StateKind};
 use immunoporosis::output::plot::{self, Plotted};
 use std::path::Path;
 use std::process::{Command, Output};
@@ -272,23 +272,32 @@ fn stiffness_advice_depends_on_the_method_in_force() {
     let advice = "use `[solver] method = \"auto\"`";
     // Dopri5 chosen: the advice is to switch.
     let dopri = settings(Method::Dopri5);
-    let e = solver::integrate(&rhs, &kinds, 0.0, 100.0, &y0, &dopri, &[], &mut |_, _| {})
-        .unwrap_err();
+    let e =
+        solver::integrate(&rhs, &kinds, 0.0, 100.0, &y0, &dopri, &[], &mut |_, _| {}).unwrap_err();
     assert!(matches!(e, SimError::Stiff { .. }), "{e}");
     assert!(e.to_string().contains(advice), "{e}");
     // Under auto the same report must not advise auto, and auto integrates it with BDF.
     let auto = settings(Method::Auto);
-    let e = solver::integrate(&rhs, &kinds, 0.0, 100.0, &y0, &auto, &[], &mut |_, _| {})
-        .unwrap_err();
+    let e =
+        solver::integrate(&rhs, &kinds, 0.0, 100.0, &y0, &auto, &[], &mut |_, _| {}).unwrap_err();
     assert!(!e.to_string().contains(advice), "{e}");
     assert!(
         e.to_string().contains("stiff solver (BDF) takes over"),
         "{e}"
     );
     let atol = [auto.atol; 3];
-    let (y, ..) =
-        solver::integrate_segment(&rhs, &kinds, 0.0, 100.0, &y0, &auto, &atol, &[], &mut |_, _| {})
-            .unwrap();
+    let (y, ..) = solver::integrate_segment(
+        &rhs,
+        &kinds,
+        0.0,
+        100.0,
+        &y0,
+        &auto,
+        &atol,
+        &[],
+        &mut |_, _| {},
+    )
+    .unwrap();
     assert!(y.iter().all(|v| v.is_finite() && *v >= 0.0), "{y:?}");
 }
 
@@ -346,7 +355,11 @@ fn compare_of_models_without_bone_mass_writes_the_shared_columns_with_a_warning(
 #[test]
 fn compare_plan_is_decided_from_the_models() {
     use immunoporosis::output::compare::plan;
-    let bone = plan(&[ModelId::Bone.layout(&[]), ModelId::Immunoporosis.layout(&[])]).unwrap();
+    let bone = plan(&[
+        ModelId::Bone.layout(&[]),
+        ModelId::Immunoporosis.layout(&[]),
+    ])
+    .unwrap();
     assert_eq!(bone.plots.len(), 3);
     assert!(bone.warnings.is_empty());
     let shared = plan(&[ModelId::Bone.layout(&[]), ModelId::Pivonka2008.layout(&[])]).unwrap();

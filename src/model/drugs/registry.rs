@@ -78,36 +78,55 @@ pub static DRUGS: [Drug; 14] = [
     Drug {
         name: "denosumab",
         compartments: &[
-            compartment("Den_depot", "denosumab_depot_mg", "denosumab in the subcutaneous depot"),
-            compartment("Den_central", "denosumab_central_mg", "denosumab in the central compartment"),
+            compartment(
+                "Den_depot",
+                "denosumab_depot_mg",
+                "denosumab in the subcutaneous depot",
+            ),
+            compartment(
+                "Den_central",
+                "denosumab_central_mg",
+                "denosumab in the central compartment",
+            ),
         ],
         routes: &[route("SC", 0, 120.0), route("IV", 1, 120.0)],
         pk: Pk::Denosumab,
         action: Action::RanklDecoy,
         params_file: params_file!("denosumab"),
         params: &[
-        param("denosumab.ka", "1/day"),
-        param("denosumab.F", "1"),
-        param("denosumab.Vc", "mL/kg"),
-        param("denosumab.kel", "1/day"),
-        param("denosumab.Vmax", "ng/(kg day)"),
-        param("denosumab.Km", "ng/mL"),
-        param("denosumab.body_weight", "kg"),
-        param("denosumab.molar_mass", "g/mol"),
-        param("denosumab.K_A", "1/pM"),
-        param("denosumab.chi", "1"),
-    ],
+            param("denosumab.ka", "1/day"),
+            param("denosumab.F", "1"),
+            param("denosumab.Vc", "mL/kg"),
+            param("denosumab.kel", "1/day"),
+            param("denosumab.Vmax", "ng/(kg day)"),
+            param("denosumab.Km", "ng/mL"),
+            param("denosumab.body_weight", "kg"),
+            param("denosumab.molar_mass", "g/mol"),
+            param("denosumab.K_A", "1/pM"),
+            param("denosumab.chi", "1"),
+        ],
         concentration_columns: concentration_columns!("denosumab"),
     },
     // Adalimumab (anti-TNF-alpha).
     Drug {
         name: "adalimumab",
         compartments: &[
-            compartment("Ada_depot", "adalimumab_depot_mg", "adalimumab in the subcutaneous depot"),
-            compartment("Ada_central", "adalimumab_central_mg", "adalimumab in the central compartment"),
+            compartment(
+                "Ada_depot",
+                "adalimumab_depot_mg",
+                "adalimumab in the subcutaneous depot",
+            ),
+            compartment(
+                "Ada_central",
+                "adalimumab_central_mg",
+                "adalimumab in the central compartment",
+            ),
         ],
         routes: &[route("SC", 0, 160.0)],
-        pk: Pk::OneCompartment { c50: "IC50", max: "Imax" },
+        pk: Pk::OneCompartment {
+            c50: "IC50",
+            max: "Imax",
+        },
         action: Action::InhibitsTnf,
         params_file: params_file!("adalimumab"),
         params: one_compartment_params!("adalimumab", ("IC50", "ng/mL"), ("Imax", "1")),
@@ -117,11 +136,22 @@ pub static DRUGS: [Drug; 14] = [
     Drug {
         name: "infliximab",
         compartments: &[
-            compartment("Ifx_depot", "infliximab_depot_mg", "infliximab in the subcutaneous depot"),
-            compartment("Ifx_central", "infliximab_central_mg", "infliximab in the central compartment"),
+            compartment(
+                "Ifx_depot",
+                "infliximab_depot_mg",
+                "infliximab in the subcutaneous depot",
+            ),
+            compartment(
+                "Ifx_central",
+                "infliximab_central_mg",
+                "infliximab in the central compartment",
+            ),
         ],
         routes: &[route("IV", 1, 1000.0), route("SC", 0, 120.0)],
-        pk: Pk::OneCompartment { c50: "IC50", max: "Imax" },
+        pk: Pk::OneCompartment {
+            c50: "IC50",
+            max: "Imax",
+        },
         action: Action::InhibitsTnf,
         params_file: params_file!("infliximab"),
         params: one_compartment_params!("infliximab", ("IC50", "ng/mL"), ("Imax", "1")),
@@ -131,11 +161,22 @@ pub static DRUGS: [Drug; 14] = [
     Drug {
         name: "secukinumab",
         compartments: &[
-            compartment("Sec_depot", "secukinumab_depot_mg", "secukinumab in the subcutaneous depot"),
-            compartment("Sec_central", "secukinumab_central_mg", "secukinumab in the central compartment"),
+            compartment(
+                "Sec_depot",
+                "secukinumab_depot_mg",
+                "secukinumab in the subcutaneous depot",
+            ),
+            compartment(
+                "Sec_central",
+                "secukinumab_central_mg",
+                "secukinumab in the central compartment",
+            ),
         ],
         routes: &[route("SC", 0, 300.0), route("IV", 1, 600.0)],
-        pk: Pk::OneCompartment { c50: "IC50", max: "Imax" },
+        pk: Pk::OneCompartment {
+            c50: "IC50",
+            max: "Imax",
+        },
         action: Action::InhibitsIl17,
         params_file: params_file!("secukinumab"),
         params: one_compartment_params!("secukinumab", ("IC50", "ng/mL"), ("Imax", "1")),
@@ -145,11 +186,22 @@ pub static DRUGS: [Drug; 14] = [
     Drug {
         name: "tocilizumab",
         compartments: &[
-            compartment("Tcz_depot", "tocilizumab_depot_mg", "tocilizumab in the subcutaneous depot"),
-            compartment("Tcz_central", "tocilizumab_central_mg", "tocilizumab in the central compartment"),
+            compartment(
+                "Tcz_depot",
+                "tocilizumab_depot_mg",
+                "tocilizumab in the subcutaneous depot",
+            ),
+            compartment(
+                "Tcz_central",
+                "tocilizumab_central_mg",
+                "tocilizumab in the central compartment",
+            ),
         ],
         routes: &[route("IV", 1, 800.0), route("SC", 0, 162.0)],
-        pk: Pk::OneCompartment { c50: "IC50", max: "Imax" },
+        pk: Pk::OneCompartment {
+            c50: "IC50",
+            max: "Imax",
+        },
         action: Action::InhibitsIl6,
         params_file: params_file!("tocilizumab"),
         params: one_compartment_params!("tocilizumab", ("IC50", "ng/mL"), ("Imax", "1")),
@@ -159,11 +211,22 @@ pub static DRUGS: [Drug; 14] = [
     Drug {
         name: "romosozumab",
         compartments: &[
-            compartment("Romo_depot", "romosozumab_depot_mg", "romosozumab in the subcutaneous depot"),
-            compartment("Romo_central", "romosozumab_central_mg", "romosozumab in the central compartment"),
+            compartment(
+                "Romo_depot",
+                "romosozumab_depot_mg",
+                "romosozumab in the subcutaneous depot",
+            ),
+            compartment(
+                "Romo_central",
+                "romosozumab_central_mg",
+                "romosozumab in the central compartment",
+            ),
         ],
         routes: &[route("SC", 0, 210.0)],
-        pk: Pk::OneCompartment { c50: "IC50", max: "Imax" },
+        pk: Pk::OneCompartment {
+            c50: "IC50",
+            max: "Imax",
+        },
         action: Action::InhibitsSclerostin,
         params_file: params_file!("romosozumab"),
         params: one_compartment_params!("romosozumab", ("IC50", "ng/mL"), ("Imax", "1")),
@@ -173,11 +236,22 @@ pub static DRUGS: [Drug; 14] = [
     Drug {
         name: "tofacitinib",
         compartments: &[
-            compartment("Tofa_depot", "tofacitinib_depot_mg", "tofacitinib in the gut"),
-            compartment("Tofa_central", "tofacitinib_central_mg", "tofacitinib in the central compartment"),
+            compartment(
+                "Tofa_depot",
+                "tofacitinib_depot_mg",
+                "tofacitinib in the gut",
+            ),
+            compartment(
+                "Tofa_central",
+                "tofacitinib_central_mg",
+                "tofacitinib in the central compartment",
+            ),
         ],
         routes: &[route("oral", 0, 11.0)],
-        pk: Pk::OneCompartment { c50: "IC50", max: "Imax" },
+        pk: Pk::OneCompartment {
+            c50: "IC50",
+            max: "Imax",
+        },
         action: Action::InhibitsJakStat,
         params_file: params_file!("tofacitinib"),
         params: one_compartment_params!("tofacitinib", ("IC50", "ng/mL"), ("Imax", "1")),
@@ -187,11 +261,22 @@ pub static DRUGS: [Drug; 14] = [
     Drug {
         name: "baricitinib",
         compartments: &[
-            compartment("Bari_depot", "baricitinib_depot_mg", "baricitinib in the gut"),
-            compartment("Bari_central", "baricitinib_central_mg", "baricitinib in the central compartment"),
+            compartment(
+                "Bari_depot",
+                "baricitinib_depot_mg",
+                "baricitinib in the gut",
+            ),
+            compartment(
+                "Bari_central",
+                "baricitinib_central_mg",
+                "baricitinib in the central compartment",
+            ),
         ],
         routes: &[route("oral", 0, 4.0)],
-        pk: Pk::OneCompartment { c50: "IC50", max: "Imax" },
+        pk: Pk::OneCompartment {
+            c50: "IC50",
+            max: "Imax",
+        },
         action: Action::InhibitsJakStat,
         params_file: params_file!("baricitinib"),
         params: one_compartment_params!("baricitinib", ("IC50", "ng/mL"), ("Imax", "1")),
@@ -201,11 +286,22 @@ pub static DRUGS: [Drug; 14] = [
     Drug {
         name: "abatacept",
         compartments: &[
-            compartment("Aba_depot", "abatacept_depot_mg", "abatacept in the subcutaneous depot"),
-            compartment("Aba_central", "abatacept_central_mg", "abatacept in the central compartment"),
+            compartment(
+                "Aba_depot",
+                "abatacept_depot_mg",
+                "abatacept in the subcutaneous depot",
+            ),
+            compartment(
+                "Aba_central",
+                "abatacept_central_mg",
+                "abatacept in the central compartment",
+            ),
         ],
         routes: &[route("IV", 1, 1000.0), route("SC", 0, 125.0)],
-        pk: Pk::OneCompartment { c50: "IC50", max: "Emax" },
+        pk: Pk::OneCompartment {
+            c50: "IC50",
+            max: "Emax",
+        },
         action: Action::AddsCtla4,
         params_file: params_file!("abatacept"),
         params: one_compartment_params!("abatacept", ("IC50", "ng/mL"), ("Emax", "1")),
@@ -215,11 +311,22 @@ pub static DRUGS: [Drug; 14] = [
     Drug {
         name: "aldesleukin",
         compartments: &[
-            compartment("IL2_depot", "aldesleukin_depot_mg", "aldesleukin in the subcutaneous depot"),
-            compartment("IL2_central", "aldesleukin_central_mg", "aldesleukin in the central compartment"),
+            compartment(
+                "IL2_depot",
+                "aldesleukin_depot_mg",
+                "aldesleukin in the subcutaneous depot",
+            ),
+            compartment(
+                "IL2_central",
+                "aldesleukin_central_mg",
+                "aldesleukin in the central compartment",
+            ),
         ],
         routes: &[route("SC", 0, 3.0)],
-        pk: Pk::OneCompartment { c50: "EC50", max: "Emax" },
+        pk: Pk::OneCompartment {
+            c50: "EC50",
+            max: "Emax",
+        },
         action: Action::MultipliesTregDrive,
         params_file: params_file!("aldesleukin"),
         params: one_compartment_params!("aldesleukin", ("EC50", "ng/mL"), ("Emax", "1")),
@@ -229,8 +336,16 @@ pub static DRUGS: [Drug; 14] = [
     Drug {
         name: "teriparatide",
         compartments: &[
-            compartment("Teri_depot", "teriparatide_depot_mg", "teriparatide in the subcutaneous depot"),
-            compartment("Teri_central", "teriparatide_central_mg", "teriparatide in the central compartment"),
+            compartment(
+                "Teri_depot",
+                "teriparatide_depot_mg",
+                "teriparatide in the subcutaneous depot",
+            ),
+            compartment(
+                "Teri_central",
+                "teriparatide_central_mg",
+                "teriparatide in the central compartment",
+            ),
         ],
         routes: &[route("SC", 0, 0.02)],
         pk: Pk::OneCompartment { c50: "", max: "" },
@@ -244,10 +359,17 @@ pub static DRUGS: [Drug; 14] = [
         name: "estradiol",
         compartments: &[
             compartment("E2_depot", "estradiol_depot_mg", "estradiol in the gut"),
-            compartment("E2_central", "estradiol_central_mg", "estradiol in the central compartment"),
+            compartment(
+                "E2_central",
+                "estradiol_central_mg",
+                "estradiol in the central compartment",
+            ),
         ],
         routes: &[route("oral", 0, 2.0)],
-        pk: Pk::OneCompartment { c50: "C_premenopausal", max: "" },
+        pk: Pk::OneCompartment {
+            c50: "C_premenopausal",
+            max: "",
+        },
         action: Action::AddsEstrogen,
         params_file: params_file!("estradiol"),
         params: one_compartment_params!("estradiol", ("C_premenopausal", "ng/mL")),
@@ -257,45 +379,65 @@ pub static DRUGS: [Drug; 14] = [
     Drug {
         name: "alendronate",
         compartments: &[
-            compartment("Aln_depot", "alendronate_depot_mg", "alendronate in the gut"),
-            compartment("Aln_central", "alendronate_central_mg", "alendronate in the central compartment"),
-            compartment("Aln_bone", "alendronate_bone_mg", "alendronate bound to bone"),
+            compartment(
+                "Aln_depot",
+                "alendronate_depot_mg",
+                "alendronate in the gut",
+            ),
+            compartment(
+                "Aln_central",
+                "alendronate_central_mg",
+                "alendronate in the central compartment",
+            ),
+            compartment(
+                "Aln_bone",
+                "alendronate_bone_mg",
+                "alendronate bound to bone",
+            ),
         ],
         routes: &[route("oral", 0, 70.0)],
         pk: Pk::Bisphosphonate { oral: true },
         action: Action::OsteoclastApoptosisFromBone,
         params_file: params_file!("alendronate"),
         params: &[
-        param("alendronate.ka", "1/day"),
-        param("alendronate.F", "1"),
-        param("alendronate.V", "L"),
-        param("alendronate.CL_renal", "L/day"),
-        param("alendronate.CL_bone", "L/day"),
-        param("alendronate.EC50", "mg"),
-        param("alendronate.Emax", "1"),
-        param("alendronate.molar_mass", "g/mol"),
-    ],
+            param("alendronate.ka", "1/day"),
+            param("alendronate.F", "1"),
+            param("alendronate.V", "L"),
+            param("alendronate.CL_renal", "L/day"),
+            param("alendronate.CL_bone", "L/day"),
+            param("alendronate.EC50", "mg"),
+            param("alendronate.Emax", "1"),
+            param("alendronate.molar_mass", "g/mol"),
+        ],
         concentration_columns: concentration_columns!("alendronate"),
     },
     // Zoledronate (intravenous bisphosphonate).
     Drug {
         name: "zoledronate",
         compartments: &[
-            compartment("Zol_central", "zoledronate_central_mg", "zoledronate in the central compartment"),
-            compartment("Zol_bone", "zoledronate_bone_mg", "zoledronate bound to bone"),
+            compartment(
+                "Zol_central",
+                "zoledronate_central_mg",
+                "zoledronate in the central compartment",
+            ),
+            compartment(
+                "Zol_bone",
+                "zoledronate_bone_mg",
+                "zoledronate bound to bone",
+            ),
         ],
         routes: &[route("IV", 0, 5.0)],
         pk: Pk::Bisphosphonate { oral: false },
         action: Action::OsteoclastApoptosisFromBone,
         params_file: params_file!("zoledronate"),
         params: &[
-        param("zoledronate.V", "L"),
-        param("zoledronate.CL_renal", "L/day"),
-        param("zoledronate.CL_bone", "L/day"),
-        param("zoledronate.EC50", "mg"),
-        param("zoledronate.Emax", "1"),
-        param("zoledronate.molar_mass", "g/mol"),
-    ],
+            param("zoledronate.V", "L"),
+            param("zoledronate.CL_renal", "L/day"),
+            param("zoledronate.CL_bone", "L/day"),
+            param("zoledronate.EC50", "mg"),
+            param("zoledronate.Emax", "1"),
+            param("zoledronate.molar_mass", "g/mol"),
+        ],
         concentration_columns: concentration_columns!("zoledronate"),
     },
 ];
