@@ -230,7 +230,7 @@ pub struct Layout {
     pub params: Vec<ParamSpec>,
     /// Derived output columns: the model's own, then each dosed drug's concentrations.
     pub derived: Vec<DerivedSpec>,
-    /// Figures (a series whose column is absent is left out when drawing).
+    /// Figures (one whose column is absent from the run is skipped with a reason).
     pub plots: &'static [PlotSpec],
     /// Dose routes of the dosed drugs, each with the index of its receiving state.
     pub dose_routes: Vec<DoseRoute>,
@@ -432,7 +432,7 @@ impl ModelId {
     /// The drugs this model can be given (the registry, or none).
     pub fn drugs(self) -> &'static [drugs::Drug] {
         if self.info().takes_drugs {
-            &drugs::DRUGS
+            drugs::DRUGS
         } else {
             &[]
         }

@@ -73,7 +73,7 @@ macro_rules! one_compartment_params {
 }
 
 /// Every drug, in layout order.
-pub static DRUGS: [Drug; 14] = [
+pub static DRUGS: &[Drug] = &[
     // Denosumab (anti-RANKL antibody; Michaelis-Menten elimination, Martinez-Reina & Pivonka 2019).
     Drug {
         name: "denosumab",
