@@ -126,7 +126,8 @@ pub fn steady_state(model: ModelId, params: &ParamSet) -> Result<SteadyStateRepo
 /// The run of a built model: steady state, reference, then segment by segment.
 pub fn simulate_model<M: Model>(mut model: M, spec: &RunSpec) -> Result<RunResult, SimError> {
     let (y_ss, steady) = steady_state::find(&model)?;
-    let layout = model.layout().clone();
+    model.set_reference(&y_ss);
+    let layout = model.layout();
     let n = layout.states.len();
     let kinds: Vec<StateKind> = layout.states.iter().map(|s| s.kind).collect();
     let mut settings = spec.solver;
@@ -138,7 +139,6 @@ pub fn simulate_model<M: Model>(mut model: M, spec: &RunSpec) -> Result<RunResul
     if settings.max_step_days.is_none() {
         settings.max_step_days = solver::automatic_max_step(&steady.eigenvalues);
     }
-    model.set_reference(&y_ss);
     let mut y = match &spec.initial {
         InitialState::SteadyState => y_ss,
         InitialState::Explicit(values) => values.clone(),
@@ -156,7 +156,7 @@ pub fn simulate_model<M: Model>(mut model: M, spec: &RunSpec) -> Result<RunResul
     let tolerance = 1e-9 * spec.protocol.output_interval;
     let mut total = SolverStats::default();
     let mut reports = Vec::with_capacity(segments.len());
-    let mut domains = DomainCheck::new(&layout, &atol, settings.atol, settings.rtol);
+    let mut domains = DomainCheck::new(layout, &atol, settings.atol, settings.rtol);
     let mut next = 0; // index of the next output time to emit
     for (k, seg) in segments.iter().enumerate() {
         // An output time on a boundary belongs to the segment that ends there: inputs act on (start, end].
@@ -190,7 +190,7 @@ pub fn simulate_model<M: Model>(mut model: M, spec: &RunSpec) -> Result<RunResul
         let inputs = |t: f64| seg.inputs_at(t, layout.inputs);
         let mut emit = |t: f64, state: &[f64]| {
             if failure.is_none() {
-                failure = first_non_finite(&layout, t, state);
+                failure = first_non_finite(layout, t, state);
             }
             // Inputs act on (start, end]: the row at t = 0 shows the unperturbed state.
             let u = if t <= seg.start { neutral } else { inputs(t) };
@@ -208,7 +208,7 @@ pub fn simulate_model<M: Model>(mut model: M, spec: &RunSpec) -> Result<RunResul
             &rhs, &kinds, seg.start, seg.end, &y, &settings, &atol, &samples, &mut emit,
         )?;
         if let Some(e) = failure
-            .or_else(|| first_non_finite(&layout, seg.end, &y_end))
+            .or_else(|| first_non_finite(layout, seg.end, &y_end))
             .or_else(|| domains.states(seg.end, &y_end))
         {
             return Err(e);
@@ -285,9 +285,9 @@ fn first_non_finite(layout: &Layout, t: f64, y: &[f64]) -> Option<SimError> {
 /// a value outside its domain by more than the solver's tolerance ends the run. The tolerance of
 /// a column is [`Domain::tolerance`] of its absolute tolerance (the state's own; the run's
 /// smallest for read-outs), the relative tolerance, and the largest magnitude it has had so far.
-struct DomainCheck {
+struct DomainCheck<'a> {
     /// The states' and read-outs' declarations.
-    layout: Layout,
+    layout: &'a Layout,
     /// Absolute tolerance per state.
     atol: Vec<f64>,
     /// Absolute tolerance of the read-outs.
@@ -297,11 +297,11 @@ struct DomainCheck {
     largest: Vec<f64>,
 }
 
-impl DomainCheck {
-    fn new(layout: &Layout, atol: &[f64], atol_derived: f64, rtol: f64) -> Self {
+impl<'a> DomainCheck<'a> {
+    fn new(layout: &'a Layout, atol: &[f64], atol_derived: f64, rtol: f64) -> Self {
         let n_derived = layout.derived.len();
         DomainCheck {
-            layout: layout.clone(),
+            layout,
             atol: atol.to_vec(),
             atol_derived,
             rtol,
