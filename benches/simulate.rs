@@ -41,35 +41,22 @@ fn run_command_healthy(bencher: divan::Bencher) {
     let _ = std::fs::remove_dir_all(&tmp);
 }
 
-/// One right-hand-side evaluation of each model at its steady state (neutral inputs).
+/// One right-hand-side evaluation of each model at its steady state (neutral inputs, no drugs).
 #[divan::bench(args = ["immunoporosis", "bone", "pivonka2008", "lemaire2004"])]
 fn rhs(bencher: divan::Bencher, model: &str) {
-    use immunoporosis::model::{
-        Model, bone::Bone, immunoporosis::Immunoporosis, lemaire2004::Lemaire2004, neutral_inputs,
-        pivonka2008::Pivonka2008,
-    };
-    fn one<const N: usize, M: Model<N>>(bencher: divan::Bencher, id: ModelId) {
-        let params = config::bundled_params(id).expect("params");
-        let mut m = M::from_params(&params);
-        let report = engine::steady_state(id, &params).expect("steady");
-        let y = nalgebra::SVector::<f64, N>::from_column_slice(&report.state);
-        m.set_reference(&y);
-        let u = neutral_inputs(M::INPUTS);
-        let mut dy = nalgebra::SVector::<f64, N>::zeros();
-        bencher.bench_local(|| {
-            m.rhs(0.0, divan::black_box(&y), divan::black_box(&u), &mut dy);
-            divan::black_box(&dy);
-        });
-    }
-    match ModelId::from_name(model).expect("model") {
-        ModelId::Immunoporosis => one::<{ immunoporosis::model::immunoporosis::N }, Immunoporosis>(
-            bencher,
-            ModelId::Immunoporosis,
-        ),
-        ModelId::Bone => one::<{ immunoporosis::model::bone::N }, Bone>(bencher, ModelId::Bone),
-        ModelId::Pivonka2008 => one::<3, Pivonka2008>(bencher, ModelId::Pivonka2008),
-        ModelId::Lemaire2004 => one::<3, Lemaire2004>(bencher, ModelId::Lemaire2004),
-    }
+    use immunoporosis::model::{Model, neutral_inputs};
+    let id = ModelId::from_name(model).expect("model");
+    let params = config::bundled_params(id).expect("params");
+    let mut m = id.build(&params, &[]);
+    let report = engine::steady_state(id, &params).expect("steady");
+    let y = report.state;
+    m.set_reference(&y);
+    let u = neutral_inputs(m.layout().inputs);
+    let mut dy = vec![0.0; y.len()];
+    bencher.bench_local(|| {
+        m.rhs(0.0, divan::black_box(&y), divan::black_box(&u), &mut dy);
+        divan::black_box(&dy);
+    });
 }
 
 /// Ten years of the immunoporosis model (natural menopause) with weekly or yearly output:

@@ -64,7 +64,7 @@ pub fn run(path: &Path, out: Option<&Path>, force: bool) -> Result<RunSummary, A
     let result = engine::simulate(&scenario.spec)?;
     let wall = started.elapsed().as_secs_f64();
     let manifest = output::manifest::build(&scenario, &result, wall);
-    let spec = scenario.spec.model.spec();
+    let spec = scenario.spec.layout();
     let summary = output::manifest::summary(&scenario, &result);
     let mut files = vec!["timeseries.csv".to_string(), "manifest.json".to_string()];
     if summary.is_some() {
@@ -132,7 +132,7 @@ pub fn run(path: &Path, out: Option<&Path>, force: bool) -> Result<RunSummary, A
 pub fn check(path: &Path) -> Result<String, AppError> {
     let s = config::load_scenario(path)?;
     warn(&s.warnings);
-    let spec = s.spec.model.spec();
+    let spec = s.spec.layout();
     let segments = s.spec.protocol.segments(spec.inputs);
     let mut out = format!(
         "{}: ok\nscenario   {} (model {}, parameters from {})\nduration   {} days, output every {} day ({} rows)\nsegments   {}\n",
@@ -185,7 +185,7 @@ pub fn steady(model: &str, params: Option<&Path>) -> Result<String, AppError> {
         None => config::bundled_params(id)?,
     };
     let report = engine::steady_state(id, &set)?;
-    let spec = id.spec();
+    let spec = id.layout(&[]);
     let mut out = format!(
         "model         {} ({})\nparameters    {}\n",
         id.name(),
@@ -241,7 +241,7 @@ fn steady_lines(r: &SteadyStateReport) -> String {
 pub fn list(scenario_dir: &Path) -> Result<String, AppError> {
     let mut out = String::from("MODELS\n");
     for id in ModelId::ALL {
-        let spec = id.spec();
+        let spec = id.layout(&[]);
         out.push_str(&format!("  {:<12} {}\n", id.name(), id.title()));
         let states: Vec<String> = spec
             .states
@@ -255,6 +255,21 @@ pub fn list(scenario_dir: &Path) -> Result<String, AppError> {
             .map(|s| format!("{} [{}]", s.name, s.unit))
             .collect();
         out.push_str(&format!("               inputs: {}\n", inputs.join(", ")));
+        // A run has the compartments of the drugs it doses, after the model's own states.
+        for drug in id.drugs() {
+            let compartments: Vec<String> = drug
+                .compartments
+                .iter()
+                .map(|c| format!("{} [mg]", c.symbol))
+                .collect();
+            let routes: Vec<&str> = drug.routes.iter().map(|r| r.route).collect();
+            out.push_str(&format!(
+                "               drug {}: {} (routes {})\n",
+                drug.name,
+                compartments.join(", "),
+                routes.join(", ")
+            ));
+        }
     }
     out.push_str(&format!(
         "\nBUNDLED SCENARIOS ({})\n",
@@ -405,7 +420,7 @@ pub fn compare(paths: &[PathBuf], out: Option<&Path>, force: bool) -> Result<Str
         warn(&s.warnings);
     }
     // What can be compared is known from the models: decided before simulating.
-    let models: Vec<_> = scenarios.iter().map(|s| s.spec.model.spec()).collect();
+    let models: Vec<_> = scenarios.iter().map(|s| s.spec.layout()).collect();
     let plan = output::compare::plan(&models)
         .map_err(|reason| ConfigError::file("<command line>", reason))?;
     warn(&plan.warnings);
@@ -474,7 +489,7 @@ fn in_pool<T: Send>(threads: Option<usize>, work: impl FnOnce() -> T + Send) -> 
 /// [`config::limits::IN_FLIGHT_BYTES`]: checked before any run starts.
 fn check_threads(threads: Option<usize>, spec: &engine::RunSpec) -> Result<(), ConfigError> {
     let n = threads.unwrap_or_else(rayon::current_num_threads);
-    let model = spec.model.spec();
+    let model = spec.layout();
     let columns = 1 + model.states.len() + model.derived.len();
     let p = &spec.protocol;
     let rows = config::limits::output_rows(p.duration, p.output_interval);

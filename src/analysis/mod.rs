@@ -68,7 +68,7 @@ pub fn nominal(base: &RunSpec, var: &Variable) -> Option<f64> {
                 .iter()
                 .find(|w| w.input == *index)
                 .map_or_else(
-                    || base.model.spec().inputs[*index].kind.neutral(),
+                    || base.model.info().inputs[*index].kind.neutral(),
                     |w| w.value,
                 ),
         ),

@@ -285,7 +285,7 @@ fn header(path: &Path, src: &str, raw: &RawAnalysis) -> Result<AnalysisHeader, C
     let scenario = load_scenario(&file("scenario", &raw.scenario)?)?;
     let endpoints_path = file("endpoints", &raw.endpoints)?;
     let endpoints = load_endpoints(&endpoints_path)?;
-    let spec = scenario.spec.model.spec();
+    let spec = scenario.spec.layout();
     let columns: Vec<&str> = spec
         .states
         .iter()
@@ -341,7 +341,7 @@ fn variable(
     v: &Spanned<RawVariable>,
 ) -> Result<Variable, ConfigError> {
     let name = v.get_ref().name.get_ref();
-    let spec = h.scenario.spec.model.spec();
+    let spec = h.scenario.spec.layout();
     let at = line(src, &v.get_ref().name);
     let key = format!("parameter[{k}].name");
     if let Some(input) = name.strip_prefix("input.") {
@@ -716,7 +716,7 @@ pub fn load_sweep(path: &Path) -> Result<(AnalysisHeader, Sweep), ConfigError> {
         // Every run's trajectory goes to trajectories.csv (and a chunk of them is in memory at
         // once: fewer numbers than the whole file).
         let p = &h.scenario.spec.protocol;
-        let model = h.scenario.spec.model.spec();
+        let model = h.scenario.spec.layout();
         let columns = 1 + model.states.len() + model.derived.len();
         let rows = limits::output_rows(p.duration, p.output_interval);
         let values = samples as f64 * rows * columns as f64;
@@ -1035,7 +1035,7 @@ pub fn load_population(path: &Path) -> Result<PopulationStudy, ConfigError> {
         variables.push((var, *cv.get_ref()));
         nominals.push(x0);
     }
-    let spec = h.scenario.spec.model.spec();
+    let spec = h.scenario.spec.layout();
     let columns: Vec<&str> = spec
         .states
         .iter()

@@ -316,7 +316,7 @@ pub fn load_calibration(path: &Path) -> Result<Calibration, ConfigError> {
             }
         }
         let scenario = &scenarios[index];
-        let spec = model.spec();
+        let spec = scenario.spec.layout();
         let columns: Vec<&str> = spec
             .states
             .iter()

@@ -56,7 +56,7 @@ pub fn load_params(model: ModelId, path: &Path) -> Result<ParamSet, ConfigError>
 /// Validates parameter-file text for `model`; `file` is used in messages.
 pub fn parse_params(model: ModelId, file: &Path, src: &str) -> Result<ParamSet, ConfigError> {
     let raw: RawFile = toml::from_str(src).map_err(|e| toml_error(file, src, &e))?;
-    let spec = model.spec();
+    let spec = model.layout(&[]);
     let meta = raw.model.as_ref().ok_or_else(|| {
         ConfigError::key(file, None, "model", "missing table `[model]` with `name`")
     })?;

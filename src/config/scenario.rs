@@ -107,7 +107,7 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
     let raw: RawScenario = toml::from_str(src).map_err(|e| toml_error(file, src, &e))?;
     let err = |v: Option<usize>, key: &str, msg: String| ConfigError::key(file, v, key, msg);
     // A state named in a table key (`[initial_state]`, `[solver] atol_states`): its index.
-    let state_index = |spec: &crate::model::ModelSpec, key: &Spanned<String>, k: &str| {
+    let state_index = |spec: &crate::model::Layout, key: &Spanned<String>, k: &str| {
         spec.states
             .iter()
             .position(|s| s.name == key.get_ref())
@@ -117,7 +117,11 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
                     k,
                     format!("model `{}` has no state `{}`", spec.name, key.get_ref()),
                 )
-                .with_help(suggest(key.get_ref(), spec.states.iter().map(|s| s.name)))
+                .with_help(
+                    spec.undosed_compartment(key.get_ref()).unwrap_or_else(|| {
+                        suggest(key.get_ref(), spec.states.iter().map(|s| s.name))
+                    }),
+                )
             })
     };
     let required = |what: &str, example: &str| {
@@ -150,7 +154,14 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
             ModelId::ALL.iter().map(|m| m.name()),
         ))
     })?;
-    let spec = model.spec();
+    // The drugs the scenario doses decide its state layout (a drug the model cannot be given is
+    // reported with its treatment below).
+    let drugs = model.drugs_named(
+        raw.treatment
+            .iter()
+            .map(|t| t.get_ref().drug.get_ref().as_str()),
+    );
+    let spec = model.layout(&drugs);
 
     let mut params = match &raw.parameter_set {
         None => bundled_params(model)?,
@@ -540,7 +551,7 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
         let drug = t.drug.get_ref();
         let routes: Vec<_> = spec.dose_routes.iter().filter(|r| r.drug == drug).collect();
         if routes.is_empty() {
-            let known: Vec<&str> = spec.dose_routes.iter().map(|r| r.drug).collect();
+            let known: Vec<&str> = model.drugs().iter().map(|d| d.name).collect();
             let help = if known.is_empty() {
                 format!("model `{}` takes no drugs", spec.name)
             } else {
@@ -812,6 +823,7 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
         warnings,
         spec: RunSpec {
             model,
+            drugs,
             params,
             protocol: Protocol {
                 start: start_of_run,

@@ -6,12 +6,8 @@ pub mod solver;
 pub mod steady_state;
 
 use crate::error::SimError;
-use crate::model::immunoporosis::{self, Immunoporosis};
-use crate::model::{
-    Domain, Model, ModelId, bone::Bone, lemaire2004::Lemaire2004, pivonka2008::Pivonka2008,
-};
+use crate::model::{Domain, DrugId, Layout, Model, ModelId, StateKind};
 use crate::params::ParamSet;
-use nalgebra::SVector;
 pub use protocol::{Dose, Profile, Protocol, Segment, Window};
 pub use solver::{Method, SolverSettings, SolverStats};
 pub use steady_state::{SteadyMethod, SteadyStateReport};
@@ -21,7 +17,7 @@ pub use steady_state::{SteadyMethod, SteadyStateReport};
 pub enum InitialState {
     /// The model's steady state computed from its parameters (the default).
     SteadyState,
-    /// Explicit values for every state, in vector order.
+    /// Explicit values for every state, in the order of the run's layout ([`RunSpec::layout`]).
     Explicit(Vec<f64>),
 }
 
@@ -30,6 +26,9 @@ pub enum InitialState {
 pub struct RunSpec {
     /// Which model.
     pub model: ModelId,
+    /// The drugs the run doses, in registry order: their compartments are the only drug states
+    /// of the run's layout ([`RunSpec::layout`]).
+    pub drugs: Vec<DrugId>,
     /// Its parameters, overrides applied.
     pub params: ParamSet,
     /// Duration, output grid and inputs.
@@ -38,10 +37,18 @@ pub struct RunSpec {
     pub initial: InitialState,
     /// Solver settings.
     pub solver: SolverSettings,
-    /// Absolute tolerances of single states (state index, tolerance in the state's unit) that
+    /// Absolute tolerances of single states (state index in the run's layout, tolerance in the
+    /// state's unit) that
     /// differ from `solver.atol`. BDF takes them per state; Dopri5 (one scalar tolerance) uses
     /// the smallest of all.
     pub atol_states: Vec<(usize, f64)>,
+}
+
+impl RunSpec {
+    /// The state layout of this run: the model's states and the dosed drugs' compartments.
+    pub fn layout(&self) -> Layout {
+        self.model.layout(&self.drugs)
+    }
 }
 
 /// The sampled trajectory: column-major, first column `t_day`.
@@ -105,35 +112,26 @@ pub struct RunResult {
     pub max_step_days: Option<f64>,
 }
 
-/// Runs a simulation.
+/// Runs a simulation: builds the model with the run's drugs and runs it.
 pub fn simulate(spec: &RunSpec) -> Result<RunResult, SimError> {
-    match spec.model {
-        ModelId::Lemaire2004 => simulate_model::<3, Lemaire2004>(spec),
-        ModelId::Pivonka2008 => simulate_model::<3, Pivonka2008>(spec),
-        ModelId::Bone => simulate_model::<{ crate::model::bone::N }, Bone>(spec),
-        ModelId::Immunoporosis => simulate_model::<{ immunoporosis::N }, Immunoporosis>(spec),
-    }
+    simulate_model(spec.model.build(&spec.params, &spec.drugs), spec)
 }
 
-/// Computes a model's steady state from a parameter set, with neutral inputs.
+/// Computes a model's steady state from a parameter set, with neutral inputs (drug compartments
+/// are empty at the steady state, so none are included).
 pub fn steady_state(model: ModelId, params: &ParamSet) -> Result<SteadyStateReport, SimError> {
-    fn of<const N: usize, M: Model<N>>(p: &ParamSet) -> Result<SteadyStateReport, SimError> {
-        steady_state::find(&M::from_params(p)).map(|(_, report)| report)
-    }
-    match model {
-        ModelId::Lemaire2004 => of::<3, Lemaire2004>(params),
-        ModelId::Pivonka2008 => of::<3, Pivonka2008>(params),
-        ModelId::Bone => of::<{ crate::model::bone::N }, Bone>(params),
-        ModelId::Immunoporosis => of::<{ immunoporosis::N }, Immunoporosis>(params),
-    }
+    steady_state::find(&model.build(params, &[])).map(|(_, report)| report)
 }
 
-/// The generic run: steady state, reference, then segment by segment.
-pub fn simulate_model<const N: usize, M: Model<N>>(spec: &RunSpec) -> Result<RunResult, SimError> {
-    let mut model = M::from_params(&spec.params);
+/// The run of a built model: steady state, reference, then segment by segment.
+pub fn simulate_model<M: Model>(mut model: M, spec: &RunSpec) -> Result<RunResult, SimError> {
     let (y_ss, steady) = steady_state::find(&model)?;
+    model.set_reference(&y_ss);
+    let layout = model.layout();
+    let n = layout.states.len();
+    let kinds: Vec<StateKind> = layout.states.iter().map(|s| s.kind).collect();
     let mut settings = spec.solver;
-    let mut atol = vec![settings.atol; N];
+    let mut atol = vec![settings.atol; n];
     for &(i, a) in &spec.atol_states {
         atol[i] = a;
     }
@@ -141,26 +139,24 @@ pub fn simulate_model<const N: usize, M: Model<N>>(spec: &RunSpec) -> Result<Run
     if settings.max_step_days.is_none() {
         settings.max_step_days = solver::automatic_max_step(&steady.eigenvalues);
     }
-    model.set_reference(&y_ss);
     let mut y = match &spec.initial {
         InitialState::SteadyState => y_ss,
-        InitialState::Explicit(values) => SVector::<f64, N>::from_column_slice(values),
+        InitialState::Explicit(values) => values.clone(),
     };
-    let initial_state: Vec<f64> = y.iter().copied().collect();
+    let initial_state = y.clone();
 
     let mut columns = vec!["t_day".to_string()];
-    columns.extend(M::STATES.iter().map(|s| s.column.to_string()));
-    columns.extend(M::DERIVED.iter().map(|d| d.column.to_string()));
+    columns.extend(layout.columns().map(str::to_string));
     let times = spec.protocol.output_times();
     let mut data: Vec<Vec<f64>> = vec![Vec::with_capacity(times.len()); columns.len()];
-    let mut derived = vec![0.0; M::DERIVED.len()];
+    let mut derived = vec![0.0; layout.derived.len()];
 
-    let segments = spec.protocol.segments(M::INPUTS);
-    let neutral = crate::model::neutral_inputs(M::INPUTS);
+    let segments = spec.protocol.segments(layout.inputs);
+    let neutral = crate::model::neutral_inputs(layout.inputs);
     let tolerance = 1e-9 * spec.protocol.output_interval;
     let mut total = SolverStats::default();
     let mut reports = Vec::with_capacity(segments.len());
-    let mut domains = DomainCheck::new(&atol, settings.atol, settings.rtol, M::DERIVED.len());
+    let mut domains = DomainCheck::new(layout, &atol, settings.atol, settings.rtol);
     let mut next = 0; // index of the next output time to emit
     for (k, seg) in segments.iter().enumerate() {
         // An output time on a boundary belongs to the segment that ends there: inputs act on (start, end].
@@ -168,7 +164,7 @@ pub fn simulate_model<const N: usize, M: Model<N>>(spec: &RunSpec) -> Result<Run
         if !seg.doses.is_empty() {
             while next < times.len() && times[next] <= seg.start + tolerance {
                 model.derived(&y, &neutral, &mut derived);
-                if let Some(e) = domains.row::<N, M>(times[next], &y, &derived) {
+                if let Some(e) = domains.row(times[next], &y, &derived) {
                     return Err(e);
                 }
                 data[0].push(times[next]);
@@ -191,28 +187,29 @@ pub fn simulate_model<const N: usize, M: Model<N>>(spec: &RunSpec) -> Result<Run
             .map(|t| t.clamp(seg.start, seg.end))
             .collect();
         let mut failure = None;
-        let inputs = |t: f64| seg.inputs_at(t, M::INPUTS);
-        let mut emit = |t: f64, state: &SVector<f64, N>| {
+        let inputs = |t: f64| seg.inputs_at(t, layout.inputs);
+        let mut emit = |t: f64, state: &[f64]| {
             if failure.is_none() {
-                failure = first_non_finite::<N, M>(t, state);
+                failure = first_non_finite(layout, t, state);
             }
             // Inputs act on (start, end]: the row at t = 0 shows the unperturbed state.
             let u = if t <= seg.start { neutral } else { inputs(t) };
             model.derived(state, &u, &mut derived);
             if failure.is_none() {
-                failure = domains.row::<N, M>(t, state, &derived);
+                failure = domains.row(t, state, &derived);
             }
             data[0].push(t);
             for (i, v) in state.iter().chain(derived.iter()).enumerate() {
                 data[i + 1].push(*v);
             }
         };
+        let rhs = |t: f64, y: &[f64], dy: &mut [f64]| model.rhs(t, y, &inputs(t), dy);
         let (y_end, stats, used) = solver::integrate_segment(
-            &model, &inputs, seg.start, seg.end, y, &settings, &atol, &samples, &mut emit,
+            &rhs, &kinds, seg.start, seg.end, &y, &settings, &atol, &samples, &mut emit,
         )?;
         if let Some(e) = failure
-            .or_else(|| first_non_finite::<N, M>(seg.end, &y_end))
-            .or_else(|| domains.states::<N, M>(seg.end, &y_end))
+            .or_else(|| first_non_finite(layout, seg.end, &y_end))
+            .or_else(|| domains.states(seg.end, &y_end))
         {
             return Err(e);
         }
@@ -222,7 +219,8 @@ pub fn simulate_model<const N: usize, M: Model<N>>(spec: &RunSpec) -> Result<Run
             start: seg.start,
             end: seg.end,
             solver: used,
-            active_inputs: M::INPUTS
+            active_inputs: layout
+                .inputs
                 .iter()
                 .enumerate()
                 .filter(|(i, s)| {
@@ -265,19 +263,20 @@ pub fn rebaseline(trajectory: &mut Trajectory) {
                 *x = 100.0 * ((1.0 + *x / 100.0) / base - 1.0);
             }
         } else if name.ends_with("_pct") && x0 != 0.0 {
+            // x / x0 is exactly 1 at day 0, so the first row is exactly 100.
             for x in column.iter_mut() {
-                *x *= 100.0 / x0;
+                *x = 100.0 * (*x / x0);
             }
         }
     }
 }
 
-fn first_non_finite<const N: usize, M: Model<N>>(t: f64, y: &SVector<f64, N>) -> Option<SimError> {
+fn first_non_finite(layout: &Layout, t: f64, y: &[f64]) -> Option<SimError> {
     y.iter()
         .position(|v| !v.is_finite())
         .map(|i| SimError::NonFinite {
             t_day: t,
-            state: M::STATES[i].name.to_string(),
+            state: layout.states[i].name.to_string(),
             value: y[i],
         })
 }
@@ -286,7 +285,9 @@ fn first_non_finite<const N: usize, M: Model<N>>(t: f64, y: &SVector<f64, N>) ->
 /// a value outside its domain by more than the solver's tolerance ends the run. The tolerance of
 /// a column is [`Domain::tolerance`] of its absolute tolerance (the state's own; the run's
 /// smallest for read-outs), the relative tolerance, and the largest magnitude it has had so far.
-struct DomainCheck {
+struct DomainCheck<'a> {
+    /// The states' and read-outs' declarations.
+    layout: &'a Layout,
     /// Absolute tolerance per state.
     atol: Vec<f64>,
     /// Absolute tolerance of the read-outs.
@@ -296,9 +297,11 @@ struct DomainCheck {
     largest: Vec<f64>,
 }
 
-impl DomainCheck {
-    fn new(atol: &[f64], atol_derived: f64, rtol: f64, n_derived: usize) -> Self {
+impl<'a> DomainCheck<'a> {
+    fn new(layout: &'a Layout, atol: &[f64], atol_derived: f64, rtol: f64) -> Self {
+        let n_derived = layout.derived.len();
         DomainCheck {
+            layout,
             atol: atol.to_vec(),
             atol_derived,
             rtol,
@@ -318,17 +321,14 @@ impl DomainCheck {
     }
 
     /// Checks the states at time `t`.
-    fn states<const N: usize, M: Model<N>>(
-        &mut self,
-        t: f64,
-        y: &SVector<f64, N>,
-    ) -> Option<SimError> {
-        for (i, (s, x)) in M::STATES.iter().zip(y.iter()).enumerate() {
-            if !self.value(i, *x, s.domain, self.atol[i]) {
+    fn states(&mut self, t: f64, y: &[f64]) -> Option<SimError> {
+        for (i, &x) in y.iter().enumerate() {
+            let s = self.layout.states[i];
+            if !self.value(i, x, s.domain, self.atol[i]) {
                 return Some(SimError::OutOfDomain {
                     t_day: t,
                     what: format!("state `{}` (column {})", s.name, s.column),
-                    value: *x,
+                    value: x,
                     domain: format!("{} {}", s.domain.describe(), s.unit),
                 });
             }
@@ -337,17 +337,14 @@ impl DomainCheck {
     }
 
     /// Checks an output row at time `t`: the states, then the read-outs.
-    fn row<const N: usize, M: Model<N>>(
-        &mut self,
-        t: f64,
-        y: &SVector<f64, N>,
-        derived: &[f64],
-    ) -> Option<SimError> {
-        if let Some(e) = self.states::<N, M>(t, y) {
+    fn row(&mut self, t: f64, y: &[f64], derived: &[f64]) -> Option<SimError> {
+        if let Some(e) = self.states(t, y) {
             return Some(e);
         }
-        for (j, (d, x)) in M::DERIVED.iter().zip(derived).enumerate() {
-            if !self.value(N + j, *x, d.domain, self.atol_derived) {
+        let n = y.len();
+        for (j, x) in derived.iter().enumerate() {
+            let d = self.layout.derived[j];
+            if !self.value(n + j, *x, d.domain, self.atol_derived) {
                 return Some(SimError::OutOfDomain {
                     t_day: t,
                     what: format!("read-out `{}`", d.column),

@@ -7,8 +7,8 @@
 //! force small steps.
 
 use crate::error::SimError;
-use crate::model::{InputValues, Model, StateKind};
-use nalgebra::SVector;
+use crate::model::StateKind;
+use nalgebra::DVector;
 use ode_solvers::continuous_output_model::ContinuousOutputModel;
 use ode_solvers::dop_shared::{IntegrationError, OutputType, System};
 use ode_solvers::dopri5::Dopri5;
@@ -100,65 +100,67 @@ impl SolverStats {
 pub const METHOD: &str =
     "ode_solvers 0.6.2 Dopri5 (Dormand-Prince 5(4), PI step control, dense output)";
 
+/// A right-hand side `rhs(t, y, dy)`: writes dy/dt at time `t` and state `y` into `dy`
+/// (the model with its inputs on one segment; it must not allocate).
+pub trait Rhs: Fn(f64, &[f64], &mut [f64]) {}
+
+impl<F: Fn(f64, &[f64], &mut [f64]) + ?Sized> Rhs for F {}
+
 /// A stretch of one segment integrated without restart: its start time and state, and the
 /// dense output over it.
-type Piece<const N: usize> = (
-    f64,
-    SVector<f64, N>,
-    ContinuousOutputModel<f64, SVector<f64, N>>,
-);
+type Piece = (f64, DVector<f64>, ContinuousOutputModel<f64, DVector<f64>>);
 
-struct OdeSystem<'a, M, U> {
-    model: &'a M,
-    inputs: &'a U,
+struct OdeSystem<'a, R: ?Sized> {
+    rhs: &'a R,
     /// Right-hand-side evaluations (also of attempts that end in a stiffness report).
     evaluations: &'a std::cell::Cell<u64>,
 }
 
-impl<const N: usize, M: Model<N>, U: Fn(f64) -> InputValues> System<f64, SVector<f64, N>>
-    for OdeSystem<'_, M, U>
-{
+impl<R: Rhs + ?Sized> System<f64, DVector<f64>> for OdeSystem<'_, R> {
     #[inline]
-    fn system(&self, t: f64, y: &SVector<f64, N>, dy: &mut SVector<f64, N>) {
+    fn system(&self, t: f64, y: &DVector<f64>, dy: &mut DVector<f64>) {
         self.evaluations.set(self.evaluations.get() + 1);
-        self.model.rhs(t, y, &(self.inputs)(t), dy);
+        (self.rhs)(t, y.as_slice(), dy.as_mut_slice());
     }
 }
 
 /// A segment of zero length (or one that rounding made empty): every sample sees `y0`. The
 /// common first step of both integrators.
-fn hold<const N: usize>(
+fn hold(
     t0: f64,
     t1: f64,
-    y0: SVector<f64, N>,
+    y0: &[f64],
     sample_times: &[f64],
-    emit: &mut impl FnMut(f64, &SVector<f64, N>),
-) -> Option<(SVector<f64, N>, SolverStats)> {
+    emit: &mut dyn FnMut(f64, &[f64]),
+) -> Option<(Vec<f64>, SolverStats)> {
     if t1 > t0 && !super::protocol::same_time(t0, t1) {
         return None;
     }
     for &t in sample_times {
-        emit(t, &y0);
+        emit(t, y0);
     }
-    Some((y0, SolverStats::default()))
+    Some((y0.to_vec(), SolverStats::default()))
 }
 
-/// Integrates `model` with inputs `inputs(t)` from `y0` at `t0` to `t1` and calls `emit(t, y)`
-/// at each of `sample_times` (which must lie in `[t0, t1]`, ascending). Returns the state at `t1`.
+/// Integrates `rhs` with Dopri5 from `y0` at `t0` to `t1` and calls `emit(t, y)` at each of
+/// `sample_times` (which must lie in `[t0, t1]`, ascending). `kinds` says which states are
+/// dynamic (only those count in the at-rest test of a stiffness report). Returns the state at
+/// `t1`.
 #[allow(clippy::too_many_arguments)]
-pub fn integrate<const N: usize, M: Model<N>, U: Fn(f64) -> InputValues>(
-    model: &M,
-    inputs: &U,
+pub fn integrate<R: Rhs + ?Sized>(
+    rhs: &R,
+    kinds: &[StateKind],
     t0: f64,
     t1: f64,
-    y0: SVector<f64, N>,
+    y0: &[f64],
     settings: &SolverSettings,
     sample_times: &[f64],
-    mut emit: impl FnMut(f64, &SVector<f64, N>),
-) -> Result<(SVector<f64, N>, SolverStats), SimError> {
-    if let Some(held) = hold(t0, t1, y0, sample_times, &mut emit) {
+    emit: &mut dyn FnMut(f64, &[f64]),
+) -> Result<(Vec<f64>, SolverStats), SimError> {
+    if let Some(held) = hold(t0, t1, y0, sample_times, emit) {
         return Ok(held);
     }
+    let n = y0.len();
     // Dopri5's stiffness test (Hairer) estimates h|lambda| from stage differences and aborts
     // after 15 positive estimates in a row. On a solution at rest those differences are
     // round-off, and the estimate is noise that can pass the threshold: a false alarm (seen on
@@ -167,21 +169,20 @@ pub fn integrate<const N: usize, M: Model<N>, U: Fn(f64) -> InputValues>(
     // problem reports again within about a thousand steps each time and fails after
     // STIFFNESS_RESUMES reports, naming the time reached.
     let h_max = settings.max_step_days.unwrap_or(t1 - t0).min(t1 - t0);
-    let mut pieces: Vec<Piece<N>> = Vec::new();
+    let mut pieces: Vec<Piece> = Vec::new();
     let mut total = SolverStats::default();
     let evaluations = std::cell::Cell::new(0u64);
-    let (mut start, mut y_start) = (t0, y0);
+    let (mut start, mut y_start) = (t0, DVector::from_column_slice(y0));
     let y_end = loop {
         let mut stepper = Dopri5::from_param(
             OdeSystem {
-                model,
-                inputs,
+                rhs,
                 evaluations: &evaluations,
             },
             start,
             t1,
             t1 - start,
-            y_start,
+            y_start.clone(),
             settings.rtol,
             settings.atol,
             0.9,
@@ -196,7 +197,7 @@ pub fn integrate<const N: usize, M: Model<N>, U: Fn(f64) -> InputValues>(
         );
         let mut dense = ContinuousOutputModel::new();
         let outcome = stepper.integrate_with_continuous_output_model(&mut dense);
-        let y_last = *stepper.y_out().last().unwrap_or(&y_start);
+        let y_last = stepper.y_out().last().unwrap_or(&y_start).clone();
         match outcome {
             Ok(stats) => {
                 total.add(SolverStats {
@@ -211,15 +212,15 @@ pub fn integrate<const N: usize, M: Model<N>, U: Fn(f64) -> InputValues>(
             Err(IntegrationError::StiffnessDetected { x }) => {
                 // At rest (each step changes every state by less than round-off scale) the
                 // report is noise and does not count towards the limit.
-                let mut dy = SVector::<f64, N>::zeros();
-                model.rhs(x, &y_last, &inputs(x), &mut dy);
+                let mut dy = vec![0.0; n];
+                rhs(x, y_last.as_slice(), &mut dy);
                 // Only the dynamic states count: accumulators (bone, BMD) integrate round-off.
                 let at_rest =
-                    M::STATES
+                    kinds
                         .iter()
                         .zip(dy.iter().zip(y_last.iter()))
-                        .all(|(spec, (f, y))| {
-                            spec.kind != StateKind::Dynamic
+                        .all(|(kind, (f, y))| {
+                            *kind != StateKind::Dynamic
                                 || (f * h_max).abs() <= AT_REST * y.abs().max(settings.atol)
                         });
                 if x <= start || (!at_rest && total.stiffness_resumes == STIFFNESS_RESUMES) {
@@ -251,77 +252,72 @@ pub fn integrate<const N: usize, M: Model<N>, U: Fn(f64) -> InputValues>(
     };
     for &t in sample_times {
         // The last breakpoint may sit an ulp away from t1: the end state is exact there.
-        let y = if t >= t1 {
-            y_end
+        if t >= t1 {
+            emit(t, y_end.as_slice());
         } else if t <= t0 {
-            y0
+            emit(t, y0);
         } else {
             let k = pieces.partition_point(|(s, _, _)| *s < t).saturating_sub(1);
             let (s, ys, dense) = &pieces[k];
             if t <= *s {
-                *ys
+                emit(t, ys.as_slice());
             } else {
-                dense.evaluate(t).unwrap_or(y_end)
+                match dense.evaluate(t) {
+                    Some(y) => emit(t, y.as_slice()),
+                    None => emit(t, y_end.as_slice()),
+                }
             }
-        };
-        emit(t, &y);
+        }
     }
     total.evaluations = evaluations.get();
-    Ok((y_end, total))
+    Ok((y_end.as_slice().to_vec(), total))
 }
 
 /// Integrates one segment with `settings.method`: Dopri5, diffsol's BDF (with one absolute
 /// tolerance per state, `atol`), or under [`Method::Auto`] Dopri5 and, where it reports
-/// stiffness, BDF. Dopri5 emits nothing unless it succeeds, so `emit` sees one solution.
+/// stiffness, BDF. `rhs(t, y, dy)` is the model with the segment's inputs; `kinds` the role of
+/// each state (length of the state). Calls `emit(t, y)` at each of `sample_times` (in
+/// `[t0, t1]`, ascending); Dopri5 emits nothing unless it succeeds, so `emit` sees one solution.
 /// Returns the state at `t1`, the work, and which solver ran and why (for manifests).
 #[allow(clippy::too_many_arguments)]
-pub fn integrate_segment<const N: usize, M: Model<N>, U: Fn(f64) -> InputValues>(
-    model: &M,
-    inputs: &U,
+pub fn integrate_segment<R: Rhs + ?Sized>(
+    rhs: &R,
+    kinds: &[StateKind],
     t0: f64,
     t1: f64,
-    y0: SVector<f64, N>,
+    y0: &[f64],
     settings: &SolverSettings,
     atol: &[f64],
     sample_times: &[f64],
-    mut emit: impl FnMut(f64, &SVector<f64, N>),
-) -> Result<(SVector<f64, N>, SolverStats, String), SimError> {
-    let stiff = |emit: &mut dyn FnMut(f64, &SVector<f64, N>)| {
-        integrate_stiff(
-            model,
-            inputs,
-            t0,
-            t1,
-            y0,
-            settings,
-            atol,
-            sample_times,
-            emit,
-        )
+    emit: &mut dyn FnMut(f64, &[f64]),
+) -> Result<(Vec<f64>, SolverStats, String), SimError> {
+    let stiff = |emit: &mut dyn FnMut(f64, &[f64])| {
+        integrate_stiff(rhs, t0, t1, y0, settings, atol, sample_times, emit)
+    };
+    let dopri5 = |emit: &mut dyn FnMut(f64, &[f64])| {
+        integrate(rhs, kinds, t0, t1, y0, settings, sample_times, emit)
     };
     match settings.method {
         Method::Bdf => {
-            let (y, s) = stiff(&mut emit)?;
+            let (y, s) = stiff(emit)?;
             Ok((y, s, "bdf (chosen in the scenario)".to_string()))
         }
         Method::Dopri5 => {
-            let (y, s) = integrate(model, inputs, t0, t1, y0, settings, sample_times, &mut emit)?;
+            let (y, s) = dopri5(emit)?;
             Ok((y, s, "dopri5".to_string()))
         }
-        Method::Auto => {
-            match integrate(model, inputs, t0, t1, y0, settings, sample_times, &mut emit) {
-                Ok((y, s)) => Ok((y, s, "dopri5".to_string())),
-                Err(SimError::Stiff { t_day, .. }) => {
-                    let (y, s) = stiff(&mut emit)?;
-                    Ok((
-                        y,
-                        s,
-                        format!("bdf (Dopri5 reported stiffness at t = {t_day} day)"),
-                    ))
-                }
-                Err(e) => Err(e),
+        Method::Auto => match dopri5(emit) {
+            Ok((y, s)) => Ok((y, s, "dopri5".to_string())),
+            Err(SimError::Stiff { t_day, .. }) => {
+                let (y, s) = stiff(emit)?;
+                Ok((
+                    y,
+                    s,
+                    format!("bdf (Dopri5 reported stiffness at t = {t_day} day)"),
+                ))
             }
-        }
+            Err(e) => Err(e),
+        },
     }
 }
 
@@ -333,29 +329,28 @@ pub const STIFF_METHOD: &str =
 /// and returning the state at `t1`, with one absolute tolerance per state (`atol`, length N).
 /// Same contract as [`integrate`].
 #[allow(clippy::too_many_arguments)]
-pub fn integrate_stiff<const N: usize, M: Model<N>, U: Fn(f64) -> InputValues>(
-    model: &M,
-    inputs: &U,
+pub fn integrate_stiff<R: Rhs + ?Sized>(
+    rhs: &R,
     t0: f64,
     t1: f64,
-    y0: SVector<f64, N>,
+    y0: &[f64],
     settings: &SolverSettings,
     atol: &[f64],
     sample_times: &[f64],
-    mut emit: impl FnMut(f64, &SVector<f64, N>),
-) -> Result<(SVector<f64, N>, SolverStats), SimError> {
+    emit: &mut dyn FnMut(f64, &[f64]),
+) -> Result<(Vec<f64>, SolverStats), SimError> {
     use diffsol::{NalgebraLU, NalgebraMat, OdeBuilder, OdeSolverMethod, Vector};
-    if let Some(held) = hold(t0, t1, y0, sample_times, &mut emit) {
+    if let Some(held) = hold(t0, t1, y0, sample_times, emit) {
         return Ok(held);
     }
+    let n = y0.len();
     let evaluations = std::cell::Cell::new(0u64);
     let f = |x: &[f64], t: f64, out: &mut [f64]| {
         evaluations.set(evaluations.get() + 1);
-        let y = SVector::<f64, N>::from_column_slice(x);
-        let mut dy = SVector::<f64, N>::zeros();
-        model.rhs(t, &y, &inputs(t), &mut dy);
-        out.copy_from_slice(dy.as_slice());
+        rhs(t, x, out);
     };
+    // Work space of the Jacobian-vector product: shifted state, f(x), f(shifted).
+    let scratch = std::cell::RefCell::new([vec![0.0; n], vec![0.0; n], vec![0.0; n]]);
     let rhs = |x: &[f64], _p: &[f64], t: f64, out: &mut [f64]| f(x, t, out);
     // Jacobian-vector product by a forward difference along v.
     let jv = |x: &[f64], _p: &[f64], t: f64, v: &[f64], out: &mut [f64]| {
@@ -366,30 +361,30 @@ pub fn integrate_stiff<const N: usize, M: Model<N>, U: Fn(f64) -> InputValues>(
         }
         let norm_x = x.iter().map(|a| a * a).sum::<f64>().sqrt();
         let eps = f64::EPSILON.sqrt() * (1.0 + norm_x) / norm_v;
-        let mut shifted = [0.0; N];
-        for i in 0..N {
-            shifted[i] = x[i] + eps * v[i];
+        let mut scratch = scratch.borrow_mut();
+        let [shifted, f0, f1] = &mut *scratch;
+        for ((s, xi), vi) in shifted.iter_mut().zip(x).zip(v) {
+            *s = xi + eps * vi;
         }
-        let (mut f0, mut f1) = ([0.0; N], [0.0; N]);
-        f(x, t, &mut f0);
-        f(&shifted, t, &mut f1);
-        for i in 0..N {
-            out[i] = (f1[i] - f0[i]) / eps;
+        f(x, t, f0);
+        f(shifted, t, f1);
+        for ((o, a), b) in out.iter_mut().zip(f0.iter()).zip(f1.iter()) {
+            *o = (b - a) / eps;
         }
     };
     let fail = |e: diffsol::DiffsolError| SimError::StiffSolver {
         t_day: t0,
         reason: e.to_string(),
     };
-    let start = y0;
+    let start = y0.to_vec();
     let problem = OdeBuilder::<NalgebraMat<f64>>::new()
         .t0(t0)
         .rtol(settings.rtol)
         .atol(atol.to_vec())
         .rhs_implicit(rhs, jv)
         .init(
-            move |_p: &[f64], _t: f64, y: &mut [f64]| y.copy_from_slice(start.as_slice()),
-            N,
+            move |_p: &[f64], _t: f64, y: &mut [f64]| y.copy_from_slice(&start),
+            n,
         )
         .build()
         .map_err(fail)?;
@@ -397,7 +392,6 @@ pub fn integrate_stiff<const N: usize, M: Model<N>, U: Fn(f64) -> InputValues>(
     // Step to the end of the segment and interpolate at the sample times ourselves: diffsol's
     // `solve_dense` asserts that its last step lands on the stop time, which rounding can miss
     // by an ulp on segments far from t = 0.
-    let to_state = |v: Vec<f64>| SVector::<f64, N>::from_column_slice(&v);
     let err = |e: diffsol::DiffsolError| SimError::StiffSolver {
         t_day: t0,
         reason: e.to_string(),
@@ -411,12 +405,12 @@ pub fn integrate_stiff<const N: usize, M: Model<N>, U: Fn(f64) -> InputValues>(
         let finished = matches!(reason, diffsol::OdeSolverStopReason::TstopReached);
         while let Some(&t) = pending.last() {
             if t <= t0 {
-                emit(t, &y0);
+                emit(t, y0);
             } else if t <= t_now {
                 let y = solver.interpolate(t).map_err(err)?;
-                emit(t, &to_state(y.clone_as_vec()));
+                emit(t, &y.clone_as_vec());
             } else if finished {
-                emit(t, &to_state(solver.state().y.clone_as_vec()));
+                emit(t, &solver.state().y.clone_as_vec());
             } else {
                 break;
             }
@@ -426,7 +420,7 @@ pub fn integrate_stiff<const N: usize, M: Model<N>, U: Fn(f64) -> InputValues>(
             break;
         }
     }
-    let y_end = to_state(solver.state().y.clone_as_vec());
+    let y_end = solver.state().y.clone_as_vec();
     let st = solver.get_statistics();
     Ok((
         y_end,

@@ -8,7 +8,7 @@
 use super::solver::{self, SolverSettings};
 use crate::error::SimError;
 use crate::model::{InputValues, Model, StateKind, neutral_inputs};
-use nalgebra::{DMatrix, DVector, SVector};
+use nalgebra::{DMatrix, DVector};
 
 /// How the steady state was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,16 +56,16 @@ const STEP_TOLERANCE: f64 = 1e-13;
 /// Length of the fallback integration (days).
 const FALLBACK_DAYS: f64 = 1e5;
 
-struct Problem<'a, const N: usize, M> {
+struct Problem<'a, M> {
     model: &'a M,
     inputs: InputValues,
     dynamic: Vec<usize>,
-    template: SVector<f64, N>,
+    template: Vec<f64>,
 }
 
-impl<const N: usize, M: Model<N>> Problem<'_, N, M> {
-    fn full(&self, x: &DVector<f64>) -> SVector<f64, N> {
-        let mut y = self.template;
+impl<M: Model> Problem<'_, M> {
+    fn full(&self, x: &DVector<f64>) -> Vec<f64> {
+        let mut y = self.template.clone();
         for (k, &i) in self.dynamic.iter().enumerate() {
             y[i] = x[k];
         }
@@ -73,7 +73,7 @@ impl<const N: usize, M: Model<N>> Problem<'_, N, M> {
     }
 
     fn residual(&self, x: &DVector<f64>) -> DVector<f64> {
-        let mut dy = SVector::<f64, N>::zeros();
+        let mut dy = vec![0.0; self.template.len()];
         self.model.rhs(0.0, &self.full(x), &self.inputs, &mut dy);
         DVector::from_iterator(self.dynamic.len(), self.dynamic.iter().map(|&i| dy[i]))
     }
@@ -142,50 +142,24 @@ impl<const N: usize, M: Model<N>> Problem<'_, N, M> {
     }
 }
 
-/// A model whose accumulator states do not move: the dynamics of the steady-state problem.
-#[derive(Clone)]
-struct Frozen<M>(M);
-
-impl<const N: usize, M: Model<N>> Model<N> for Frozen<M> {
-    const NAME: &'static str = M::NAME;
-    const STATES: [crate::model::StateSpec; N] = M::STATES;
-    const INPUTS: &'static [crate::model::InputSpec] = M::INPUTS;
-    const PARAMS: &'static [crate::model::ParamSpec] = M::PARAMS;
-    const DERIVED: &'static [crate::model::DerivedSpec] = M::DERIVED;
-    const PLOTS: &'static [crate::model::PlotSpec] = M::PLOTS;
-
-    fn from_params(p: &crate::params::ParamSet) -> Self {
-        Frozen(M::from_params(p))
-    }
-
-    fn rhs(&self, t: f64, y: &SVector<f64, N>, u: &InputValues, dy: &mut SVector<f64, N>) {
-        self.0.rhs(t, y, u, dy);
-        for (i, s) in M::STATES.iter().enumerate() {
-            if s.kind != StateKind::Dynamic {
-                dy[i] = 0.0;
-            }
-        }
-    }
-}
-
 /// Finds the steady state of `model` with every input at its neutral value.
-pub fn find<const N: usize, M: Model<N>>(
-    model: &M,
-) -> Result<(SVector<f64, N>, SteadyStateReport), SimError> {
+pub fn find<M: Model>(model: &M) -> Result<(Vec<f64>, SteadyStateReport), SimError> {
+    let layout = model.layout();
     let guess = model.steady_state_guess();
-    let dynamic: Vec<usize> = (0..N)
-        .filter(|&i| M::STATES[i].kind == StateKind::Dynamic)
+    let kinds: Vec<StateKind> = layout.states.iter().map(|s| s.kind).collect();
+    let dynamic: Vec<usize> = (0..kinds.len())
+        .filter(|&i| kinds[i] == StateKind::Dynamic)
         .collect();
-    let inputs = neutral_inputs(M::INPUTS);
+    let inputs = neutral_inputs(layout.inputs);
     let problem = Problem {
         model,
         inputs,
         dynamic: dynamic.clone(),
-        template: guess,
+        template: guess.clone(),
     };
     let x0 = DVector::from_iterator(dynamic.len(), dynamic.iter().map(|&i| guess[i]));
     let fail = |reason: String| SimError::SteadyState {
-        model: M::NAME.to_string(),
+        model: layout.name.to_string(),
         reason,
     };
     let (x, iterations, method) = match problem.newton(x0) {
@@ -195,19 +169,26 @@ pub fn find<const N: usize, M: Model<N>>(
             // Read-outs relative to the steady state (bone, BMD) need a reference to be finite;
             // the guess serves during this search, and the accumulators are discarded anyway.
             // Accumulators are held at their reference, as in the Newton problem.
-            let mut searching = Frozen(model.clone());
-            searching.0.set_reference(&guess);
-            let model = &searching;
+            let mut searching = model.clone();
+            searching.set_reference(&guess);
+            let frozen = |t: f64, y: &[f64], dy: &mut [f64]| {
+                searching.rhs(t, y, &inputs, dy);
+                for (d, kind) in dy.iter_mut().zip(&kinds) {
+                    if *kind != StateKind::Dynamic {
+                        *d = 0.0;
+                    }
+                }
+            };
             let (y_long, ..) = solver::integrate_segment(
-                model,
-                &|_| inputs,
+                &frozen,
+                &kinds,
                 0.0,
                 FALLBACK_DAYS,
-                guess,
+                &guess,
                 &settings,
-                &[settings.atol; N],
+                &vec![settings.atol; kinds.len()],
                 &[],
-                |_, _| {},
+                &mut |_, _| {},
             )
             .map_err(|e| fail(format!("{first}; the fallback integration failed: {e}")))?;
             let x1 = DVector::from_iterator(dynamic.len(), dynamic.iter().map(|&i| y_long[i]));
@@ -238,14 +219,14 @@ pub fn find<const N: usize, M: Model<N>>(
     let stable = eigenvalues.iter().all(|(re, _)| *re < 0.0);
     let y = problem.full(&x);
     let report = SteadyStateReport {
-        state: y.iter().copied().collect(),
+        state: y.clone(),
         method,
         iterations,
         residual: f.amax(),
         relative_residual: problem.scaled_norm(&x, &f),
         jacobian_states: dynamic
             .iter()
-            .map(|&i| M::STATES[i].name.to_string())
+            .map(|&i| layout.states[i].name.to_string())
             .collect(),
         eigenvalues,
         stable,

@@ -16,10 +16,12 @@
 use super::pivonka2008::write_ligands;
 use super::pivonka2008::{LIGAND_COLUMNS, LIGAND_SOURCES, OBA_STATE, OBP_STATE, OSTEOBLAST_PARAMS};
 use super::signaling::{self, LigandInputs, SignalParams, Signals};
-use super::{DAYS_PER_YEAR, DerivedSpec, InputKind, InputSpec, InputValues, Model};
-use super::{Domain, ParamSpec, PlotSpec, StateKind, StateSpec, param};
+use super::{DAYS_PER_YEAR, DerivedSpec, InputKind, InputSpec, InputValues, Layout, Model};
+use super::{
+    Domain, ModelInfo, ParamSpec, PlotSpec, StateKind, StateSpec, fixed, fixed_mut, param,
+};
 use crate::params::ParamSet;
-use nalgebra::SVector;
+use std::sync::Arc;
 
 /// State indices.
 const OBP: usize = 0;
@@ -48,23 +50,6 @@ const FORMATION: usize = 9;
 /// Number of states of the core.
 pub const N: usize = 10;
 
-/// Input indices: the four ligand sources, then the multipliers.
-const P_PTH: usize = 0;
-const P_TGFB: usize = 1;
-const P_OPG: usize = 2;
-const P_RANKL: usize = 3;
-const M_RANKL_PRODUCTION: usize = 4;
-const M_OPG_PRODUCTION: usize = 5;
-const M_OCP_SUPPLY: usize = 6;
-const M_OC_DIFFERENTIATION: usize = 7;
-const M_OC_APOPTOSIS: usize = 8;
-const M_OB_DIFFERENTIATION: usize = 9;
-const M_OB_APOPTOSIS: usize = 10;
-const M_OBU_SUPPLY: usize = 11;
-const M_RESORPTION_LS: usize = 12;
-const M_RESORPTION_TH: usize = 13;
-const RANKL_DECOY: usize = 14;
-
 /// Number of core inputs; models built on the core append theirs after these.
 pub(crate) const N_INPUTS: usize = 15;
 
@@ -78,46 +63,96 @@ const fn multiplier(name: &'static str, description: &'static str) -> InputSpec 
     }
 }
 
-pub(crate) const INPUTS: [InputSpec; N_INPUTS] = [
-    LIGAND_SOURCES[0],
-    LIGAND_SOURCES[1],
-    LIGAND_SOURCES[2],
-    LIGAND_SOURCES[3],
-    multiplier(
+/// Declares the core's attachment points once: each is a field of [`Attachments`] and an input
+/// of the core, in this order, so that a field cannot be wired to another input by position.
+macro_rules! attachment_points {
+    ($($field:ident: $spec:expr,)*) => {
+        /// The core's attachment points by name: the inputs through which scenarios, the immune
+        /// module and drugs act on the core. Sources are neutral at 0, factors at 1.
+        #[derive(Debug, Clone, Copy, PartialEq)]
+        #[allow(missing_docs)]
+        pub struct Attachments {
+            $(pub $field: f64,)*
+        }
+
+        /// The core's inputs, in [`InputValues`] order (the fields of [`Attachments`]).
+        pub(crate) const INPUTS: [InputSpec; N_INPUTS] = [$($spec,)*];
+
+        impl Attachments {
+            /// The field names, in input order (each equals its input's name up to case).
+            pub const NAMES: [&'static str; N_INPUTS] = [$(stringify!($field),)*];
+
+            /// Every attachment point at its neutral value.
+            pub const NEUTRAL: Attachments = {
+                let mut k = 0;
+                $(let $field = INPUTS[k].kind.neutral(); k += 1;)*
+                assert!(k == N_INPUTS);
+                Attachments { $($field,)* }
+            };
+
+            /// The attachment points from the core's inputs (the first [`N_INPUTS`] values).
+            #[inline]
+            pub fn from_inputs(u: &InputValues) -> Attachments {
+                let [$($field,)*] = *super::fixed::<N_INPUTS>(u);
+                Attachments { $($field,)* }
+            }
+
+            /// The values in input order.
+            #[inline]
+            pub fn to_array(&self) -> [f64; N_INPUTS] {
+                [$(self.$field,)*]
+            }
+
+            /// Values in input order as attachment points.
+            #[inline]
+            pub fn from_array(a: [f64; N_INPUTS]) -> Attachments {
+                let [$($field,)*] = a;
+                Attachments { $($field,)* }
+            }
+        }
+    };
+}
+
+attachment_points! {
+    p_pth_d: LIGAND_SOURCES[0],
+    p_tgfb_d: LIGAND_SOURCES[1],
+    p_opg_d: LIGAND_SOURCES[2],
+    p_rankl_d: LIGAND_SOURCES[3],
+    rankl_production: multiplier(
         "rankl_production",
         "factor on RANKL production by the osteoblast lineage (R_RANKL and beta_RANKL)",
     ),
-    multiplier(
+    opg_production: multiplier(
         "opg_production",
         "factor on OPG production per osteoblast beta_OPG",
     ),
-    multiplier("ocp_supply", "factor on osteoclast-precursor supply D_OCu"),
-    multiplier(
+    ocp_supply: multiplier("ocp_supply", "factor on osteoclast-precursor supply D_OCu"),
+    oc_differentiation: multiplier(
         "oc_differentiation",
         "factor on OCp -> OCa differentiation k_OCp",
     ),
-    multiplier("oc_apoptosis", "factor on osteoclast apoptosis A_OCa"),
-    multiplier(
+    oc_apoptosis: multiplier("oc_apoptosis", "factor on osteoclast apoptosis A_OCa"),
+    ob_differentiation: multiplier(
         "ob_differentiation",
         "factor on OBp -> OBa differentiation D_OBp",
     ),
-    multiplier(
+    ob_apoptosis: multiplier(
         "ob_apoptosis",
         "factor on active-osteoblast apoptosis A_OBa",
     ),
-    multiplier(
+    obu_supply: multiplier(
         "obu_supply",
         "factor on osteoblast commitment from uncommitted progenitors D_OBu (Wnt signalling acts here)",
     ),
-    multiplier(
+    resorption_lumbar_spine: multiplier(
         "resorption_lumbar_spine",
         "site-local factor on resorption at the lumbar spine (local inflammation, loading)",
     ),
-    multiplier(
+    resorption_total_hip: multiplier(
         "resorption_total_hip",
         "site-local factor on resorption at the total hip (local inflammation, loading)",
     ),
-    InputSpec {
+    rankl_decoy: InputSpec {
         name: "rankl_decoy",
         unit: "1",
         kind: InputKind::Additive,
@@ -125,7 +160,23 @@ pub(crate) const INPUTS: [InputSpec; N_INPUTS] = [
         range: (0.0, 1e6),
         description: "extra RANKL binding partner (anti-RANKL antibody): K_A [antibody] in the RANKL binding denominator",
     },
-];
+}
+
+impl Attachments {
+    /// These attachment points with a module's `effect` applied, point by point: factors
+    /// multiply, sources add (an effect at [`Attachments::NEUTRAL`] changes nothing).
+    #[inline]
+    pub fn combined(&self, effect: &Attachments) -> Attachments {
+        let (mut a, e) = (self.to_array(), effect.to_array());
+        for (k, spec) in INPUTS.iter().enumerate() {
+            match spec.kind {
+                InputKind::Multiplier => a[k] *= e[k],
+                InputKind::Additive => a[k] += e[k],
+            }
+        }
+        Attachments::from_array(a)
+    }
+}
 
 /// Every parameter of the core model, with its unit.
 pub(crate) const PARAMS_ARRAY: [ParamSpec; 34] = super::concat::<ParamSpec, 14, 20, 34>(
@@ -174,48 +225,50 @@ pub struct Bone {
     oca_ref: f64,
     /// Baseline mineral content of the lumbar spine and the total hip.
     mineral_ref: [f64; 2],
+    /// The layout it was built with.
+    layout: Arc<Layout>,
 }
 
 impl Bone {
     /// Active TGF-beta (pM) at state `y` with inputs `u`.
-    pub(crate) fn tgfb(&self, y: &SVector<f64, N>, u: &InputValues) -> f64 {
-        signaling::tgfb(&self.sig, &Self::ligands(u), y[OCA])
+    pub(crate) fn tgfb(&self, y: &[f64; N], a: &Attachments) -> f64 {
+        signaling::tgfb(&self.sig, &Self::ligands(a), y[OCA])
     }
 
-    /// PTH (pM) with inputs `u`.
-    pub(crate) fn pth(&self, u: &InputValues) -> f64 {
-        signaling::pth(&self.sig, u[P_PTH])
+    /// PTH (pM) with attachment points `a`.
+    pub(crate) fn pth(&self, a: &Attachments) -> f64 {
+        signaling::pth(&self.sig, a.p_pth_d)
     }
 
     /// Rate (1/day) at which the skeleton is resorbed: whole-skeleton turnover times relative
     /// osteoclast activity (0 before the reference is known).
-    pub(crate) fn skeletal_resorption(&self, y: &SVector<f64, N>) -> f64 {
+    pub(crate) fn skeletal_resorption(&self, y: &[f64; N]) -> f64 {
         if self.oca_ref.is_nan() {
             return 0.0;
         }
         self.turnover[0] * y[OCA] / self.oca_ref
     }
 
-    fn ligands(u: &InputValues) -> LigandInputs {
+    fn ligands(a: &Attachments) -> LigandInputs {
         LigandInputs {
-            pth_source: u[P_PTH],
-            tgfb_source: u[P_TGFB],
-            opg_source: u[P_OPG],
-            rankl_source: u[P_RANKL],
-            rankl_production: u[M_RANKL_PRODUCTION],
-            opg_production: u[M_OPG_PRODUCTION],
-            rankl_decoy: u[RANKL_DECOY],
+            pth_source: a.p_pth_d,
+            tgfb_source: a.p_tgfb_d,
+            opg_source: a.p_opg_d,
+            rankl_source: a.p_rankl_d,
+            rankl_production: a.rankl_production,
+            opg_production: a.opg_production,
+            rankl_decoy: a.rankl_decoy,
         }
     }
 
-    fn signals(&self, y: &SVector<f64, N>, u: &InputValues) -> Signals {
-        signaling::signals(&self.sig, &Self::ligands(u), y[OBP], y[OBA], y[OCA])
+    fn signals(&self, y: &[f64; N], a: &Attachments) -> Signals {
+        signaling::signals(&self.sig, &Self::ligands(a), y[OBP], y[OBA], y[OCA])
     }
 
     /// Formation and resorption relative to baseline: the bone balance driver. Formation is the
     /// delayed state; resorption follows active osteoclasts directly.
     #[inline]
-    fn relative_activity(&self, y: &SVector<f64, N>) -> (f64, f64) {
+    fn relative_activity(&self, y: &[f64; N]) -> (f64, f64) {
         (y[FORMATION], y[OCA] / self.oca_ref)
     }
 
@@ -227,140 +280,158 @@ impl Bone {
     }
 }
 
-impl Model<N> for Bone {
-    const NAME: &'static str = "bone";
-    const STATES: [StateSpec; N] = [
-        OBP_STATE,
-        OBA_STATE,
-        StateSpec {
-            name: "OCp",
-            unit: "pM",
-            column: "OCp_pM",
-            kind: StateKind::Dynamic,
-            domain: Domain::NonNegative,
-            description: "osteoclast precursors",
+/// The states of the core, in vector order.
+pub(crate) const STATES: [StateSpec; N] = [
+    OBP_STATE,
+    OBA_STATE,
+    StateSpec {
+        name: "OCp",
+        unit: "pM",
+        column: "OCp_pM",
+        kind: StateKind::Dynamic,
+        domain: Domain::NonNegative,
+        description: "osteoclast precursors",
+    },
+    StateSpec {
+        name: "OCa",
+        unit: "pM",
+        column: "OCa_pM",
+        kind: StateKind::Dynamic,
+        domain: Domain::NonNegative,
+        description: "active osteoclasts",
+    },
+    StateSpec {
+        name: "BV",
+        unit: "%",
+        column: "bone_volume_pct",
+        kind: StateKind::Accumulator {
+            reference: BV_REFERENCE,
         },
-        StateSpec {
-            name: "OCa",
-            unit: "pM",
-            column: "OCa_pM",
-            kind: StateKind::Dynamic,
-            domain: Domain::NonNegative,
-            description: "active osteoclasts",
-        },
-        StateSpec {
-            name: "BV",
-            unit: "%",
-            column: "bone_volume_pct",
-            kind: StateKind::Accumulator {
-                reference: BV_REFERENCE,
-            },
-            domain: BV_DOMAIN,
-            description: "whole-skeleton bone volume, % of baseline",
-        },
-        StateSpec {
-            name: "V_LS",
-            unit: "%",
-            column: "bv_lumbar_spine_change_pct",
-            kind: StateKind::Accumulator { reference: 0.0 },
-            domain: V_CHANGE_DOMAIN,
-            description: "lumbar spine bone volume, change from baseline in %",
-        },
-        StateSpec {
-            name: "V_TH",
-            unit: "%",
-            column: "bv_total_hip_change_pct",
-            kind: StateKind::Accumulator { reference: 0.0 },
-            domain: V_CHANGE_DOMAIN,
-            description: "total hip bone volume, change from baseline in %",
-        },
-        StateSpec {
-            name: "m_LS",
-            unit: "1",
-            column: "mineral_lumbar_spine",
-            kind: StateKind::Dynamic,
-            domain: Domain::Range(0.0, 1.0),
-            description: "mean mineral content of lumbar spine bone, relative to full mineralisation",
-        },
-        StateSpec {
-            name: "m_TH",
-            unit: "1",
-            column: "mineral_total_hip",
-            kind: StateKind::Dynamic,
-            domain: Domain::Range(0.0, 1.0),
-            description: "mean mineral content of total hip bone, relative to full mineralisation",
-        },
-        StateSpec {
-            name: "F",
-            unit: "1",
-            column: "formation_rel",
-            kind: StateKind::Dynamic,
-            domain: Domain::NonNegative,
-            description: "bone formation rate relative to baseline (follows active osteoblasts over the formation phase)",
-        },
-    ];
-    const INPUTS: &'static [InputSpec] = &INPUTS;
-    const PARAMS: &'static [ParamSpec] = &PARAMS_ARRAY;
-    const DERIVED: &'static [DerivedSpec] = &[
-        LIGAND_COLUMNS[0],
-        LIGAND_COLUMNS[1],
-        LIGAND_COLUMNS[2],
-        LIGAND_COLUMNS[3],
-        DerivedSpec {
-            column: "ctx_change_pct",
-            domain: CHANGE_DOMAIN,
-            description: "serum CTX (resorption marker, proportional to OCa), change from baseline in %",
-        },
-        DerivedSpec {
-            column: "p1np_change_pct",
-            domain: CHANGE_DOMAIN,
-            description: "serum P1NP (formation marker, proportional to bone formation), change from baseline in %",
-        },
-        DerivedSpec {
-            column: "bmd_lumbar_spine_change_pct",
-            domain: CHANGE_DOMAIN,
-            description: "lumbar spine BMD (bone volume x mineral content), change from baseline in %",
-        },
-        DerivedSpec {
-            column: "bmd_total_hip_change_pct",
-            domain: CHANGE_DOMAIN,
-            description: "total hip BMD (bone volume x mineral content), change from baseline in %",
-        },
-    ];
-    const PLOTS: &'static [PlotSpec] = &[
-        PlotSpec {
-            file_stem: "bone",
-            title: "Bone mass",
-            y_label: "change from baseline (%)",
-            series: &[
-                ("bmd_lumbar_spine_change_pct", "lumbar spine BMD", 0.0),
-                ("bmd_total_hip_change_pct", "total hip BMD", 0.0),
-                ("bone_volume_pct", "whole-skeleton bone volume", 100.0),
-            ],
-        },
-        PlotSpec {
-            file_stem: "cells",
-            title: "Bone cell populations",
-            y_label: "concentration (pM)",
-            series: &[
-                ("OBp_pM", "OBp osteoblast precursors", 0.0),
-                ("OBa_pM", "OBa active osteoblasts", 0.0),
-                ("OCp_pM", "OCp osteoclast precursors", 0.0),
-                ("OCa_pM", "OCa active osteoclasts", 0.0),
-            ],
-        },
-        PlotSpec {
-            file_stem: "markers",
-            title: "Bone turnover markers",
-            y_label: "change from baseline (%)",
-            series: &[
-                ("ctx_change_pct", "CTX (resorption)", 0.0),
-                ("p1np_change_pct", "P1NP (formation)", 0.0),
-            ],
-        },
-    ];
+        domain: BV_DOMAIN,
+        description: "whole-skeleton bone volume, % of baseline",
+    },
+    StateSpec {
+        name: "V_LS",
+        unit: "%",
+        column: "bv_lumbar_spine_change_pct",
+        kind: StateKind::Accumulator { reference: 0.0 },
+        domain: V_CHANGE_DOMAIN,
+        description: "lumbar spine bone volume, change from baseline in %",
+    },
+    StateSpec {
+        name: "V_TH",
+        unit: "%",
+        column: "bv_total_hip_change_pct",
+        kind: StateKind::Accumulator { reference: 0.0 },
+        domain: V_CHANGE_DOMAIN,
+        description: "total hip bone volume, change from baseline in %",
+    },
+    StateSpec {
+        name: "m_LS",
+        unit: "1",
+        column: "mineral_lumbar_spine",
+        kind: StateKind::Dynamic,
+        domain: Domain::Range(0.0, 1.0),
+        description: "mean mineral content of lumbar spine bone, relative to full mineralisation",
+    },
+    StateSpec {
+        name: "m_TH",
+        unit: "1",
+        column: "mineral_total_hip",
+        kind: StateKind::Dynamic,
+        domain: Domain::Range(0.0, 1.0),
+        description: "mean mineral content of total hip bone, relative to full mineralisation",
+    },
+    StateSpec {
+        name: "F",
+        unit: "1",
+        column: "formation_rel",
+        kind: StateKind::Dynamic,
+        domain: Domain::NonNegative,
+        description: "bone formation rate relative to baseline (follows active osteoblasts over the formation phase)",
+    },
+];
+/// The core's read-outs.
+pub(crate) const DERIVED: [DerivedSpec; 8] = [
+    LIGAND_COLUMNS[0],
+    LIGAND_COLUMNS[1],
+    LIGAND_COLUMNS[2],
+    LIGAND_COLUMNS[3],
+    DerivedSpec {
+        column: "ctx_change_pct",
+        domain: CHANGE_DOMAIN,
+        description: "serum CTX (resorption marker, proportional to OCa), change from baseline in %",
+    },
+    DerivedSpec {
+        column: "p1np_change_pct",
+        domain: CHANGE_DOMAIN,
+        description: "serum P1NP (formation marker, proportional to bone formation), change from baseline in %",
+    },
+    DerivedSpec {
+        column: "bmd_lumbar_spine_change_pct",
+        domain: CHANGE_DOMAIN,
+        description: "lumbar spine BMD (bone volume x mineral content), change from baseline in %",
+    },
+    DerivedSpec {
+        column: "bmd_total_hip_change_pct",
+        domain: CHANGE_DOMAIN,
+        description: "total hip BMD (bone volume x mineral content), change from baseline in %",
+    },
+];
+/// The core's figures.
+pub(crate) const PLOTS: [PlotSpec; 3] = [
+    PlotSpec {
+        file_stem: "bone",
+        title: "Bone mass",
+        y_label: "change from baseline (%)",
+        series: &[
+            ("bmd_lumbar_spine_change_pct", "lumbar spine BMD", 0.0),
+            ("bmd_total_hip_change_pct", "total hip BMD", 0.0),
+            ("bone_volume_pct", "whole-skeleton bone volume", 100.0),
+        ],
+    },
+    PlotSpec {
+        file_stem: "cells",
+        title: "Bone cell populations",
+        y_label: "concentration (pM)",
+        series: &[
+            ("OBp_pM", "OBp osteoblast precursors", 0.0),
+            ("OBa_pM", "OBa active osteoblasts", 0.0),
+            ("OCp_pM", "OCp osteoclast precursors", 0.0),
+            ("OCa_pM", "OCa active osteoclasts", 0.0),
+        ],
+    },
+    PlotSpec {
+        file_stem: "markers",
+        title: "Bone turnover markers",
+        y_label: "change from baseline (%)",
+        series: &[
+            ("ctx_change_pct", "CTX (resorption)", 0.0),
+            ("p1np_change_pct", "P1NP (formation)", 0.0),
+        ],
+    },
+];
 
-    fn from_params(p: &ParamSet) -> Self {
+/// The core model's static description.
+pub static INFO: ModelInfo = ModelInfo {
+    name: "bone",
+    title: "core model: Pivonka 2008 + osteoclast-precursor pool, bone volume, site BMD, CTX/P1NP, attachment points",
+    params_file: (
+        "params/models/bone.toml",
+        include_str!("../../params/models/bone.toml"),
+    ),
+    states: &STATES,
+    inputs: &INPUTS,
+    params: &PARAMS_ARRAY,
+    derived: &DERIVED,
+    plots: &PLOTS,
+    takes_drugs: false,
+};
+
+impl Bone {
+    /// Builds the core from a validated parameter set, with `layout` (its own, or the layout
+    /// of the model it is part of).
+    pub fn from_params(p: &ParamSet, layout: Arc<Layout>) -> Self {
         let per_day = |name: &str| p.value(name) / DAYS_PER_YEAR;
         Bone {
             sig: signaling::signal_params(p),
@@ -383,33 +454,37 @@ impl Model<N> for Bone {
             oba_ref: f64::NAN,
             oca_ref: f64::NAN,
             mineral_ref: [f64::NAN; 2],
+            layout,
         }
     }
 
-    fn set_reference(&mut self, ss: &SVector<f64, N>) {
+    /// Records the steady state `ss` of the core's states.
+    pub(crate) fn set_core_reference(&mut self, ss: &[f64; N]) {
         self.oba_ref = ss[OBA];
         self.oca_ref = ss[OCA];
         self.mineral_ref = [ss[MIN_LS], ss[MIN_TH]];
     }
 
-    fn rhs(&self, _t: f64, y: &SVector<f64, N>, u: &InputValues, dy: &mut SVector<f64, N>) {
+    /// The core's right-hand side with its attachment points `u`.
+    #[inline]
+    pub(crate) fn rates(&self, y: &[f64; N], u: &Attachments, dy: &mut [f64; N]) {
         let s = self.signals(y, u);
         // Osteoblast lineage (Pivonka 2008).
-        let obp_to_oba = u[M_OB_DIFFERENTIATION] * self.d_obp * s.pi_tgfb_rep_obp * y[OBP];
+        let obp_to_oba = u.ob_differentiation * self.d_obp * s.pi_tgfb_rep_obp * y[OBP];
         // Mechanostat: less bone carries more strain per unit, which raises osteoblast commitment.
         let mechanostat = (y[BV] / BV_REFERENCE).powf(-self.g_mech);
-        dy[OBP] = u[M_OBU_SUPPLY] * mechanostat * self.d_obu * s.pi_tgfb_act_obu - obp_to_oba;
-        dy[OBA] = obp_to_oba - u[M_OB_APOPTOSIS] * self.a_oba * y[OBA];
+        dy[OBP] = u.obu_supply * mechanostat * self.d_obu * s.pi_tgfb_act_obu - obp_to_oba;
+        dy[OBA] = obp_to_oba - u.ob_apoptosis * self.a_oba * y[OBA];
         // Osteoclast lineage with an explicit precursor pool.
-        let ocp_to_oca = u[M_OC_DIFFERENTIATION] * self.k_ocp * s.pi_rankl_act_ocp * y[OCP];
-        dy[OCP] = u[M_OCP_SUPPLY] * self.d_ocu - ocp_to_oca - self.a_ocp * y[OCP];
-        dy[OCA] = ocp_to_oca - u[M_OC_APOPTOSIS] * self.a_oca * s.pi_tgfb_act_oca * y[OCA];
+        let ocp_to_oca = u.oc_differentiation * self.k_ocp * s.pi_rankl_act_ocp * y[OCP];
+        dy[OCP] = u.ocp_supply * self.d_ocu - ocp_to_oca - self.a_ocp * y[OCP];
+        dy[OCA] = ocp_to_oca - u.oc_apoptosis * self.a_oca * s.pi_tgfb_act_oca * y[OCA];
         // Bone: formation minus resorption relative to baseline, scaled by each site's turnover;
         // a site may see extra local resorption.
         let (formation, resorption) = self.relative_activity(y);
         dy[BV] = self.turnover[0] * 100.0 * (formation - resorption);
-        dy[V_LS] = self.turnover[1] * 100.0 * (formation - u[M_RESORPTION_LS] * resorption);
-        dy[V_TH] = self.turnover[2] * 100.0 * (formation - u[M_RESORPTION_TH] * resorption);
+        dy[V_LS] = self.turnover[1] * 100.0 * (formation - u.resorption_lumbar_spine * resorption);
+        dy[V_TH] = self.turnover[2] * 100.0 * (formation - u.resorption_total_hip * resorption);
         // Mineral content m (1 = fully mineralised): new bone enters at the primary fraction and
         // all bone mineralises further towards 1; resorption removes bone of average content.
         // The rate of new bone per unit of bone is the site's turnover times relative formation.
@@ -423,8 +498,9 @@ impl Model<N> for Bone {
         }
     }
 
-    fn steady_state_guess(&self) -> SVector<f64, N> {
-        let mut y = SVector::<f64, N>::from_element(1e-3);
+    /// The core's steady-state guess.
+    pub(crate) fn core_guess(&self) -> [f64; N] {
+        let mut y = [1e-3; N];
         y[BV] = BV_REFERENCE;
         y[V_LS] = 0.0;
         y[V_TH] = 0.0;
@@ -434,12 +510,35 @@ impl Model<N> for Bone {
         y
     }
 
-    fn derived(&self, y: &SVector<f64, N>, u: &InputValues, out: &mut [f64]) {
+    /// The core's read-outs with attachment points `u`, in [`DERIVED`] order.
+    pub(crate) fn core_derived(&self, y: &[f64; N], u: &Attachments, out: &mut [f64]) {
         write_ligands(&self.signals(y, u), &mut out[..4]);
         let (formation, resorption) = self.relative_activity(y);
         out[4] = 100.0 * (resorption - 1.0);
         out[5] = 100.0 * (formation - 1.0);
         out[6] = Self::bmd_change(y[V_LS], y[MIN_LS], self.mineral_ref[0]);
         out[7] = Self::bmd_change(y[V_TH], y[MIN_TH], self.mineral_ref[1]);
+    }
+}
+
+impl Model for Bone {
+    fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    fn set_reference(&mut self, ss: &[f64]) {
+        self.set_core_reference(fixed(ss));
+    }
+
+    fn rhs(&self, _t: f64, y: &[f64], u: &InputValues, dy: &mut [f64]) {
+        self.rates(fixed(y), &Attachments::from_inputs(u), fixed_mut(dy));
+    }
+
+    fn derived(&self, y: &[f64], u: &InputValues, out: &mut [f64]) {
+        self.core_derived(fixed(y), &Attachments::from_inputs(u), out);
+    }
+
+    fn steady_state_guess(&self) -> Vec<f64> {
+        self.core_guess().to_vec()
     }
 }

@@ -8,6 +8,7 @@
 //! (Peterson & Riggs 2010), and `1 + e g` for a drug or disease level `g` that is 0 at baseline.
 //! Each coupling, its sign and its literature support: `docs/immune.md`.
 
+use super::bone::Attachments;
 use crate::params::ParamSet;
 
 /// Smallest estrogen level used in power laws (an input of 0 means "none", not a singularity).
@@ -313,10 +314,10 @@ pub struct Immune {
     pub estrogen: f64,
     /// Time derivatives of the cell states (1/day).
     pub d_cells: Cells,
-    /// Factors on the core's attachment points, in order: rankl_production, opg_production,
-    /// ocp_supply, oc_differentiation, oc_apoptosis, ob_differentiation, ob_apoptosis,
-    /// obu_supply, resorption_lumbar_spine, resorption_total_hip.
-    pub factors: [f64; 10],
+    /// The module's effect on the core's attachment points, by name: factors on the core's
+    /// rates (sources stay at 0; lymphocyte RANKL is `lymph_rankl`). Applied with
+    /// [`Attachments::combined`].
+    pub core: Attachments,
     /// Additive RANKL source from lymphocytes (fraction of baseline RANKL production; may be
     /// negative down to -phi_lymph when lymphocyte RANKL falls below baseline).
     pub lymph_rankl: f64,
@@ -417,9 +418,9 @@ pub fn evaluate(p: &ImmuneParams, c: &Cells, d: &Drives, tgfb_bone: f64) -> Immu
     let lymph = (p.w_th17 * c.th17 + (1.0 - p.w_th17) * c.b) * e.pow(-p.g_lymph_rankl_e);
     let lymph_rankl = p.phi_lymph * (lymph - 1.0);
 
-    let factors = [
+    let core = Attachments {
         // rankl_production (osteoblast lineage)
-        (1.0 + p.e_rankl_tnf * h_tnf)
+        rankl_production: (1.0 + p.e_rankl_tnf * h_tnf)
             * (1.0 + p.e_rankl_il1 * h_il1)
             * (1.0 + p.e_rankl_stat3 * h_stat3)
             * (1.0 + p.e_rankl_il17 * h_il17)
@@ -427,33 +428,37 @@ pub fn evaluate(p: &ImmuneParams, c: &Cells, d: &Drives, tgfb_bone: f64) -> Immu
             * (1.0 - p.i_rankl_il10 * h_il10)
             * (1.0 + p.gc_e_rankl * gc),
         // opg_production: B cells carry a share of OPG; estrogen raises, TNF lowers it
-        ((1.0 - p.phi_opg_b) + p.phi_opg_b * c.b)
+        opg_production: ((1.0 - p.phi_opg_b) + p.phi_opg_b * c.b)
             * e.pow(p.g_opg_e)
             * (1.0 - p.i_opg_tnf * h_tnf)
             * (1.0 + p.e_opg_il10 * h_il10)
             / (1.0 + p.gc_i_opg * gc),
         // ocp_supply
-        (1.0 + p.e_ocp_tnf * h_tnf) * (1.0 + p.e_ocp_stat5 * h_stat5),
+        ocp_supply: (1.0 + p.e_ocp_tnf * h_tnf) * (1.0 + p.e_ocp_stat5 * h_stat5),
         // oc_differentiation
-        (1.0 + p.e_ocdiff_tnf * h_tnf)
+        oc_differentiation: (1.0 + p.e_ocdiff_tnf * h_tnf)
             * (1.0 + p.e_ocdiff_il1 * h_il1)
             * (1.0 - p.i_ocdiff_ifng * h_ifng)
             * (1.0 - p.i_ocdiff_il4 * h_il4)
             * (1.0 - p.i_ocdiff_il10 * h_il10)
             * (1.0 - p.i_ocdiff_treg * h_ctla4),
         // oc_apoptosis: estrogen promotes it, IL-1 and glucocorticoids prolong osteoclast life
-        e.pow(p.g_ocapo_e) * (1.0 - p.i_ocapo_il1 * h_il1) / (1.0 + p.gc_i_ocapo * gc),
+        oc_apoptosis: e.pow(p.g_ocapo_e) * (1.0 - p.i_ocapo_il1 * h_il1)
+            / (1.0 + p.gc_i_ocapo * gc),
         // ob_differentiation
-        (1.0 - p.i_obdiff_tnf * h_tnf) / (1.0 + p.gc_i_obdiff * gc),
+        ob_differentiation: (1.0 - p.i_obdiff_tnf * h_tnf) / (1.0 + p.gc_i_obdiff * gc),
         // ob_apoptosis
-        (1.0 + p.e_obapo_tnf * h_tnf) * e.pow(-p.g_obapo_e) * (1.0 + p.gc_e_obapo * gc),
+        ob_apoptosis: (1.0 + p.e_obapo_tnf * h_tnf)
+            * e.pow(-p.g_obapo_e)
+            * (1.0 + p.gc_e_obapo * gc),
         // obu_supply: Wnt/beta-catenin drives commitment; it declines with age
-        pow(wnt, p.g_commitment) / (1.0 + p.g_obu_age * d.aging_years),
+        obu_supply: pow(wnt, p.g_commitment) / (1.0 + p.g_obu_age * d.aging_years),
         // resorption_lumbar_spine
-        1.0,
+        resorption_lumbar_spine: 1.0,
         // resorption_total_hip: reduced mobility in active disease unloads the hip
-        1.0 + p.g_hip_disuse * d.disease_activity,
-    ];
+        resorption_total_hip: 1.0 + p.g_hip_disuse * d.disease_activity,
+        ..Attachments::NEUTRAL
+    };
 
     Immune {
         tnf,
@@ -479,7 +484,7 @@ pub fn evaluate(p: &ImmuneParams, c: &Cells, d: &Drives, tgfb_bone: f64) -> Immu
         wnt,
         estrogen: d.estrogen,
         d_cells,
-        factors,
+        core,
         lymph_rankl,
     }
 }

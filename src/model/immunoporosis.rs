@@ -1,18 +1,22 @@
-//! The immunoporosis model: the core model (`bone`) with the immune module attached.
+//! The immunoporosis model: the core model (`bone`) with the immune module attached, and the
+//! drugs a run doses.
 //!
-//! The immune module acts on the core only through its attachment points: it multiplies the
-//! core's factor inputs and adds lymphocyte RANKL to the RANKL source. At the healthy baseline
-//! every factor is exactly 1 and the source 0, so the core's steady state is unchanged.
+//! The immune module acts on the core only through its attachment points, by name
+//! ([`Attachments`]): it multiplies the core's factor inputs and adds lymphocyte RANKL to the
+//! RANKL source. At the healthy baseline every factor is exactly 1 and the source 0, so the
+//! core's steady state is unchanged. Each dosed drug ([`Dosed`]) acts where its registry
+//! declaration says, on the immune module's drives or on the core's attachment points.
+//!
+//! State layout: the core, six immune cell states, the PTH survival programme, then the
+//! compartments of the dosed drugs in registry order (`model::Layout::new`).
 
-use super::bone::{self, Bone};
-use super::drugs::{self, Bisphosphonate, Denosumab, OneCompartment, PthSurvival};
+use super::bone::{self, Attachments, Bone};
+use super::drugs::{Dosed, PTH_SURVIVAL, PthSurvival};
 use super::immune::{self, Cells, Drives, IMMUNE_PARAMS, Immune, ImmuneParams, N_IMMUNE_PARAMS};
-use super::{
-    DerivedSpec, DoseRoute, InputKind, InputSpec, InputValues, Model, ParamSpec, PlotSpec,
-};
-use super::{Domain, StateKind, StateSpec, neutral_inputs};
+use super::{DerivedSpec, InputKind, InputSpec, InputValues, Layout, Model, ModelInfo};
+use super::{Domain, ParamSpec, PlotSpec, StateKind, StateSpec, fixed, fixed_mut};
 use crate::params::ParamSet;
-use nalgebra::SVector;
+use std::sync::Arc;
 
 const CORE: usize = bone::N;
 
@@ -24,36 +28,10 @@ const BCELL: usize = CORE + 4;
 const MACRO: usize = CORE + 5;
 /// PTH-induced osteoblast survival programme.
 const PTHG: usize = CORE + 6;
-/// Drug compartments: depot (SC or oral) then central, for each drug in turn; the
-/// bisphosphonates also have a bone-bound pool.
-const DEN: usize = CORE + 7;
-const ADA: usize = DEN + 2;
-const IFX: usize = ADA + 2;
-const SEC: usize = IFX + 2;
-const TCZ: usize = SEC + 2;
-const ROMO: usize = TCZ + 2;
-const TOFA: usize = ROMO + 2;
-const BARI: usize = TOFA + 2;
-const ABA: usize = BARI + 2;
-const IL2: usize = ABA + 2;
-const TERI: usize = IL2 + 2;
-const E2: usize = TERI + 2;
-/// Alendronate: gut, central, bone.
-const ALN: usize = E2 + 2;
-/// Zoledronate: central, bone.
-const ZOL: usize = ALN + 3;
 
-/// Number of states: the core, 6 immune cell states, the PTH survival programme, 29 drug
-/// compartments.
-pub const N: usize = ZOL + 2;
-
-/// Core input indices used here.
-const P_PTH: usize = 0;
-const P_RANKL: usize = 3;
-const FIRST_FACTOR: usize = 4;
-const OC_APOPTOSIS: usize = 8;
-const OB_APOPTOSIS: usize = 10;
-const RANKL_DECOY: usize = 14;
+/// Number of the model's own states: the core, 6 immune cell states, the PTH survival
+/// programme (the dosed drugs' compartments follow).
+pub const N: usize = PTHG + 1;
 
 /// Module input indices (after the core's).
 const ESTROGEN: usize = bone::N_INPUTS;
@@ -181,86 +159,11 @@ const CORE_IMMUNE: [ParamSpec; N_CORE_IMMUNE] =
         IMMUNE_PARAMS,
     );
 
-/// The PTH survival programme's parameters and every drug's (`params/drugs/*.toml`).
-const N_DRUG_PARAMS: usize = 102;
-const DRUG_PARAMS: [ParamSpec; N_DRUG_PARAMS] = super::flatten(&[
-    &drugs::PTH_SURVIVAL,
-    &drugs::DENOSUMAB,
-    &drugs::ADALIMUMAB,
-    &drugs::INFLIXIMAB,
-    &drugs::SECUKINUMAB,
-    &drugs::TOCILIZUMAB,
-    &drugs::ROMOSOZUMAB,
-    &drugs::TOFACITINIB,
-    &drugs::BARICITINIB,
-    &drugs::ABATACEPT,
-    &drugs::ALDESLEUKIN,
-    &drugs::TERIPARATIDE,
-    &drugs::ESTRADIOL,
-    &drugs::ALENDRONATE,
-    &drugs::ZOLEDRONATE,
-]);
-const N_PARAMS: usize = N_CORE_IMMUNE + N_DRUG_PARAMS;
+/// The model's own parameters: the core's, the immune module's and the PTH survival
+/// programme's (each drug's come from the registry).
+const N_PARAMS: usize = N_CORE_IMMUNE + PTH_SURVIVAL.len();
 const PARAMS: [ParamSpec; N_PARAMS] =
-    super::concat::<ParamSpec, N_CORE_IMMUNE, N_DRUG_PARAMS, N_PARAMS>(CORE_IMMUNE, DRUG_PARAMS);
-
-/// The drugs' pharmacokinetics and effect parameters.
-#[derive(Debug, Clone, Copy)]
-struct Drugs {
-    den: Denosumab,
-    ada: OneCompartment,
-    ifx: OneCompartment,
-    sec: OneCompartment,
-    tcz: OneCompartment,
-    romo: OneCompartment,
-    tofa: OneCompartment,
-    bari: OneCompartment,
-    aba: OneCompartment,
-    il2: OneCompartment,
-    teri: OneCompartment,
-    e2: OneCompartment,
-    aln: Bisphosphonate,
-    zol: Bisphosphonate,
-}
-
-impl Drugs {
-    fn from_params(p: &ParamSet) -> Self {
-        let one = |drug: &str, c50: &str, max: &str| OneCompartment::from_params(p, drug, c50, max);
-        Drugs {
-            den: Denosumab::from_params(p),
-            ada: one("adalimumab", "IC50", "Imax"),
-            ifx: one("infliximab", "IC50", "Imax"),
-            sec: one("secukinumab", "IC50", "Imax"),
-            tcz: one("tocilizumab", "IC50", "Imax"),
-            romo: one("romosozumab", "IC50", "Imax"),
-            tofa: one("tofacitinib", "IC50", "Imax"),
-            bari: one("baricitinib", "IC50", "Imax"),
-            aba: one("abatacept", "IC50", "Emax"),
-            il2: one("aldesleukin", "EC50", "Emax"),
-            teri: one("teriparatide", "", ""),
-            e2: one("estradiol", "C_premenopausal", ""),
-            aln: Bisphosphonate::from_params(p, "alendronate", true),
-            zol: Bisphosphonate::from_params(p, "zoledronate", false),
-        }
-    }
-
-    /// The one-compartment drugs with the index of their depot state, in column order.
-    fn one_compartment(&self) -> [(&OneCompartment, usize); 11] {
-        [
-            (&self.ada, ADA),
-            (&self.ifx, IFX),
-            (&self.sec, SEC),
-            (&self.tcz, TCZ),
-            (&self.romo, ROMO),
-            (&self.tofa, TOFA),
-            (&self.bari, BARI),
-            (&self.aba, ABA),
-            (&self.il2, IL2),
-            (&self.teri, TERI),
-            (&self.e2, E2),
-        ]
-    }
-}
+    super::concat::<ParamSpec, N_CORE_IMMUNE, 4, N_PARAMS>(CORE_IMMUNE, PTH_SURVIVAL);
 
 const fn immune_state(
     name: &'static str,
@@ -277,40 +180,6 @@ const fn immune_state(
     }
 }
 
-const fn drug_state(
-    name: &'static str,
-    column: &'static str,
-    description: &'static str,
-) -> StateSpec {
-    StateSpec {
-        name,
-        unit: "mg",
-        column,
-        kind: StateKind::Accumulator { reference: 0.0 },
-        domain: Domain::NonNegative,
-        description,
-    }
-}
-
-/// Depot and central compartments of a drug: states `<Abbrev>_depot`, `<Abbrev>_central`,
-/// columns `<drug>_depot_mg`, `<drug>_central_mg`.
-macro_rules! drug_states {
-    ($abbrev:literal, $drug:literal, $depot:literal) => {
-        [
-            drug_state(
-                concat!($abbrev, "_depot"),
-                concat!($drug, "_depot_mg"),
-                concat!($drug, " in the ", $depot),
-            ),
-            drug_state(
-                concat!($abbrev, "_central"),
-                concat!($drug, "_central_mg"),
-                concat!($drug, " in the central compartment"),
-            ),
-        ]
-    };
-}
-
 /// A read-out that is a level (relative to healthy, or a concentration): never negative.
 const fn rel(column: &'static str, description: &'static str) -> DerivedSpec {
     DerivedSpec {
@@ -320,21 +189,8 @@ const fn rel(column: &'static str, description: &'static str) -> DerivedSpec {
     }
 }
 
-/// Serum concentration columns of a drug, `<drug>_ng_per_mL` and `<drug>_pM`.
-macro_rules! concentration_columns {
-    ($drug:literal) => {
-        [
-            rel(
-                concat!($drug, "_ng_per_mL"),
-                concat!("serum ", $drug, " (ng/mL)"),
-            ),
-            rel(concat!($drug, "_pM"), concat!("serum ", $drug, " (pM)")),
-        ]
-    };
-}
-
 const STATES: [StateSpec; N] = super::flatten(&[
-    &Bone::STATES,
+    &bone::STATES,
     &[
         immune_state("Th1", "Th1_rel", "Th1 cells relative to healthy"),
         immune_state("Th2", "Th2_rel", "Th2 cells relative to healthy"),
@@ -355,42 +211,12 @@ const STATES: [StateSpec; N] = super::flatten(&[
             description: "PTH-induced osteoblast survival programme (fraction of maximal)",
         },
     ],
-    &drug_states!("Den", "denosumab", "subcutaneous depot"),
-    &drug_states!("Ada", "adalimumab", "subcutaneous depot"),
-    &drug_states!("Ifx", "infliximab", "subcutaneous depot"),
-    &drug_states!("Sec", "secukinumab", "subcutaneous depot"),
-    &drug_states!("Tcz", "tocilizumab", "subcutaneous depot"),
-    &drug_states!("Romo", "romosozumab", "subcutaneous depot"),
-    &drug_states!("Tofa", "tofacitinib", "gut"),
-    &drug_states!("Bari", "baricitinib", "gut"),
-    &drug_states!("Aba", "abatacept", "subcutaneous depot"),
-    &drug_states!("IL2", "aldesleukin", "subcutaneous depot"),
-    &drug_states!("Teri", "teriparatide", "subcutaneous depot"),
-    &drug_states!("E2", "estradiol", "gut"),
-    &drug_states!("Aln", "alendronate", "gut"),
-    &[
-        drug_state(
-            "Aln_bone",
-            "alendronate_bone_mg",
-            "alendronate bound to bone",
-        ),
-        drug_state(
-            "Zol_central",
-            "zoledronate_central_mg",
-            "zoledronate in the central compartment",
-        ),
-        drug_state(
-            "Zol_bone",
-            "zoledronate_bone_mg",
-            "zoledronate bound to bone",
-        ),
-    ],
 ]);
 
 const N_MODULE_DERIVED: usize = 21;
-const N_DERIVED: usize = Bone::DERIVED.len() + N_MODULE_DERIVED + 28;
+const N_DERIVED: usize = bone::DERIVED.len() + N_MODULE_DERIVED;
 const DERIVED: [DerivedSpec; N_DERIVED] = super::flatten(&[
-    Bone::DERIVED,
+    &bone::DERIVED,
     &[
         rel("TNF_rel", "TNF-alpha relative to healthy"),
         rel("IL1_rel", "IL-1 relative to healthy"),
@@ -426,64 +252,116 @@ const DERIVED: [DerivedSpec; N_DERIVED] = super::flatten(&[
             "PTH-induced osteoblast survival programme relative to healthy",
         ),
     ],
-    &concentration_columns!("denosumab"),
-    &concentration_columns!("adalimumab"),
-    &concentration_columns!("infliximab"),
-    &concentration_columns!("secukinumab"),
-    &concentration_columns!("tocilizumab"),
-    &concentration_columns!("romosozumab"),
-    &concentration_columns!("tofacitinib"),
-    &concentration_columns!("baricitinib"),
-    &concentration_columns!("abatacept"),
-    &concentration_columns!("aldesleukin"),
-    &concentration_columns!("teriparatide"),
-    &concentration_columns!("estradiol"),
-    &concentration_columns!("alendronate"),
-    &concentration_columns!("zoledronate"),
 ]);
 
-/// A dose route with its largest labelled single dose (mg; `docs/model.md` lists the labels).
-const fn route(
-    drug: &'static str,
-    route: &'static str,
-    state: usize,
-    labelled_mg: f64,
-) -> DoseRoute {
-    DoseRoute {
-        drug,
-        route,
-        state,
-        labelled_mg,
-    }
-}
+/// The figures of a run.
+const PLOTS: [PlotSpec; 6] = [
+    bone::PLOTS[0],
+    bone::PLOTS[1],
+    bone::PLOTS[2],
+    PlotSpec {
+        file_stem: "immune",
+        title: "Immune cells",
+        y_label: "relative to healthy (1)",
+        series: &[
+            ("Th1_rel", "Th1", 0.0),
+            ("Th2_rel", "Th2", 0.0),
+            ("Th17_rel", "Th17", 0.0),
+            ("Treg_rel", "Treg", 0.0),
+            ("B_rel", "B cells", 0.0),
+            ("macrophage_rel", "macrophages", 0.0),
+        ],
+    },
+    PlotSpec {
+        file_stem: "cytokines",
+        title: "Cytokines",
+        y_label: "relative to healthy (1)",
+        series: &[
+            ("TNF_rel", "TNF-alpha", 0.0),
+            ("IL1_rel", "IL-1", 0.0),
+            ("IL6_rel", "IL-6", 0.0),
+            ("IL17_rel", "IL-17", 0.0),
+            ("IFNg_rel", "IFN-gamma", 0.0),
+            ("IL10_rel", "IL-10", 0.0),
+        ],
+    },
+    PlotSpec {
+        file_stem: "signalling",
+        title: "Estrogen, Wnt and JAK/STAT",
+        y_label: "relative to healthy (1)",
+        series: &[
+            ("estrogen_rel", "estrogen", 0.0),
+            ("sclerostin_rel", "sclerostin", 0.0),
+            ("DKK1_rel", "DKK1", 0.0),
+            ("wnt_signalling_rel", "Wnt signalling", 0.0),
+            ("STAT3_rel", "STAT3", 0.0),
+            ("STAT5_rel", "STAT5", 0.0),
+        ],
+    },
+];
 
-/// The core model with the immune module.
+/// The model's static description.
+pub static INFO: ModelInfo = ModelInfo {
+    name: "immunoporosis",
+    title: "core model + immune module: Th1/Th2/Th17/Treg, B cells, macrophages, cytokines, JAK/STAT, Wnt, estrogen",
+    params_file: (
+        "params/models/immunoporosis.toml",
+        include_str!("../../params/models/immunoporosis.toml"),
+    ),
+    states: &STATES,
+    inputs: &INPUTS,
+    params: &PARAMS,
+    derived: &DERIVED,
+    plots: &PLOTS,
+    takes_drugs: true,
+};
+
+/// The core model with the immune module and the dosed drugs.
 #[derive(Debug, Clone)]
 pub struct Immunoporosis {
     bone: Bone,
     immune: ImmuneParams,
-    drugs: Drugs,
+    /// The dosed drugs, in layout order.
+    drugs: Vec<Dosed>,
     pth_survival: PthSurvival,
     beta_rankl: f64,
     /// PTH clearance (1/day): turns a drug concentration into an equivalent PTH source.
     d_pth: f64,
     /// Core TGF-beta at the steady state (pM), the reference for bone-derived TGF-beta.
     tgfb_ref: f64,
+    layout: Arc<Layout>,
 }
 
 /// What the coupling computes at one instant.
 struct Coupled {
     immune: Immune,
-    /// Inputs of the core model.
-    u_core: InputValues,
+    /// The core's attachment points with the module and the drugs applied.
+    core: Attachments,
     /// PTH (pM), which drives the osteoblast survival programme.
     pth: f64,
-    /// The core model's states.
-    core: SVector<f64, CORE>,
 }
 
 impl Immunoporosis {
-    fn cells(y: &SVector<f64, N>) -> Cells {
+    /// Builds the model from a validated parameter set; `layout` names the dosed drugs and where
+    /// their compartments start.
+    pub fn from_params(p: &ParamSet, layout: Arc<Layout>) -> Self {
+        Immunoporosis {
+            bone: Bone::from_params(p, layout.clone()),
+            immune: ImmuneParams::from_params(p),
+            drugs: layout
+                .drugs
+                .iter()
+                .map(|&(id, first)| Dosed::new(id, first, p))
+                .collect(),
+            pth_survival: PthSurvival::from_params(p),
+            beta_rankl: p.value("rankl.beta_RANKL"),
+            d_pth: p.value("pth.D_PTH"),
+            tgfb_ref: f64::NAN,
+            layout,
+        }
+    }
+
+    fn cells(y: &[f64; N]) -> Cells {
         Cells {
             th1: y[TH1],
             th2: y[TH2],
@@ -512,161 +390,55 @@ impl Immunoporosis {
         }
     }
 
-    fn core(y: &SVector<f64, N>) -> SVector<f64, CORE> {
-        y.fixed_rows::<CORE>(0).into_owned()
-    }
-
-    /// The drugs' effects on the immune module's drives (where each drug acts).
-    fn drug_drives(&self, y: &SVector<f64, N>, mut d: Drives) -> Drives {
-        let g = &self.drugs;
-        let central = |depot: usize| y[depot + 1];
-        d.tnf *= (1.0 - g.ada.effect(central(ADA))) * (1.0 - g.ifx.effect(central(IFX)));
-        d.il17 *= 1.0 - g.sec.effect(central(SEC));
-        d.il6 *= 1.0 - g.tcz.effect(central(TCZ));
-        d.sclerostin *= 1.0 - g.romo.effect(central(ROMO));
-        d.jak_stat *= (1.0 - g.tofa.effect(central(TOFA))) * (1.0 - g.bari.effect(central(BARI)));
-        d.ctla4 += g.aba.effect(central(ABA));
-        d.treg_drive *= 1.0 + g.il2.effect(central(IL2));
-        d.estrogen += g.e2.concentration(central(E2)) / g.e2.c50;
-        d
-    }
-
-    /// The immune module, the drugs, and the core inputs they produce.
-    fn couple(&self, y: &SVector<f64, N>, u: &InputValues) -> Coupled {
-        let core = Self::core(y);
+    /// The immune module, the drugs, and the core's attachment points they produce.
+    fn couple(&self, y: &[f64], u: &InputValues) -> Coupled {
+        let own = fixed::<N>(y);
+        let core = fixed::<CORE>(y);
+        let scenario = Attachments::from_inputs(u);
         // Before the reference is known (during the steady-state search) bone-derived TGF-beta is
         // at its reference level by definition of the reference.
         let tgfb_bone = if self.tgfb_ref.is_nan() {
             1.0
         } else {
-            self.bone.tgfb(&core, u) / self.tgfb_ref
+            self.bone.tgfb(core, &scenario) / self.tgfb_ref
         };
-        let drives = self.drug_drives(y, Self::drives(u));
-        let im = immune::evaluate(&self.immune, &Self::cells(y), &drives, tgfb_bone);
-        let mut u_core = *u;
-        for (j, f) in im.factors.iter().enumerate() {
-            u_core[FIRST_FACTOR + j] *= f;
+        let mut drives = Self::drives(u);
+        for drug in &self.drugs {
+            drug.act_on_drives(drug.amounts(y), &mut drives);
         }
-        u_core[P_RANKL] += self.beta_rankl * im.lymph_rankl;
-        let g = &self.drugs;
-        // Denosumab: an extra RANKL binding partner.
-        let den_pm = g.den.concentration(y[DEN + 1]) * g.den.ng_per_ml_to_pm;
-        u_core[RANKL_DECOY] += g.den.binding * den_pm;
-        // Teriparatide adds to PTH: a concentration C is a source D_PTH C.
-        let teri_pm = g.teri.concentration(y[TERI + 1]) * g.teri.ng_per_ml_to_pm;
-        u_core[P_PTH] += self.d_pth * teri_pm;
+        let im = immune::evaluate(&self.immune, &Self::cells(own), &drives, tgfb_bone);
+        let mut attached = scenario.combined(&im.core);
+        attached.p_rankl_d += self.beta_rankl * im.lymph_rankl;
+        for drug in &self.drugs {
+            drug.act_on_core(drug.amounts(y), &mut attached, self.d_pth);
+        }
         // PTH's anabolic signal: the osteoblast survival programme (`drugs::PthSurvival`).
-        let pth = self.bone.pth(&u_core);
-        u_core[OB_APOPTOSIS] *= self.pth_survival.ob_apoptosis_factor(y[PTHG]);
-        // Bone-bound bisphosphonates raise osteoclast apoptosis.
-        u_core[OC_APOPTOSIS] *=
-            g.aln.apoptosis_factor(y[ALN + 2]) * g.zol.apoptosis_factor(y[ZOL + 1]);
+        let pth = self.bone.pth(&attached);
+        attached.ob_apoptosis *= self.pth_survival.ob_apoptosis_factor(own[PTHG]);
         Coupled {
             immune: im,
-            u_core,
+            core: attached,
             pth,
-            core,
         }
     }
 }
 
-impl Model<N> for Immunoporosis {
-    const NAME: &'static str = "immunoporosis";
-    const STATES: [StateSpec; N] = STATES;
-    const DOSE_ROUTES: &'static [DoseRoute] = &[
-        route("denosumab", "SC", DEN, 120.0),
-        route("denosumab", "IV", DEN + 1, 120.0),
-        route("adalimumab", "SC", ADA, 160.0),
-        route("infliximab", "IV", IFX + 1, 1000.0),
-        route("infliximab", "SC", IFX, 120.0),
-        route("secukinumab", "SC", SEC, 300.0),
-        route("secukinumab", "IV", SEC + 1, 600.0),
-        route("tocilizumab", "IV", TCZ + 1, 800.0),
-        route("tocilizumab", "SC", TCZ, 162.0),
-        route("romosozumab", "SC", ROMO, 210.0),
-        route("tofacitinib", "oral", TOFA, 11.0),
-        route("baricitinib", "oral", BARI, 4.0),
-        route("abatacept", "IV", ABA + 1, 1000.0),
-        route("abatacept", "SC", ABA, 125.0),
-        route("aldesleukin", "SC", IL2, 3.0),
-        route("teriparatide", "SC", TERI, 0.02),
-        route("estradiol", "oral", E2, 2.0),
-        route("alendronate", "oral", ALN, 70.0),
-        route("zoledronate", "IV", ZOL, 5.0),
-    ];
-    const INPUTS: &'static [InputSpec] = &INPUTS;
-    const PARAMS: &'static [ParamSpec] = &PARAMS;
-    const DERIVED: &'static [DerivedSpec] = &DERIVED;
-    const PLOTS: &'static [PlotSpec] = &[
-        Bone::PLOTS[0],
-        Bone::PLOTS[1],
-        Bone::PLOTS[2],
-        PlotSpec {
-            file_stem: "immune",
-            title: "Immune cells",
-            y_label: "relative to healthy (1)",
-            series: &[
-                ("Th1_rel", "Th1", 0.0),
-                ("Th2_rel", "Th2", 0.0),
-                ("Th17_rel", "Th17", 0.0),
-                ("Treg_rel", "Treg", 0.0),
-                ("B_rel", "B cells", 0.0),
-                ("macrophage_rel", "macrophages", 0.0),
-            ],
-        },
-        PlotSpec {
-            file_stem: "cytokines",
-            title: "Cytokines",
-            y_label: "relative to healthy (1)",
-            series: &[
-                ("TNF_rel", "TNF-alpha", 0.0),
-                ("IL1_rel", "IL-1", 0.0),
-                ("IL6_rel", "IL-6", 0.0),
-                ("IL17_rel", "IL-17", 0.0),
-                ("IFNg_rel", "IFN-gamma", 0.0),
-                ("IL10_rel", "IL-10", 0.0),
-            ],
-        },
-        PlotSpec {
-            file_stem: "signalling",
-            title: "Estrogen, Wnt and JAK/STAT",
-            y_label: "relative to healthy (1)",
-            series: &[
-                ("estrogen_rel", "estrogen", 0.0),
-                ("sclerostin_rel", "sclerostin", 0.0),
-                ("DKK1_rel", "DKK1", 0.0),
-                ("wnt_signalling_rel", "Wnt signalling", 0.0),
-                ("STAT3_rel", "STAT3", 0.0),
-                ("STAT5_rel", "STAT5", 0.0),
-            ],
-        },
-    ];
-
-    fn from_params(p: &ParamSet) -> Self {
-        Immunoporosis {
-            bone: Bone::from_params(p),
-            immune: ImmuneParams::from_params(p),
-            drugs: Drugs::from_params(p),
-            pth_survival: PthSurvival::from_params(p),
-            beta_rankl: p.value("rankl.beta_RANKL"),
-            d_pth: p.value("pth.D_PTH"),
-            tgfb_ref: f64::NAN,
-        }
+impl Model for Immunoporosis {
+    fn layout(&self) -> &Layout {
+        &self.layout
     }
 
-    fn set_reference(&mut self, ss: &SVector<f64, N>) {
-        let core = Self::core(ss);
-        self.bone.set_reference(&core);
-        let neutral = neutral_inputs(&INPUTS);
-        self.tgfb_ref = self.bone.tgfb(&core, &neutral);
+    fn set_reference(&mut self, ss: &[f64]) {
+        let core = fixed::<CORE>(ss);
+        self.bone.set_core_reference(core);
+        self.tgfb_ref = self.bone.tgfb(core, &Attachments::NEUTRAL);
         self.pth_survival.g_ref = ss[PTHG];
     }
 
-    fn rhs(&self, t: f64, y: &SVector<f64, N>, u: &InputValues, dy: &mut SVector<f64, N>) {
+    fn rhs(&self, _t: f64, y: &[f64], u: &InputValues, dy: &mut [f64]) {
         let c = self.couple(y, u);
-        let mut d_core = SVector::<f64, CORE>::zeros();
-        self.bone.rhs(t, &c.core, &c.u_core, &mut d_core);
-        dy.fixed_rows_mut::<CORE>(0).copy_from(&d_core);
+        let core = fixed::<CORE>(y);
+        self.bone.rates(core, &c.core, fixed_mut::<CORE>(dy));
         let d = &c.immune.d_cells;
         dy[TH1] = d.th1;
         dy[TH2] = d.th2;
@@ -675,23 +447,19 @@ impl Model<N> for Immunoporosis {
         dy[BCELL] = d.b;
         dy[MACRO] = d.m;
         dy[PTHG] = self.pth_survival.rate(c.pth, y[PTHG]);
-        let g = &self.drugs;
-        (dy[DEN], dy[DEN + 1]) = g.den.rates(y[DEN], y[DEN + 1]);
-        for (drug, i) in g.one_compartment() {
-            (dy[i], dy[i + 1]) = drug.rates(y[i], y[i + 1]);
+        let release = self.bone.skeletal_resorption(core);
+        for drug in &self.drugs {
+            let states = drug.first..drug.first + drug.len;
+            drug.rates(&y[states.clone()], release, &mut dy[states]);
         }
-        let release = self.bone.skeletal_resorption(&c.core);
-        let [gut, central, bone] = g.aln.rates(y[ALN], y[ALN + 1], y[ALN + 2], release);
-        (dy[ALN], dy[ALN + 1], dy[ALN + 2]) = (gut, central, bone);
-        let [_, central, bone] = g.zol.rates(0.0, y[ZOL], y[ZOL + 1], release);
-        (dy[ZOL], dy[ZOL + 1]) = (central, bone);
     }
 
-    fn derived(&self, y: &SVector<f64, N>, u: &InputValues, out: &mut [f64]) {
+    fn derived(&self, y: &[f64], u: &InputValues, out: &mut [f64]) {
         let c = self.couple(y, u);
         let im = &c.immune;
-        let n_bone = Bone::DERIVED.len();
-        self.bone.derived(&c.core, &c.u_core, &mut out[..n_bone]);
+        let n_bone = bone::DERIVED.len();
+        self.bone
+            .core_derived(fixed::<CORE>(y), &c.core, &mut out[..n_bone]);
         let module = [
             im.tnf,
             im.il1,
@@ -716,31 +484,19 @@ impl Model<N> for Immunoporosis {
             y[PTHG] / self.pth_survival.g_ref,
         ];
         out[n_bone..n_bone + N_MODULE_DERIVED].copy_from_slice(&module);
-        let g = &self.drugs;
         let mut k = n_bone + N_MODULE_DERIVED;
-        let mut push = |ng_per_ml: f64, to_pm: f64| {
+        for drug in &self.drugs {
+            let (ng_per_ml, to_pm) = drug.concentration(drug.amounts(y));
             out[k] = ng_per_ml;
             out[k + 1] = ng_per_ml * to_pm;
             k += 2;
-        };
-        push(g.den.concentration(y[DEN + 1]), g.den.ng_per_ml_to_pm);
-        for (drug, i) in g.one_compartment() {
-            push(drug.concentration(y[i + 1]), drug.ng_per_ml_to_pm);
         }
-        push(g.aln.concentration(y[ALN + 1]), g.aln.ng_per_ml_to_pm);
-        push(g.zol.concentration(y[ZOL]), g.zol.ng_per_ml_to_pm);
     }
 
-    fn steady_state_guess(&self) -> SVector<f64, N> {
-        let mut y = SVector::<f64, N>::from_element(1.0);
-        let core = self.bone.steady_state_guess();
-        y.fixed_rows_mut::<CORE>(0).copy_from(&core);
+    fn steady_state_guess(&self) -> Vec<f64> {
+        let mut y = self.layout.guess(1.0);
+        y[..CORE].copy_from_slice(&self.bone.core_guess());
         y[PTHG] = 1e-3;
-        for (i, s) in Self::STATES.iter().enumerate() {
-            if let StateKind::Accumulator { reference } = s.kind {
-                y[i] = reference;
-            }
-        }
         y
     }
 }

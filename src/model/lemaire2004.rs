@@ -3,10 +3,11 @@
 //! States: responding osteoblasts R, active osteoblasts B, active osteoclasts C (pM).
 //! External inputs I_P (PTH), I_O (OPG), I_L (RANKL) enter as in the SBML's assignment rules.
 
-use super::{DerivedSpec, InputKind, InputSpec, InputValues, Model, ParamSpec, PlotSpec};
+use super::{DerivedSpec, InputKind, InputSpec, InputValues, Layout, Model, ModelInfo};
 use super::{Domain, StateKind, StateSpec, param};
+use super::{ParamSpec, PlotSpec, fixed, fixed_mut};
 use crate::params::ParamSet;
-use nalgebra::SVector;
+use std::sync::Arc;
 
 /// State indices.
 const R: usize = 0;
@@ -45,6 +46,7 @@ pub struct Lemaire2004 {
     k_o_p: f64,
     k_p: f64,
     s_p: f64,
+    layout: Arc<Layout>,
 }
 
 impl Lemaire2004 {
@@ -74,92 +76,108 @@ impl Lemaire2004 {
     }
 }
 
-impl Model<3> for Lemaire2004 {
-    const NAME: &'static str = "lemaire2004";
-    const STATES: [StateSpec; 3] = [
-        StateSpec {
-            name: "R",
-            unit: "pM",
-            column: "R_pM",
-            kind: StateKind::Dynamic,
-            domain: Domain::NonNegative,
-            description: "responding (precursor) osteoblasts",
-        },
-        StateSpec {
-            name: "B",
-            unit: "pM",
-            column: "B_pM",
-            kind: StateKind::Dynamic,
-            domain: Domain::NonNegative,
-            description: "active osteoblasts",
-        },
-        StateSpec {
-            name: "C",
-            unit: "pM",
-            column: "C_pM",
-            kind: StateKind::Dynamic,
-            domain: Domain::NonNegative,
-            description: "active osteoclasts",
-        },
-    ];
-    const INPUTS: &'static [InputSpec] = &[
-        InputSpec {
-            name: "I_P",
-            unit: "pM/day",
-            kind: InputKind::Additive,
-            range: EXTERNAL_SOURCE_RANGE,
-            description: "external PTH input",
-        },
-        InputSpec {
-            name: "I_O",
-            unit: "pM/day",
-            kind: InputKind::Additive,
-            range: EXTERNAL_SOURCE_RANGE,
-            description: "external OPG input",
-        },
-        InputSpec {
-            name: "I_L",
-            unit: "pM/day",
-            kind: InputKind::Additive,
-            range: EXTERNAL_SOURCE_RANGE,
-            description: "external RANKL input",
-        },
-    ];
-    const PARAMS: &'static [ParamSpec] = &[
-        param("osteoblast.D_R", "pM/day"),
-        param("osteoblast.d_B", "1/day"),
-        param("osteoblast.k_B", "1/day"),
-        param("osteoclast.D_C", "pM/day"),
-        param("osteoclast.D_A", "1/day"),
-        param("tgfb.f0", "1"),
-        param("tgfb.C_s", "pM"),
-        param("rankl.K_L_P", "pM/pM"),
-        param("rankl.r_L", "pM/day"),
-        param("rankl.k3", "1/(pM day)"),
-        param("rankl.k4", "1/day"),
-        param("rankl.K", "pM"),
-        param("opg.k1", "1/(pM day)"),
-        param("opg.k2", "1/day"),
-        param("opg.kO", "1/day"),
-        param("opg.K_O_P", "1/day"),
-        param("pth.k5", "1/(pM day)"),
-        param("pth.k6", "1/day"),
-        param("pth.k_P", "1/day"),
-        param("pth.S_P", "pM/day"),
-    ];
-    const DERIVED: &'static [DerivedSpec] = &[];
-    const PLOTS: &'static [PlotSpec] = &[PlotSpec {
-        file_stem: "cells",
-        title: "Bone cell populations (Lemaire 2004)",
-        y_label: "concentration (pM)",
-        series: &[
-            ("R_pM", "R responding osteoblasts", 0.0),
-            ("B_pM", "B active osteoblasts", 0.0),
-            ("C_pM", "C active osteoclasts", 0.0),
-        ],
-    }];
+const STATES: [StateSpec; 3] = [
+    StateSpec {
+        name: "R",
+        unit: "pM",
+        column: "R_pM",
+        kind: StateKind::Dynamic,
+        domain: Domain::NonNegative,
+        description: "responding (precursor) osteoblasts",
+    },
+    StateSpec {
+        name: "B",
+        unit: "pM",
+        column: "B_pM",
+        kind: StateKind::Dynamic,
+        domain: Domain::NonNegative,
+        description: "active osteoblasts",
+    },
+    StateSpec {
+        name: "C",
+        unit: "pM",
+        column: "C_pM",
+        kind: StateKind::Dynamic,
+        domain: Domain::NonNegative,
+        description: "active osteoclasts",
+    },
+];
+const INPUTS: &[InputSpec] = &[
+    InputSpec {
+        name: "I_P",
+        unit: "pM/day",
+        kind: InputKind::Additive,
+        range: EXTERNAL_SOURCE_RANGE,
+        description: "external PTH input",
+    },
+    InputSpec {
+        name: "I_O",
+        unit: "pM/day",
+        kind: InputKind::Additive,
+        range: EXTERNAL_SOURCE_RANGE,
+        description: "external OPG input",
+    },
+    InputSpec {
+        name: "I_L",
+        unit: "pM/day",
+        kind: InputKind::Additive,
+        range: EXTERNAL_SOURCE_RANGE,
+        description: "external RANKL input",
+    },
+];
+const PARAMS: &[ParamSpec] = &[
+    param("osteoblast.D_R", "pM/day"),
+    param("osteoblast.d_B", "1/day"),
+    param("osteoblast.k_B", "1/day"),
+    param("osteoclast.D_C", "pM/day"),
+    param("osteoclast.D_A", "1/day"),
+    param("tgfb.f0", "1"),
+    param("tgfb.C_s", "pM"),
+    param("rankl.K_L_P", "pM/pM"),
+    param("rankl.r_L", "pM/day"),
+    param("rankl.k3", "1/(pM day)"),
+    param("rankl.k4", "1/day"),
+    param("rankl.K", "pM"),
+    param("opg.k1", "1/(pM day)"),
+    param("opg.k2", "1/day"),
+    param("opg.kO", "1/day"),
+    param("opg.K_O_P", "1/day"),
+    param("pth.k5", "1/(pM day)"),
+    param("pth.k6", "1/day"),
+    param("pth.k_P", "1/day"),
+    param("pth.S_P", "pM/day"),
+];
+const DERIVED: &[DerivedSpec] = &[];
+const PLOTS: &[PlotSpec] = &[PlotSpec {
+    file_stem: "cells",
+    title: "Bone cell populations (Lemaire 2004)",
+    y_label: "concentration (pM)",
+    series: &[
+        ("R_pM", "R responding osteoblasts", 0.0),
+        ("B_pM", "B active osteoblasts", 0.0),
+        ("C_pM", "C active osteoclasts", 0.0),
+    ],
+}];
 
-    fn from_params(p: &ParamSet) -> Self {
+/// The model's static description.
+pub static INFO: ModelInfo = ModelInfo {
+    name: "lemaire2004",
+    title: "Lemaire et al. 2004 (J Theor Biol 229:293), R/B/C, exactly as BioModels BIOMD0000000278",
+    params_file: (
+        "params/models/lemaire2004.toml",
+        include_str!("../../params/models/lemaire2004.toml"),
+    ),
+    states: &STATES,
+    inputs: INPUTS,
+    params: PARAMS,
+    derived: DERIVED,
+    plots: PLOTS,
+    takes_drugs: false,
+};
+
+impl Lemaire2004 {
+    /// Builds the model from a validated parameter set.
+    pub fn from_params(p: &ParamSet, layout: Arc<Layout>) -> Self {
         Lemaire2004 {
             d_r: p.value("osteoblast.D_R"),
             d_b_rate: p.value("osteoblast.d_B"),
@@ -181,10 +199,26 @@ impl Model<3> for Lemaire2004 {
             k6: p.value("pth.k6"),
             k_p: p.value("pth.k_P"),
             s_p: p.value("pth.S_P"),
+            layout,
         }
     }
+}
 
-    fn rhs(&self, _t: f64, y: &SVector<f64, 3>, u: &InputValues, dy: &mut SVector<f64, 3>) {
+impl Model for Lemaire2004 {
+    fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    fn set_reference(&mut self, _steady_state: &[f64]) {}
+
+    fn derived(&self, _y: &[f64], _u: &InputValues, _out: &mut [f64]) {}
+
+    fn steady_state_guess(&self) -> Vec<f64> {
+        self.layout.guess(1e-3)
+    }
+
+    fn rhs(&self, _t: f64, y: &[f64], u: &InputValues, dy: &mut [f64]) {
+        let (y, dy) = (fixed::<3>(y), fixed_mut::<3>(dy));
         let (r, b, c) = (y[R], y[B], y[C]);
         let pi_c = self.pi_c(c);
         let pi_p = self.pi_p(u);

@@ -13,7 +13,7 @@ pub mod pivonka2008;
 pub mod signaling;
 
 use crate::params::ParamSet;
-use nalgebra::SVector;
+pub use drugs::DrugId;
 
 /// Days in a Julian year, used to convert per-year rates (turnover) into per-day rates.
 pub const DAYS_PER_YEAR: f64 = 365.25;
@@ -21,7 +21,7 @@ pub const DAYS_PER_YEAR: f64 = 365.25;
 /// Upper bound on the number of external inputs of any model (inputs live in a fixed-size array).
 pub const MAX_INPUTS: usize = 32;
 
-/// Values of a model's external inputs, indexed as in [`Model::INPUTS`].
+/// Values of a model's external inputs, indexed as in [`Layout::inputs`].
 pub type InputValues = [f64; MAX_INPUTS];
 
 /// Whether a state takes part in the steady-state problem.
@@ -112,7 +112,7 @@ pub enum InputKind {
 
 impl InputKind {
     /// The value of an input that no window sets.
-    pub fn neutral(self) -> f64 {
+    pub const fn neutral(self) -> f64 {
         match self {
             InputKind::Additive => 0.0,
             InputKind::Multiplier => 1.0,
@@ -188,50 +188,160 @@ pub struct PlotSpec {
     pub series: &'static [(&'static str, &'static str, f64)],
 }
 
-/// A bone-cell population model with `N` states.
-///
-/// Within an integration segment the inputs are constant or smooth functions of time, handed to
-/// every call; the right-hand side has no time switches.
-pub trait Model<const N: usize>: Clone + Send + Sync {
+/// The static description of a model: everything about it that does not depend on a scenario.
+/// The state layout of a run adds the compartments of the drugs it doses ([`Layout::new`]).
+#[derive(Debug)]
+pub struct ModelInfo {
     /// Name used in scenarios.
-    const NAME: &'static str;
-    /// The states, in vector order.
-    const STATES: [StateSpec; N];
+    pub name: &'static str,
+    /// One-line description.
+    pub title: &'static str,
+    /// The bundled parameter file (path, text embedded with `include_str!`).
+    pub params_file: (&'static str, &'static str),
+    /// The model's own states (without drug compartments), in vector order.
+    pub states: &'static [StateSpec],
     /// The external inputs, in [`InputValues`] order.
-    const INPUTS: &'static [InputSpec];
-    /// Every parameter the model reads, with its required unit.
-    const PARAMS: &'static [ParamSpec];
-    /// Output columns computed from the state.
-    const DERIVED: &'static [DerivedSpec];
+    pub inputs: &'static [InputSpec],
+    /// Every parameter the model itself reads, with its required unit (drug parameters come
+    /// from the drug registry).
+    pub params: &'static [ParamSpec],
+    /// Output columns computed from the state (without drug concentration columns).
+    pub derived: &'static [DerivedSpec],
     /// Figures drawn for a run.
-    const PLOTS: &'static [PlotSpec];
-    /// Drugs the model can be given, and where each dose goes.
-    const DOSE_ROUTES: &'static [DoseRoute] = &[];
+    pub plots: &'static [PlotSpec],
+    /// Whether the model can be given the drugs of the registry ([`drugs::DRUGS`]).
+    pub takes_drugs: bool,
+}
 
-    /// Builds the model from a validated parameter set (every name in [`Model::PARAMS`] present,
-    /// with the right unit).
-    fn from_params(p: &ParamSet) -> Self;
+/// The interface of a model as built for one run: its own states and read-outs followed by the
+/// compartments and concentration columns of the drugs the run doses (in registry order), the
+/// dose routes of those drugs, and the parameter list. Built once per run, when the scenario is
+/// loaded and again when the model is built; no right-hand side reads it.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    /// Scenario name of the model.
+    pub name: &'static str,
+    /// States in vector order: the model's own, then each dosed drug's compartments.
+    pub states: Vec<StateSpec>,
+    /// External inputs.
+    pub inputs: &'static [InputSpec],
+    /// Parameters with required units: the model's own and those of every drug it can be given
+    /// (every parameter file is validated and recorded, dosed or not).
+    pub params: Vec<ParamSpec>,
+    /// Derived output columns: the model's own, then each dosed drug's concentrations.
+    pub derived: Vec<DerivedSpec>,
+    /// Figures (one whose column is absent from the run is skipped with a reason).
+    pub plots: &'static [PlotSpec],
+    /// Dose routes of the dosed drugs, each with the index of its receiving state.
+    pub dose_routes: Vec<DoseRoute>,
+    /// The dosed drugs, in registry (and state) order, each with the index of its first state.
+    pub drugs: Vec<(DrugId, usize)>,
+    /// Whether the model can be given drugs at all.
+    pub takes_drugs: bool,
+}
+
+impl Layout {
+    /// The layout of `info` with the compartments of `drugs` (registry order, duplicates
+    /// ignored). A model that takes no drugs ignores `drugs`.
+    pub fn new(info: &'static ModelInfo, drugs: &[DrugId]) -> Layout {
+        let mut layout = Layout {
+            name: info.name,
+            states: info.states.to_vec(),
+            inputs: info.inputs,
+            params: info.params.to_vec(),
+            derived: info.derived.to_vec(),
+            plots: info.plots,
+            dose_routes: Vec::new(),
+            drugs: Vec::new(),
+            takes_drugs: info.takes_drugs,
+        };
+        if !info.takes_drugs {
+            return layout;
+        }
+        layout
+            .params
+            .extend(drugs::DRUGS.iter().flat_map(|d| d.params.iter().copied()));
+        for id in DrugId::all().filter(|id| drugs.contains(id)) {
+            let drug = id.drug();
+            let first = layout.states.len();
+            layout.drugs.push((id, first));
+            layout
+                .states
+                .extend(drug.compartments.iter().map(|c| c.state()));
+            layout.derived.extend(drug.concentration_columns);
+            layout
+                .dose_routes
+                .extend(drug.routes.iter().map(|r| DoseRoute {
+                    drug: drug.name,
+                    route: r.route,
+                    state: first + r.compartment,
+                    labelled_mg: r.labelled_mg,
+                }));
+        }
+        layout
+    }
+
+    /// Index of the state named `name`.
+    pub fn state_index(&self, name: &str) -> Option<usize> {
+        self.states.iter().position(|s| s.name == name)
+    }
+
+    /// Why `name` is not a state of this layout when it is the compartment of a drug the run
+    /// does not dose (a drug's states exist only in runs that dose it).
+    pub fn undosed_compartment(&self, name: &str) -> Option<String> {
+        let drug = drugs::DRUGS
+            .iter()
+            .find(|d| d.compartments.iter().any(|c| c.symbol == name))?;
+        self.takes_drugs.then(|| {
+            format!(
+                "`{name}` is a compartment of {}, which this scenario does not dose: a drug's states exist only in runs that give it",
+                drug.name
+            )
+        })
+    }
+
+    /// Every output column after `t_day`: the states' columns, then the read-outs.
+    pub fn columns(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.states
+            .iter()
+            .map(|s| s.column)
+            .chain(self.derived.iter().map(|d| d.column))
+    }
+
+    /// The initial guess for a steady-state search: accumulators at their reference, every other
+    /// state at `fill`.
+    pub fn guess(&self, fill: f64) -> Vec<f64> {
+        self.states
+            .iter()
+            .map(|s| match s.kind {
+                StateKind::Accumulator { reference } => reference,
+                StateKind::Dynamic => fill,
+            })
+            .collect()
+    }
+}
+
+/// A bone-cell population model, built for one run ([`ModelId::build`]).
+///
+/// States, derivatives and read-outs are slices in [`Layout`] order. Within an integration
+/// segment the inputs are constant or smooth functions of time, handed to every call; the
+/// right-hand side has no time switches and does not allocate.
+pub trait Model: Clone + Send + Sync {
+    /// The states, inputs, read-outs and dose routes of this model as built.
+    fn layout(&self) -> &Layout;
 
     /// Records the steady state that normalised read-outs (bone, markers) refer to.
-    fn set_reference(&mut self, _steady_state: &SVector<f64, N>) {}
+    fn set_reference(&mut self, steady_state: &[f64]);
 
-    /// The right-hand side dy/dt at time `t` (days) with input values `u`
-    /// (in [`Model::INPUTS`] order; constant or smooth in `t` within a segment).
-    fn rhs(&self, t: f64, y: &SVector<f64, N>, u: &InputValues, dy: &mut SVector<f64, N>);
+    /// The right-hand side dy/dt at time `t` (days) with input values `u` (in
+    /// [`Layout::inputs`] order; constant or smooth in `t` within a segment).
+    fn rhs(&self, t: f64, y: &[f64], u: &InputValues, dy: &mut [f64]);
 
-    /// Writes the derived outputs at state `y` and inputs `u`, in [`Model::DERIVED`] order.
-    fn derived(&self, _y: &SVector<f64, N>, _u: &InputValues, _out: &mut [f64]) {}
+    /// Writes the derived outputs at state `y` and inputs `u`, in [`Layout::derived`] order.
+    fn derived(&self, y: &[f64], u: &InputValues, out: &mut [f64]);
 
     /// A starting guess for the steady-state search: a scale hint, not a published value.
-    fn steady_state_guess(&self) -> SVector<f64, N> {
-        let mut y = SVector::<f64, N>::from_element(1e-3);
-        for (i, s) in Self::STATES.iter().enumerate() {
-            if let StateKind::Accumulator { reference } = s.kind {
-                y[i] = reference;
-            }
-        }
-        y
-    }
+    fn steady_state_guess(&self) -> Vec<f64>;
 }
 
 /// Input values with every input at its neutral value.
@@ -265,14 +375,43 @@ impl ModelId {
         ModelId::Lemaire2004,
     ];
 
+    /// The model's static description.
+    pub fn info(self) -> &'static ModelInfo {
+        match self {
+            ModelId::Lemaire2004 => &lemaire2004::INFO,
+            ModelId::Pivonka2008 => &pivonka2008::INFO,
+            ModelId::Bone => &bone::INFO,
+            ModelId::Immunoporosis => &immunoporosis::INFO,
+        }
+    }
+
+    /// Builds the model from a validated parameter set (every name in [`Layout::params`]
+    /// present, with the right unit), with the compartments of `drugs`: the one place where a
+    /// model is constructed.
+    pub fn build(self, params: &ParamSet, drugs: &[DrugId]) -> AnyModel {
+        let layout = std::sync::Arc::new(self.layout(drugs));
+        match self {
+            ModelId::Lemaire2004 => {
+                AnyModel::Lemaire2004(lemaire2004::Lemaire2004::from_params(params, layout))
+            }
+            ModelId::Pivonka2008 => {
+                AnyModel::Pivonka2008(pivonka2008::Pivonka2008::from_params(params, layout))
+            }
+            ModelId::Bone => AnyModel::Bone(bone::Bone::from_params(params, layout)),
+            ModelId::Immunoporosis => AnyModel::Immunoporosis(Box::new(
+                immunoporosis::Immunoporosis::from_params(params, layout),
+            )),
+        }
+    }
+
+    /// The layout of the model with the compartments of `drugs`.
+    pub fn layout(self, drugs: &[DrugId]) -> Layout {
+        Layout::new(self.info(), drugs)
+    }
+
     /// Scenario name of the model.
     pub fn name(self) -> &'static str {
-        match self {
-            ModelId::Lemaire2004 => lemaire2004::Lemaire2004::NAME,
-            ModelId::Pivonka2008 => pivonka2008::Pivonka2008::NAME,
-            ModelId::Bone => bone::Bone::NAME,
-            ModelId::Immunoporosis => immunoporosis::Immunoporosis::NAME,
-        }
+        self.info().name
     }
 
     /// Looks a model up by its scenario name.
@@ -282,117 +421,107 @@ impl ModelId {
 
     /// One-line description.
     pub fn title(self) -> &'static str {
-        match self {
-            ModelId::Lemaire2004 => {
-                "Lemaire et al. 2004 (J Theor Biol 229:293), R/B/C, exactly as BioModels BIOMD0000000278"
-            }
-            ModelId::Pivonka2008 => {
-                "Pivonka et al. 2008 (Bone 43:249), OBp/OBa/OCa with quasi-steady TGF-b, PTH, RANKL/RANK/OPG"
-            }
-            ModelId::Bone => {
-                "core model: Pivonka 2008 + osteoclast-precursor pool, bone volume, site BMD, CTX/P1NP, attachment points"
-            }
-            ModelId::Immunoporosis => {
-                "core model + immune module: Th1/Th2/Th17/Treg, B cells, macrophages, cytokines, JAK/STAT, Wnt, estrogen"
-            }
-        }
+        self.info().title
     }
 
     /// The bundled parameter file, embedded at compile time from `params/models/`.
     pub fn bundled_params(self) -> (&'static str, &'static str) {
-        match self {
-            ModelId::Lemaire2004 => (
-                "params/models/lemaire2004.toml",
-                include_str!("../../params/models/lemaire2004.toml"),
-            ),
-            ModelId::Pivonka2008 => (
-                "params/models/pivonka2008.toml",
-                include_str!("../../params/models/pivonka2008.toml"),
-            ),
-            ModelId::Bone => (
-                "params/models/bone.toml",
-                include_str!("../../params/models/bone.toml"),
-            ),
-            ModelId::Immunoporosis => (
-                "params/models/immunoporosis.toml",
-                include_str!("../../params/models/immunoporosis.toml"),
-            ),
+        self.info().params_file
+    }
+
+    /// The drugs this model can be given (the registry, or none).
+    pub fn drugs(self) -> &'static [drugs::Drug] {
+        if self.info().takes_drugs {
+            drugs::DRUGS
+        } else {
+            &[]
         }
+    }
+
+    /// The drugs among `names` that this model can be given, in registry order, each once
+    /// (names it cannot be given are left out).
+    pub fn drugs_named<'a>(self, names: impl IntoIterator<Item = &'a str>) -> Vec<DrugId> {
+        let names: Vec<&str> = names.into_iter().collect();
+        DrugId::all()
+            .filter(|id| self.info().takes_drugs && names.contains(&id.name()))
+            .collect()
     }
 
     /// The bundled parameter files of the drugs this model can be given: (drug, path, text).
     pub fn bundled_drugs(self) -> Vec<(&'static str, &'static str, &'static str)> {
-        match self {
-            ModelId::Immunoporosis => {
-                macro_rules! drug {
-                    ($name:literal) => {
-                        (
-                            $name,
-                            concat!("params/drugs/", $name, ".toml"),
-                            include_str!(concat!("../../params/drugs/", $name, ".toml")),
-                        )
-                    };
-                }
-                vec![
-                    drug!("denosumab"),
-                    drug!("adalimumab"),
-                    drug!("infliximab"),
-                    drug!("secukinumab"),
-                    drug!("tocilizumab"),
-                    drug!("romosozumab"),
-                    drug!("tofacitinib"),
-                    drug!("baricitinib"),
-                    drug!("abatacept"),
-                    drug!("aldesleukin"),
-                    drug!("teriparatide"),
-                    drug!("estradiol"),
-                    drug!("alendronate"),
-                    drug!("zoledronate"),
-                ]
-            }
-            _ => Vec::new(),
-        }
-    }
-
-    /// Static description of the model's interface.
-    pub fn spec(self) -> ModelSpec {
-        fn of<const N: usize, M: Model<N>>() -> ModelSpec {
-            ModelSpec {
-                name: M::NAME,
-                states: M::STATES.to_vec(),
-                inputs: M::INPUTS,
-                params: M::PARAMS,
-                derived: M::DERIVED,
-                plots: M::PLOTS,
-                dose_routes: M::DOSE_ROUTES,
-            }
-        }
-        match self {
-            ModelId::Lemaire2004 => of::<3, lemaire2004::Lemaire2004>(),
-            ModelId::Pivonka2008 => of::<3, pivonka2008::Pivonka2008>(),
-            ModelId::Bone => of::<{ bone::N }, bone::Bone>(),
-            ModelId::Immunoporosis => of::<{ immunoporosis::N }, immunoporosis::Immunoporosis>(),
-        }
+        self.drugs()
+            .iter()
+            .map(|d| (d.name, d.params_file.0, d.params_file.1))
+            .collect()
     }
 }
 
-/// The interface of a model without its dimension in the type, for configuration and output.
+/// Any of the models, built: the one dispatch from a [`ModelId`] to a model's equations. It
+/// implements [`Model`] by delegation, so the engine is written once.
 #[derive(Debug, Clone)]
-pub struct ModelSpec {
-    /// Scenario name.
-    pub name: &'static str,
-    /// States in vector order.
-    pub states: Vec<StateSpec>,
-    /// External inputs.
-    pub inputs: &'static [InputSpec],
-    /// Parameters with required units.
-    pub params: &'static [ParamSpec],
-    /// Derived output columns.
-    pub derived: &'static [DerivedSpec],
-    /// Figures.
-    pub plots: &'static [PlotSpec],
-    /// Drugs the model can be given.
-    pub dose_routes: &'static [DoseRoute],
+pub enum AnyModel {
+    /// See [`lemaire2004::Lemaire2004`].
+    Lemaire2004(lemaire2004::Lemaire2004),
+    /// See [`pivonka2008::Pivonka2008`].
+    Pivonka2008(pivonka2008::Pivonka2008),
+    /// See [`bone::Bone`].
+    Bone(bone::Bone),
+    /// See [`immunoporosis::Immunoporosis`].
+    Immunoporosis(Box<immunoporosis::Immunoporosis>),
+}
+
+/// Calls `$body` with `$m` bound to the model inside `$any`.
+macro_rules! delegate {
+    ($any:expr, $m:ident => $body:expr) => {
+        match $any {
+            AnyModel::Lemaire2004($m) => $body,
+            AnyModel::Pivonka2008($m) => $body,
+            AnyModel::Bone($m) => $body,
+            AnyModel::Immunoporosis($m) => $body,
+        }
+    };
+}
+
+impl Model for AnyModel {
+    fn layout(&self) -> &Layout {
+        delegate!(self, m => m.layout())
+    }
+
+    fn set_reference(&mut self, steady_state: &[f64]) {
+        delegate!(self, m => m.set_reference(steady_state))
+    }
+
+    #[inline]
+    fn rhs(&self, t: f64, y: &[f64], u: &InputValues, dy: &mut [f64]) {
+        delegate!(self, m => m.rhs(t, y, u, dy))
+    }
+
+    fn derived(&self, y: &[f64], u: &InputValues, out: &mut [f64]) {
+        delegate!(self, m => m.derived(y, u, out))
+    }
+
+    fn steady_state_guess(&self) -> Vec<f64> {
+        delegate!(self, m => m.steady_state_guess())
+    }
+}
+
+/// Views a slice as an array of length `N` (the models' fixed-size parts of the state).
+///
+/// # Panics
+/// When `s` is shorter than `N`: a layout that does not match its model.
+#[inline]
+pub(crate) fn fixed<const N: usize>(s: &[f64]) -> &[f64; N] {
+    s[..N]
+        .try_into()
+        .expect("state slice shorter than the model's layout")
+}
+
+/// [`fixed`] for a mutable slice.
+#[inline]
+pub(crate) fn fixed_mut<const N: usize>(s: &mut [f64]) -> &mut [f64; N] {
+    (&mut s[..N])
+        .try_into()
+        .expect("state slice shorter than the model's layout")
 }
 
 /// A parameter declaration: dotted name and required unit.

@@ -4,10 +4,11 @@
 //! Parameters follow the authors' code where it differs from the paper (`docs/discrepancies.md`).
 
 use super::signaling::{self, LigandInputs, SignalParams, Signals};
-use super::{DerivedSpec, InputKind, InputSpec, InputValues, Model, ParamSpec, PlotSpec};
+use super::{DerivedSpec, InputKind, InputSpec, InputValues, Layout, Model, ModelInfo};
 use super::{Domain, StateKind, StateSpec, param};
+use super::{ParamSpec, PlotSpec, fixed, fixed_mut};
 use crate::params::ParamSet;
-use nalgebra::SVector;
+use std::sync::Arc;
 
 const OBP: usize = 0;
 const OBA: usize = 1;
@@ -90,10 +91,11 @@ pub struct Pivonka2008 {
     a_oba: f64,
     d_ocp: f64,
     a_oca: f64,
+    layout: Arc<Layout>,
 }
 
 impl Pivonka2008 {
-    fn signals(&self, y: &SVector<f64, 3>, u: &InputValues) -> Signals {
+    fn signals(&self, y: &[f64; 3], u: &InputValues) -> Signals {
         let ligands = LigandInputs {
             pth_source: u[P_PTH],
             tgfb_source: u[P_TGFB],
@@ -137,44 +139,60 @@ pub(crate) fn write_ligands(s: &Signals, out: &mut [f64]) {
     out[3] = s.tgfb;
 }
 
-impl Model<3> for Pivonka2008 {
-    const NAME: &'static str = "pivonka2008";
-    const STATES: [StateSpec; 3] = [
-        OBP_STATE,
-        OBA_STATE,
-        StateSpec {
-            name: "OCa",
-            unit: "pM",
-            column: "OCa_pM",
-            kind: StateKind::Dynamic,
-            domain: Domain::NonNegative,
-            description: "active osteoclasts",
-        },
-    ];
-    const INPUTS: &'static [InputSpec] = &LIGAND_SOURCES;
-    const PARAMS: &'static [ParamSpec] = &super::concat::<ParamSpec, 5, 20, 25>(
-        [
-            OSTEOBLAST_PARAMS[0],
-            OSTEOBLAST_PARAMS[1],
-            OSTEOBLAST_PARAMS[2],
-            param("osteoclast.D_OCp", "pM/day"),
-            param("osteoclast.A_OCa", "1/day"),
-        ],
-        signaling::SIGNAL_PARAMS,
-    );
-    const DERIVED: &'static [DerivedSpec] = &LIGAND_COLUMNS;
-    const PLOTS: &'static [PlotSpec] = &[PlotSpec {
-        file_stem: "cells",
-        title: "Bone cell populations (Pivonka 2008)",
-        y_label: "concentration (pM)",
-        series: &[
-            ("OBp_pM", "OBp osteoblast precursors", 0.0),
-            ("OBa_pM", "OBa active osteoblasts", 0.0),
-            ("OCa_pM", "OCa active osteoclasts", 0.0),
-        ],
-    }];
+const STATES: [StateSpec; 3] = [
+    OBP_STATE,
+    OBA_STATE,
+    StateSpec {
+        name: "OCa",
+        unit: "pM",
+        column: "OCa_pM",
+        kind: StateKind::Dynamic,
+        domain: Domain::NonNegative,
+        description: "active osteoclasts",
+    },
+];
+const INPUTS: &[InputSpec] = &LIGAND_SOURCES;
+const PARAMS: &[ParamSpec] = &super::concat::<ParamSpec, 5, 20, 25>(
+    [
+        OSTEOBLAST_PARAMS[0],
+        OSTEOBLAST_PARAMS[1],
+        OSTEOBLAST_PARAMS[2],
+        param("osteoclast.D_OCp", "pM/day"),
+        param("osteoclast.A_OCa", "1/day"),
+    ],
+    signaling::SIGNAL_PARAMS,
+);
+const DERIVED: &[DerivedSpec] = &LIGAND_COLUMNS;
+const PLOTS: &[PlotSpec] = &[PlotSpec {
+    file_stem: "cells",
+    title: "Bone cell populations (Pivonka 2008)",
+    y_label: "concentration (pM)",
+    series: &[
+        ("OBp_pM", "OBp osteoblast precursors", 0.0),
+        ("OBa_pM", "OBa active osteoblasts", 0.0),
+        ("OCa_pM", "OCa active osteoclasts", 0.0),
+    ],
+}];
 
-    fn from_params(p: &ParamSet) -> Self {
+/// The model's static description.
+pub static INFO: ModelInfo = ModelInfo {
+    name: "pivonka2008",
+    title: "Pivonka et al. 2008 (Bone 43:249), OBp/OBa/OCa with quasi-steady TGF-b, PTH, RANKL/RANK/OPG",
+    params_file: (
+        "params/models/pivonka2008.toml",
+        include_str!("../../params/models/pivonka2008.toml"),
+    ),
+    states: &STATES,
+    inputs: INPUTS,
+    params: PARAMS,
+    derived: DERIVED,
+    plots: PLOTS,
+    takes_drugs: false,
+};
+
+impl Pivonka2008 {
+    /// Builds the model from a validated parameter set.
+    pub fn from_params(p: &ParamSet, layout: Arc<Layout>) -> Self {
         Pivonka2008 {
             sig: signaling::signal_params(p),
             d_obu: p.value("osteoblast.D_OBu"),
@@ -182,10 +200,24 @@ impl Model<3> for Pivonka2008 {
             a_oba: p.value("osteoblast.A_OBa"),
             d_ocp: p.value("osteoclast.D_OCp"),
             a_oca: p.value("osteoclast.A_OCa"),
+            layout,
         }
     }
+}
 
-    fn rhs(&self, _t: f64, y: &SVector<f64, 3>, u: &InputValues, dy: &mut SVector<f64, 3>) {
+impl Model for Pivonka2008 {
+    fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    fn set_reference(&mut self, _steady_state: &[f64]) {}
+
+    fn steady_state_guess(&self) -> Vec<f64> {
+        self.layout.guess(1e-3)
+    }
+
+    fn rhs(&self, _t: f64, y: &[f64], u: &InputValues, dy: &mut [f64]) {
+        let (y, dy) = (fixed::<3>(y), fixed_mut::<3>(dy));
         let s = self.signals(y, u);
         let obp_to_oba = self.d_obp * s.pi_tgfb_rep_obp * y[OBP];
         dy[OBP] = self.d_obu * s.pi_tgfb_act_obu - obp_to_oba;
@@ -193,7 +225,8 @@ impl Model<3> for Pivonka2008 {
         dy[OCA] = self.d_ocp * s.pi_rankl_act_ocp - self.a_oca * s.pi_tgfb_act_oca * y[OCA];
     }
 
-    fn derived(&self, y: &SVector<f64, 3>, u: &InputValues, out: &mut [f64]) {
+    fn derived(&self, y: &[f64], u: &InputValues, out: &mut [f64]) {
+        let y = fixed::<3>(y);
         write_ligands(&self.signals(y, u), out);
     }
 }

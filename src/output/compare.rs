@@ -8,7 +8,7 @@
 use super::OutputError;
 use super::plot::{self, Plotted, Series};
 use crate::engine::Trajectory;
-use crate::model::ModelSpec;
+use crate::model::Layout;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -50,8 +50,8 @@ pub struct Plan {
 
 /// Decides what the scenarios of these models can be compared on. `Err` (with the reason) when
 /// the models share no output column.
-pub fn plan(models: &[ModelSpec]) -> Result<Plan, String> {
-    let columns_of = |m: &ModelSpec| -> Vec<&'static str> {
+pub fn plan(models: &[Layout]) -> Result<Plan, String> {
+    let columns_of = |m: &Layout| -> Vec<&'static str> {
         m.states
             .iter()
             .map(|s| s.column)

@@ -9,7 +9,7 @@ use std::path::Path;
 /// Builds the manifest of a run.
 pub fn build(scenario: &Scenario, result: &RunResult, wall_seconds: f64) -> Value {
     let spec = &scenario.spec;
-    let model = spec.model.spec();
+    let model = spec.layout();
     let params = &spec.params;
     let parameters: Vec<Value> = params
         .params
@@ -62,6 +62,7 @@ pub fn build(scenario: &Scenario, result: &RunResult, wall_seconds: f64) -> Valu
                 "end_day": if e.is_finite() { json!(e) } else { json!("open") },
             })).collect::<Vec<_>>(),
             "treatments": scenario.treatments,
+            "dosed_drugs": spec.drugs.iter().map(|d| d.name()).collect::<Vec<_>>(),
             "dose_events": spec.protocol.doses.iter().map(|d| json!({
                 "day": d.time, "dose": d.label, "state": model.states[d.state].name,
                 "amount": d.amount, "unit": model.states[d.state].unit,

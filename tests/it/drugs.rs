@@ -408,13 +408,25 @@ fn bdf_and_dopri5_agree_on_daily_injections_after_a_long_run_in() {
 
 #[test]
 fn unknown_state_in_atol_states_is_an_error() {
-    let e = crate::util::parse(
-        "name = \"t\"\nmodel = \"immunoporosis\"\nduration_days = 10.0\n\n[solver]\natol_states = { Den_centrl = 1e-9 }\n",
-    )
+    let dosed = "[[treatment]]\ndrug = \"denosumab\"\ndose = 60.0\nunit = \"mg\"\nroute = \"SC\"\n";
+    let e = crate::util::parse(&format!(
+        "name = \"t\"\nmodel = \"immunoporosis\"\nduration_days = 10.0\n\n{dosed}\n[solver]\natol_states = {{ Den_centrl = 1e-9 }}\n",
+    ))
     .unwrap_err()
     .to_string();
     assert!(e.contains("solver.atol_states.Den_centrl"), "{e}");
     assert!(e.contains("Den_central"), "suggests the right name: {e}");
+    // A drug's compartments exist only in runs that dose it, and the message says so.
+    let e = crate::util::parse(
+        "name = \"t\"\nmodel = \"immunoporosis\"\nduration_days = 10.0\n\n[solver]\natol_states = { Den_central = 1e-9 }\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("has no state `Den_central`"), "{e}");
+    assert!(
+        e.contains("compartment of denosumab, which this scenario does not dose"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -567,7 +567,7 @@ struct Tally {
 fn build(s: &Scenario, tally: &mut Tally) {
     let p = &s.spec.protocol;
     let times = p.output_times();
-    let segments = p.segments(s.spec.model.spec().inputs);
+    let segments = p.segments(s.spec.model.info().inputs);
     std::hint::black_box((times, segments));
     tally.scenarios_built += 1;
 }

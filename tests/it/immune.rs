@@ -5,6 +5,7 @@ use immunoporosis::calibration;
 use immunoporosis::config::{self, bundled_params, load_calibration};
 use immunoporosis::engine;
 use immunoporosis::model::ModelId;
+use immunoporosis::model::bone::Attachments;
 use immunoporosis::model::immune::{self, Cells, Drives, ImmuneParams};
 
 const NEUTRAL_DRIVES: Drives = Drives {
@@ -39,8 +40,13 @@ fn params() -> ImmuneParams {
 #[test]
 fn every_modifier_equals_one_at_baseline() {
     let im = immune::evaluate(&params(), &BASELINE_CELLS, &NEUTRAL_DRIVES, 1.0);
-    for (i, f) in im.factors.iter().enumerate() {
-        assert!((f - 1.0).abs() < 1e-15, "factor {i} = {f}");
+    let neutral = Attachments::NEUTRAL.to_array();
+    for ((name, f), n) in Attachments::NAMES
+        .iter()
+        .zip(im.core.to_array())
+        .zip(neutral)
+    {
+        assert!((f - n).abs() < 1e-15, "{name} = {f}, neutral {n}");
     }
     assert!(im.lymph_rankl.abs() < 1e-15);
     for (name, v) in [
@@ -132,15 +138,20 @@ fn direct_coupling_signs() {
     // [rankl_production, opg_production, ocp_supply, oc_differentiation, oc_apoptosis,
     //  ob_differentiation, ob_apoptosis, obu_supply, resorption LS, resorption TH]
     assert!(
-        im.factors[0] > 1.0 && im.factors[2] > 1.0 && im.factors[3] > 1.0,
+        im.core.rankl_production > 1.0
+            && im.core.ocp_supply > 1.0
+            && im.core.oc_differentiation > 1.0,
         "TNF raises RANKL and osteoclastogenesis"
     );
-    assert!(im.factors[1] < 1.0, "TNF lowers OPG");
+    assert!(im.core.opg_production < 1.0, "TNF lowers OPG");
     assert!(
-        im.factors[5] < 1.0 && im.factors[7] < 1.0,
+        im.core.ob_differentiation < 1.0 && im.core.obu_supply < 1.0,
         "TNF lowers osteoblast differentiation and (via DKK1) commitment"
     );
-    assert!(im.factors[6] > 1.0, "TNF raises osteoblast apoptosis");
+    assert!(
+        im.core.ob_apoptosis > 1.0,
+        "TNF raises osteoblast apoptosis"
+    );
     assert!(im.dkk1 > 1.0);
 
     let low_e = Drives {
@@ -153,10 +164,10 @@ fn direct_coupling_signs() {
         "estrogen loss raises lymphocyte RANKL"
     );
     assert!(
-        im.factors[4] < 1.0,
+        im.core.oc_apoptosis < 1.0,
         "estrogen loss lowers osteoclast apoptosis"
     );
-    assert!(im.factors[1] < 1.0, "estrogen loss lowers OPG");
+    assert!(im.core.opg_production < 1.0, "estrogen loss lowers OPG");
     assert!(im.sclerostin > 1.0 && im.il6 > 1.0 && im.il7 > 1.0 && im.tnf > 1.0);
 
     let cells = Cells {
@@ -164,9 +175,12 @@ fn direct_coupling_signs() {
         ..BASELINE_CELLS
     };
     let im = immune::evaluate(&p, &cells, &NEUTRAL_DRIVES, 1.0);
-    assert!(im.factors[3] < 1.0, "Treg lower osteoclast differentiation");
     assert!(
-        im.wnt10b > 1.0 && im.factors[7] > 1.0,
+        im.core.oc_differentiation < 1.0,
+        "Treg lower osteoclast differentiation"
+    );
+    assert!(
+        im.wnt10b > 1.0 && im.core.obu_supply > 1.0,
         "Treg -> TGF-beta -> Wnt10b raises osteoblast commitment"
     );
 
@@ -176,7 +190,7 @@ fn direct_coupling_signs() {
     };
     let im = immune::evaluate(&p, &BASELINE_CELLS, &jak, 1.0);
     assert!(
-        im.stat3 < 1.0 && im.stat5 < 1.0 && im.factors[0] < 1.0,
+        im.stat3 < 1.0 && im.stat5 < 1.0 && im.core.rankl_production < 1.0,
         "JAK inhibition lowers STAT3/5 and RANKL"
     );
 }

@@ -40,7 +40,7 @@ fn every_population_stays_non_negative_in_every_bundled_scenario() {
         }
         let s = config::load_scenario(&path).unwrap_or_else(|e| panic!("{e}"));
         let r = engine::simulate(&s.spec).unwrap_or_else(|e| panic!("{}: {e}", s.name));
-        let spec = s.spec.model.spec();
+        let spec = s.spec.layout();
         for st in spec
             .states
             .iter()
@@ -235,7 +235,12 @@ fn every_model_reads_only_declared_parameters() {
         let set = config::bundled_params(id).unwrap();
         // from_params panics on an undeclared name; steady_state calls it.
         engine::steady_state(id, &set).unwrap();
-        assert_eq!(set.params.len(), id.spec().params.len(), "{}", id.name());
+        assert_eq!(
+            set.params.len(),
+            id.layout(&[]).params.len(),
+            "{}",
+            id.name()
+        );
     }
 }
 

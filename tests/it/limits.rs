@@ -145,7 +145,7 @@ fn random_protocol(rng: &mut ChaCha8Rng, inputs: usize) -> Protocol {
 
 #[test]
 fn segments_equal_the_per_segment_filter_on_random_protocols() {
-    let specs = ModelId::Immunoporosis.spec().inputs;
+    let specs = ModelId::Immunoporosis.info().inputs;
     // The first inputs of the immunoporosis model include both kinds (sources and factors).
     let used = 6.min(specs.len());
     let kinds: Vec<InputKind> = specs[..used].iter().map(|s| s.kind).collect();
@@ -176,7 +176,7 @@ fn a_million_doses_build_their_segments_in_linear_time() {
     // Quadratic before (10k doses 0.12 s, 100k 17.8 s): a million would take hours. A daily dose
     // at noon for a million days, a constant window over the first half and a profiled window
     // over days 10..20.
-    let specs = ModelId::Immunoporosis.spec().inputs;
+    let specs = ModelId::Immunoporosis.info().inputs;
     let n = 1_000_000usize;
     let p = Protocol {
         start: 0.0,
@@ -338,7 +338,7 @@ fn a_schedule_of_999999_doses_loads_and_segments_quickly() {
     // 999,999 doses every quarter day: `check` took about half an hour before (quadratic).
     let s = dosed(250_000.0, "interval_days = 0.25\ndoses = 999999").unwrap();
     assert_eq!(s.spec.protocol.doses.len(), 999_999);
-    let segments = s.spec.protocol.segments(s.spec.model.spec().inputs);
+    let segments = s.spec.protocol.segments(s.spec.model.info().inputs);
     assert_eq!(segments.len(), 999_999);
     assert!(segments.iter().all(|seg| seg.doses.len() == 1));
 }
@@ -389,19 +389,20 @@ fn output_grids_too_large_for_memory_are_refused_at_load() {
         e.contains("help: raise output_interval_days to at least"),
         "{e}"
     );
-    // The limit depends on the model's columns: 104 for immunoporosis.
-    let columns = 1
-        + ModelId::Immunoporosis.spec().states.len()
-        + ModelId::Immunoporosis.spec().derived.len();
+    // The limit depends on the run's columns: 47 for immunoporosis without drugs.
+    let layout = ModelId::Immunoporosis.layout(&[]);
+    let columns = 1 + layout.states.len() + layout.derived.len();
+    assert_eq!(columns, 47);
     let max = limits::max_output_rows(columns);
+    // A quarter-day grid keeps the span within the simulated-days limit.
     let ok = parse(&format!(
-        "name = \"t\"\nmodel = \"immunoporosis\"\nduration_days = {}.0\noutput_interval_days = 1.0\n",
-        max - 2
+        "name = \"t\"\nmodel = \"immunoporosis\"\nduration_days = {}\noutput_interval_days = 0.25\n",
+        (max - 2) as f64 * 0.25
     ));
     assert!(ok.is_ok(), "{:?}", ok.err());
     let e = parse(&format!(
-        "name = \"t\"\nmodel = \"immunoporosis\"\nduration_days = {}.0\noutput_interval_days = 1.0\n",
-        max
+        "name = \"t\"\nmodel = \"immunoporosis\"\nduration_days = {}\noutput_interval_days = 0.25\n",
+        max as f64 * 0.25
     ))
     .unwrap_err()
     .to_string();
@@ -478,7 +479,7 @@ fn too_many_windows_with_a_time_profile_are_refused_and_nested_ones_within_the_l
     );
     // At the limit: every segment carries the profiled windows active on it, and no more.
     let s = lemaire(&nested(limits::MAX_PROFILED_WINDOWS)).unwrap_or_else(|e| panic!("{e}"));
-    let segments = s.spec.protocol.segments(ModelId::Lemaire2004.spec().inputs);
+    let segments = s.spec.protocol.segments(ModelId::Lemaire2004.info().inputs);
     let n = limits::MAX_PROFILED_WINDOWS;
     // Edges: the window starts 0..n-1, their ends n+2..2n+1, and the end of the run.
     assert_eq!(segments.len(), 2 * n);

@@ -7,6 +7,8 @@
 //! - `immune`: the immune module: neutral at baseline, coupling signs, calibration reproduced.
 //! - `treatment`: dose events (none missed) and denosumab pharmacokinetics and effects.
 //! - `drugs`: every drug against its control arm, intermittent vs continuous PTH, PK vs labels, run-ins.
+//! - `layout`: the drug registry, the per-run state layout (drug columns only when dosed), the
+//!   core's attachment points wired by name.
 //! - `limits`: sizes checked at load (rows, doses, runs, threads), regular files only, linear
 //!   segment building, short numbers and escaped control characters in messages.
 //! - `cli`: the binary end to end in a temporary folder: outputs, exit codes, atomic writes.
@@ -26,6 +28,7 @@ mod drugs;
 mod fuzz;
 mod immune;
 mod invariants;
+mod layout;
 mod limits;
 mod plausibility;
 mod reference;

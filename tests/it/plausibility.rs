@@ -5,10 +5,9 @@
 use crate::util::{parse, root, scenario_path};
 use immunoporosis::engine::{self, Method, SolverSettings, solver};
 use immunoporosis::error::SimError;
-use immunoporosis::model::lemaire2004::Lemaire2004;
-use immunoporosis::model::{Domain, DoseRoute, Model, ModelId, neutral_inputs};
+use immunoporosis::model::neutral_inputs;
+use immunoporosis::model::{AnyModel, Domain, DoseRoute, DrugId, Model, ModelId, StateKind};
 use immunoporosis::output::plot::{self, Plotted};
-use nalgebra::SVector;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -71,7 +70,7 @@ fn estrogen_1e300_stops_the_run_naming_the_state_and_the_time() {
 fn a_negative_read_out_stops_the_run() {
     // Free RANKL went negative in most rows of the estrogen = 1e300 run before any state check
     // existed; the read-outs have domains of their own, checked at every row.
-    let spec = ModelId::Immunoporosis.spec();
+    let spec = ModelId::Immunoporosis.layout(&[]);
     let rankl = spec
         .derived
         .iter()
@@ -97,8 +96,10 @@ fn domains_allow_the_solver_tolerance_and_nothing_more() {
 
 #[test]
 fn every_state_and_read_out_has_a_domain_that_holds_at_the_steady_state() {
+    // Every drug's compartments and columns too (the steady state has none: they are empty).
+    let drugs: Vec<DrugId> = DrugId::all().collect();
     for id in ModelId::ALL {
-        let spec = id.spec();
+        let spec = id.layout(&drugs);
         let set = immunoporosis::config::bundled_params(id).unwrap();
         let ss = engine::steady_state(id, &set).unwrap();
         for (s, v) in spec.states.iter().zip(&ss.state) {
@@ -119,7 +120,7 @@ fn every_state_and_read_out_has_a_domain_that_holds_at_the_steady_state() {
                 assert!(matches!(s.domain, Domain::Range(lo, hi) if lo == 0.0 && hi.is_finite()));
             }
         }
-        for d in spec.derived {
+        for d in &spec.derived {
             if d.column.ends_with("_pM") || d.column.ends_with("_ng_per_mL") {
                 assert_eq!(d.domain, Domain::NonNegative, "{}", d.column);
             }
@@ -148,8 +149,9 @@ fn every_bundled_scenario_runs_inside_the_domains_without_warnings() {
 #[test]
 fn inputs_and_doses_have_documented_plausible_ranges() {
     let doc = std::fs::read_to_string(root().join("docs/model.md")).unwrap();
+    let drugs: Vec<DrugId> = DrugId::all().collect();
     for id in ModelId::ALL {
-        let spec = id.spec();
+        let spec = id.layout(&drugs);
         for (i, input) in spec.inputs.iter().enumerate() {
             let (lo, hi) = input.range;
             assert!(lo <= hi, "{}: {}", id.name(), input.name);
@@ -166,7 +168,7 @@ fn inputs_and_doses_have_documented_plausible_ranges() {
                 input.name
             );
         }
-        for r in spec.dose_routes {
+        for r in &spec.dose_routes {
             assert!(r.labelled_mg > 0.0, "{} {}", r.drug, r.route);
             assert!(
                 doc.contains(&format!("| {} | {} |", r.drug, r.route)),
@@ -250,16 +252,18 @@ fn max_steps_message_reports_the_limit_set() {
 }
 
 /// A Lemaire model made stiff: osteoclasts removed 10,000 times a day.
-fn stiff_lemaire() -> Lemaire2004 {
+fn stiff_lemaire() -> AnyModel {
     let s = parse("name = \"s\"\nmodel = \"lemaire2004\"\nduration_days = 100.0\n\n[parameters]\n\"osteoclast.D_A\" = 1e4\n").unwrap();
-    Lemaire2004::from_params(&s.spec.params)
+    ModelId::Lemaire2004.build(&s.spec.params, &[])
 }
 
 #[test]
 fn stiffness_advice_depends_on_the_method_in_force() {
     let model = stiff_lemaire();
-    let u = neutral_inputs(Lemaire2004::INPUTS);
-    let y0 = SVector::<f64, 3>::from_element(1e-3);
+    let u = neutral_inputs(model.layout().inputs);
+    let rhs = |t: f64, y: &[f64], dy: &mut [f64]| model.rhs(t, y, &u, dy);
+    let kinds = [StateKind::Dynamic; 3];
+    let y0 = [1e-3; 3];
     let settings = |method| SolverSettings {
         method,
         max_step_days: Some(10.0),
@@ -268,21 +272,32 @@ fn stiffness_advice_depends_on_the_method_in_force() {
     let advice = "use `[solver] method = \"auto\"`";
     // Dopri5 chosen: the advice is to switch.
     let dopri = settings(Method::Dopri5);
-    let e = solver::integrate(&model, &|_| u, 0.0, 100.0, y0, &dopri, &[], |_, _| {}).unwrap_err();
+    let e =
+        solver::integrate(&rhs, &kinds, 0.0, 100.0, &y0, &dopri, &[], &mut |_, _| {}).unwrap_err();
     assert!(matches!(e, SimError::Stiff { .. }), "{e}");
     assert!(e.to_string().contains(advice), "{e}");
     // Under auto the same report must not advise auto, and auto integrates it with BDF.
     let auto = settings(Method::Auto);
-    let e = solver::integrate(&model, &|_| u, 0.0, 100.0, y0, &auto, &[], |_, _| {}).unwrap_err();
+    let e =
+        solver::integrate(&rhs, &kinds, 0.0, 100.0, &y0, &auto, &[], &mut |_, _| {}).unwrap_err();
     assert!(!e.to_string().contains(advice), "{e}");
     assert!(
         e.to_string().contains("stiff solver (BDF) takes over"),
         "{e}"
     );
     let atol = [auto.atol; 3];
-    let (y, ..) =
-        solver::integrate_segment(&model, &|_| u, 0.0, 100.0, y0, &auto, &atol, &[], |_, _| {})
-            .unwrap();
+    let (y, ..) = solver::integrate_segment(
+        &rhs,
+        &kinds,
+        0.0,
+        100.0,
+        &y0,
+        &auto,
+        &atol,
+        &[],
+        &mut |_, _| {},
+    )
+    .unwrap();
     assert!(y.iter().all(|v| v.is_finite() && *v >= 0.0), "{y:?}");
 }
 
@@ -340,14 +355,18 @@ fn compare_of_models_without_bone_mass_writes_the_shared_columns_with_a_warning(
 #[test]
 fn compare_plan_is_decided_from_the_models() {
     use immunoporosis::output::compare::plan;
-    let bone = plan(&[ModelId::Bone.spec(), ModelId::Immunoporosis.spec()]).unwrap();
+    let bone = plan(&[
+        ModelId::Bone.layout(&[]),
+        ModelId::Immunoporosis.layout(&[]),
+    ])
+    .unwrap();
     assert_eq!(bone.plots.len(), 3);
     assert!(bone.warnings.is_empty());
-    let shared = plan(&[ModelId::Bone.spec(), ModelId::Pivonka2008.spec()]).unwrap();
+    let shared = plan(&[ModelId::Bone.layout(&[]), ModelId::Pivonka2008.layout(&[])]).unwrap();
     assert!(shared.plots.is_empty());
     assert!(shared.columns.contains(&"OCa_pM".to_string()));
     assert_eq!(shared.warnings.len(), 1);
-    assert!(plan(&[ModelId::Lemaire2004.spec(), ModelId::Bone.spec()]).is_err());
+    assert!(plan(&[ModelId::Lemaire2004.layout(&[]), ModelId::Bone.layout(&[])]).is_err());
 }
 
 /// Runs `f` on another thread and fails if it takes longer than `secs` (a hang).
@@ -458,7 +477,8 @@ fn a_plot_write_error_is_plain_text_naming_the_file() {
 
 #[test]
 fn dose_routes_know_their_labelled_dose() {
-    let routes = ModelId::Immunoporosis.spec().dose_routes;
+    let denosumab = DrugId::from_name("denosumab").unwrap();
+    let routes = ModelId::Immunoporosis.layout(&[denosumab]).dose_routes;
     let den = routes
         .iter()
         .find(|r| r.drug == "denosumab" && r.route == "SC")

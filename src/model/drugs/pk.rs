@@ -1,98 +1,15 @@
 //! Drug pharmacokinetics and concentration-effect relations: the equations every drug of the
-//! immunoporosis model uses. Each drug's parameters live in `params/drugs/<drug>.toml`; where
-//! each drug acts on the model is wired in `immunoporosis.rs` (`Immunoporosis::couple`).
+//! registry uses (one PK form per [`super::Pk`] variant), and PTH's osteoblast survival
+//! programme. Each drug's parameters live in `params/drugs/<drug>.toml`; where each drug acts is
+//! declared in `registry.rs` and applied in [`super::Dosed`].
 //!
 //! Amounts are in mg; concentrations in ng/mL unless a name says otherwise.
 
-use super::{ParamSpec, param};
+use crate::model::{ParamSpec, param};
 use crate::params::ParamSet;
 
 /// Nanograms per milligram.
 const NG_PER_MG: f64 = 1e6;
-
-/// Parameter list of a one-compartment drug: absorption, bioavailability, volume, clearance,
-/// molar mass, then its effect parameters.
-macro_rules! one_compartment_params {
-    ($drug:literal $(, ($name:literal, $unit:literal))* $(,)?) => {
-        [
-            param(concat!($drug, ".ka"), "1/day"),
-            param(concat!($drug, ".F"), "1"),
-            param(concat!($drug, ".V"), "L"),
-            param(concat!($drug, ".CL"), "L/day"),
-            param(concat!($drug, ".molar_mass"), "g/mol"),
-            $(param(concat!($drug, ".", $name), $unit),)*
-        ]
-    };
-}
-
-/// Adalimumab (anti-TNF-alpha).
-pub const ADALIMUMAB: [ParamSpec; 7] =
-    one_compartment_params!("adalimumab", ("IC50", "ng/mL"), ("Imax", "1"));
-/// Infliximab (anti-TNF-alpha).
-pub const INFLIXIMAB: [ParamSpec; 7] =
-    one_compartment_params!("infliximab", ("IC50", "ng/mL"), ("Imax", "1"));
-/// Secukinumab (anti-IL-17A).
-pub const SECUKINUMAB: [ParamSpec; 7] =
-    one_compartment_params!("secukinumab", ("IC50", "ng/mL"), ("Imax", "1"));
-/// Tocilizumab (anti-IL-6 receptor).
-pub const TOCILIZUMAB: [ParamSpec; 7] =
-    one_compartment_params!("tocilizumab", ("IC50", "ng/mL"), ("Imax", "1"));
-/// Romosozumab (anti-sclerostin).
-pub const ROMOSOZUMAB: [ParamSpec; 7] =
-    one_compartment_params!("romosozumab", ("IC50", "ng/mL"), ("Imax", "1"));
-/// Tofacitinib (JAK1/3 inhibitor).
-pub const TOFACITINIB: [ParamSpec; 7] =
-    one_compartment_params!("tofacitinib", ("IC50", "ng/mL"), ("Imax", "1"));
-/// Baricitinib (JAK1/2 inhibitor).
-pub const BARICITINIB: [ParamSpec; 7] =
-    one_compartment_params!("baricitinib", ("IC50", "ng/mL"), ("Imax", "1"));
-/// Abatacept (CTLA-4-Ig).
-pub const ABATACEPT: [ParamSpec; 7] =
-    one_compartment_params!("abatacept", ("IC50", "ng/mL"), ("Emax", "1"));
-/// Aldesleukin (low-dose IL-2).
-pub const ALDESLEUKIN: [ParamSpec; 7] =
-    one_compartment_params!("aldesleukin", ("EC50", "ng/mL"), ("Emax", "1"));
-/// Teriparatide (PTH 1-34): its concentration adds to the PTH of the core model.
-pub const TERIPARATIDE: [ParamSpec; 5] = one_compartment_params!("teriparatide");
-/// Estradiol (hormone therapy): its concentration adds to the estrogen of the immune module.
-pub const ESTRADIOL: [ParamSpec; 6] =
-    one_compartment_params!("estradiol", ("C_premenopausal", "ng/mL"));
-
-/// Alendronate (oral bisphosphonate).
-pub const ALENDRONATE: [ParamSpec; 8] = [
-    param("alendronate.ka", "1/day"),
-    param("alendronate.F", "1"),
-    param("alendronate.V", "L"),
-    param("alendronate.CL_renal", "L/day"),
-    param("alendronate.CL_bone", "L/day"),
-    param("alendronate.EC50", "mg"),
-    param("alendronate.Emax", "1"),
-    param("alendronate.molar_mass", "g/mol"),
-];
-
-/// Zoledronate (intravenous bisphosphonate).
-pub const ZOLEDRONATE: [ParamSpec; 6] = [
-    param("zoledronate.V", "L"),
-    param("zoledronate.CL_renal", "L/day"),
-    param("zoledronate.CL_bone", "L/day"),
-    param("zoledronate.EC50", "mg"),
-    param("zoledronate.Emax", "1"),
-    param("zoledronate.molar_mass", "g/mol"),
-];
-
-/// Denosumab (anti-RANKL), with the published parameterisation (per kg body weight).
-pub const DENOSUMAB: [ParamSpec; 10] = [
-    param("denosumab.ka", "1/day"),
-    param("denosumab.F", "1"),
-    param("denosumab.Vc", "mL/kg"),
-    param("denosumab.kel", "1/day"),
-    param("denosumab.Vmax", "ng/(kg day)"),
-    param("denosumab.Km", "ng/mL"),
-    param("denosumab.body_weight", "kg"),
-    param("denosumab.molar_mass", "g/mol"),
-    param("denosumab.K_A", "1/pM"),
-    param("denosumab.chi", "1"),
-];
 
 /// Fraction of the maximal effect at concentration `c`: `max c / (c + c50)`.
 #[inline]
