@@ -13,6 +13,8 @@
 //! - `plausibility`: physical domains, plausible input and dose ranges, skipped plots, messages.
 //! - `catalogue`: every bad or hostile input of `tests/catalogue/*.toml` through the binary (issue 9).
 //! - `safety`: output folders under races, SIGINT/SIGTERM, leftovers of dead processes, links.
+//! - `stepper`: the fast Dormand–Prince path against analytic solutions and ode_solvers; exact
+//!   window statistics (twice-daily oral dosing) independent of the output grid.
 //! - `fuzz`: hostile and random files for every loader and the protocol builder (docs/fuzzing.md).
 //!
 //! Run with `cargo test --release` (ODE code is about 75 times slower in debug builds).
@@ -30,5 +32,6 @@ mod plausibility;
 mod reference;
 mod safety;
 mod steady;
+mod stepper;
 mod treatment;
 mod util;
