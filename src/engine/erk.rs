@@ -217,6 +217,7 @@ impl Step<'_> {
         let (r2, rest) = rest.split_at(n);
         let (r3, rest) = rest.split_at(n);
         let (r4, r5) = rest.split_at(n);
+        let r5 = &r5[..n];
         for i in 0..n {
             out[i] = r1[i] + theta * (r2[i] + theta1 * (r3[i] + theta * (r4[i] + theta1 * r5[i])));
         }
@@ -337,6 +338,9 @@ impl DormandPrince {
             }
         };
         let (mut stiff_count, mut non_stiff) = (0u32, 0u32);
+        // Accepted steps until the next scheduled stiffness test (a countdown, not a division).
+        let every = settings.stiffness_every.map(|e| e.max(1));
+        let mut until_test = every.unwrap_or(u32::MAX);
         let mut attempts = 0u64;
         let mut last = false;
         loop {
@@ -366,8 +370,13 @@ impl DormandPrince {
                 continue;
             }
             self.stats.accepted += 1;
-            if let Some(every) = settings.stiffness_every {
-                if self.stats.accepted.is_multiple_of(u64::from(every.max(1))) || stiff_count > 0 {
+            if let Some(every) = every {
+                until_test -= 1;
+                let scheduled = until_test == 0;
+                if scheduled {
+                    until_test = every;
+                }
+                if scheduled || stiff_count > 0 {
                     if stiffness_estimate(h, k, y_new, y_stiff, n) > STIFF_THRESHOLD {
                         non_stiff = 0;
                         stiff_count += 1;
@@ -555,6 +564,8 @@ fn stages<F: FnMut(f64, &[f64], &mut [f64])>(
     let (k5, r) = r.split_at_mut(n);
     let (k6, k7) = r.split_at_mut(n);
     let (k1, k2, k3, k4, k5, k6, k7) = (&*k1, k2, k3, k4, k5, k6, &mut k7[..n]);
+    // Equal lengths, stated once, so that the loops below carry no bounds checks.
+    let (y, y_new, y_stiff, ys) = (&y[..n], &mut y_new[..n], &mut y_stiff[..n], &mut ys[..n]);
     for i in 0..n {
         ys[i] = y[i] + h * (A21 * k1[i]);
     }
@@ -586,19 +597,28 @@ fn stages<F: FnMut(f64, &[f64], &mut [f64])>(
 #[inline(always)]
 fn error_norm(h: f64, k: &[f64], y: &[f64], y_new: &[f64], atol: Atol<'_>, rtol: f64) -> f64 {
     let n = y.len();
+    let (k1, k3, k4, k5, k6, k7) = stage_rows(k, n);
+    let y_new = &y_new[..n];
     let mut sum = 0.0;
     for i in 0..n {
         let e = h
-            * (E[0] * k[i]
-                + E[2] * k[2 * n + i]
-                + E[3] * k[3 * n + i]
-                + E[4] * k[4 * n + i]
-                + E[5] * k[5 * n + i]
-                + E[6] * k[6 * n + i]);
+            * (E[0] * k1[i]
+                + E[2] * k3[i]
+                + E[3] * k4[i]
+                + E[4] * k5[i]
+                + E[5] * k6[i]
+                + E[6] * k7[i]);
         let sc = atol.get(i) + y[i].abs().max(y_new[i].abs()) * rtol;
         sum += (e / sc) * (e / sc);
     }
     (sum / n as f64).sqrt()
+}
+
+/// The stage rows k1, k3..k7 (k2 enters neither the error nor the dense output), each of length n.
+#[inline(always)]
+fn stage_rows(k: &[f64], n: usize) -> (&[f64], &[f64], &[f64], &[f64], &[f64], &[f64]) {
+    let row = |j: usize| &k[j * n..(j + 1) * n];
+    (row(0), row(2), row(3), row(4), row(5), row(6))
 }
 
 /// Hairer's estimate of h|lambda| from the last two stages.
@@ -621,20 +641,27 @@ fn stiffness_estimate(h: f64, k: &[f64], y_new: &[f64], y_stiff: &[f64], n: usiz
 #[inline(always)]
 fn dense_coefficients(h: f64, k: &[f64], y: &[f64], y_new: &[f64], cont: &mut [f64]) {
     let n = y.len();
+    let (k1, k3, k4, k5, k6, k7) = stage_rows(k, n);
+    let y_new = &y_new[..n];
+    let (r1, rest) = cont.split_at_mut(n);
+    let (r2, rest) = rest.split_at_mut(n);
+    let (r3, rest) = rest.split_at_mut(n);
+    let (r4, r5) = rest.split_at_mut(n);
+    let r5 = &mut r5[..n];
     for i in 0..n {
         let ydiff = y_new[i] - y[i];
-        let bspl = h * k[i] - ydiff;
-        cont[i] = y[i];
-        cont[n + i] = ydiff;
-        cont[2 * n + i] = bspl;
-        cont[3 * n + i] = ydiff - h * k[6 * n + i] - bspl;
-        cont[4 * n + i] = h
-            * (D[0] * k[i]
-                + D[2] * k[2 * n + i]
-                + D[3] * k[3 * n + i]
-                + D[4] * k[4 * n + i]
-                + D[5] * k[5 * n + i]
-                + D[6] * k[6 * n + i]);
+        let bspl = h * k1[i] - ydiff;
+        r1[i] = y[i];
+        r2[i] = ydiff;
+        r3[i] = bspl;
+        r4[i] = ydiff - h * k7[i] - bspl;
+        r5[i] = h
+            * (D[0] * k1[i]
+                + D[2] * k3[i]
+                + D[3] * k4[i]
+                + D[4] * k5[i]
+                + D[5] * k6[i]
+                + D[6] * k7[i]);
     }
 }
 
@@ -683,17 +710,23 @@ fn initial_step<F: FnMut(f64, &[f64], &mut [f64])>(
     (100.0 * h0).min(h1.min(h_max))
 }
 
-/// The PI controller of Hairer's DOPRI5 (ode_solvers' `Controller`).
+/// The PI controller of Hairer's DOPRI5 (ode_solvers' `Controller`), with the powers
+/// `err^alpha fac_old^-beta` taken as one exponential of logarithms (one `ln` and one `exp` per
+/// step instead of two `powf`; equal to round-off).
 struct Controller {
-    fac_old: f64,
+    /// ln of the last accepted error (at least 1e-4).
+    ln_fac_old: f64,
     h_max: f64,
     reject: bool,
 }
 
+/// ln(1e-4): the floor of the remembered error.
+const LN_ERR_FLOOR: f64 = -9.210_340_371_976_184;
+
 impl Controller {
     fn new(h_max: f64) -> Self {
         Controller {
-            fac_old: 1e-4,
+            ln_fac_old: LN_ERR_FLOOR,
             h_max,
             reject: false,
         }
@@ -702,12 +735,12 @@ impl Controller {
     /// Whether a step of error `err` is accepted, and the next step size.
     #[inline(always)]
     fn accept(&mut self, err: f64, h: f64) -> (bool, f64) {
-        let fac11 = err.powf(ALPHA);
-        let fac = fac11 * self.fac_old.powf(-BETA);
+        let ln_err = err.ln();
+        let fac = (ALPHA * ln_err - BETA * self.ln_fac_old).exp();
         let fac = (1.0 / FAC_MAX).max((1.0 / FAC_MIN).min(fac / SAFETY));
         let mut h_new = h / fac;
         if err <= 1.0 {
-            self.fac_old = err.max(1e-4);
+            self.ln_fac_old = ln_err.max(LN_ERR_FLOOR);
             h_new = h_new.min(self.h_max);
             if self.reject {
                 h_new = h_new.min(h);
@@ -716,6 +749,7 @@ impl Controller {
             (true, h_new)
         } else {
             self.reject = true;
+            let fac11 = (ALPHA * ln_err).exp();
             (false, h / (1.0 / FAC_MIN).min(fac11 / SAFETY))
         }
     }
