@@ -285,6 +285,7 @@ impl DormandPrince {
 
     /// Integrates `y' = rhs(t, y)` from `t0` to `t1` (> `t0`), `y` in and out, calling
     /// `on_step` after every accepted step. On error `y` holds the state at the time reached.
+    #[allow(clippy::too_many_arguments)]
     pub fn integrate<F, S>(
         &mut self,
         rhs: &mut F,
@@ -597,7 +598,7 @@ fn stages<F: FnMut(f64, &[f64], &mut [f64])>(
 #[inline(always)]
 fn error_norm(h: f64, k: &[f64], y: &[f64], y_new: &[f64], atol: Atol<'_>, rtol: f64) -> f64 {
     let n = y.len();
-    let (k1, k3, k4, k5, k6, k7) = stage_rows(k, n);
+    let [k1, k3, k4, k5, k6, k7] = stage_rows(k, n);
     let y_new = &y_new[..n];
     let mut sum = 0.0;
     for i in 0..n {
@@ -616,9 +617,9 @@ fn error_norm(h: f64, k: &[f64], y: &[f64], y_new: &[f64], atol: Atol<'_>, rtol:
 
 /// The stage rows k1, k3..k7 (k2 enters neither the error nor the dense output), each of length n.
 #[inline(always)]
-fn stage_rows(k: &[f64], n: usize) -> (&[f64], &[f64], &[f64], &[f64], &[f64], &[f64]) {
+fn stage_rows(k: &[f64], n: usize) -> [&[f64]; 6] {
     let row = |j: usize| &k[j * n..(j + 1) * n];
-    (row(0), row(2), row(3), row(4), row(5), row(6))
+    [row(0), row(2), row(3), row(4), row(5), row(6)]
 }
 
 /// Hairer's estimate of h|lambda| from the last two stages.
@@ -641,7 +642,7 @@ fn stiffness_estimate(h: f64, k: &[f64], y_new: &[f64], y_stiff: &[f64], n: usiz
 #[inline(always)]
 fn dense_coefficients(h: f64, k: &[f64], y: &[f64], y_new: &[f64], cont: &mut [f64]) {
     let n = y.len();
-    let (k1, k3, k4, k5, k6, k7) = stage_rows(k, n);
+    let [k1, k3, k4, k5, k6, k7] = stage_rows(k, n);
     let y_new = &y_new[..n];
     let (r1, rest) = cont.split_at_mut(n);
     let (r2, rest) = rest.split_at_mut(n);

@@ -18,6 +18,40 @@
 
 use super::erk::Step;
 
+/// One step of a solver with dense output: what the accumulator reads. Implemented by
+/// [`Step`]; a stiff solver's step (diffsol's BDF with `interpolate_inplace` between its last
+/// two times) can implement it too, so a segment handed to BDF feeds the same accumulators.
+pub trait DenseStep {
+    /// Start of the step.
+    fn t_prev(&self) -> f64;
+    /// End of the step.
+    fn t_new(&self) -> f64;
+    /// State at the start.
+    fn y_prev(&self) -> &[f64];
+    /// State at the end.
+    fn y_new(&self) -> &[f64];
+    /// The dense solution at `t` in `[t_prev, t_new]`, into `out`, without allocating.
+    fn eval(&self, t: f64, out: &mut [f64]);
+}
+
+impl DenseStep for Step<'_> {
+    fn t_prev(&self) -> f64 {
+        self.t_prev
+    }
+    fn t_new(&self) -> f64 {
+        self.t_new
+    }
+    fn y_prev(&self) -> &[f64] {
+        self.y_prev
+    }
+    fn y_new(&self) -> &[f64] {
+        self.y_new
+    }
+    fn eval(&self, t: f64, out: &mut [f64]) {
+        Step::eval(self, t, out)
+    }
+}
+
 /// 5-point Gauss–Legendre nodes on [-1, 1] and their weights (Abramowitz & Stegun 25.4.30).
 #[allow(clippy::excessive_precision)]
 const GL_NODES: [f64; 5] = [
@@ -66,6 +100,15 @@ pub struct WindowStats {
 /// Accumulates one scalar read-out's statistics over `(a, b]`.
 #[derive(Debug, Clone)]
 pub struct WindowAccumulator {
+    sums: WindowCheckpoint,
+    scratch: Vec<f64>,
+}
+
+/// Everything an accumulator has gathered (`Copy`): taken before a segment is attempted and
+/// restored if the attempt is abandoned (a Dormand–Prince attempt that reports stiffness and is
+/// rerun with BDF), so that only the solution kept is counted.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WindowCheckpoint {
     a: f64,
     b: f64,
     auc: f64,
@@ -74,29 +117,40 @@ pub struct WindowAccumulator {
     trough: Option<f64>,
     trough_last: Option<f64>,
     covered: f64,
-    scratch: Vec<f64>,
 }
 
 impl WindowAccumulator {
     /// An empty accumulator for the window `(a, b]` of a system of `n` states.
     pub fn new(a: f64, b: f64, n: usize) -> Self {
         WindowAccumulator {
-            a,
-            b,
-            auc: 0.0,
-            min: f64::INFINITY,
-            max: f64::NEG_INFINITY,
-            trough: None,
-            trough_last: None,
-            covered: 0.0,
+            sums: WindowCheckpoint {
+                a,
+                b,
+                auc: 0.0,
+                min: f64::INFINITY,
+                max: f64::NEG_INFINITY,
+                trough: None,
+                trough_last: None,
+                covered: 0.0,
+            },
             scratch: vec![0.0; n],
         }
     }
 
+    /// What has been gathered so far (to restore after an abandoned attempt).
+    pub fn checkpoint(&self) -> WindowCheckpoint {
+        self.sums
+    }
+
+    /// Forgets everything gathered after `checkpoint` was taken.
+    pub fn restore(&mut self, checkpoint: WindowCheckpoint) {
+        self.sums = checkpoint;
+    }
+
     /// Takes in one accepted step; `q(t, y)` is the read-out (a state, or a derived quantity).
-    pub fn on_step<Q: FnMut(f64, &[f64]) -> f64>(&mut self, step: &Step<'_>, q: &mut Q) {
-        let lo = step.t_prev.max(self.a);
-        let hi = step.t_new.min(self.b);
+    pub fn on_step<S: DenseStep, Q: FnMut(f64, &[f64]) -> f64>(&mut self, step: &S, q: &mut Q) {
+        let lo = step.t_prev().max(self.sums.a);
+        let hi = step.t_new().min(self.sums.b);
         if hi <= lo {
             return;
         }
@@ -116,8 +170,8 @@ impl WindowAccumulator {
         for j in 0..5 {
             sum += GL_WEIGHTS[j] * vs[j + 1];
         }
-        self.auc += half * sum;
-        self.covered += hi - lo;
+        self.sums.auc += half * sum;
+        self.sums.covered += hi - lo;
         for &v in &vs {
             self.observe(v);
         }
@@ -135,48 +189,55 @@ impl WindowAccumulator {
 
     /// The value `q` takes just before a dose at `t` (counted when `a < t <= b`).
     pub fn pre_dose(&mut self, t: f64, q: f64) {
-        if t > self.a && t <= self.b {
-            self.trough = Some(self.trough.map_or(q, |m| m.min(q)));
-            self.trough_last = Some(q);
+        let s = &mut self.sums;
+        if t > s.a && t <= s.b {
+            s.trough = Some(s.trough.map_or(q, |m| m.min(q)));
+            s.trough_last = Some(q);
             self.observe(q);
         }
     }
 
     /// The statistics so far.
     pub fn stats(&self) -> WindowStats {
+        let s = &self.sums;
         WindowStats {
-            a: self.a,
-            b: self.b,
-            auc: self.auc,
-            mean: self.auc / (self.b - self.a),
-            min: self.min,
-            max: self.max,
-            trough: self.trough,
-            trough_last: self.trough_last,
-            covered: self.covered,
+            a: s.a,
+            b: s.b,
+            auc: s.auc,
+            mean: s.auc / (s.b - s.a),
+            min: s.min,
+            max: s.max,
+            trough: s.trough,
+            trough_last: s.trough_last,
+            covered: s.covered,
         }
     }
 
     fn observe(&mut self, v: f64) {
-        self.min = self.min.min(v);
-        self.max = self.max.max(v);
+        self.sums.min = self.sums.min.min(v);
+        self.sums.max = self.sums.max.max(v);
     }
 
-    fn value<Q: FnMut(f64, &[f64]) -> f64>(&mut self, step: &Step<'_>, t: f64, q: &mut Q) -> f64 {
-        if t >= step.t_new {
-            return q(t, step.y_new);
+    fn value<S: DenseStep, Q: FnMut(f64, &[f64]) -> f64>(
+        &mut self,
+        step: &S,
+        t: f64,
+        q: &mut Q,
+    ) -> f64 {
+        if t >= step.t_new() {
+            return q(t, step.y_new());
         }
-        if t <= step.t_prev {
-            return q(t, step.y_prev);
+        if t <= step.t_prev() {
+            return q(t, step.y_prev());
         }
         step.eval(t, &mut self.scratch);
         q(t, &self.scratch)
     }
 
     /// Golden-section search for the minimum of `sign * q` on `[lo, hi]`; returns q there.
-    fn golden<Q: FnMut(f64, &[f64]) -> f64>(
+    fn golden<S: DenseStep, Q: FnMut(f64, &[f64]) -> f64>(
         &mut self,
-        step: &Step<'_>,
+        step: &S,
         q: &mut Q,
         mut lo: f64,
         mut hi: f64,

@@ -512,9 +512,55 @@ fn window_statistics_of_twice_daily_dosing_are_exact_and_ignore_the_output_grid(
             let got = plain.trough.expect("doses in the window");
             assert!(rel(got, trough) < 1e-7, "trough {got} vs {trough}");
         }
+        println!(
+            "window ({a}, {b}]: relative errors AUC {:.1e}, min {:.1e}, max {:.1e}",
+            rel(plain.auc, auc),
+            rel(plain.min, min),
+            rel(plain.max, max)
+        );
     }
     // The weekly grid alone is wrong by 7 %: it samples only troughs (days 21 and 28).
     let weekly_mean: f64 = [21.0, 28.0].iter().map(|&t| central(t)).sum::<f64>() / 2.0;
     let exact = central_auc(20.0, 29.0) / 9.0;
     assert!(rel(weekly_mean, exact) > 0.05, "{weekly_mean} vs {exact}");
+}
+
+#[test]
+fn an_abandoned_attempt_leaves_no_trace_in_window_statistics() {
+    // y' = 2t from y = 0: y = t^2, so over (0.5, 1.5]: AUC (1.5^3 - 0.5^3)/3, min 0.25, max 2.25.
+    let mut s = DormandPrince::new(1);
+    let mut acc = WindowAccumulator::new(0.5, 1.5, 1);
+    let mut y = [0.0];
+    let mut feed = |acc: &mut WindowAccumulator, y: &mut [f64], t0: f64, t1: f64, slope: f64| {
+        s.integrate(
+            &mut |t: f64, _y: &[f64], dy: &mut [f64]| dy[0] = slope * t,
+            t0,
+            t1,
+            y,
+            Atol::Scalar(1e-12),
+            &settings(1e-10),
+            &mut |step: &Step<'_>| acc.on_step(step, &mut |_, y| y[0]),
+        )
+        .expect("integrates");
+    };
+    feed(&mut acc, &mut y, 0.0, 1.0, 2.0);
+    let kept = acc.checkpoint();
+    let mut abandoned = y;
+    feed(&mut acc, &mut abandoned, 1.0, 2.0, -7.0);
+    assert_ne!(
+        acc.checkpoint(),
+        kept,
+        "the abandoned attempt was counted before the restore"
+    );
+    acc.restore(kept);
+    feed(&mut acc, &mut y, 1.0, 2.0, 2.0);
+    let w = acc.stats();
+    let auc = (1.5f64.powi(3) - 0.5f64.powi(3)) / 3.0;
+    assert!(rel(w.auc, auc) < 1e-12, "AUC {} vs {auc}", w.auc);
+    assert!(
+        rel(w.min, 0.25) < 1e-12 && rel(w.max, 2.25) < 1e-12,
+        "{w:?}"
+    );
+    assert!(rel(w.covered, 1.0) < 1e-12);
+    assert_eq!(w.trough, None);
 }
