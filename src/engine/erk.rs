@@ -2,14 +2,16 @@
 //!
 //! Why it exists (measured in `benches/stepper.rs`, `docs/performance.md` section "The fast
 //! solver path: measured choice"): ode_solvers' `Dopri5` allocates per step in its
-//! continuous-output mode and gives `solout` no interpolation coefficients, and diffsol's
-//! `tsit45` works on heap vectors of the nalgebra backend and has no stiffness test; neither
-//! gives a step loop with dense output inside it at the speed the analyses need.
+//! continuous-output mode, gives `solout` no interpolation coefficients, and needs a
+//! compile-time `SVector` state to be fast (a runtime-sized `DVector` allocates in every stage);
+//! diffsol's `tsit45` samples slowly through its interpolation and has no stiffness test and no
+//! largest step. Neither gives a step loop with dense output inside it at the speed needed.
 //!
-//! The method is Hairer's DOPRI5 exactly as ode_solvers 0.6.2 implements it (same tableau, same
+//! The method is Hairer's DOPRI5 exactly as ode_solvers 0.6.2 computes it (same tableau, same
 //! PI controller with beta 0.04 and safety 0.9, same initial-step guess, same error norm, same
-//! dense output of order 4, same stiffness test), so on the same problem both take the same steps
-//! (`tests/it/stepper.rs` checks it). What differs is the driver: every buffer lives in the
+//! dense output of order 4, same stiffness test, and the same order of floating-point
+//! operations), so on the same problem both give the same steps and the same numbers to the last
+//! bit (`tests/it/stepper.rs` checks it). What differs is the driver: every buffer lives in the
 //! [`DormandPrince`] object and is reused across calls; each accepted step is handed to a
 //! callback as a [`Step`] that interpolates in place; and sampling at ascending times happens
 //! inside the step loop ([`DormandPrince::integrate_sampled`]).
@@ -327,7 +329,6 @@ impl DormandPrince {
                 initial_step(
                     rhs,
                     t,
-                    t1,
                     y,
                     f0,
                     y_stage,
@@ -544,7 +545,9 @@ impl RestGuard<'_> {
 }
 
 /// The six new stages of one step; `k[0..n]` holds f(t, y) on entry, `k[6n..7n]` f(t+h, y_new)
-/// on exit.
+/// on exit. Each argument is summed as ode_solvers does (`y + (k1 h) a1 + (k2 h) a2 + ...`, left
+/// to right, the zero weight of k2 in the last row included), so that both give the same
+/// numbers to the last bit.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn stages<F: FnMut(f64, &[f64], &mut [f64])>(
@@ -564,34 +567,44 @@ fn stages<F: FnMut(f64, &[f64], &mut [f64])>(
     let (k4, r) = r.split_at_mut(n);
     let (k5, r) = r.split_at_mut(n);
     let (k6, k7) = r.split_at_mut(n);
-    let (k1, k2, k3, k4, k5, k6, k7) = (&*k1, k2, k3, k4, k5, k6, &mut k7[..n]);
+    let (k1, k7) = (&*k1, &mut k7[..n]);
     // Equal lengths, stated once, so that the loops below carry no bounds checks.
     let (y, y_new, y_stiff, ys) = (&y[..n], &mut y_new[..n], &mut y_stiff[..n], &mut ys[..n]);
     for i in 0..n {
-        ys[i] = y[i] + h * (A21 * k1[i]);
+        ys[i] = y[i] + k1[i] * h * A21;
     }
-    rhs(t + C[1] * h, ys, k2);
+    rhs(t + h * C[1], ys, k2);
     for i in 0..n {
-        ys[i] = y[i] + h * (A31 * k1[i] + A32 * k2[i]);
+        ys[i] = y[i] + k1[i] * h * A31 + k2[i] * h * A32;
     }
-    rhs(t + C[2] * h, ys, k3);
+    rhs(t + h * C[2], ys, k3);
     for i in 0..n {
-        ys[i] = y[i] + h * (A41 * k1[i] + A42 * k2[i] + A43 * k3[i]);
+        ys[i] = y[i] + k1[i] * h * A41 + k2[i] * h * A42 + k3[i] * h * A43;
     }
-    rhs(t + C[3] * h, ys, k4);
+    rhs(t + h * C[3], ys, k4);
     for i in 0..n {
-        ys[i] = y[i] + h * (A51 * k1[i] + A52 * k2[i] + A53 * k3[i] + A54 * k4[i]);
+        ys[i] = y[i] + k1[i] * h * A51 + k2[i] * h * A52 + k3[i] * h * A53 + k4[i] * h * A54;
     }
-    rhs(t + C[4] * h, ys, k5);
+    rhs(t + h * C[4], ys, k5);
     for i in 0..n {
-        y_stiff[i] =
-            y[i] + h * (A61 * k1[i] + A62 * k2[i] + A63 * k3[i] + A64 * k4[i] + A65 * k5[i]);
+        y_stiff[i] = y[i]
+            + k1[i] * h * A61
+            + k2[i] * h * A62
+            + k3[i] * h * A63
+            + k4[i] * h * A64
+            + k5[i] * h * A65;
     }
-    rhs(t + C[5] * h, y_stiff, k6);
+    rhs(t + h * C[5], y_stiff, k6);
     for i in 0..n {
-        y_new[i] = y[i] + h * (B1 * k1[i] + B3 * k3[i] + B4 * k4[i] + B5 * k5[i] + B6 * k6[i]);
+        y_new[i] = y[i]
+            + k1[i] * h * B1
+            + k2[i] * h * 0.0
+            + k3[i] * h * B3
+            + k4[i] * h * B4
+            + k5[i] * h * B5
+            + k6[i] * h * B6;
     }
-    rhs(t + C[6] * h, y_new, k7);
+    rhs(t + h * C[6], y_new, k7);
 }
 
 /// Hairer's error norm: RMS of the embedded error over `atol + rtol max(|y|, |y_new|)`.
@@ -671,7 +684,6 @@ fn dense_coefficients(h: f64, k: &[f64], y: &[f64], y_new: &[f64], cont: &mut [f
 fn initial_step<F: FnMut(f64, &[f64], &mut [f64])>(
     rhs: &mut F,
     t: f64,
-    t1: f64,
     y: &[f64],
     f0: &[f64],
     y1: &mut [f64],
@@ -692,9 +704,9 @@ fn initial_step<F: FnMut(f64, &[f64], &mut [f64])>(
     } else {
         0.01 * (d0 / d1).sqrt()
     };
-    h0 = h0.min(h_max).min(t1 - t);
+    h0 = h0.min(h_max);
     for i in 0..n {
-        y1[i] = y[i] + h0 * f0[i];
+        y1[i] = y[i] + f0[i] * h0;
     }
     rhs(t + h0, y1, f1);
     let mut d2 = 0.0;
@@ -711,23 +723,17 @@ fn initial_step<F: FnMut(f64, &[f64], &mut [f64])>(
     (100.0 * h0).min(h1.min(h_max))
 }
 
-/// The PI controller of Hairer's DOPRI5 (ode_solvers' `Controller`), with the powers
-/// `err^alpha fac_old^-beta` taken as one exponential of logarithms (one `ln` and one `exp` per
-/// step instead of two `powf`; equal to round-off).
+/// The PI controller of Hairer's DOPRI5, as ode_solvers' `Controller` computes it.
 struct Controller {
-    /// ln of the last accepted error (at least 1e-4).
-    ln_fac_old: f64,
+    fac_old: f64,
     h_max: f64,
     reject: bool,
 }
 
-/// ln(1e-4): the floor of the remembered error.
-const LN_ERR_FLOOR: f64 = -9.210_340_371_976_184;
-
 impl Controller {
     fn new(h_max: f64) -> Self {
         Controller {
-            ln_fac_old: LN_ERR_FLOOR,
+            fac_old: 1e-4,
             h_max,
             reject: false,
         }
@@ -736,12 +742,12 @@ impl Controller {
     /// Whether a step of error `err` is accepted, and the next step size.
     #[inline(always)]
     fn accept(&mut self, err: f64, h: f64) -> (bool, f64) {
-        let ln_err = err.ln();
-        let fac = (ALPHA * ln_err - BETA * self.ln_fac_old).exp();
+        let fac11 = err.powf(ALPHA);
+        let fac = fac11 * self.fac_old.powf(-BETA);
         let fac = (1.0 / FAC_MAX).max((1.0 / FAC_MIN).min(fac / SAFETY));
         let mut h_new = h / fac;
         if err <= 1.0 {
-            self.ln_fac_old = ln_err.max(LN_ERR_FLOOR);
+            self.fac_old = err.max(1e-4);
             h_new = h_new.min(self.h_max);
             if self.reject {
                 h_new = h_new.min(h);
@@ -750,7 +756,6 @@ impl Controller {
             (true, h_new)
         } else {
             self.reject = true;
-            let fac11 = (ALPHA * ln_err).exp();
             (false, h / (1.0 / FAC_MIN).min(fac11 / SAFETY))
         }
     }

@@ -1,6 +1,6 @@
 //! The fast explicit path (`engine::erk`) and exact window statistics (`engine::window`):
 //! against analytic solutions, against ode_solvers' Dopri5 (the same method: the same steps and
-//! results to round-off), no allocation after the first call, stiffness reports with the time
+//! the same numbers to the last bit), no allocation after the first call, stiffness reports with the time
 //! reached, and window statistics that do not depend on the output grid.
 
 use crate::util;
@@ -186,7 +186,7 @@ impl ode_solvers::System<f64, ode_solvers::SVector<f64, 3>> for OdeLemaire<'_> {
 }
 
 #[test]
-fn the_stepper_takes_ode_solvers_steps_and_agrees_to_round_off() {
+fn the_stepper_takes_ode_solvers_steps_and_gives_its_numbers_to_the_last_bit() {
     use ode_solvers::continuous_output_model::ContinuousOutputModel;
     use ode_solvers::dop_shared::OutputType;
     let model = Lemaire::bundled();
