@@ -1,9 +1,11 @@
 //! The simulation engine: steady state, then integration segment by segment, sampled on the
 //! output grid. No I/O happens here; the result is plain data.
 
+pub mod erk;
 pub mod protocol;
 pub mod solver;
 pub mod steady_state;
+pub mod window;
 
 use crate::error::SimError;
 use crate::model::{Domain, DrugId, Layout, Model, ModelId, StateKind};

@@ -16,6 +16,8 @@
 //! - `catalogue`: every bad or hostile input of `tests/catalogue/*.toml` through the binary (issue 9).
 //! - `safety`: output folders under races, SIGINT/SIGTERM, leftovers of dead processes, links.
 //! - `regression`: every bundled scenario against its reference outputs (tests/data/reference_outputs).
+//! - `stepper`: the fast Dormand–Prince path against analytic solutions and ode_solvers; exact
+//!   window statistics (twice-daily oral dosing) independent of the output grid.
 //! - `fuzz`: hostile and random files for every loader and the protocol builder (docs/fuzzing.md).
 //!
 //! Run with `cargo test --release` (ODE code is about 75 times slower in debug builds).
@@ -35,5 +37,6 @@ mod reference;
 mod regression;
 mod safety;
 mod steady;
+mod stepper;
 mod treatment;
 mod util;
