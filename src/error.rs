@@ -187,7 +187,7 @@ pub enum SimError {
 /// What to do about a stiffness report, given the method in force.
 fn stiff_advice(method: crate::engine::Method) -> &'static str {
     match method {
-        crate::engine::Method::Dopri5 => {
+        crate::engine::Method::Dopri5 | crate::engine::Method::OdeSolvers => {
             "use `[solver] method = \"auto\"` or `\"bdf\"` to integrate it with the stiff solver"
         }
         // With auto (or bdf) the engine hands stiff stretches to BDF; a report that still

@@ -2,14 +2,16 @@
 //! output grid. No I/O happens here; the result is plain data.
 
 pub mod erk;
+pub mod observe;
 pub mod protocol;
 pub mod solver;
 pub mod steady_state;
 pub mod window;
 
 use crate::error::SimError;
-use crate::model::{Domain, DrugId, Layout, Model, ModelId, StateKind};
+use crate::model::{DrugId, Layout, Model, ModelId, StateKind};
 use crate::params::ParamSet;
+pub use observe::{Observation, Probe, ProbeError, Statistic};
 pub use protocol::{Dose, Profile, Protocol, Segment, Window};
 pub use solver::{Method, SolverSettings, SolverStats};
 pub use steady_state::{SteadyMethod, SteadyStateReport};
@@ -100,8 +102,10 @@ pub struct SegmentReport {
 /// The result of a run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunResult {
-    /// Sampled outputs.
+    /// Sampled outputs (no rows when the observation did not ask for them).
     pub trajectory: Trajectory,
+    /// The probes' values, in the order asked for.
+    pub probes: Vec<Result<f64, ProbeError>>,
     /// The model's steady state (computed for every run, whatever the initial state).
     pub steady_state: SteadyStateReport,
     /// The state the run started from.
@@ -114,9 +118,23 @@ pub struct RunResult {
     pub max_step_days: Option<f64>,
 }
 
-/// Runs a simulation: builds the model with the run's drugs and runs it.
+/// Runs a simulation and samples its trajectory: builds the model with the run's drugs and
+/// runs it.
 pub fn simulate(spec: &RunSpec) -> Result<RunResult, SimError> {
-    simulate_model(spec.model.build(&spec.params, &spec.drugs), spec)
+    simulate_observed(spec, &Observation::TRAJECTORY)
+}
+
+/// Runs a simulation and records what `observation` asks for: the trajectory on the output grid
+/// or not, and probes (values and window statistics from the solution itself).
+pub fn simulate_observed(
+    spec: &RunSpec,
+    observation: &Observation<'_>,
+) -> Result<RunResult, SimError> {
+    simulate_model(
+        spec.model.build(&spec.params, &spec.drugs),
+        spec,
+        observation,
+    )
 }
 
 /// Computes a model's steady state from a parameter set, with neutral inputs (drug compartments
@@ -125,13 +143,13 @@ pub fn steady_state(model: ModelId, params: &ParamSet) -> Result<SteadyStateRepo
     steady_state::find(&model.build(params, &[])).map(|(_, report)| report)
 }
 
-/// The run of a built model: steady state, reference, then segment by segment.
-pub fn simulate_model<M: Model>(mut model: M, spec: &RunSpec) -> Result<RunResult, SimError> {
-    let (y_ss, steady) = steady_state::find(&model)?;
-    model.set_reference(&y_ss);
-    let layout = model.layout();
-    let n = layout.states.len();
-    let kinds: Vec<StateKind> = layout.states.iter().map(|s| s.kind).collect();
+/// The solver settings of a run and the absolute tolerance of each state: the scenario's, with
+/// the automatic largest step from the steady state's eigenvalues when none is set.
+fn run_settings(
+    spec: &RunSpec,
+    n: usize,
+    steady: &SteadyStateReport,
+) -> (SolverSettings, Vec<f64>) {
     let mut settings = spec.solver;
     let mut atol = vec![settings.atol; n];
     for &(i, a) in &spec.atol_states {
@@ -141,112 +159,189 @@ pub fn simulate_model<M: Model>(mut model: M, spec: &RunSpec) -> Result<RunResul
     if settings.max_step_days.is_none() {
         settings.max_step_days = solver::automatic_max_step(&steady.eigenvalues);
     }
+    (settings, atol)
+}
+
+/// The run of a built model: steady state, reference, then segment by segment, with every
+/// accepted step handed to the recorder (`observe::Recorder`).
+pub fn simulate_model<M: Model>(
+    mut model: M,
+    spec: &RunSpec,
+    observation: &Observation<'_>,
+) -> Result<RunResult, SimError> {
+    let (y_ss, steady) = steady_state::find(&model)?;
+    model.set_reference(&y_ss);
+    let layout = model.layout();
+    let kinds: Vec<StateKind> = layout.states.iter().map(|s| s.kind).collect();
+    let (settings, atol) = run_settings(spec, kinds.len(), &steady);
     let mut y = match &spec.initial {
         InitialState::SteadyState => y_ss,
         InitialState::Explicit(values) => values.clone(),
     };
     let initial_state = y.clone();
-
-    let mut columns = vec!["t_day".to_string()];
-    columns.extend(layout.columns().map(str::to_string));
+    let (probes, day0) = with_day0_probes(spec, observation.probes);
+    let observed = Observation {
+        trajectory: observation.trajectory,
+        probes: &probes,
+    };
     let times = spec.protocol.output_times();
-    let mut data: Vec<Vec<f64>> = vec![Vec::with_capacity(times.len()); columns.len()];
-    let mut derived = vec![0.0; layout.derived.len()];
-
+    let span = (spec.protocol.start, spec.protocol.duration);
+    let tolerances = (atol.as_slice(), settings.atol, settings.rtol);
+    let mut recorder = observe::Recorder::new(&model, &observed, span, &times, tolerances);
     let segments = spec.protocol.segments(layout.inputs);
-    let neutral = crate::model::neutral_inputs(layout.inputs);
     let tolerance = 1e-9 * spec.protocol.output_interval;
     let mut total = SolverStats::default();
     let mut reports = Vec::with_capacity(segments.len());
-    let mut domains = DomainCheck::new(layout, &atol, settings.atol, settings.rtol);
-    let mut next = 0; // index of the next output time to emit
     for (k, seg) in segments.iter().enumerate() {
-        // An output time on a boundary belongs to the segment that ends there: inputs act on (start, end].
-        // Doses at the segment start act after any row at that time (only t = 0 can have one).
+        // An output time on a boundary belongs to the segment that ends there: inputs act on
+        // (start, end]. Doses at the segment start act after any row at that time (only t = 0
+        // can have one) and after the troughs are read.
+        let limit = if k + 1 == segments.len() {
+            f64::INFINITY
+        } else {
+            seg.end + tolerance
+        };
         if !seg.doses.is_empty() {
-            while next < times.len() && times[next] <= seg.start + tolerance {
-                model.derived(&y, &neutral, &mut derived);
-                if let Some(e) = domains.row(times[next], &y, &derived) {
-                    return Err(e);
-                }
-                data[0].push(times[next]);
-                for (i, v) in y.iter().chain(derived.iter()).enumerate() {
-                    data[i + 1].push(*v);
-                }
-                next += 1;
-            }
+            recorder.pre_dose(seg.start, &y);
+        }
+        recorder.begin(seg, limit);
+        if !seg.doses.is_empty() {
+            recorder.settle(seg.start + tolerance, &y);
             for d in &seg.doses {
                 y[d.state] += d.amount;
             }
         }
-        let first = next;
-        while next < times.len() && (times[next] <= seg.end + tolerance || k + 1 == segments.len())
-        {
-            next += 1;
-        }
-        let samples: Vec<f64> = times[first..next]
-            .iter()
-            .map(|t| t.clamp(seg.start, seg.end))
-            .collect();
-        let mut failure = None;
         let inputs = |t: f64| seg.inputs_at(t, layout.inputs);
-        let mut emit = |t: f64, state: &[f64]| {
-            if failure.is_none() {
-                failure = first_non_finite(layout, t, state);
-            }
-            // Inputs act on (start, end]: the row at t = 0 shows the unperturbed state.
-            let u = if t <= seg.start { neutral } else { inputs(t) };
-            model.derived(state, &u, &mut derived);
-            if failure.is_none() {
-                failure = domains.row(t, state, &derived);
-            }
-            data[0].push(t);
-            for (i, v) in state.iter().chain(derived.iter()).enumerate() {
-                data[i + 1].push(*v);
-            }
-        };
         let rhs = |t: f64, y: &[f64], dy: &mut [f64]| model.rhs(t, y, &inputs(t), dy);
         let (y_end, stats, used) = solver::integrate_segment(
-            &rhs, &kinds, seg.start, seg.end, &y, &settings, &atol, &samples, &mut emit,
+            &rhs,
+            &kinds,
+            seg.start,
+            seg.end,
+            &y,
+            &settings,
+            &atol,
+            &mut recorder,
         )?;
-        if let Some(e) = failure
+        recorder.settle(limit, &y_end);
+        if let Some(e) = recorder
+            .failure()
             .or_else(|| first_non_finite(layout, seg.end, &y_end))
-            .or_else(|| domains.states(seg.end, &y_end))
+            .or_else(|| recorder.check_states(seg.end, &y_end))
         {
             return Err(e);
         }
         y = y_end;
         total.add(stats);
-        reports.push(SegmentReport {
-            start: seg.start,
-            end: seg.end,
-            solver: used,
-            active_inputs: layout
-                .inputs
-                .iter()
-                .enumerate()
-                .filter(|(i, s)| {
-                    seg.inputs[*i] != s.kind.neutral() || seg.profiled.iter().any(|w| w.input == *i)
-                })
-                .map(|(i, s)| (s.name.to_string(), seg.inputs[i]))
-                .collect(),
-            stats,
-        });
+        reports.push(segment_report(seg, layout, used, stats));
     }
-    // Output times are taken from the grid, not from the solver's clamped copies.
-    data[0] = times;
+    let (mut data, mut values) = recorder.finish();
+    let mut columns = vec!["t_day".to_string()];
+    columns.extend(layout.columns().map(str::to_string));
+    if observation.trajectory {
+        // Output times are taken from the grid, not from the solver's copies.
+        data[0] = times;
+    }
     let mut trajectory = Trajectory { columns, data };
     if spec.protocol.start < 0.0 {
         rebaseline(&mut trajectory);
+        rebaseline_probes(&probes, &mut values, &day0);
     }
+    values.truncate(observation.probes.len());
     Ok(RunResult {
         max_step_days: settings.max_step_days,
         trajectory,
+        probes: values,
         steady_state: steady,
         initial_state,
         stats: total,
         segments: reports,
     })
+}
+
+/// What the manifest says about one segment.
+fn segment_report(
+    seg: &Segment,
+    layout: &Layout,
+    used: String,
+    stats: SolverStats,
+) -> SegmentReport {
+    SegmentReport {
+        start: seg.start,
+        end: seg.end,
+        solver: used,
+        active_inputs: layout
+            .inputs
+            .iter()
+            .enumerate()
+            .filter(|(i, s)| {
+                seg.inputs[*i] != s.kind.neutral() || seg.profiled.iter().any(|w| w.input == *i)
+            })
+            .map(|(i, s)| (s.name.to_string(), seg.inputs[i]))
+            .collect(),
+        stats,
+    }
+}
+
+/// Whether [`rebaseline`] re-expresses a column after a run-in.
+fn rebaselined(column: &str) -> bool {
+    column.ends_with("_pct")
+}
+
+/// The probes with, after a run-in, a value at day 0 appended for every probe on a column that
+/// is re-expressed relative to day 0; and for each probe the index of its day-0 value.
+fn with_day0_probes(spec: &RunSpec, probes: &[Probe]) -> (Vec<Probe>, Vec<Option<usize>>) {
+    let mut all = probes.to_vec();
+    let mut day0 = vec![None; probes.len()];
+    if spec.protocol.start < 0.0 {
+        for (k, p) in probes.iter().enumerate() {
+            if rebaselined(&p.column) {
+                day0[k] = Some(all.len());
+                all.push(Probe {
+                    column: p.column.clone(),
+                    statistic: Statistic::At(0.0),
+                });
+            }
+        }
+    }
+    (all, day0)
+}
+
+/// Re-expresses probe values relative to day 0 as [`rebaseline`] does the columns. Both maps
+/// are increasing affine functions of the value, so a minimum stays a minimum; an area also
+/// carries the offset over the window's length.
+fn rebaseline_probes(
+    probes: &[Probe],
+    values: &mut [Result<f64, ProbeError>],
+    day0: &[Option<usize>],
+) {
+    for (k, index) in day0.iter().enumerate() {
+        let Some(i) = index else { continue };
+        let Ok(x0) = values[*i].clone() else { continue };
+        let Some((slope, offset)) = rebaseline_map(&probes[k].column, x0) else {
+            continue;
+        };
+        let length = probes[k].statistic.window().map_or(1.0, |(a, b)| b - a);
+        if let Ok(v) = &mut values[k] {
+            *v = match probes[k].statistic {
+                Statistic::Auc(..) => slope * *v + offset * length,
+                _ => slope * *v + offset,
+            };
+        }
+    }
+}
+
+/// The map `x -> slope x + offset` that [`rebaseline`] applies to a column with day-0 value
+/// `x0`, or `None` where it leaves the column alone.
+fn rebaseline_map(column: &str, x0: f64) -> Option<(f64, f64)> {
+    if column.ends_with("_change_pct") {
+        let base = 1.0 + x0 / 100.0;
+        (base > 0.0).then(|| (1.0 / base, 100.0 * (1.0 / base - 1.0)))
+    } else if column.ends_with("_pct") && x0 > 0.0 {
+        Some((100.0 / x0, 0.0))
+    } else {
+        None
+    }
 }
 
 /// After a run-in, re-expresses every relative read-out relative to its value at t = 0, the first
@@ -264,7 +359,7 @@ pub fn rebaseline(trajectory: &mut Trajectory) {
             for x in column.iter_mut() {
                 *x = 100.0 * ((1.0 + *x / 100.0) / base - 1.0);
             }
-        } else if name.ends_with("_pct") && x0 != 0.0 {
+        } else if name.ends_with("_pct") && x0 > 0.0 {
             // x / x0 is exactly 1 at day 0, so the first row is exactly 100.
             for x in column.iter_mut() {
                 *x = 100.0 * (*x / x0);
@@ -281,80 +376,4 @@ fn first_non_finite(layout: &Layout, t: f64, y: &[f64]) -> Option<SimError> {
             state: layout.states[i].name.to_string(),
             value: y[i],
         })
-}
-
-/// The physical-domain check of a run (`Domain` in each state's and read-out's declaration):
-/// a value outside its domain by more than the solver's tolerance ends the run. The tolerance of
-/// a column is [`Domain::tolerance`] of its absolute tolerance (the state's own; the run's
-/// smallest for read-outs), the relative tolerance, and the largest magnitude it has had so far.
-struct DomainCheck<'a> {
-    /// The states' and read-outs' declarations.
-    layout: &'a Layout,
-    /// Absolute tolerance per state.
-    atol: Vec<f64>,
-    /// Absolute tolerance of the read-outs.
-    atol_derived: f64,
-    rtol: f64,
-    /// Largest magnitude so far: states, then read-outs.
-    largest: Vec<f64>,
-}
-
-impl<'a> DomainCheck<'a> {
-    fn new(layout: &'a Layout, atol: &[f64], atol_derived: f64, rtol: f64) -> Self {
-        let n_derived = layout.derived.len();
-        DomainCheck {
-            layout,
-            atol: atol.to_vec(),
-            atol_derived,
-            rtol,
-            largest: vec![0.0; atol.len() + n_derived],
-        }
-    }
-
-    /// Checks one value of column `k` (states first, then read-outs). The tolerance uses the
-    /// largest magnitude before this value, so that a value never widens its own tolerance.
-    fn value(&mut self, k: usize, x: f64, domain: Domain, atol: f64) -> bool {
-        let largest = &mut self.largest[k];
-        let inside = domain.contains(x, Domain::tolerance(atol, self.rtol, *largest));
-        if x.is_finite() {
-            *largest = largest.max(x.abs());
-        }
-        inside
-    }
-
-    /// Checks the states at time `t`.
-    fn states(&mut self, t: f64, y: &[f64]) -> Option<SimError> {
-        for (i, &x) in y.iter().enumerate() {
-            let s = self.layout.states[i];
-            if !self.value(i, x, s.domain, self.atol[i]) {
-                return Some(SimError::OutOfDomain {
-                    t_day: t,
-                    what: format!("state `{}` (column {})", s.name, s.column),
-                    value: x,
-                    domain: format!("{} {}", s.domain.describe(), s.unit),
-                });
-            }
-        }
-        None
-    }
-
-    /// Checks an output row at time `t`: the states, then the read-outs.
-    fn row(&mut self, t: f64, y: &[f64], derived: &[f64]) -> Option<SimError> {
-        if let Some(e) = self.states(t, y) {
-            return Some(e);
-        }
-        let n = y.len();
-        for (j, x) in derived.iter().enumerate() {
-            let d = self.layout.derived[j];
-            if !self.value(n + j, *x, d.domain, self.atol_derived) {
-                return Some(SimError::OutOfDomain {
-                    t_day: t,
-                    what: format!("read-out `{}`", d.column),
-                    value: *x,
-                    domain: d.domain.describe(),
-                });
-            }
-        }
-        None
-    }
 }

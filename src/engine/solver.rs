@@ -1,11 +1,16 @@
 //! The solver adapter: the only module that calls `ode_solvers` and `diffsol`.
 //!
-//! One call integrates one segment (inputs constant or smooth in time), with ode_solvers'
-//! Dopri5 (Dormand-Prince 5(4); Dop853 is not used: its stage nodes are wrong for
-//! non-autonomous systems in 0.6.2) or, for stiff problems, diffsol's BDF. Output is sampled at
-//! exact requested times from the solvers' dense output, so output times never drift and never
-//! force small steps.
+//! One call integrates one segment (inputs constant or smooth in time) with Dormand–Prince
+//! 5(4): the project's allocation-free driver `engine::erk`, which reproduces ode_solvers'
+//! Dopri5 step for step (ode_solvers itself stays available as `method = "ode_solvers"`, the
+//! reference; its Dop853 is never used: its stage nodes are wrong for non-autonomous systems in
+//! 0.6.2), or, for stiff problems, diffsol's BDF. Every accepted step is handed with its dense
+//! output to a [`SegmentObserver`], which samples the output grid and accumulates window
+//! statistics inside the step loop: output times never drift and never force small steps.
+//! Why a driver of our own: `docs/performance.md`, "The fast solver path: measured choice".
 
+use super::erk::{Atol, DormandPrince, ErkError, ErkSettings, RestGuard, Step};
+use super::window::DenseStep;
 use crate::error::SimError;
 use crate::model::StateKind;
 use nalgebra::DVector;
@@ -16,12 +21,16 @@ use ode_solvers::dopri5::Dopri5;
 /// Which integrator runs a segment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
-    /// Dopri5; a segment on which Dopri5 reports stiffness is rerun with BDF (the default).
+    /// Dormand–Prince 5(4); a segment on which it reports stiffness is rerun with BDF (the
+    /// default).
     Auto,
-    /// Dopri5 only; stiffness is an error.
+    /// Dormand–Prince 5(4) only; stiffness is an error.
     Dopri5,
     /// diffsol's BDF only.
     Bdf,
+    /// ode_solvers' Dopri5, the reference implementation of the same method (slower: it
+    /// allocates in every step); stiffness is an error.
+    OdeSolvers,
 }
 
 /// Solver settings, with the defaults documented in the README.
@@ -97,7 +106,10 @@ impl SolverStats {
 }
 
 /// Name of the method, as recorded in manifests.
-pub const METHOD: &str =
+pub const METHOD: &str = "Dormand-Prince 5(4) (Hairer's DOPRI5: PI step control, dense output of order 4, stiffness test), the project's allocation-free driver engine::erk, step for step identical to ode_solvers 0.6.2 Dopri5";
+
+/// Name of the reference implementation (`[solver] method = "ode_solvers"`).
+pub const REFERENCE_METHOD: &str =
     "ode_solvers 0.6.2 Dopri5 (Dormand-Prince 5(4), PI step control, dense output)";
 
 /// A right-hand side `rhs(t, y, dy)`: writes dy/dt at time `t` and state `y` into `dy`
@@ -106,10 +118,198 @@ pub trait Rhs: Fn(f64, &[f64], &mut [f64]) {}
 
 impl<F: Fn(f64, &[f64], &mut [f64]) + ?Sized> Rhs for F {}
 
-/// A stretch of one segment integrated without restart: its start time and state, and the
-/// dense output over it.
-type Piece = (f64, DVector<f64>, ContinuousOutputModel<f64, DVector<f64>>);
+/// What the engine does with a segment's solution: every accepted step is handed to
+/// [`SegmentObserver::on_step`] with its dense output, in time order. An attempt that is
+/// abandoned (Dormand–Prince reports stiffness under [`Method::Auto`] and the segment is rerun
+/// with BDF) is undone first with [`SegmentObserver::rollback`] to the last
+/// [`SegmentObserver::mark`], so the observer sees one solution.
+pub trait SegmentObserver {
+    /// One accepted step.
+    fn on_step(&mut self, step: &dyn DenseStep);
+    /// Remembers the present state of what has been observed.
+    fn mark(&mut self);
+    /// Forgets everything observed since the last mark.
+    fn rollback(&mut self);
+}
 
+/// An observer that ignores the solution (only the end state is wanted).
+pub struct NoObserver;
+
+impl SegmentObserver for NoObserver {
+    fn on_step(&mut self, _step: &dyn DenseStep) {}
+    fn mark(&mut self) {}
+    fn rollback(&mut self) {}
+}
+
+/// A step whose interpolant is a closure (the reference and the stiff solver's steps).
+struct ClosureStep<'a> {
+    t_prev: f64,
+    t_new: f64,
+    y_prev: &'a [f64],
+    y_new: &'a [f64],
+    eval: &'a dyn Fn(f64, &mut [f64]),
+}
+
+impl DenseStep for ClosureStep<'_> {
+    fn t_prev(&self) -> f64 {
+        self.t_prev
+    }
+    fn t_new(&self) -> f64 {
+        self.t_new
+    }
+    fn y_prev(&self) -> &[f64] {
+        self.y_prev
+    }
+    fn y_new(&self) -> &[f64] {
+        self.y_new
+    }
+    fn eval(&self, t: f64, out: &mut [f64]) {
+        if t >= self.t_new {
+            out.copy_from_slice(self.y_new);
+        } else if t <= self.t_prev {
+            out.copy_from_slice(self.y_prev);
+        } else {
+            (self.eval)(t, out);
+        }
+    }
+}
+
+/// True for a segment of zero length (or one that rounding made empty): nothing to integrate.
+fn empty(t0: f64, t1: f64) -> bool {
+    t1 <= t0 || super::protocol::same_time(t0, t1)
+}
+
+thread_local! {
+    /// One Dormand–Prince integrator per thread: its buffers are reused by every segment and
+    /// every run on the thread, so integration allocates nothing once it has seen a dimension.
+    static DOPRI5: std::cell::RefCell<DormandPrince> = std::cell::RefCell::new(DormandPrince::default());
+}
+
+/// Integrates `rhs` with Dormand–Prince 5(4) (`engine::erk`) from `y0` at `t0` to `t1`,
+/// handing every accepted step to `observer`; returns the state at `t1`. `kinds` says which
+/// states are dynamic (only those count in the at-rest test of a stiffness report).
+///
+/// Hairer's stiffness test estimates h|lambda| from stage differences and reports after 15
+/// positive estimates in a row. On a solution at rest those differences are round-off, and the
+/// estimate is noise that can pass the threshold: a false alarm (seen on the 50-year healthy run
+/// at largest steps of 0.6 to 2.5 days). A report on a solution at rest therefore resumes the
+/// integration where it stopped (a restart, as at an input edge); a genuinely stiff problem
+/// reports again within about a thousand steps each time and fails after [`STIFFNESS_RESUMES`]
+/// reports, naming the time reached.
+#[allow(clippy::too_many_arguments)]
+pub fn integrate<R: Rhs + ?Sized>(
+    rhs: &R,
+    kinds: &[StateKind],
+    t0: f64,
+    t1: f64,
+    y0: &[f64],
+    settings: &SolverSettings,
+    observer: &mut dyn SegmentObserver,
+) -> Result<(Vec<f64>, SolverStats), SimError> {
+    let mut y = y0.to_vec();
+    if empty(t0, t1) {
+        return Ok((y, SolverStats::default()));
+    }
+    let erk = ErkSettings {
+        rtol: settings.rtol,
+        max_step: settings.max_step_days,
+        max_steps: u64::from(settings.max_steps),
+        stiffness_every: Some(1000),
+        initial_step: None,
+    };
+    let dynamic: Vec<bool> = kinds.iter().map(|k| *k == StateKind::Dynamic).collect();
+    let guard = RestGuard {
+        dynamic: &dynamic,
+        fraction: AT_REST,
+        max_reports: STIFFNESS_RESUMES,
+    };
+    let mut f = |t: f64, y: &[f64], dy: &mut [f64]| rhs(t, y, dy);
+    let outcome = DOPRI5.with_borrow_mut(|dp| {
+        dp.integrate_guarded(
+            &mut f,
+            t0,
+            t1,
+            &mut y,
+            Atol::Scalar(settings.atol),
+            &erk,
+            &guard,
+            &mut |step: &Step<'_>| observer.on_step(step),
+        )
+    });
+    match outcome {
+        Ok((s, resumed)) => Ok((
+            y,
+            SolverStats {
+                accepted_steps: s.accepted,
+                rejected_steps: s.rejected,
+                evaluations: s.evaluations,
+                stiffness_resumes: resumed,
+            },
+        )),
+        Err((ErkError::Stiff { t, .. }, _)) => Err(SimError::Stiff {
+            t_day: t,
+            method: settings.method,
+        }),
+        Err((ErkError::MaxSteps { t }, _)) => Err(SimError::MaxSteps {
+            t_day: t,
+            limit: settings.max_steps,
+        }),
+        Err((ErkError::StepSizeUnderflow { t }, _)) => {
+            Err(SimError::StepSizeUnderflow { t_day: t })
+        }
+    }
+}
+
+/// Integrates one segment with `settings.method`: Dormand–Prince ([`integrate`]), diffsol's BDF
+/// (with one absolute tolerance per state, `atol`), ode_solvers' Dopri5 (the reference), or
+/// under [`Method::Auto`] Dormand–Prince and, where it reports stiffness, BDF. `rhs(t, y, dy)`
+/// is the model with the segment's inputs; `kinds` the role of each state. Every accepted step
+/// goes to `observer`. Returns the state at `t1`, the work, and which solver ran and why (for
+/// manifests).
+#[allow(clippy::too_many_arguments)]
+pub fn integrate_segment<R: Rhs + ?Sized>(
+    rhs: &R,
+    kinds: &[StateKind],
+    t0: f64,
+    t1: f64,
+    y0: &[f64],
+    settings: &SolverSettings,
+    atol: &[f64],
+    observer: &mut dyn SegmentObserver,
+) -> Result<(Vec<f64>, SolverStats, String), SimError> {
+    match settings.method {
+        Method::Bdf => {
+            let (y, s) = integrate_stiff(rhs, t0, t1, y0, settings, atol, observer)?;
+            Ok((y, s, "bdf (chosen in the scenario)".to_string()))
+        }
+        Method::Dopri5 => {
+            let (y, s) = integrate(rhs, kinds, t0, t1, y0, settings, observer)?;
+            Ok((y, s, "dopri5".to_string()))
+        }
+        Method::OdeSolvers => {
+            let (y, s) = integrate_reference(rhs, kinds, t0, t1, y0, settings, observer)?;
+            Ok((y, s, "ode_solvers (chosen in the scenario)".to_string()))
+        }
+        Method::Auto => {
+            observer.mark();
+            match integrate(rhs, kinds, t0, t1, y0, settings, observer) {
+                Ok((y, s)) => Ok((y, s, "dopri5".to_string())),
+                Err(SimError::Stiff { t_day, .. }) => {
+                    observer.rollback();
+                    let (y, s) = integrate_stiff(rhs, t0, t1, y0, settings, atol, observer)?;
+                    Ok((
+                        y,
+                        s,
+                        format!("bdf (Dopri5 reported stiffness at t = {t_day} day)"),
+                    ))
+                }
+                Err(e) => Err(e),
+            }
+        }
+    }
+}
+
+/// ode_solvers' system: the right-hand side, counting evaluations.
 struct OdeSystem<'a, R: ?Sized> {
     rhs: &'a R,
     /// Right-hand-side evaluations (also of attempts that end in a stiffness report).
@@ -124,210 +324,94 @@ impl<R: Rhs + ?Sized> System<f64, DVector<f64>> for OdeSystem<'_, R> {
     }
 }
 
-/// A segment of zero length (or one that rounding made empty): every sample sees `y0`. The
-/// common first step of both integrators.
-fn hold(
-    t0: f64,
-    t1: f64,
-    y0: &[f64],
-    sample_times: &[f64],
-    emit: &mut dyn FnMut(f64, &[f64]),
-) -> Option<(Vec<f64>, SolverStats)> {
-    if t1 > t0 && !super::protocol::same_time(t0, t1) {
-        return None;
-    }
-    for &t in sample_times {
-        emit(t, y0);
-    }
-    Some((y0.to_vec(), SolverStats::default()))
-}
-
-/// Integrates `rhs` with Dopri5 from `y0` at `t0` to `t1` and calls `emit(t, y)` at each of
-/// `sample_times` (which must lie in `[t0, t1]`, ascending). `kinds` says which states are
-/// dynamic (only those count in the at-rest test of a stiffness report). Returns the state at
-/// `t1`.
+/// The reference path: ode_solvers' Dopri5 itself (`[solver] method = "ode_solvers"`), the
+/// implementation [`integrate`] reproduces step for step (`tests/it/stepper.rs`). It allocates
+/// in every step and keeps the whole segment's dense output; use it to check, not to run
+/// analyses. A stiffness report is an error here (no resuming, no BDF).
 #[allow(clippy::too_many_arguments)]
-pub fn integrate<R: Rhs + ?Sized>(
+fn integrate_reference<R: Rhs + ?Sized>(
     rhs: &R,
-    kinds: &[StateKind],
+    _kinds: &[StateKind],
     t0: f64,
     t1: f64,
     y0: &[f64],
     settings: &SolverSettings,
-    sample_times: &[f64],
-    emit: &mut dyn FnMut(f64, &[f64]),
+    observer: &mut dyn SegmentObserver,
 ) -> Result<(Vec<f64>, SolverStats), SimError> {
-    if let Some(held) = hold(t0, t1, y0, sample_times, emit) {
-        return Ok(held);
+    if empty(t0, t1) {
+        return Ok((y0.to_vec(), SolverStats::default()));
     }
-    let n = y0.len();
-    // Dopri5's stiffness test (Hairer) estimates h|lambda| from stage differences and aborts
-    // after 15 positive estimates in a row. On a solution at rest those differences are
-    // round-off, and the estimate is noise that can pass the threshold: a false alarm (seen on
-    // the 50-year healthy run at largest steps of 0.6 to 2.5 days). A report therefore resumes
-    // the integration where it stopped (a restart, as at an input edge). A genuinely stiff
-    // problem reports again within about a thousand steps each time and fails after
-    // STIFFNESS_RESUMES reports, naming the time reached.
     let h_max = settings.max_step_days.unwrap_or(t1 - t0).min(t1 - t0);
-    let mut pieces: Vec<Piece> = Vec::new();
-    let mut total = SolverStats::default();
     let evaluations = std::cell::Cell::new(0u64);
-    let (mut start, mut y_start) = (t0, DVector::from_column_slice(y0));
-    let y_end = loop {
-        let mut stepper = Dopri5::from_param(
-            OdeSystem {
-                rhs,
-                evaluations: &evaluations,
-            },
-            start,
-            t1,
-            t1 - start,
-            y_start.clone(),
-            settings.rtol,
-            settings.atol,
-            0.9,
-            0.04,
-            0.2,
-            10.0,
-            h_max.min(t1 - start),
-            0.0,
-            settings.max_steps,
-            1000,
-            OutputType::Continuous,
-        );
-        let mut dense = ContinuousOutputModel::new();
-        let outcome = stepper.integrate_with_continuous_output_model(&mut dense);
-        let y_last = stepper.y_out().last().unwrap_or(&y_start).clone();
-        match outcome {
-            Ok(stats) => {
-                total.add(SolverStats {
-                    accepted_steps: u64::from(stats.accepted_steps),
-                    rejected_steps: u64::from(stats.rejected_steps),
-                    evaluations: 0,
-                    stiffness_resumes: 0,
-                });
-                pieces.push((start, y_start, dense));
-                break y_last;
-            }
-            Err(IntegrationError::StiffnessDetected { x }) => {
-                // At rest (each step changes every state by less than round-off scale) the
-                // report is noise and does not count towards the limit.
-                let mut dy = vec![0.0; n];
-                rhs(x, y_last.as_slice(), &mut dy);
-                // Only the dynamic states count: accumulators (bone, BMD) integrate round-off.
-                let at_rest =
-                    kinds
-                        .iter()
-                        .zip(dy.iter().zip(y_last.iter()))
-                        .all(|(kind, (f, y))| {
-                            *kind != StateKind::Dynamic
-                                || (f * h_max).abs() <= AT_REST * y.abs().max(settings.atol)
-                        });
-                if x <= start || (!at_rest && total.stiffness_resumes == STIFFNESS_RESUMES) {
-                    return Err(SimError::Stiff {
-                        t_day: x,
-                        method: settings.method,
-                    });
-                }
-                if !at_rest {
-                    total.stiffness_resumes += 1;
-                }
-                // The work up to the report is not in the error; count the steps it kept.
-                total.accepted_steps += stepper.y_out().len() as u64;
-                pieces.push((start, y_start, dense));
-                start = x;
-                y_start = y_last;
-            }
-            Err(IntegrationError::MaxNumStepReached { x, .. }) => {
-                // ode_solvers counts the attempt past the limit; the user set the limit.
-                return Err(SimError::MaxSteps {
-                    t_day: x,
-                    limit: settings.max_steps,
-                });
-            }
-            Err(IntegrationError::StepSizeUnderflow { x }) => {
-                return Err(SimError::StepSizeUnderflow { t_day: x });
-            }
-        }
-    };
-    for &t in sample_times {
-        // The last breakpoint may sit an ulp away from t1: the end state is exact there.
-        if t >= t1 {
-            emit(t, y_end.as_slice());
-        } else if t <= t0 {
-            emit(t, y0);
-        } else {
-            let k = pieces.partition_point(|(s, _, _)| *s < t).saturating_sub(1);
-            let (s, ys, dense) = &pieces[k];
-            if t <= *s {
-                emit(t, ys.as_slice());
-            } else {
-                match dense.evaluate(t) {
-                    Some(y) => emit(t, y.as_slice()),
-                    None => emit(t, y_end.as_slice()),
-                }
-            }
-        }
-    }
-    total.evaluations = evaluations.get();
-    Ok((y_end.as_slice().to_vec(), total))
-}
-
-/// Integrates one segment with `settings.method`: Dopri5, diffsol's BDF (with one absolute
-/// tolerance per state, `atol`), or under [`Method::Auto`] Dopri5 and, where it reports
-/// stiffness, BDF. `rhs(t, y, dy)` is the model with the segment's inputs; `kinds` the role of
-/// each state (length of the state). Calls `emit(t, y)` at each of `sample_times` (in
-/// `[t0, t1]`, ascending); Dopri5 emits nothing unless it succeeds, so `emit` sees one solution.
-/// Returns the state at `t1`, the work, and which solver ran and why (for manifests).
-#[allow(clippy::too_many_arguments)]
-pub fn integrate_segment<R: Rhs + ?Sized>(
-    rhs: &R,
-    kinds: &[StateKind],
-    t0: f64,
-    t1: f64,
-    y0: &[f64],
-    settings: &SolverSettings,
-    atol: &[f64],
-    sample_times: &[f64],
-    emit: &mut dyn FnMut(f64, &[f64]),
-) -> Result<(Vec<f64>, SolverStats, String), SimError> {
-    let stiff = |emit: &mut dyn FnMut(f64, &[f64])| {
-        integrate_stiff(rhs, t0, t1, y0, settings, atol, sample_times, emit)
-    };
-    let dopri5 = |emit: &mut dyn FnMut(f64, &[f64])| {
-        integrate(rhs, kinds, t0, t1, y0, settings, sample_times, emit)
-    };
-    match settings.method {
-        Method::Bdf => {
-            let (y, s) = stiff(emit)?;
-            Ok((y, s, "bdf (chosen in the scenario)".to_string()))
-        }
-        Method::Dopri5 => {
-            let (y, s) = dopri5(emit)?;
-            Ok((y, s, "dopri5".to_string()))
-        }
-        Method::Auto => match dopri5(emit) {
-            Ok((y, s)) => Ok((y, s, "dopri5".to_string())),
-            Err(SimError::Stiff { t_day, .. }) => {
-                let (y, s) = stiff(emit)?;
-                Ok((
-                    y,
-                    s,
-                    format!("bdf (Dopri5 reported stiffness at t = {t_day} day)"),
-                ))
-            }
-            Err(e) => Err(e),
+    let mut stepper = Dopri5::from_param(
+        OdeSystem {
+            rhs,
+            evaluations: &evaluations,
         },
+        t0,
+        t1,
+        t1 - t0,
+        DVector::from_column_slice(y0),
+        settings.rtol,
+        settings.atol,
+        0.9,
+        0.04,
+        0.2,
+        10.0,
+        h_max,
+        0.0,
+        settings.max_steps,
+        1000,
+        OutputType::Continuous,
+    );
+    let mut dense = ContinuousOutputModel::new();
+    let stats = stepper
+        .integrate_with_continuous_output_model(&mut dense)
+        .map_err(|e| match e {
+            IntegrationError::StiffnessDetected { x } => SimError::Stiff {
+                t_day: x,
+                method: settings.method,
+            },
+            IntegrationError::MaxNumStepReached { x, .. } => SimError::MaxSteps {
+                t_day: x,
+                limit: settings.max_steps,
+            },
+            IntegrationError::StepSizeUnderflow { x } => SimError::StepSizeUnderflow { t_day: x },
+        })?;
+    let eval = |t: f64, out: &mut [f64]| {
+        if let Some(y) = dense.evaluate(t) {
+            out.copy_from_slice(y.as_slice());
+        }
+    };
+    let (mut t_prev, mut y_prev) = (t0, y0);
+    for (t, y) in stepper.x_out().iter().zip(stepper.y_out()) {
+        observer.on_step(&ClosureStep {
+            t_prev,
+            t_new: *t,
+            y_prev,
+            y_new: y.as_slice(),
+            eval: &eval,
+        });
+        (t_prev, y_prev) = (*t, y.as_slice());
     }
+    Ok((
+        y_prev.to_vec(),
+        SolverStats {
+            accepted_steps: u64::from(stats.accepted_steps),
+            rejected_steps: u64::from(stats.rejected_steps),
+            evaluations: evaluations.get(),
+            stiffness_resumes: 0,
+        },
+    ))
 }
 
 /// Name of the stiff method, as recorded in manifests.
 pub const STIFF_METHOD: &str =
     "diffsol 0.18 BDF (variable order, nalgebra LU, finite-difference Jacobian-vector products)";
 
-/// Integrates one segment with diffsol's BDF (for stiff problems), sampling at `sample_times`
-/// and returning the state at `t1`, with one absolute tolerance per state (`atol`, length N).
-/// Same contract as [`integrate`].
+/// Integrates one segment with diffsol's BDF (for stiff problems), handing every step with its
+/// interpolant to `observer` and returning the state at `t1`, with one absolute tolerance per
+/// state (`atol`, length N). Same contract as [`integrate`].
 #[allow(clippy::too_many_arguments)]
 pub fn integrate_stiff<R: Rhs + ?Sized>(
     rhs: &R,
@@ -336,12 +420,11 @@ pub fn integrate_stiff<R: Rhs + ?Sized>(
     y0: &[f64],
     settings: &SolverSettings,
     atol: &[f64],
-    sample_times: &[f64],
-    emit: &mut dyn FnMut(f64, &[f64]),
+    observer: &mut dyn SegmentObserver,
 ) -> Result<(Vec<f64>, SolverStats), SimError> {
     use diffsol::{NalgebraLU, NalgebraMat, OdeBuilder, OdeSolverMethod, Vector};
-    if let Some(held) = hold(t0, t1, y0, sample_times, emit) {
-        return Ok(held);
+    if empty(t0, t1) {
+        return Ok((y0.to_vec(), SolverStats::default()));
     }
     let n = y0.len();
     let evaluations = std::cell::Cell::new(0u64);
@@ -389,34 +472,36 @@ pub fn integrate_stiff<R: Rhs + ?Sized>(
         .build()
         .map_err(fail)?;
     let mut solver = problem.bdf::<NalgebraLU<f64>>().map_err(fail)?;
-    // Step to the end of the segment and interpolate at the sample times ourselves: diffsol's
-    // `solve_dense` asserts that its last step lands on the stop time, which rounding can miss
-    // by an ulp on segments far from t = 0.
+    // Step to the end of the segment and hand each step to the observer with diffsol's
+    // interpolant (`solve_dense` asserts that its last step lands on the stop time, which
+    // rounding can miss by an ulp on segments far from t = 0).
     let err = |e: diffsol::DiffsolError| SimError::StiffSolver {
         t_day: t0,
         reason: e.to_string(),
     };
     solver.set_stop_time(t1).map_err(err)?;
-    let mut pending: Vec<f64> = sample_times.to_vec();
-    pending.reverse();
+    let (mut t_prev, mut y_prev) = (t0, y0.to_vec());
     loop {
         let reason = solver.step().map_err(err)?;
         let t_now = solver.state().t;
-        let finished = matches!(reason, diffsol::OdeSolverStopReason::TstopReached);
-        while let Some(&t) = pending.last() {
-            if t <= t0 {
-                emit(t, y0);
-            } else if t <= t_now {
-                let y = solver.interpolate(t).map_err(err)?;
-                emit(t, &y.clone_as_vec());
-            } else if finished {
-                emit(t, &solver.state().y.clone_as_vec());
-            } else {
-                break;
-            }
-            pending.pop();
+        let y_now = solver.state().y.clone_as_vec();
+        let failed = std::cell::Cell::new(None);
+        let eval = |t: f64, out: &mut [f64]| match solver.interpolate(t) {
+            Ok(y) => out.copy_from_slice(&y.clone_as_vec()),
+            Err(e) => failed.set(Some(e.to_string())),
+        };
+        observer.on_step(&ClosureStep {
+            t_prev,
+            t_new: t_now,
+            y_prev: &y_prev,
+            y_new: &y_now,
+            eval: &eval,
+        });
+        if let Some(reason) = failed.take() {
+            return Err(SimError::StiffSolver { t_day: t0, reason });
         }
-        if finished {
+        (t_prev, y_prev) = (t_now, y_now);
+        if matches!(reason, diffsol::OdeSolverStopReason::TstopReached) {
             break;
         }
     }

@@ -187,8 +187,7 @@ pub fn find<M: Model>(model: &M) -> Result<(Vec<f64>, SteadyStateReport), SimErr
                 &guess,
                 &settings,
                 &vec![settings.atol; kinds.len()],
-                &[],
-                &mut |_, _| {},
+                &mut solver::NoObserver,
             )
             .map_err(|e| fail(format!("{first}; the fallback integration failed: {e}")))?;
             let x1 = DVector::from_iterator(dynamic.len(), dynamic.iter().map(|&i| y_long[i]));

@@ -97,7 +97,8 @@ pub struct WindowStats {
     pub covered: f64,
 }
 
-/// Accumulates one scalar read-out's statistics over `(a, b]`.
+/// Accumulates one scalar read-out's statistics over `(a, b]`. The default is an empty window
+/// that allocates nothing (a placeholder while an accumulator is taken out to be fed).
 #[derive(Debug, Clone)]
 pub struct WindowAccumulator {
     sums: WindowCheckpoint,
@@ -117,6 +118,12 @@ pub struct WindowCheckpoint {
     trough: Option<f64>,
     trough_last: Option<f64>,
     covered: f64,
+}
+
+impl Default for WindowAccumulator {
+    fn default() -> Self {
+        WindowAccumulator::new(0.0, 0.0, 0)
+    }
 }
 
 impl WindowAccumulator {
@@ -148,7 +155,11 @@ impl WindowAccumulator {
     }
 
     /// Takes in one accepted step; `q(t, y)` is the read-out (a state, or a derived quantity).
-    pub fn on_step<S: DenseStep, Q: FnMut(f64, &[f64]) -> f64>(&mut self, step: &S, q: &mut Q) {
+    pub fn on_step<S: DenseStep + ?Sized, Q: FnMut(f64, &[f64]) -> f64>(
+        &mut self,
+        step: &S,
+        q: &mut Q,
+    ) {
         let lo = step.t_prev().max(self.sums.a);
         let hi = step.t_new().min(self.sums.b);
         if hi <= lo {
@@ -218,7 +229,7 @@ impl WindowAccumulator {
         self.sums.max = self.sums.max.max(v);
     }
 
-    fn value<S: DenseStep, Q: FnMut(f64, &[f64]) -> f64>(
+    fn value<S: DenseStep + ?Sized, Q: FnMut(f64, &[f64]) -> f64>(
         &mut self,
         step: &S,
         t: f64,
@@ -235,7 +246,7 @@ impl WindowAccumulator {
     }
 
     /// Golden-section search for the minimum of `sign * q` on `[lo, hi]`; returns q there.
-    fn golden<S: DenseStep, Q: FnMut(f64, &[f64]) -> f64>(
+    fn golden<S: DenseStep + ?Sized, Q: FnMut(f64, &[f64]) -> f64>(
         &mut self,
         step: &S,
         q: &mut Q,

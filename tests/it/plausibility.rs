@@ -3,6 +3,7 @@
 //! the solver's messages.
 
 use crate::util::{parse, root, scenario_path};
+use immunoporosis::engine::solver::NoObserver;
 use immunoporosis::engine::{self, Method, SolverSettings, solver};
 use immunoporosis::error::SimError;
 use immunoporosis::model::neutral_inputs;
@@ -272,32 +273,21 @@ fn stiffness_advice_depends_on_the_method_in_force() {
     let advice = "use `[solver] method = \"auto\"`";
     // Dopri5 chosen: the advice is to switch.
     let dopri = settings(Method::Dopri5);
-    let e =
-        solver::integrate(&rhs, &kinds, 0.0, 100.0, &y0, &dopri, &[], &mut |_, _| {}).unwrap_err();
+    let e = solver::integrate(&rhs, &kinds, 0.0, 100.0, &y0, &dopri, &mut NoObserver).unwrap_err();
     assert!(matches!(e, SimError::Stiff { .. }), "{e}");
     assert!(e.to_string().contains(advice), "{e}");
     // Under auto the same report must not advise auto, and auto integrates it with BDF.
     let auto = settings(Method::Auto);
-    let e =
-        solver::integrate(&rhs, &kinds, 0.0, 100.0, &y0, &auto, &[], &mut |_, _| {}).unwrap_err();
+    let e = solver::integrate(&rhs, &kinds, 0.0, 100.0, &y0, &auto, &mut NoObserver).unwrap_err();
     assert!(!e.to_string().contains(advice), "{e}");
     assert!(
         e.to_string().contains("stiff solver (BDF) takes over"),
         "{e}"
     );
     let atol = [auto.atol; 3];
-    let (y, ..) = solver::integrate_segment(
-        &rhs,
-        &kinds,
-        0.0,
-        100.0,
-        &y0,
-        &auto,
-        &atol,
-        &[],
-        &mut |_, _| {},
-    )
-    .unwrap();
+    let (y, ..) =
+        solver::integrate_segment(&rhs, &kinds, 0.0, 100.0, &y0, &auto, &atol, &mut NoObserver)
+            .unwrap();
     assert!(y.iter().all(|v| v.is_finite() && *v >= 0.0), "{y:?}");
 }
 

@@ -111,7 +111,9 @@ fn differences(stem: &str) -> Vec<String> {
         };
         for (row, w) in rows.iter().zip(&want) {
             let t = row[0];
-            let Some(i) = times.iter().position(|x| (x - t).abs() <= 1e-9 * t.abs().max(1.0))
+            let Some(i) = times
+                .iter()
+                .position(|x| (x - t).abs() <= 1e-9 * t.abs().max(1.0))
             else {
                 problems.push(format!("{stem}: no output row at t = {t} day"));
                 break;
