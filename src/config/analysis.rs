@@ -34,42 +34,178 @@ struct RawEndpoint {
     description: Option<String>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawVariable {
-    name: Spanned<String>,
-    min: Option<Spanned<f64>>,
-    max: Option<Spanned<f64>>,
-    scale: Option<Spanned<String>>,
-    points: Option<Spanned<usize>>,
-    cv: Option<Spanned<f64>>,
-}
+// One raw struct per kind of analysis file, each with `deny_unknown_fields`: a key of another
+// kind (`[sobol]` in a sweep, `patients` in a sensitivity file) is an error naming its line. The
+// shared keys (`name`, `description`, `scenario`, `endpoints`, `seed`) are repeated in each
+// struct, not flattened in: `#[serde(flatten)]` would disable `deny_unknown_fields`.
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawAnalysis {
+struct RawSweep {
     name: Option<Spanned<String>>,
     description: Option<String>,
     scenario: Option<Spanned<String>>,
     endpoints: Option<Spanned<String>>,
     seed: Option<Spanned<u64>>,
-    // sweep
     design: Option<Spanned<String>>,
     samples: Option<Spanned<usize>>,
     trajectories: Option<Spanned<bool>>,
-    // sensitivity
+    #[serde(default)]
+    parameter: Vec<Spanned<RawSweepVariable>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSensitivity {
+    name: Option<Spanned<String>>,
+    description: Option<String>,
+    scenario: Option<Spanned<String>>,
+    endpoints: Option<Spanned<String>>,
+    seed: Option<Spanned<u64>>,
     methods: Option<Spanned<Vec<String>>>,
     local: Option<RawLocal>,
     morris: Option<RawMorris>,
     sobol: Option<RawSobol>,
-    // population
+    #[serde(default)]
+    parameter: Vec<Spanned<RawRangeVariable>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPopulation {
+    name: Option<Spanned<String>>,
+    description: Option<String>,
+    scenario: Option<Spanned<String>>,
+    endpoints: Option<Spanned<String>>,
+    seed: Option<Spanned<u64>>,
     patients: Option<Spanned<usize>>,
     max_candidates: Option<Spanned<usize>>,
     bands: Option<Vec<String>>,
     acceptance: Option<Spanned<RawAcceptance>>,
     responder: Option<Spanned<RawResponder>>,
     #[serde(default)]
-    parameter: Vec<Spanned<RawVariable>>,
+    parameter: Vec<Spanned<RawPopulationVariable>>,
+}
+
+/// The keys every analysis file shares, borrowed from its raw struct.
+struct Common<'a> {
+    name: Option<&'a Spanned<String>>,
+    description: Option<&'a String>,
+    scenario: Option<&'a Spanned<String>>,
+    endpoints: Option<&'a Spanned<String>>,
+    seed: Option<&'a Spanned<u64>>,
+    /// Number of `[[parameter]]` entries.
+    parameters: usize,
+}
+
+/// A kind of analysis file.
+trait AnalysisFile: serde::de::DeserializeOwned {
+    /// What the file is, for messages ("sweep").
+    const KIND: &'static str;
+    /// Its shared keys.
+    fn common(&self) -> Common<'_>;
+}
+
+macro_rules! common {
+    ($raw:ident, $kind:literal) => {
+        impl AnalysisFile for $raw {
+            const KIND: &'static str = $kind;
+            fn common(&self) -> Common<'_> {
+                Common {
+                    name: self.name.as_ref(),
+                    description: self.description.as_ref(),
+                    scenario: self.scenario.as_ref(),
+                    endpoints: self.endpoints.as_ref(),
+                    seed: self.seed.as_ref(),
+                    parameters: self.parameter.len(),
+                }
+            }
+        }
+    };
+}
+common!(RawSweep, "sweep");
+common!(RawSensitivity, "sensitivity");
+common!(RawPopulation, "population");
+
+/// Keys that belong to some kinds of analysis file only (top-level keys and `[[parameter]]`
+/// keys), with those kinds: the help under an unknown key says where it belongs.
+const KIND_KEYS: [(&str, &[&str]); 17] = [
+    ("design", &["sweep"]),
+    ("samples", &["sweep"]),
+    ("trajectories", &["sweep"]),
+    ("points", &["sweep"]),
+    ("methods", &["sensitivity"]),
+    ("local", &["sensitivity"]),
+    ("morris", &["sensitivity"]),
+    ("sobol", &["sensitivity"]),
+    ("patients", &["population"]),
+    ("max_candidates", &["population"]),
+    ("bands", &["population"]),
+    ("acceptance", &["population"]),
+    ("responder", &["population"]),
+    ("cv", &["population"]),
+    ("min", &["sweep", "sensitivity"]),
+    ("max", &["sweep", "sensitivity"]),
+    ("scale", &["sweep", "sensitivity"]),
+];
+
+/// A `[[parameter]]` of a sweep: a range, and its number of grid points.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSweepVariable {
+    name: Spanned<String>,
+    min: Option<Spanned<f64>>,
+    max: Option<Spanned<f64>>,
+    scale: Option<Spanned<String>>,
+    points: Option<Spanned<usize>>,
+}
+
+/// A `[[parameter]]` of a sensitivity analysis: a range.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRangeVariable {
+    name: Spanned<String>,
+    min: Option<Spanned<f64>>,
+    max: Option<Spanned<f64>>,
+    scale: Option<Spanned<String>>,
+}
+
+/// A `[[parameter]]` of a population: a coefficient of variation.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPopulationVariable {
+    name: Spanned<String>,
+    cv: Option<Spanned<f64>>,
+}
+
+/// The range keys of a `[[parameter]]` (sweeps and sensitivity analyses).
+struct RangeKeys<'a> {
+    name: &'a Spanned<String>,
+    min: Option<&'a Spanned<f64>>,
+    max: Option<&'a Spanned<f64>>,
+    scale: Option<&'a Spanned<String>>,
+}
+
+impl RawSweepVariable {
+    fn range_keys(&self) -> RangeKeys<'_> {
+        RangeKeys {
+            name: &self.name,
+            min: self.min.as_ref(),
+            max: self.max.as_ref(),
+            scale: self.scale.as_ref(),
+        }
+    }
+}
+
+impl RawRangeVariable {
+    fn range_keys(&self) -> RangeKeys<'_> {
+        RangeKeys {
+            name: &self.name,
+            min: self.min.as_ref(),
+            max: self.max.as_ref(),
+            scale: self.scale.as_ref(),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -256,10 +392,10 @@ pub fn load_endpoints(path: &Path) -> Result<Vec<Endpoint>, ConfigError> {
     Ok(out)
 }
 
-fn header(path: &Path, src: &str, raw: &RawAnalysis) -> Result<AnalysisHeader, ConfigError> {
+fn header(path: &Path, src: &str, raw: &Common) -> Result<AnalysisHeader, ConfigError> {
     let required =
         |key: &str| ConfigError::key(path, None, key, format!("missing required key `{key}`"));
-    let name = raw.name.as_ref().ok_or_else(|| required("name"))?;
+    let name = raw.name.ok_or_else(|| required("name"))?;
     check_name(
         path,
         src,
@@ -269,8 +405,8 @@ fn header(path: &Path, src: &str, raw: &RawAnalysis) -> Result<AnalysisHeader, C
         "the output folder output/<kind>/<name>",
     )?;
     let dir = path.parent().unwrap_or(Path::new("."));
-    let file = |key: &str, v: &Option<Spanned<String>>| -> Result<PathBuf, ConfigError> {
-        let v = v.as_ref().ok_or_else(|| required(key))?;
+    let file = |key: &str, v: Option<&Spanned<String>>| -> Result<PathBuf, ConfigError> {
+        let v = v.ok_or_else(|| required(key))?;
         let p = dir.join(v.get_ref());
         match file_problem(&p) {
             None => Ok(p),
@@ -282,8 +418,8 @@ fn header(path: &Path, src: &str, raw: &RawAnalysis) -> Result<AnalysisHeader, C
             )),
         }
     };
-    let scenario = load_scenario(&file("scenario", &raw.scenario)?)?;
-    let endpoints_path = file("endpoints", &raw.endpoints)?;
+    let scenario = load_scenario(&file("scenario", raw.scenario)?)?;
+    let endpoints_path = file("endpoints", raw.endpoints)?;
     let endpoints = load_endpoints(&endpoints_path)?;
     let spec = scenario.spec.model.spec();
     let columns: Vec<&str> = spec
@@ -326,10 +462,10 @@ fn header(path: &Path, src: &str, raw: &RawAnalysis) -> Result<AnalysisHeader, C
     Ok(AnalysisHeader {
         path: path.to_path_buf(),
         name: name.get_ref().clone(),
-        description: raw.description.clone().unwrap_or_default(),
+        description: raw.description.cloned().unwrap_or_default(),
         scenario,
         endpoints,
-        seed: raw.seed.as_ref().map_or(1, |s| *s.get_ref()),
+        seed: raw.seed.map_or(1, |s| *s.get_ref()),
     })
 }
 
@@ -338,11 +474,11 @@ fn variable(
     src: &str,
     h: &AnalysisHeader,
     k: usize,
-    v: &Spanned<RawVariable>,
+    v: &Spanned<String>,
 ) -> Result<Variable, ConfigError> {
-    let name = v.get_ref().name.get_ref();
+    let name = v.get_ref();
     let spec = h.scenario.spec.model.spec();
-    let at = line(src, &v.get_ref().name);
+    let at = line(src, v);
     let key = format!("parameter[{k}].name");
     if let Some(input) = name.strip_prefix("input.") {
         let index = spec
@@ -408,21 +544,21 @@ fn variable(
     })
 }
 
-fn range(path: &Path, src: &str, k: usize, v: &RawVariable) -> Result<Range, ConfigError> {
+fn range(path: &Path, src: &str, k: usize, v: RangeKeys) -> Result<Range, ConfigError> {
     let key = |f: &str| format!("parameter[{k}].{f}");
-    let get = |f: &str, x: &Option<Spanned<f64>>| -> Result<(f64, Option<usize>), ConfigError> {
-        let x = x.as_ref().ok_or_else(|| {
+    let get = |f: &str, x: Option<&Spanned<f64>>| -> Result<(f64, Option<usize>), ConfigError> {
+        let x = x.ok_or_else(|| {
             ConfigError::key(
                 path,
-                line(src, &v.name),
+                line(src, v.name),
                 key(f),
                 format!("`{f}` is required"),
             )
         })?;
         Ok((*x.get_ref(), line(src, x)))
     };
-    let (min, at) = get("min", &v.min)?;
-    let (max, _) = get("max", &v.max)?;
+    let (min, at) = get("min", v.min)?;
+    let (max, _) = get("max", v.max)?;
     if !(min.is_finite() && max.is_finite() && min < max && min >= 0.0) {
         return Err(ConfigError::key(
             path,
@@ -435,7 +571,7 @@ fn range(path: &Path, src: &str, k: usize, v: &RawVariable) -> Result<Range, Con
             ),
         ));
     }
-    let scale = match v.scale.as_ref().map(|s| s.get_ref().as_str()) {
+    let scale = match v.scale.map(|s| s.get_ref().as_str()) {
         None | Some("linear") => Scale::Linear,
         Some("log") => {
             if min <= 0.0 {
@@ -449,7 +585,7 @@ fn range(path: &Path, src: &str, k: usize, v: &RawVariable) -> Result<Range, Con
             Scale::Log
         }
         Some(other) => {
-            let s = v.scale.as_ref().expect("matched Some");
+            let s = v.scale.expect("matched Some");
             return Err(ConfigError::key(
                 path,
                 line(src, s),
@@ -500,53 +636,46 @@ fn check_sensitivity_runs(
     )
 }
 
-fn parse(path: &Path) -> Result<(String, RawAnalysis), ConfigError> {
+/// Reads an analysis file of kind `R`. A key of another kind is an unknown key; the help says
+/// which kind of file it belongs to.
+fn parse<R: AnalysisFile>(path: &Path) -> Result<(String, R), ConfigError> {
     let src = read(path)?;
-    let raw: RawAnalysis = toml::from_str(&src).map_err(|e| toml_error(path, &src, &e))?;
+    let raw: R = toml::from_str(&src).map_err(|e| {
+        let err = toml_error(path, &src, &e);
+        match foreign_key(e.message(), R::KIND) {
+            Some((key, kinds)) => err.with_help(format!(
+                "`{key}` belongs in a {} file, not in a {} file",
+                kinds.join(" or "),
+                R::KIND
+            )),
+            None => err,
+        }
+    })?;
     Ok((src, raw))
 }
 
-fn reject(path: &Path, present: &[(&str, Option<usize>)], what: &str) -> Result<(), ConfigError> {
-    match present.iter().find(|(_, at)| at.is_some()) {
-        Some((key, at)) => Err(ConfigError::key(
-            path,
-            *at,
-            *key,
-            format!("`{key}` does not belong in a {what} file"),
-        )),
-        None => Ok(()),
-    }
-}
-
-impl RawAnalysis {
-    /// Line of a key that belongs to another kind of analysis file, if present.
-    fn foreign_key_line(&self, src: &str, key: &str) -> Option<usize> {
-        match key {
-            "patients" => self.patients.as_ref().and_then(|v| line(src, v)),
-            "methods" => self.methods.as_ref().and_then(|v| line(src, v)),
-            "design" => self.design.as_ref().and_then(|v| line(src, v)),
-            _ => None,
-        }
-    }
-}
-
-/// Parses an analysis file of one kind: rejects the other kinds' keys, reads the shared
-/// header, and (where `needs` is given) requires at least one `[[parameter]]`.
-fn open(
-    path: &Path,
-    what: &str,
-    foreign: [&str; 2],
-    needs: Option<&str>,
-) -> Result<(String, RawAnalysis, AnalysisHeader), ConfigError> {
-    let (src, raw) = parse(path)?;
-    let present: Vec<(&str, Option<usize>)> = foreign
+/// The key named by an "unknown field" message, when it belongs to other kinds of analysis
+/// file than `kind`, with those kinds.
+fn foreign_key(message: &str, kind: &str) -> Option<(&'static str, &'static [&'static str])> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let key = &rest[..rest.find('`')?];
+    KIND_KEYS
         .iter()
-        .map(|k| (*k, raw.foreign_key_line(&src, k)))
-        .collect();
-    reject(path, &present, what)?;
-    let h = header(path, &src, &raw)?;
+        .find(|(k, owners)| *k == key && !owners.contains(&kind))
+        .copied()
+}
+
+/// Parses an analysis file of one kind and reads the shared header; where `needs` is given,
+/// requires at least one `[[parameter]]`.
+fn open<R: AnalysisFile>(
+    path: &Path,
+    needs: Option<&str>,
+) -> Result<(String, R, AnalysisHeader), ConfigError> {
+    let (src, raw) = parse::<R>(path)?;
+    let common = raw.common();
+    let h = header(path, &src, &common)?;
     if let Some(purpose) = needs
-        && raw.parameter.is_empty()
+        && common.parameters == 0
     {
         return Err(ConfigError::key(
             path,
@@ -560,7 +689,7 @@ fn open(
 
 /// Loads and validates a sweep file.
 pub fn load_sweep(path: &Path) -> Result<(AnalysisHeader, Sweep), ConfigError> {
-    let (src, raw, h) = open(path, "sweep", ["patients", "methods"], Some("sweep"))?;
+    let (src, raw, h) = open::<RawSweep>(path, Some("sweep"))?;
     let design = match raw.design.as_ref().map(|d| d.get_ref().as_str()) {
         None | Some("grid") => Design::Grid,
         Some("random") => Design::Random,
@@ -581,8 +710,8 @@ pub fn load_sweep(path: &Path) -> Result<(AnalysisHeader, Sweep), ConfigError> {
     let mut ranges = Vec::new();
     let mut points = Vec::new();
     for (k, v) in raw.parameter.iter().enumerate() {
-        variables.push(variable(path, &src, &h, k, v)?);
-        ranges.push(range(path, &src, k, v.get_ref())?);
+        variables.push(variable(path, &src, &h, k, &v.get_ref().name)?);
+        ranges.push(range(path, &src, k, v.get_ref().range_keys())?);
         let n = match (&v.get_ref().points, design) {
             (Some(p), Design::Grid) if *p.get_ref() >= 1 => *p.get_ref(),
             (Some(p), Design::Grid) => {
@@ -611,14 +740,6 @@ pub fn load_sweep(path: &Path) -> Result<(AnalysisHeader, Sweep), ConfigError> {
             }
             (None, _) => 0,
         };
-        if let Some(cv) = &v.get_ref().cv {
-            return Err(ConfigError::key(
-                path,
-                line(&src, cv),
-                format!("parameter[{k}].cv"),
-                "`cv` is for population files".to_string(),
-            ));
-        }
         points.push(n);
     }
     if design == Design::Grid {
@@ -763,7 +884,7 @@ pub fn load_sweep(path: &Path) -> Result<(AnalysisHeader, Sweep), ConfigError> {
 
 /// Loads and validates a sensitivity file.
 pub fn load_sensitivity(path: &Path) -> Result<Sensitivity, ConfigError> {
-    let (src, raw, h) = open(path, "sensitivity", ["patients", "design"], Some("analyse"))?;
+    let (src, raw, h) = open::<RawSensitivity>(path, Some("analyse"))?;
     let methods: Vec<String> = raw.methods.as_ref().map_or_else(
         || vec!["local".into(), "morris".into(), "sobol".into()],
         |m| m.get_ref().clone(),
@@ -794,7 +915,7 @@ pub fn load_sensitivity(path: &Path) -> Result<Sensitivity, ConfigError> {
     let mut ranges = Vec::new();
     let mut nominals = Vec::new();
     for (k, v) in raw.parameter.iter().enumerate() {
-        let var = variable(path, &src, &h, k, v)?;
+        let var = variable(path, &src, &h, k, &v.get_ref().name)?;
         let x0 = nominal(&h.scenario.spec, &var).unwrap_or(0.0);
         if methods.iter().any(|m| m == "local") && x0 == 0.0 {
             return Err(ConfigError::key(
@@ -808,7 +929,7 @@ pub fn load_sensitivity(path: &Path) -> Result<Sensitivity, ConfigError> {
             ));
         }
         if methods.iter().any(|m| m != "local") {
-            ranges.push(range(path, &src, k, v.get_ref())?);
+            ranges.push(range(path, &src, k, v.get_ref().range_keys())?);
         }
         variables.push(var);
         nominals.push(x0);
@@ -958,7 +1079,7 @@ pub fn load_sensitivity(path: &Path) -> Result<Sensitivity, ConfigError> {
 
 /// Loads and validates a population file.
 pub fn load_population(path: &Path) -> Result<PopulationStudy, ConfigError> {
-    let (src, raw, h) = open(path, "population", ["design", "methods"], None)?;
+    let (src, raw, h) = open::<RawPopulation>(path, None)?;
     let patients = raw.patients.as_ref().ok_or_else(|| {
         ConfigError::key(
             path,
@@ -1002,7 +1123,7 @@ pub fn load_population(path: &Path) -> Result<PopulationStudy, ConfigError> {
     let mut variables = Vec::new();
     let mut nominals = Vec::new();
     for (k, v) in raw.parameter.iter().enumerate() {
-        let var = variable(path, &src, &h, k, v)?;
+        let var = variable(path, &src, &h, k, &v.get_ref().name)?;
         let cv = v.get_ref().cv.as_ref().ok_or_else(|| {
             ConfigError::key(
                 path,
