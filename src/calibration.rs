@@ -4,6 +4,7 @@
 //! Cost: the sum over targets of ((got - wanted) / tolerance)^2. Bounds are enforced by a logistic
 //! transform, x = lower + (upper - lower) / (1 + exp(-z)), so the simplex moves freely in z.
 
+use crate::analysis::value_at;
 use crate::config::Calibration;
 use crate::engine;
 use argmin::core::{CostFunction, Error as ArgminError, Executor, State};
@@ -112,21 +113,8 @@ pub fn evaluate(cal: &Calibration, values: &[f64]) -> Result<Vec<f64>, String> {
         .map(|t| {
             let value = |scenario: usize| -> Result<f64, String> {
                 let run = runs[scenario].as_ref().map_err(Clone::clone)?;
-                let traj = &run.trajectory;
-                let times = traj.column("t_day").ok_or("no t_day column")?;
-                let k = times
-                    .iter()
-                    .position(|x| (x - t.time_days).abs() <= 1e-9 * t.time_days.abs().max(1.0))
-                    .ok_or_else(|| {
-                        format!(
-                            "time {} day not in the output of `{}`",
-                            t.time_days, cal.scenarios[scenario].name
-                        )
-                    })?;
-                let column = traj
-                    .column(&t.column)
-                    .ok_or_else(|| format!("no column `{}`", t.column))?;
-                Ok(column[k])
+                value_at(&run.trajectory, &t.column, t.time_days)
+                    .map_err(|e| format!("scenario `{}`: {e}", cal.scenarios[scenario].name))
             };
             match t.minus {
                 None => value(t.scenario),
