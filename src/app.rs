@@ -331,7 +331,9 @@ pub fn calibrate(
         bar.set_message(format!("{n} evaluations, best cost {best:.4e}"));
         bar.tick();
     })
-    .map_err(|reason| SimError::Calibration { reason })?;
+    .map_err(|e| SimError::Calibration {
+        reason: e.to_string(),
+    })?;
     bar.finish_and_clear();
     let files = output::calibration::fitted_params_files(&cal, &fit)
         .map_err(|e| OutputError::at(&cal.params_path, std::io::Error::other(e)))?;

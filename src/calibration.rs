@@ -4,8 +4,10 @@
 //! Cost: the sum over targets of ((got - wanted) / tolerance)^2. Bounds are enforced by a logistic
 //! transform, x = lower + (upper - lower) / (1 + exp(-z)), so the simplex moves freely in z.
 
+use crate::analysis::{ValueAtError, value_at};
 use crate::config::Calibration;
 use crate::engine;
+use crate::error::SimError;
 use argmin::core::{CostFunction, Error as ArgminError, Executor, State};
 use argmin::solver::neldermead::NelderMead;
 use rayon::prelude::*;
@@ -13,6 +15,43 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Cost of a parameter vector whose simulations fail: far above any real cost.
 const FAILED_COST: f64 = 1e30;
+
+/// Why the targets of a parameter vector could not be evaluated. The fit branches on it: a
+/// failed simulation is a region of parameter space to avoid (a very high cost); a target that
+/// cannot be read is a mistake in the calibration, and the fit stops before it starts.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EvaluateError {
+    /// A scenario's simulation failed at these parameter values.
+    #[error("scenario `{scenario}`: {source}")]
+    Simulation {
+        /// Scenario name.
+        scenario: String,
+        /// Why.
+        source: SimError,
+    },
+    /// A target's column or time is not in a scenario's output.
+    #[error("scenario `{scenario}`: {source}")]
+    Target {
+        /// Scenario name.
+        scenario: String,
+        /// Why.
+        source: ValueAtError,
+    },
+}
+
+/// Why a calibration could not be completed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CalibrationError {
+    /// The optimiser could not be set up or stopped with an error (its message).
+    #[error("the optimiser failed: {0}")]
+    Optimiser(String),
+    /// The optimiser returned no parameters.
+    #[error("the optimiser returned no parameters")]
+    NoParameters,
+    /// The targets at the fitted values could not be evaluated.
+    #[error(transparent)]
+    Evaluate(#[from] EvaluateError),
+}
 
 /// One fitted parameter.
 #[derive(Debug, Clone, PartialEq)]
@@ -86,8 +125,8 @@ fn to_unbounded(x: f64, lower: f64, upper: f64) -> f64 {
 }
 
 /// Runs every scenario with the given parameter values and returns each target's value.
-pub fn evaluate(cal: &Calibration, values: &[f64]) -> Result<Vec<f64>, String> {
-    let runs: Vec<Result<engine::RunResult, String>> = cal
+pub fn evaluate(cal: &Calibration, values: &[f64]) -> Result<Vec<f64>, EvaluateError> {
+    let runs: Vec<Result<engine::RunResult, EvaluateError>> = cal
         .scenarios
         .par_iter()
         .map(|s| {
@@ -104,29 +143,23 @@ pub fn evaluate(cal: &Calibration, values: &[f64]) -> Result<Vec<f64>, String> {
                     entry.value = *v;
                 }
             }
-            engine::simulate(&spec).map_err(|e| format!("scenario `{}`: {e}", s.name))
+            engine::simulate(&spec).map_err(|source| EvaluateError::Simulation {
+                scenario: s.name.clone(),
+                source,
+            })
         })
         .collect();
     cal.targets
         .iter()
         .map(|t| {
-            let value = |scenario: usize| -> Result<f64, String> {
+            let value = |scenario: usize| -> Result<f64, EvaluateError> {
                 let run = runs[scenario].as_ref().map_err(Clone::clone)?;
-                let traj = &run.trajectory;
-                let times = traj.column("t_day").ok_or("no t_day column")?;
-                let k = times
-                    .iter()
-                    .position(|x| (x - t.time_days).abs() <= 1e-9 * t.time_days.abs().max(1.0))
-                    .ok_or_else(|| {
-                        format!(
-                            "time {} day not in the output of `{}`",
-                            t.time_days, cal.scenarios[scenario].name
-                        )
-                    })?;
-                let column = traj
-                    .column(&t.column)
-                    .ok_or_else(|| format!("no column `{}`", t.column))?;
-                Ok(column[k])
+                value_at(&run.trajectory, &t.column, t.time_days).map_err(|source| {
+                    EvaluateError::Target {
+                        scenario: cal.scenarios[scenario].name.clone(),
+                        source,
+                    }
+                })
             };
             match t.minus {
                 None => value(t.scenario),
@@ -157,9 +190,12 @@ impl<F: Fn(u64, f64) + Sync> CostFunction for Cost<'_, F> {
 
     fn cost(&self, z: &Self::Param) -> Result<f64, ArgminError> {
         let values = to_physical(z, self.cal);
+        // argmin's Nelder-Mead cannot stop on an error from the cost (it unwraps it): every
+        // failure is a prohibitive cost. A target that cannot be read was refused before the fit
+        // started (it does not depend on the parameter values).
         let cost = match evaluate(self.cal, &values) {
             Ok(got) => cost_of(self.cal, &got),
-            Err(_) => FAILED_COST,
+            Err(EvaluateError::Simulation { .. } | EvaluateError::Target { .. }) => FAILED_COST,
         };
         let n = self.evaluations.fetch_add(1, Ordering::Relaxed) + 1;
         let mut best = self.best.lock().unwrap_or_else(|e| e.into_inner());
@@ -173,7 +209,18 @@ impl<F: Fn(u64, f64) + Sync> CostFunction for Cost<'_, F> {
 
 /// Fits the calibration's parameters. `progress(evaluations, best cost)` is called after every
 /// cost evaluation. Deterministic: the same file gives the same fit.
-pub fn calibrate(cal: &Calibration, progress: &(impl Fn(u64, f64) + Sync)) -> Result<Fit, String> {
+pub fn calibrate(
+    cal: &Calibration,
+    progress: &(impl Fn(u64, f64) + Sync),
+) -> Result<Fit, CalibrationError> {
+    // Every target must be readable at the start: a column or time the runs do not have is a
+    // mistake in the calibration. A failed simulation at the start is only a high cost.
+    if let Err(e @ EvaluateError::Target { .. }) = evaluate(
+        cal,
+        &cal.parameters.iter().map(|p| p.initial).collect::<Vec<_>>(),
+    ) {
+        return Err(e.into());
+    }
     let z0: Vec<f64> = cal
         .parameters
         .iter()
@@ -188,7 +235,7 @@ pub fn calibrate(cal: &Calibration, progress: &(impl Fn(u64, f64) + Sync)) -> Re
     }
     let solver = NelderMead::new(simplex)
         .with_sd_tolerance(cal.tolerance)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| CalibrationError::Optimiser(e.to_string()))?;
     let cost = Cost {
         cal,
         evaluations: AtomicU64::new(0),
@@ -198,11 +245,11 @@ pub fn calibrate(cal: &Calibration, progress: &(impl Fn(u64, f64) + Sync)) -> Re
     let result = Executor::new(cost, solver)
         .configure(|state| state.max_iters(cal.max_iterations))
         .run()
-        .map_err(|e| format!("the optimiser failed: {e}"))?;
+        .map_err(|e| CalibrationError::Optimiser(e.to_string()))?;
     let state = result.state();
     let z_best = state
         .get_best_param()
-        .ok_or("the optimiser returned no parameters")?;
+        .ok_or(CalibrationError::NoParameters)?;
     let values = to_physical(z_best, cal);
     let got = evaluate(cal, &values)?;
     let targets = cal

@@ -8,6 +8,9 @@ pub mod population;
 pub mod sampling;
 pub mod sensitivity;
 pub mod sweep;
+pub mod value_at;
+
+pub use value_at::{ValueAtError, value_at};
 
 use crate::engine::{self, Profile, RunSpec, Trajectory, Window};
 use rayon::prelude::*;
@@ -99,62 +102,41 @@ pub struct Endpoint {
     pub statistic: Statistic,
 }
 
-fn interpolate(t: &[f64], y: &[f64], at: f64) -> Option<f64> {
-    if at < t[0] - 1e-9 || at > t[t.len() - 1] + 1e-9 {
-        return None;
-    }
-    let k = t.partition_point(|x| *x < at);
-    if k == 0 {
-        return Some(y[0]);
-    }
-    if k >= t.len() {
-        return Some(y[t.len() - 1]);
-    }
-    let (t0, t1) = (t[k - 1], t[k]);
-    let w = if t1 > t0 { (at - t0) / (t1 - t0) } else { 1.0 };
-    Some(y[k - 1] + w * (y[k] - y[k - 1]))
-}
-
 impl Endpoint {
     /// Evaluates the endpoint on a trajectory.
     pub fn evaluate(&self, traj: &Trajectory) -> Result<f64, String> {
-        let t = traj.column("t_day").ok_or("no t_day column")?;
-        let y = traj
-            .column(&self.column)
-            .ok_or_else(|| format!("endpoint `{}`: no column `{}`", self.name, self.column))?;
-        let outside = |day: f64| format!("endpoint `{}`: day {day} is outside the run", self.name);
-        match self.statistic {
-            Statistic::At(day) => interpolate(t, y, day).ok_or_else(|| outside(day)),
-            Statistic::Min(a, b) | Statistic::Max(a, b) | Statistic::Mean(a, b) => {
-                let ya = interpolate(t, y, a).ok_or_else(|| outside(a))?;
-                let yb = interpolate(t, y, b).ok_or_else(|| outside(b))?;
-                let mut points = vec![(a, ya)];
-                points.extend(
-                    t.iter()
-                        .zip(y)
-                        .filter(|(x, _)| **x > a && **x < b)
-                        .map(|(x, v)| (*x, *v)),
-                );
-                points.push((b, yb));
-                Ok(match self.statistic {
-                    Statistic::Min(..) => points.iter().map(|p| p.1).fold(f64::INFINITY, f64::min),
-                    Statistic::Max(..) => {
-                        points.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max)
-                    }
-                    _ => {
-                        if b <= a {
-                            ya
-                        } else {
-                            let area: f64 = points
-                                .windows(2)
-                                .map(|w| 0.5 * (w[0].1 + w[1].1) * (w[1].0 - w[0].0))
-                                .sum();
-                            area / (b - a)
-                        }
-                    }
-                })
+        self.reduce(traj)
+            .map_err(|e| format!("endpoint `{}`: {e}", self.name))
+    }
+
+    fn reduce(&self, traj: &Trajectory) -> Result<f64, ValueAtError> {
+        let (t, y) = value_at::series(traj, &self.column)?;
+        let (a, b) = match self.statistic {
+            Statistic::At(day) => return value_at::interpolate(t, y, day),
+            Statistic::Min(a, b) | Statistic::Max(a, b) | Statistic::Mean(a, b) => (a, b),
+        };
+        let ya = value_at::interpolate(t, y, a)?;
+        let yb = value_at::interpolate(t, y, b)?;
+        let mut points = vec![(a, ya)];
+        points.extend(
+            t.iter()
+                .zip(y)
+                .filter(|(x, _)| **x > a && **x < b)
+                .map(|(x, v)| (*x, *v)),
+        );
+        points.push((b, yb));
+        Ok(match self.statistic {
+            Statistic::Min(..) => points.iter().map(|p| p.1).fold(f64::INFINITY, f64::min),
+            Statistic::Max(..) => points.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max),
+            _ if b <= a => ya,
+            _ => {
+                let area: f64 = points
+                    .windows(2)
+                    .map(|w| 0.5 * (w[0].1 + w[1].1) * (w[1].0 - w[0].0))
+                    .sum();
+                area / (b - a)
             }
-        }
+        })
     }
 }
 

@@ -7,6 +7,7 @@
 mod analysis;
 mod calibration;
 pub mod limits;
+mod params_edit;
 mod params_file;
 mod scenario;
 
@@ -15,6 +16,7 @@ pub use analysis::{
     load_sensitivity, load_sweep,
 };
 pub use calibration::{Calibration, FitParameter, Target, load_calibration};
+pub use params_edit::ParamsEdit;
 pub use params_file::{bundled_params, load_params, parse_params};
 pub use scenario::{Scenario, load_scenario, parse_scenario};
 

@@ -93,6 +93,102 @@ pub struct Dose {
     pub label: String,
 }
 
+/// When a treatment's doses fall: dose `i` (from 0) is on day `first + interval * i`, a
+/// nondecreasing function of `i`. The schedule's length and the doses before a day are counted by
+/// bisection, and only the doses within a run are generated: a schedule may be far longer than the
+/// run, and its cost does not grow with its length.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Schedule {
+    /// One dose on `day`.
+    Once {
+        /// Day of the dose.
+        day: f64,
+    },
+    /// `doses` doses, `interval` days apart, from `first`.
+    Count {
+        /// Day of the first dose.
+        first: f64,
+        /// Days between doses (> 0).
+        interval: f64,
+        /// Number of doses (>= 1).
+        doses: u64,
+    },
+    /// Doses `interval` days apart from `first` up to `last_day` (a dose on the last day, up to
+    /// rounding, is given).
+    Until {
+        /// Day of the first dose.
+        first: f64,
+        /// Days between doses (> 0).
+        interval: f64,
+        /// Last day a dose may fall on (>= `first`).
+        last_day: f64,
+    },
+}
+
+impl Schedule {
+    /// Day of dose `i`.
+    pub fn day(&self, i: u64) -> f64 {
+        match *self {
+            Schedule::Once { day } => day,
+            Schedule::Count {
+                first, interval, ..
+            }
+            | Schedule::Until {
+                first, interval, ..
+            } => first + interval * i as f64,
+        }
+    }
+
+    /// Number of doses in the schedule; `u64::MAX` when it does not fit in a `u64`.
+    pub fn len(&self) -> u64 {
+        match *self {
+            Schedule::Once { .. } => 1,
+            Schedule::Count { doses, .. } => doses,
+            Schedule::Until {
+                interval, last_day, ..
+            } => leading(u64::MAX, |i| self.day(i) <= last_day + 1e-9 * interval),
+        }
+    }
+
+    /// True for a schedule without doses (`Count` with 0 doses).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Number of doses strictly before day `end` (the end of a run).
+    pub fn count_before(&self, end: f64) -> u64 {
+        leading(self.len(), |i| self.day(i) < end)
+    }
+
+    /// The doses strictly before day `end`, each adding `amount` to state `state`. Their number is
+    /// [`Schedule::count_before`], which a caller bounds first.
+    pub fn doses_before(&self, end: f64, state: usize, amount: f64, label: &str) -> Vec<Dose> {
+        (0..self.count_before(end))
+            .map(|i| Dose {
+                time: self.day(i),
+                state,
+                amount,
+                label: label.to_string(),
+            })
+            .collect()
+    }
+}
+
+/// How many of `0..n` satisfy `pred`, for a `pred` that holds on a prefix of `0..n` and nowhere
+/// after (bisection: about 64 evaluations whatever `n`).
+fn leading(n: u64, pred: impl Fn(u64) -> bool) -> u64 {
+    let (mut lo, mut hi) = (0u64, n);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if pred(mid) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
+}
+
 /// A stretch of time with constant inputs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Segment {
@@ -284,5 +380,48 @@ impl Protocol {
             times.push(self.duration);
         }
         times
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Schedule;
+
+    #[test]
+    fn a_schedule_counts_and_generates_only_the_doses_within_the_run() {
+        let every_week = Schedule::Count {
+            first: 3.0,
+            interval: 7.0,
+            doses: 10,
+        };
+        assert_eq!(every_week.len(), 10);
+        // Days 3, 10, 17, 24 are before 30; the dose on day 31 is not.
+        assert_eq!(every_week.count_before(30.0), 4);
+        let doses = every_week.doses_before(30.0, 5, 2.5, "x");
+        let days: Vec<f64> = doses.iter().map(|d| d.time).collect();
+        assert_eq!(days, [3.0, 10.0, 17.0, 24.0]);
+        assert!(doses.iter().all(|d| d.state == 5 && d.amount == 2.5));
+        // A dose exactly at the end of the run is after it.
+        assert_eq!(every_week.count_before(24.0), 3);
+        assert_eq!(Schedule::Once { day: 0.0 }.count_before(1.0), 1);
+        assert_eq!(Schedule::Once { day: 1.0 }.count_before(1.0), 0);
+    }
+
+    #[test]
+    fn a_schedule_until_a_day_includes_a_dose_on_that_day_up_to_rounding() {
+        let s = Schedule::Until {
+            first: 0.0,
+            interval: 0.1,
+            last_day: 0.3,
+        };
+        // 0.1 * 3 = 0.30000000000000004 is the dose on the last day.
+        assert_eq!(s.len(), 4);
+        let long = Schedule::Until {
+            first: 0.0,
+            interval: 1.0,
+            last_day: 1e300,
+        };
+        assert_eq!(long.len(), u64::MAX);
+        assert_eq!(long.count_before(3650.0), 3650);
     }
 }

@@ -3,42 +3,49 @@
 
 use super::OutputError;
 use crate::calibration::Fit;
-use crate::config::Calibration;
+use crate::config::{Calibration, ParamsEdit};
+use crate::error::ConfigError;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
-/// The parameter files with each fitted parameter's `value` replaced (full precision), as
-/// (path, text): the model's file always, and each drug file holding a fitted parameter;
-/// everything else (units, sources, comments) is kept as it was.
-pub fn fitted_params_files(cal: &Calibration, fit: &Fit) -> Result<Vec<(PathBuf, String)>, String> {
-    let mut files: Vec<(PathBuf, Vec<String>, bool)> =
-        std::iter::once((cal.params_path.clone(), cal.params_text.as_str()))
-            .chain(cal.drug_files.iter().map(|(p, t)| (p.clone(), t.as_str())))
-            .map(|(p, t)| (p, t.lines().map(str::to_string).collect(), false))
-            .collect();
+/// The parameter files with each fitted parameter's `value` replaced (shortest exact form), as
+/// (path, text): the model's file always, and each drug file holding a fitted parameter; every
+/// other byte (units, sources, comments, layout) is kept (`config::ParamsEdit`).
+pub fn fitted_params_files(
+    cal: &Calibration,
+    fit: &Fit,
+) -> Result<Vec<(PathBuf, String)>, ConfigError> {
+    let mut files: Vec<(PathBuf, ParamsEdit, bool)> =
+        std::iter::once((cal.params_path.as_path(), cal.params_text.as_str()))
+            .chain(
+                cal.drug_files
+                    .iter()
+                    .map(|(p, t)| (p.as_path(), t.as_str())),
+            )
+            .map(|(p, t)| Ok((p.to_path_buf(), ParamsEdit::parse(p, t)?, false)))
+            .collect::<Result<_, ConfigError>>()?;
     files[0].2 = true;
     for p in &fit.parameters {
-        let header = format!("[parameters.{}]", p.name);
-        let (lines, changed, start) = files
+        let changed = files
             .iter_mut()
-            .find_map(|(_, lines, changed)| {
-                let start = lines.iter().position(|l| l.trim() == header)?;
-                Some((lines, changed, start))
-            })
-            .ok_or_else(|| format!("`{header}` not found in {}", cal.params_path.display()))?;
-        let value_line = lines[start + 1..]
-            .iter()
-            .take_while(|l| !l.trim_start().starts_with('['))
-            .position(|l| l.trim_start().starts_with("value"))
-            .map(|i| start + 1 + i)
-            .ok_or_else(|| format!("no `value` under `{header}`"))?;
-        lines[value_line] = format!("value = {}", p.value);
+            .find_map(|(_, edit, changed)| edit.set_value(&p.name, p.value).then_some(changed))
+            .ok_or_else(|| {
+                ConfigError::key(
+                    &cal.params_path,
+                    None,
+                    format!("parameters.{}.value", p.name),
+                    format!(
+                        "no `value` of parameter `{}` in the model's file or its drug files",
+                        p.name
+                    ),
+                )
+            })?;
         *changed = true;
     }
     Ok(files
         .into_iter()
         .filter(|(_, _, changed)| *changed)
-        .map(|(path, lines, _)| (path, lines.join("\n") + "\n"))
+        .map(|(path, edit, _)| (path, edit.text()))
         .collect())
 }
 

@@ -1,6 +1,7 @@
 //! `manifest.json`: what was run and how, so that a result can be traced and reproduced.
 
 use super::OutputError;
+use crate::analysis::value_at;
 use crate::config::Scenario;
 use crate::engine::{InitialState, RunResult, solver};
 use serde_json::{Value, json};
@@ -159,16 +160,8 @@ pub fn summary(scenario: &Scenario, result: &RunResult) -> Option<Value> {
         if day > end + 1e-9 {
             continue;
         }
-        let k = t.partition_point(|x| *x < day).min(t.len() - 1);
-        let value = |c: &str| {
-            let y = traj.column(c).unwrap_or(&[]);
-            if k == 0 || (t[k] - day).abs() < 1e-12 {
-                y[k]
-            } else {
-                let w = (day - t[k - 1]) / (t[k] - t[k - 1]);
-                y[k - 1] + w * (y[k] - y[k - 1])
-            }
-        };
+        // The columns exist and the day lies within the run: never NaN (null in the JSON).
+        let value = |c: &str| value_at(traj, c, day).unwrap_or(f64::NAN);
         let mut row = serde_json::Map::new();
         row.insert("years".into(), json!(years));
         for c in &columns {

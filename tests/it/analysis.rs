@@ -127,15 +127,13 @@ fn local_sensitivities_match_analytic_and_finite_difference_values() {
 }
 
 fn small_sweep(design: &str) -> sweep::Sweep {
-    let dir = root().join("params/analyses");
+    let copy = crate::util::params_copy("analyses");
     let text = format!(
         "name = \"t\"\nscenario = \"../scenarios/rheumatoid_arthritis.toml\"\nendpoints = \"../endpoints/bone_mass.toml\"\ndesign = \"{design}\"\nsamples = 12\nseed = 5\n\n[[parameter]]\nname = \"innate.g_disease\"\nmin = 0.5\nmax = 2.0\n\n[[parameter]]\nname = \"input.disease_activity\"\nmin = 0.2\nmax = 1.5\nscale = \"log\"\n"
     );
-    let path = dir.join(format!(".sweep-{design}-{}.toml", std::process::id()));
+    let path = copy.folder.join("sweep.toml");
     std::fs::write(&path, text).unwrap();
-    let loaded = config::load_sweep(&path);
-    std::fs::remove_file(&path).unwrap();
-    loaded.unwrap().1
+    config::load_sweep(&path).unwrap().1
 }
 
 #[test]
@@ -367,9 +365,9 @@ fn endpoints_read_values_minima_maxima_and_means() {
 
 #[test]
 fn input_variables_use_the_neutral_value_and_refuse_time_courses() {
-    let dir = root().join("params/analyses");
+    let copy = crate::util::params_copy("analyses");
     let write = |name: &str, text: &str| {
-        let p = dir.join(format!(".{name}-{}.toml", std::process::id()));
+        let p = copy.folder.join(format!("{name}.toml"));
         std::fs::write(&p, text).unwrap();
         p
     };
@@ -378,7 +376,6 @@ fn input_variables_use_the_neutral_value_and_refuse_time_courses() {
         "name = \"t\"\nscenario = \"../scenarios/rheumatoid_arthritis.toml\"\nendpoints = \"../endpoints/bone_mass.toml\"\npatients = 1\n[[parameter]]\nname = \"input.ocp_supply\"\ncv = 0.0\n",
     );
     let study = config::load_population(&p);
-    std::fs::remove_file(&p).unwrap();
     assert_eq!(
         study.unwrap().population.nominal,
         [1.0],
@@ -389,7 +386,6 @@ fn input_variables_use_the_neutral_value_and_refuse_time_courses() {
         "name = \"t\"\nscenario = \"../scenarios/menopause_natural.toml\"\nendpoints = \"../endpoints/bone_mass.toml\"\npatients = 1\n[[parameter]]\nname = \"input.estrogen\"\ncv = 0.1\n",
     );
     let e = config::load_population(&p).unwrap_err().to_string();
-    std::fs::remove_file(&p).unwrap();
     assert!(e.contains("time course"), "{e}");
 }
 

@@ -5,6 +5,7 @@
 //! - `invariants`: no drift, non-negativity, neutral attachment points, windows and output grid.
 //! - `config`: every kind of bad input gives a clear error with file, key and line.
 //! - `immune`: the immune module: neutral at baseline, coupling signs, calibration reproduced.
+//! - `calibration`: failed runs and unreadable targets during a fit, fitted values written back.
 //! - `treatment`: dose events (none missed) and denosumab pharmacokinetics and effects.
 //! - `drugs`: every drug against its control arm, intermittent vs continuous PTH, PK vs labels, run-ins.
 //! - `layout`: the drug registry, the per-run state layout (drug columns only when dosed), the
@@ -23,6 +24,7 @@
 //! Run with `cargo test --release` (ODE code is about 75 times slower in debug builds).
 
 mod analysis;
+mod calibration;
 mod catalogue;
 mod cli;
 mod config;

@@ -75,35 +75,62 @@ pub fn peak(r: &RunResult, column: &str) -> (f64, f64) {
     })
 }
 
-/// Removes a file when dropped, also when the test panics before its end.
-pub struct RemoveOnDrop(pub PathBuf);
-
-impl Drop for RemoveOnDrop {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
+/// A temporary copy of the repository's `params/` layout, so that tests edit copies and never
+/// write into the source tree: `params/<folder>` is a real folder holding copies of the bundled
+/// files of that folder (edits go there), and every other folder of `params/` is a symbolic link
+/// to the bundled one, so relative paths (`../scenarios/x.toml`) resolve as they do in the
+/// repository. Removed with the value.
+pub struct ParamsCopy {
+    _dir: tempfile::TempDir,
+    /// The copied folder, `<tmp>/params/<folder>`.
+    pub folder: PathBuf,
 }
 
-/// The error of loading an edited copy of the bundled file `params/<folder>/<file>`. The copy is
-/// written next to the original, so that its relative paths resolve, and removed afterwards.
+/// Copies `params/<folder>` into a temporary `params/` layout (see [`ParamsCopy`]).
+pub fn params_copy(folder: &str) -> ParamsCopy {
+    let dir = tempfile::tempdir().unwrap();
+    let params = dir.path().join("params");
+    std::fs::create_dir(&params).unwrap();
+    for entry in std::fs::read_dir(root().join("params")).unwrap() {
+        let path = entry.unwrap().path();
+        if !path.is_dir() {
+            continue;
+        }
+        let name = path.file_name().unwrap();
+        if name == folder {
+            let copy = params.join(name);
+            std::fs::create_dir(&copy).unwrap();
+            for f in std::fs::read_dir(&path).unwrap() {
+                let f = f.unwrap().path();
+                if f.is_file() {
+                    std::fs::copy(&f, copy.join(f.file_name().unwrap())).unwrap();
+                }
+            }
+        } else {
+            std::os::unix::fs::symlink(&path, params.join(name)).unwrap();
+        }
+    }
+    let folder = params.join(folder);
+    assert!(folder.is_dir(), "no folder params/{}", folder.display());
+    ParamsCopy { _dir: dir, folder }
+}
+
+/// The error of loading an edited copy of the bundled file `params/<folder>/<file>`. The copy
+/// takes the original's place in a temporary copy of `params/` ([`params_copy`]), so that its
+/// relative paths resolve; the source tree is not written.
 pub fn error_of_edited<T>(
     folder: &str,
     file: &str,
     edit: impl Fn(&str) -> String,
     load: impl Fn(&Path) -> Result<T, immunoporosis::error::ConfigError>,
 ) -> String {
-    let dir = root().join("params").join(folder);
-    let src = std::fs::read_to_string(dir.join(file)).unwrap();
+    let copy = params_copy(folder);
+    let path = copy.folder.join(file);
+    let src = std::fs::read_to_string(&path).unwrap();
     let changed = edit(&src);
     assert_ne!(changed, src, "edit did not apply to {file}");
-    let tmp = dir.join(format!(
-        ".bad-{}-{:?}.toml",
-        std::process::id(),
-        std::thread::current().id()
-    ));
-    let _remove = RemoveOnDrop(tmp.clone());
-    std::fs::write(&tmp, changed).unwrap();
-    match load(&tmp) {
+    std::fs::write(&path, changed).unwrap();
+    match load(&path) {
         Ok(_) => panic!("the edited {file} loaded without error"),
         Err(e) => e.to_string(),
     }

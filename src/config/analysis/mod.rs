@@ -1,0 +1,378 @@
+//! Analysis files: endpoints (`params/endpoints/*.toml`, `endpoints.rs`), sweeps (`sweep.rs`),
+//! sensitivity analyses (`sensitivity.rs`) and virtual populations (`population.rs`)
+//! (`params/analyses/*.toml`). Every error names file, key and line.
+//!
+//! This file holds what the three kinds of analysis file share: the header (name, scenario,
+//! endpoints, seed), variables and their ranges, and the reading of a file of one kind.
+
+use super::limits::MAX_RUNS;
+use super::scenario::{Scenario, load_scenario};
+use super::{check_name, file_problem, line, num, read, suggest, toml_error};
+use crate::analysis::sampling::{Range, Scale};
+use crate::analysis::{Endpoint, Statistic, Target, Variable};
+use crate::error::ConfigError;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+// One raw struct per kind of analysis file, each with `deny_unknown_fields`: a key of another
+// kind (`[sobol]` in a sweep, `patients` in a sensitivity file) is an error naming its line. The
+// shared keys (`name`, `description`, `scenario`, `endpoints`, `seed`) are repeated in each
+// struct, not flattened in: `#[serde(flatten)]` would disable `deny_unknown_fields`.
+
+/// The keys every analysis file shares, borrowed from its raw struct.
+struct Common<'a> {
+    name: Option<&'a Spanned<String>>,
+    description: Option<&'a String>,
+    scenario: Option<&'a Spanned<String>>,
+    endpoints: Option<&'a Spanned<String>>,
+    seed: Option<&'a Spanned<u64>>,
+    /// Number of `[[parameter]]` entries.
+    parameters: usize,
+}
+
+/// A kind of analysis file.
+trait AnalysisFile: serde::de::DeserializeOwned {
+    /// What the file is, for messages ("sweep").
+    const KIND: &'static str;
+    /// Its shared keys.
+    fn common(&self) -> Common<'_>;
+}
+
+macro_rules! common {
+    ($raw:ident, $kind:literal) => {
+        impl AnalysisFile for $raw {
+            const KIND: &'static str = $kind;
+            fn common(&self) -> Common<'_> {
+                Common {
+                    name: self.name.as_ref(),
+                    description: self.description.as_ref(),
+                    scenario: self.scenario.as_ref(),
+                    endpoints: self.endpoints.as_ref(),
+                    seed: self.seed.as_ref(),
+                    parameters: self.parameter.len(),
+                }
+            }
+        }
+    };
+}
+
+mod endpoints;
+mod population;
+mod sensitivity;
+mod sweep;
+
+pub use endpoints::load_endpoints;
+pub use population::{PopulationStudy, Responder, load_population};
+pub use sensitivity::{Sensitivity, load_sensitivity};
+pub use sweep::load_sweep;
+
+/// Keys that belong to some kinds of analysis file only (top-level keys and `[[parameter]]`
+/// keys), with those kinds: the help under an unknown key says where it belongs.
+const KIND_KEYS: [(&str, &[&str]); 17] = [
+    ("design", &["sweep"]),
+    ("samples", &["sweep"]),
+    ("trajectories", &["sweep"]),
+    ("points", &["sweep"]),
+    ("methods", &["sensitivity"]),
+    ("local", &["sensitivity"]),
+    ("morris", &["sensitivity"]),
+    ("sobol", &["sensitivity"]),
+    ("patients", &["population"]),
+    ("max_candidates", &["population"]),
+    ("bands", &["population"]),
+    ("acceptance", &["population"]),
+    ("responder", &["population"]),
+    ("cv", &["population"]),
+    ("min", &["sweep", "sensitivity"]),
+    ("max", &["sweep", "sensitivity"]),
+    ("scale", &["sweep", "sensitivity"]),
+];
+
+/// The range keys of a `[[parameter]]` (sweeps and sensitivity analyses).
+struct RangeKeys<'a> {
+    name: &'a Spanned<String>,
+    min: Option<&'a Spanned<f64>>,
+    max: Option<&'a Spanned<f64>>,
+    scale: Option<&'a Spanned<String>>,
+}
+
+/// What every analysis file shares.
+#[derive(Debug, Clone)]
+pub struct AnalysisHeader {
+    /// File.
+    pub path: PathBuf,
+    /// Name (output folder).
+    pub name: String,
+    /// What it asks.
+    pub description: String,
+    /// The scenario every run starts from.
+    pub scenario: Scenario,
+    /// Endpoints read from every run.
+    pub endpoints: Vec<Endpoint>,
+    /// Seed.
+    pub seed: u64,
+}
+
+fn header(path: &Path, src: &str, raw: &Common) -> Result<AnalysisHeader, ConfigError> {
+    let required =
+        |key: &str| ConfigError::key(path, None, key, format!("missing required key `{key}`"));
+    let name = raw.name.ok_or_else(|| required("name"))?;
+    check_name(
+        path,
+        src,
+        name,
+        "name",
+        "analysis name",
+        "the output folder output/<kind>/<name>",
+    )?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let file = |key: &str, v: Option<&Spanned<String>>| -> Result<PathBuf, ConfigError> {
+        let v = v.ok_or_else(|| required(key))?;
+        let p = dir.join(v.get_ref());
+        match file_problem(&p) {
+            None => Ok(p),
+            Some(problem) => Err(ConfigError::key(
+                path,
+                line(src, v),
+                key,
+                format!("file `{}` {problem}", p.display()),
+            )),
+        }
+    };
+    let scenario = load_scenario(&file("scenario", raw.scenario)?)?;
+    let endpoints_path = file("endpoints", raw.endpoints)?;
+    let endpoints = load_endpoints(&endpoints_path)?;
+    let spec = scenario.spec.layout();
+    let columns: Vec<&str> = spec
+        .states
+        .iter()
+        .map(|s| s.column)
+        .chain(spec.derived.iter().map(|d| d.column))
+        .collect();
+    for e in &endpoints {
+        if !columns.contains(&e.column.as_str()) {
+            return Err(ConfigError::key(
+                &endpoints_path,
+                None,
+                format!("endpoint `{}`", e.name),
+                format!(
+                    "model `{}` (scenario `{}`) has no column `{}`",
+                    spec.name, scenario.name, e.column
+                ),
+            )
+            .with_help(suggest(&e.column, columns.iter().copied())));
+        }
+        let last = match e.statistic {
+            Statistic::At(d) => d,
+            Statistic::Min(_, b) | Statistic::Max(_, b) | Statistic::Mean(_, b) => b,
+        };
+        if last > scenario.spec.protocol.duration + 1e-9 {
+            return Err(ConfigError::key(
+                &endpoints_path,
+                None,
+                format!("endpoint `{}`", e.name),
+                format!(
+                    "day {} is after the end of scenario `{}` ({} day)",
+                    num(last),
+                    scenario.name,
+                    num(scenario.spec.protocol.duration)
+                ),
+            ));
+        }
+    }
+    Ok(AnalysisHeader {
+        path: path.to_path_buf(),
+        name: name.get_ref().clone(),
+        description: raw.description.cloned().unwrap_or_default(),
+        scenario,
+        endpoints,
+        seed: raw.seed.map_or(1, |s| *s.get_ref()),
+    })
+}
+
+fn variable(
+    path: &Path,
+    src: &str,
+    h: &AnalysisHeader,
+    k: usize,
+    v: &Spanned<String>,
+) -> Result<Variable, ConfigError> {
+    let name = v.get_ref();
+    let spec = h.scenario.spec.layout();
+    let at = line(src, v);
+    let key = format!("parameter[{k}].name");
+    if let Some(input) = name.strip_prefix("input.") {
+        let index = spec
+            .inputs
+            .iter()
+            .position(|s| s.name == input)
+            .ok_or_else(|| {
+                ConfigError::key(
+                    path,
+                    at,
+                    &key,
+                    format!("model `{}` has no input `{input}`", spec.name),
+                )
+                .with_help(suggest(input, spec.inputs.iter().map(|s| s.name)))
+            })?;
+        // Varying an input replaces its windows by one constant over the whole run; refuse it
+        // where the scenario gives the input a time course that would be lost.
+        let windows: Vec<_> = h
+            .scenario
+            .spec
+            .protocol
+            .windows
+            .iter()
+            .filter(|w| w.input == index)
+            .collect();
+        let whole_run_constant = windows.len() == 1
+            && windows[0].profile == crate::engine::Profile::Constant
+            && windows[0].start == 0.0
+            && windows[0].end.is_infinite();
+        if !windows.is_empty() && !whole_run_constant {
+            return Err(ConfigError::key(
+                path,
+                at,
+                &key,
+                format!(
+                    "scenario `{}` gives input `{input}` a time course (a window that is not constant over the whole run); varying it would replace that time course by a constant",
+                    h.scenario.name
+                ),
+            ));
+        }
+        return Ok(Variable {
+            name: name.clone(),
+            target: Target::Input(index, input.to_string()),
+            unit: spec.inputs[index].unit.to_string(),
+        });
+    }
+    let p = h.scenario.spec.params.params.get(name).ok_or_else(|| {
+        ConfigError::key(
+            path,
+            at,
+            &key,
+            format!(
+                "model `{}` has no parameter `{name}` (inputs are written `input.<name>`)",
+                spec.name
+            ),
+        )
+        .with_help(suggest(name, spec.params.iter().map(|p| p.name)))
+    })?;
+    Ok(Variable {
+        name: name.clone(),
+        target: Target::Parameter(name.clone()),
+        unit: p.unit.clone(),
+    })
+}
+
+fn range(path: &Path, src: &str, k: usize, v: RangeKeys) -> Result<Range, ConfigError> {
+    let key = |f: &str| format!("parameter[{k}].{f}");
+    let get = |f: &str, x: Option<&Spanned<f64>>| -> Result<(f64, Option<usize>), ConfigError> {
+        let x = x.ok_or_else(|| {
+            ConfigError::key(
+                path,
+                line(src, v.name),
+                key(f),
+                format!("`{f}` is required"),
+            )
+        })?;
+        Ok((*x.get_ref(), line(src, x)))
+    };
+    let (min, at) = get("min", v.min)?;
+    let (max, _) = get("max", v.max)?;
+    if !(min.is_finite() && max.is_finite() && min < max && min >= 0.0) {
+        return Err(ConfigError::key(
+            path,
+            at,
+            key("min"),
+            format!(
+                "need finite 0 <= min < max, got [{}, {}]",
+                num(min),
+                num(max)
+            ),
+        ));
+    }
+    let scale = match v.scale.map(|s| s.get_ref().as_str()) {
+        None | Some("linear") => Scale::Linear,
+        Some("log") => {
+            if min <= 0.0 {
+                return Err(ConfigError::key(
+                    path,
+                    at,
+                    key("min"),
+                    "a log scale needs min > 0".to_string(),
+                ));
+            }
+            Scale::Log
+        }
+        Some(other) => {
+            let s = v.scale.expect("matched Some");
+            return Err(ConfigError::key(
+                path,
+                line(src, s),
+                key("scale"),
+                format!("unknown scale `{other}`"),
+            )
+            .with_help(suggest(other, ["linear", "log"])));
+        }
+    };
+    Ok(Range { min, max, scale })
+}
+
+/// The sentence that states the limit on runs.
+fn runs_limit() -> String {
+    format!(
+        "an analysis may have at most {MAX_RUNS} runs (a run takes milliseconds to a second: 10^8 runs are days to years of computing)"
+    )
+}
+
+/// Reads an analysis file of kind `R`. A key of another kind is an unknown key; the help says
+/// which kind of file it belongs to.
+fn parse<R: AnalysisFile>(path: &Path) -> Result<(String, R), ConfigError> {
+    let src = read(path)?;
+    let raw: R = toml::from_str(&src).map_err(|e| {
+        let err = toml_error(path, &src, &e);
+        match foreign_key(e.message(), R::KIND) {
+            Some((key, kinds)) => err.with_help(format!(
+                "`{key}` belongs in a {} file, not in a {} file",
+                kinds.join(" or "),
+                R::KIND
+            )),
+            None => err,
+        }
+    })?;
+    Ok((src, raw))
+}
+
+/// The key named by an "unknown field" message, when it belongs to other kinds of analysis
+/// file than `kind`, with those kinds.
+fn foreign_key(message: &str, kind: &str) -> Option<(&'static str, &'static [&'static str])> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let key = &rest[..rest.find('`')?];
+    KIND_KEYS
+        .iter()
+        .find(|(k, owners)| *k == key && !owners.contains(&kind))
+        .copied()
+}
+
+/// Parses an analysis file of one kind and reads the shared header; where `needs` is given,
+/// requires at least one `[[parameter]]`.
+fn open<R: AnalysisFile>(
+    path: &Path,
+    needs: Option<&str>,
+) -> Result<(String, R, AnalysisHeader), ConfigError> {
+    let (src, raw) = parse::<R>(path)?;
+    let common = raw.common();
+    let h = header(path, &src, &common)?;
+    if let Some(purpose) = needs
+        && common.parameters == 0
+    {
+        return Err(ConfigError::key(
+            path,
+            None,
+            "parameter",
+            format!("no `[[parameter]]` to {purpose}"),
+        ));
+    }
+    Ok((src, raw, h))
+}
