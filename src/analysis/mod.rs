@@ -12,7 +12,7 @@ pub mod value_at;
 
 pub use value_at::{ValueAtError, value_at};
 
-use crate::engine::{self, Profile, RunSpec, Trajectory, Window};
+use crate::engine::{self, Observation, Probe, Profile, RunSpec, Trajectory, Window};
 use rayon::prelude::*;
 
 /// What one variable sets.
@@ -78,18 +78,10 @@ pub fn nominal(base: &RunSpec, var: &Variable) -> Option<f64> {
     }
 }
 
-/// How an endpoint reduces a column.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Statistic {
-    /// The value at a time (linear interpolation between output times).
-    At(f64),
-    /// The minimum over `[from, to]`.
-    Min(f64, f64),
-    /// The maximum over `[from, to]`.
-    Max(f64, f64),
-    /// The time average over `[from, to]` (trapezoid rule on output times and interpolated ends).
-    Mean(f64, f64),
-}
+/// How an endpoint reduces a column: the engine's probe statistics (a value at a day, or the
+/// minimum, maximum, mean, area under the curve or trough over a window), computed from the
+/// solution itself, never from the output grid.
+pub use crate::engine::Statistic;
 
 /// A named scalar read from a run, e.g. "lumbar spine BMD change at 10 years".
 #[derive(Debug, Clone, PartialEq)]
@@ -103,40 +95,19 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
-    /// Evaluates the endpoint on a trajectory.
-    pub fn evaluate(&self, traj: &Trajectory) -> Result<f64, String> {
-        self.reduce(traj)
-            .map_err(|e| format!("endpoint `{}`: {e}", self.name))
-    }
-
-    fn reduce(&self, traj: &Trajectory) -> Result<f64, ValueAtError> {
-        let (t, y) = value_at::series(traj, &self.column)?;
-        let (a, b) = match self.statistic {
-            Statistic::At(day) => return value_at::interpolate(t, y, day),
-            Statistic::Min(a, b) | Statistic::Max(a, b) | Statistic::Mean(a, b) => (a, b),
-        };
-        let ya = value_at::interpolate(t, y, a)?;
-        let yb = value_at::interpolate(t, y, b)?;
-        let mut points = vec![(a, ya)];
-        points.extend(
-            t.iter()
-                .zip(y)
-                .filter(|(x, _)| **x > a && **x < b)
-                .map(|(x, v)| (*x, *v)),
-        );
-        points.push((b, yb));
-        Ok(match self.statistic {
-            Statistic::Min(..) => points.iter().map(|p| p.1).fold(f64::INFINITY, f64::min),
-            Statistic::Max(..) => points.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max),
-            _ if b <= a => ya,
-            _ => {
-                let area: f64 = points
-                    .windows(2)
-                    .map(|w| 0.5 * (w[0].1 + w[1].1) * (w[1].0 - w[0].0))
-                    .sum();
-                area / (b - a)
+    /// The probe the engine computes for this endpoint. A window of no length reads the value
+    /// at its day (its minimum, maximum and mean).
+    pub fn probe(&self) -> Probe {
+        let statistic = match self.statistic {
+            Statistic::Min(a, b) | Statistic::Max(a, b) | Statistic::Mean(a, b) if b <= a => {
+                Statistic::At(a)
             }
-        })
+            s => s,
+        };
+        Probe {
+            column: self.column.clone(),
+            statistic,
+        }
     }
 }
 
@@ -156,13 +127,20 @@ pub const CHUNK: usize = 1024;
 /// Runs per chunk when whole trajectories are kept (a trajectory can be a few hundred kB).
 pub const TRAJECTORY_CHUNK: usize = 64;
 
-/// Simulates one run and evaluates the endpoints; keeps the trajectory if asked.
+/// Simulates one run and computes the endpoints from the solution (`engine::Probe`); samples
+/// the trajectory on the output grid only if asked to keep it.
 pub fn simulate_one(spec: &RunSpec, endpoints: &[Endpoint], keep_trajectory: bool) -> RunOutcome {
-    match engine::simulate(spec) {
+    let probes: Vec<Probe> = endpoints.iter().map(Endpoint::probe).collect();
+    let observation = Observation {
+        trajectory: keep_trajectory,
+        probes: &probes,
+    };
+    match engine::simulate_observed(spec, &observation) {
         Ok(r) => RunOutcome {
             endpoints: endpoints
                 .iter()
-                .map(|e| e.evaluate(&r.trajectory))
+                .zip(r.probes)
+                .map(|(e, v)| v.map_err(|err| format!("endpoint `{}`: {err}", e.name)))
                 .collect(),
             trajectory: keep_trajectory.then_some(r.trajectory),
         },

@@ -36,6 +36,15 @@ pub enum Statistic {
 }
 
 impl Statistic {
+    /// The last day the statistic reads: its day, or its window's end.
+    pub fn last_day(self) -> f64 {
+        match (self, self.window()) {
+            (_, Some((_, b))) => b,
+            (Statistic::At(day), None) => day,
+            (_, None) => unreachable!("only a value at a day has no window"),
+        }
+    }
+
     /// The window `(from, to]` of a window statistic.
     pub fn window(self) -> Option<(f64, f64)> {
         match self {

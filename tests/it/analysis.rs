@@ -96,12 +96,9 @@ fn local_sensitivities_match_analytic_and_finite_difference_values() {
     let base = s.header.scenario.spec.clone();
     let run = |x: &[f64]| -> Vec<f64> {
         let spec = analysis::apply(&base, &s.variables, x);
-        let r = immunoporosis::engine::simulate(&spec).unwrap();
-        s.header
+        analysis::simulate_one(&spec, &s.header.endpoints, false)
             .endpoints
-            .iter()
-            .map(|e| e.evaluate(&r.trajectory).unwrap())
-            .collect()
+            .unwrap()
     };
     let eval = |pts: &[Vec<f64>]| -> Vec<Result<Vec<f64>, String>> {
         pts.iter().map(|x| Ok(run(x))).collect()
@@ -199,13 +196,11 @@ fn a_population_of_one_without_variability_equals_the_plain_scenario() {
     let r = population::run(&pop, &|_, _| {}).unwrap();
     assert_eq!(r.patients.len(), 1);
     let plain = immunoporosis::engine::simulate(&study.header.scenario.spec).unwrap();
+    let endpoints = analysis::simulate_one(&study.header.scenario.spec, &pop.endpoints, false)
+        .endpoints
+        .unwrap();
     for (j, e) in pop.endpoints.iter().enumerate() {
-        assert_eq!(
-            r.patients[0].2[j],
-            e.evaluate(&plain.trajectory).unwrap(),
-            "{}",
-            e.name
-        );
+        assert_eq!(r.patients[0].2[j], endpoints[j], "{}", e.name);
     }
     assert_eq!(r.patients[0].1, pop.nominal);
     let ls = &r.bands[0];
@@ -345,22 +340,59 @@ fn bad_analysis_files_get_clear_errors_with_file_key_and_line() {
 }
 
 #[test]
-fn endpoints_read_values_minima_maxima_and_means() {
-    let traj = immunoporosis::engine::Trajectory {
-        columns: vec!["t_day".into(), "y".into()],
-        data: vec![vec![0.0, 1.0, 2.0, 3.0], vec![0.0, 2.0, -1.0, 4.0]],
-    };
+fn endpoints_are_read_from_the_solution_not_the_output_grid() {
+    // Lemaire 2004 under a PTH window (20 < t <= 80 day): endpoints with the bundled daily
+    // grid, against the trajectory sampled every 0.01 day.
+    let mut spec = crate::util::load("lemaire2004_pth").spec;
     let e = |s| analysis::Endpoint {
         name: "e".into(),
-        column: "y".into(),
+        column: "B_pM".into(),
         statistic: s,
     };
     use analysis::Statistic::*;
-    assert_eq!(e(At(1.5)).evaluate(&traj).unwrap(), 0.5);
-    assert_eq!(e(Min(0.5, 3.0)).evaluate(&traj).unwrap(), -1.0);
-    assert_eq!(e(Max(0.0, 2.5)).evaluate(&traj).unwrap(), 2.0);
-    assert!((e(Mean(0.0, 2.0)).evaluate(&traj).unwrap() - 0.75).abs() < 1e-15);
-    assert!(e(At(3.5)).evaluate(&traj).is_err());
+    let endpoints = [
+        e(At(50.0)),
+        e(At(50.005)),
+        e(Min(10.0, 100.0)),
+        e(Max(10.0, 100.0)),
+        e(Mean(10.0, 100.0)),
+        e(Auc(10.0, 100.0)),
+        e(Mean(30.0, 30.0)),
+    ];
+    let got = analysis::simulate_one(&spec, &endpoints, false)
+        .endpoints
+        .unwrap();
+    spec.protocol.output_interval = 0.005;
+    let fine = immunoporosis::engine::simulate(&spec).unwrap().trajectory;
+    let t = fine.column("t_day").unwrap();
+    let b = fine.column("B_pM").unwrap();
+    let row = |day: f64| b[(day / 0.005).round() as usize];
+    // A value at a day is the dense solution there, on or off the bundled grid.
+    assert_eq!(got[0], row(50.0));
+    assert_eq!(got[1], row(50.005));
+    let inside: Vec<(f64, f64)> = t
+        .iter()
+        .zip(b)
+        .filter(|(x, _)| **x >= 10.0 && **x <= 100.0)
+        .map(|(x, v)| (*x, *v))
+        .collect();
+    let min = inside.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
+    let max = inside.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
+    let area: f64 = inside
+        .windows(2)
+        .map(|w| 0.5 * (w[0].1 + w[1].1) * (w[1].0 - w[0].0))
+        .sum();
+    // The extremes lie between the fine grid's and the fine grid's within its resolution; the
+    // trapezoid rule on the fine grid is within 1e-6 of the exact area.
+    assert!(got[2] <= min && (min - got[2]) <= 1e-6 * min.abs(), "{} {min}", got[2]);
+    assert!(got[3] >= max && (got[3] - max) <= 1e-6 * max.abs(), "{} {max}", got[3]);
+    crate::util::assert_rel(got[5], area, 1e-6, "AUC");
+    crate::util::assert_rel(got[4], area / 90.0, 1e-6, "mean");
+    // A window of no length reads the value at its day.
+    assert_eq!(got[6], row(30.0));
+    // A value after the run is an error naming the endpoint.
+    let late = analysis::simulate_one(&spec, &[e(At(1e4))], false).endpoints;
+    assert!(late.unwrap_err().contains("endpoint `e`: day 10000 is outside the run"));
 }
 
 #[test]

@@ -82,7 +82,7 @@ pub fn load_endpoints(path: &Path) -> Result<Vec<Endpoint>, ConfigError> {
         let stat = e.stat.as_ref().map_or("at", |s| s.get_ref().as_str());
         let statistic = match stat {
             "at" => Statistic::At(day(&e.at_day, "at_day")?),
-            "min" | "max" | "mean" => {
+            "min" | "max" | "mean" | "auc" | "trough" => {
                 let (a, b) = (day(&e.from_day, "from_day")?, day(&e.to_day, "to_day")?);
                 if b < a {
                     return Err(err(
@@ -94,6 +94,8 @@ pub fn load_endpoints(path: &Path) -> Result<Vec<Endpoint>, ConfigError> {
                 match stat {
                     "min" => Statistic::Min(a, b),
                     "max" => Statistic::Max(a, b),
+                    "auc" => Statistic::Auc(a, b),
+                    "trough" => Statistic::Trough(a, b),
                     _ => Statistic::Mean(a, b),
                 }
             }
@@ -104,7 +106,7 @@ pub fn load_endpoints(path: &Path) -> Result<Vec<Endpoint>, ConfigError> {
                     "stat",
                     format!("unknown statistic `{other}`"),
                 )
-                .with_help(suggest(other, ["at", "min", "max", "mean"])));
+                .with_help(suggest(other, ["at", "min", "max", "mean", "auc", "trough"])));
             }
         };
         out.push(Endpoint {

@@ -162,10 +162,10 @@ fn header(path: &Path, src: &str, raw: &Common) -> Result<AnalysisHeader, Config
             )
             .with_help(suggest(&e.column, columns.iter().copied())));
         }
-        let last = match e.statistic {
-            Statistic::At(d) => d,
-            Statistic::Min(_, b) | Statistic::Max(_, b) | Statistic::Mean(_, b) => b,
-        };
+        let last = e.statistic.last_day();
+        if let Statistic::Trough(a, b) = e.statistic {
+            trough_has_a_dose(&endpoints_path, e, &scenario, a, b)?;
+        }
         if last > scenario.spec.protocol.duration + 1e-9 {
             return Err(ConfigError::key(
                 &endpoints_path,
@@ -375,4 +375,30 @@ fn open<R: AnalysisFile>(
         ));
     }
     Ok((src, raw, h))
+}
+
+/// A trough is the value just before a dose: its window must hold one of the scenario's doses.
+fn trough_has_a_dose(
+    file: &Path,
+    e: &crate::analysis::Endpoint,
+    scenario: &crate::config::Scenario,
+    a: f64,
+    b: f64,
+) -> Result<(), ConfigError> {
+    let doses = &scenario.spec.protocol.doses;
+    if doses.iter().any(|d| d.time > a && d.time <= b) {
+        return Ok(());
+    }
+    Err(ConfigError::key(
+        file,
+        None,
+        format!("endpoint `{}`", e.name),
+        format!(
+            "stat = \"trough\" is the value just before a dose, but scenario `{}` gives no dose in ({}, {}] day",
+            scenario.name,
+            num(a),
+            num(b)
+        ),
+    )
+    .with_help("widen the window to hold a dose, or use stat = \"min\"".to_string()))
 }

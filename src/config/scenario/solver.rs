@@ -24,6 +24,7 @@ pub(super) fn parse(
             "auto" => Method::Auto,
             "dopri5" => Method::Dopri5,
             "bdf" => Method::Bdf,
+            "ode_solvers" => Method::OdeSolvers,
             other => {
                 return Err(cx
                     .err(
@@ -31,7 +32,7 @@ pub(super) fn parse(
                         "solver.method",
                         format!("unknown solver `{other}`"),
                     )
-                    .with_help(suggest(other, ["auto", "dopri5", "bdf"])));
+                    .with_help(suggest(other, ["auto", "dopri5", "bdf", "ode_solvers"])));
             }
         };
     }
