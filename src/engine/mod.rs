@@ -147,16 +147,16 @@ pub fn steady_state(model: ModelId, params: &ParamSet) -> Result<SteadyStateRepo
 /// the automatic largest step from the steady state's eigenvalues when none is set.
 fn run_settings(
     spec: &RunSpec,
-    n: usize,
+    kinds: &[StateKind],
     steady: &SteadyStateReport,
 ) -> (SolverSettings, Vec<f64>) {
     let mut settings = spec.solver;
-    let mut atol = vec![settings.atol; n];
+    let mut atol = vec![settings.atol; kinds.len()];
     for &(i, a) in &spec.atol_states {
         atol[i] = a;
     }
     settings.atol = atol.iter().copied().fold(f64::INFINITY, f64::min);
-    if settings.max_step_days.is_none() {
+    if settings.max_step_days.is_none() && kinds.iter().any(|k| *k != StateKind::Dynamic) {
         settings.max_step_days = solver::automatic_max_step(&steady.eigenvalues);
     }
     (settings, atol)
@@ -173,7 +173,7 @@ pub fn simulate_model<M: Model>(
     model.set_reference(&y_ss);
     let layout = model.layout();
     let kinds: Vec<StateKind> = layout.states.iter().map(|s| s.kind).collect();
-    let (settings, atol) = run_settings(spec, kinds.len(), &steady);
+    let (settings, atol) = run_settings(spec, &kinds, &steady);
     let mut y = match &spec.initial {
         InitialState::SteadyState => y_ss,
         InitialState::Explicit(values) => values.clone(),
