@@ -19,10 +19,13 @@
 //! - `regression`: every bundled scenario against its reference outputs (tests/data/reference_outputs).
 //! - `stepper`: the fast Dormand–Prince path against analytic solutions and ode_solvers; exact
 //!   window statistics (twice-daily oral dosing) independent of the output grid.
+//! - `aliasing`: twice-daily tofacitinib on weekly, daily and fine output grids: the same probes
+//!   (window statistics from the solution), the weekly grid's own aliasing, and its warning.
 //! - `fuzz`: hostile and random files for every loader and the protocol builder (docs/fuzzing.md).
 //!
 //! Run with `cargo test --release` (ODE code is about 75 times slower in debug builds).
 
+mod aliasing;
 mod analysis;
 mod calibration;
 mod catalogue;

@@ -140,7 +140,14 @@ fn every_bundled_scenario_runs_inside_the_domains_without_warnings() {
     assert!(paths.len() > 20);
     for p in paths {
         let s = immunoporosis::config::load_scenario(&p).unwrap();
-        assert!(s.warnings.is_empty(), "{}: {:?}", p.display(), s.warnings);
+        // Output grids too coarse for the dosed drugs are warned about (tests/it/aliasing.rs);
+        // no input or dose is implausible.
+        let implausible: Vec<_> = s
+            .warnings
+            .iter()
+            .filter(|w| !w.starts_with("output_interval_days:"))
+            .collect();
+        assert!(implausible.is_empty(), "{}: {implausible:?}", p.display());
         if let Err(e) = engine::simulate(&s.spec) {
             panic!("{}: {e}", p.display());
         }

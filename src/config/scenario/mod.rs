@@ -6,8 +6,11 @@
 //! overrides (`overrides.rs`), duration, run-in and output grid (`grid.rs`), input windows
 //! (`inputs.rs`), treatments (`treatments.rs`; the schedules are expanded by
 //! `engine::protocol::Schedule`), the initial state (`initial.rs`) and the solver settings
-//! (`solver.rs`). The first error stops, naming file, key and line.
+//! (`solver.rs`). The first error stops, naming file, key and line. After the treatments, an
+//! output grid too coarse for the dosing intervals or drug half-lives gives a warning
+//! (`aliasing.rs`).
 
+mod aliasing;
 mod grid;
 mod header;
 mod initial;
@@ -41,7 +44,8 @@ pub struct Scenario {
     pub inputs: Vec<(String, String, f64, f64, f64, String)>,
     /// Treatments as written, one line each (drug, dose, route, schedule).
     pub treatments: Vec<String>,
-    /// Inputs and doses far outside their plausible ranges, one line each (not errors).
+    /// Inputs and doses far outside their plausible ranges, and an output grid too coarse for the
+    /// dosed drugs (it aliases), one line each (not errors).
     pub warnings: Vec<String>,
 }
 
@@ -72,6 +76,13 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
     let (solver, atol_states) = solver::parse(&cx, &spec, raw.solver.as_ref())?;
     let mut warnings = inputs.warnings;
     warnings.extend(treatments.warnings);
+    warnings.extend(aliasing::warnings(
+        &spec,
+        &params,
+        &treatments.doses,
+        grid.output_interval,
+        grid.duration,
+    ));
     Ok(Scenario {
         path: file.to_path_buf(),
         name: header.name,

@@ -15,7 +15,9 @@ use super::bone::Attachments;
 use super::immune::Drives;
 use super::{DerivedSpec, Domain, ParamSpec, StateKind, StateSpec};
 use crate::params::ParamSet;
-pub use pk::{Bisphosphonate, Denosumab, OneCompartment, PTH_SURVIVAL, PthSurvival, emax};
+pub use pk::{
+    Bisphosphonate, Denosumab, HalfLife, OneCompartment, PTH_SURVIVAL, PthSurvival, emax,
+};
 pub use registry::DRUGS;
 
 /// One compartment of a drug: a state holding an amount in mg, empty at the steady state.
@@ -171,6 +173,33 @@ enum PkModel {
     Bisphosphonate { pk: Bisphosphonate, oral: bool },
 }
 
+impl PkModel {
+    /// Reads the parameters of drug `id`'s PK form.
+    fn from_params(id: DrugId, p: &ParamSet) -> PkModel {
+        let drug = id.drug();
+        match drug.pk {
+            Pk::OneCompartment { c50, max } => {
+                PkModel::One(OneCompartment::from_params(p, drug.name, c50, max))
+            }
+            Pk::Denosumab => PkModel::Denosumab(Denosumab::from_params(p)),
+            Pk::Bisphosphonate { oral } => PkModel::Bisphosphonate {
+                pk: Bisphosphonate::from_params(p, drug.name, oral),
+                oral,
+            },
+        }
+    }
+}
+
+/// The half-lives of drug `id`'s first-order PK processes (absorption, elimination), from its
+/// parameters in `p` (overrides included), one function per PK form (`pk.rs`).
+pub fn half_lives(id: DrugId, p: &ParamSet) -> Vec<HalfLife> {
+    match PkModel::from_params(id, p) {
+        PkModel::One(d) => d.half_lives().to_vec(),
+        PkModel::Denosumab(d) => d.half_lives().to_vec(),
+        PkModel::Bisphosphonate { pk, oral } => pk.half_lives(oral),
+    }
+}
+
 /// A dosed drug in a built model: its pharmacokinetics, its action, and where its compartments
 /// start in the state vector.
 #[derive(Debug, Clone, Copy)]
@@ -187,18 +216,8 @@ impl Dosed {
     /// Reads the drug's parameters; its compartments start at state `first`.
     pub fn new(id: DrugId, first: usize, p: &ParamSet) -> Dosed {
         let drug = id.drug();
-        let pk = match drug.pk {
-            Pk::OneCompartment { c50, max } => {
-                PkModel::One(OneCompartment::from_params(p, drug.name, c50, max))
-            }
-            Pk::Denosumab => PkModel::Denosumab(Denosumab::from_params(p)),
-            Pk::Bisphosphonate { oral } => PkModel::Bisphosphonate {
-                pk: Bisphosphonate::from_params(p, drug.name, oral),
-                oral,
-            },
-        };
         Dosed {
-            pk,
+            pk: PkModel::from_params(id, p),
             action: drug.action,
             first,
             len: drug.pk.compartments(),

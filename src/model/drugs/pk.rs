@@ -11,6 +11,34 @@ use crate::params::ParamSet;
 /// Nanograms per milligram.
 const NG_PER_MG: f64 = 1e6;
 
+/// A first-order process of a drug's pharmacokinetics and its half-life `ln 2 / rate`: what the
+/// output grid must resolve to show the drug's concentration curve (the aliasing warning of
+/// `config::scenario`; `docs/drugs.md`, "Half-lives and the output grid").
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HalfLife {
+    /// The compartment the process empties (index in the drug's compartments): it matters only
+    /// in a run that doses this compartment or one before it.
+    pub compartment: usize,
+    /// What the process is: `absorption` or `elimination`.
+    pub process: &'static str,
+    /// The rate it is computed from, in the parameters' symbols, e.g. `ln 2 / ka`.
+    pub formula: &'static str,
+    /// The half-life (day).
+    pub days: f64,
+}
+
+impl HalfLife {
+    /// The half-life `ln 2 / rate` of a process with `rate` (1/day).
+    fn of(compartment: usize, process: &'static str, formula: &'static str, rate: f64) -> Self {
+        HalfLife {
+            compartment,
+            process,
+            formula,
+            days: std::f64::consts::LN_2 / rate,
+        }
+    }
+}
+
 /// Fraction of the maximal effect at concentration `c`: `max c / (c + c50)`.
 #[inline]
 pub fn emax(c: f64, c50: f64, max: f64) -> f64 {
@@ -76,6 +104,14 @@ impl OneCompartment {
     pub fn rates(&self, depot_mg: f64, central_mg: f64) -> (f64, f64) {
         let absorption = self.ka * depot_mg;
         (-absorption, self.f * absorption - self.kel * central_mg)
+    }
+
+    /// Absorption from the depot (`ka`) and elimination from the central compartment (`CL/V`).
+    pub fn half_lives(&self) -> [HalfLife; 2] {
+        [
+            HalfLife::of(0, "absorption", "ln 2 / ka", self.ka),
+            HalfLife::of(1, "elimination", "ln 2 / (CL/V)", self.kel),
+        ]
     }
 }
 
@@ -147,6 +183,28 @@ impl Bisphosphonate {
             uptake - released,
         ]
     }
+
+    /// Absorption from the gut (`ka`, oral drugs only) and clearance of the central compartment
+    /// by the kidneys and into bone (`(CL_renal + CL_bone)/V`). Release from the bone-bound pool
+    /// follows bone resorption (years), a state of the model rather than a parameter: it has no
+    /// half-life here.
+    pub fn half_lives(&self, oral: bool) -> Vec<HalfLife> {
+        let central = usize::from(oral);
+        let clearance = HalfLife::of(
+            central,
+            "elimination",
+            "ln 2 / ((CL_renal + CL_bone)/V)",
+            self.k_renal + self.k_bone,
+        );
+        if oral {
+            vec![
+                HalfLife::of(0, "absorption", "ln 2 / ka", self.ka),
+                clearance,
+            ]
+        } else {
+            vec![clearance]
+        }
+    }
 }
 
 /// Denosumab pharmacokinetics (one compartment, first-order absorption, linear and
@@ -203,6 +261,24 @@ impl Denosumab {
             -absorption,
             self.f * absorption - self.kel * central_mg - self.vmax_mg_per_day * c / (self.km + c),
         )
+    }
+
+    /// Absorption from the depot (`ka`) and elimination at low concentration, where it is
+    /// fastest: the Michaelis-Menten term `Vmax C/(Km + C)` is then `Vmax/(Km Vc)` per day
+    /// (per unit of central amount), added to the linear `kel`. At the concentrations after a
+    /// 60 mg dose the Michaelis-Menten part is saturated and elimination is slower, so this is
+    /// the shortest elimination half-life the drug can have.
+    pub fn half_lives(&self) -> [HalfLife; 2] {
+        let mm = self.vmax_mg_per_day * NG_PER_MG / (self.km * self.volume_ml);
+        [
+            HalfLife::of(0, "absorption", "ln 2 / ka", self.ka),
+            HalfLife::of(
+                1,
+                "elimination at low concentration",
+                "ln 2 / (kel + Vmax/(Km Vc))",
+                self.kel + mm,
+            ),
+        ]
     }
 }
 
