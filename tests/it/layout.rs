@@ -127,10 +127,13 @@ fn the_layout_holds_only_the_dosed_drugs_in_registry_order() {
         assert_eq!(state, want);
     }
     assert_eq!(two.dose_routes.len(), 3);
-    // Every drug together: 29 compartments, as in the former fixed layout.
+    // Every drug together: the model's 17 states and every drug's compartments (29 for the 14
+    // bundled drugs, as in the former fixed layout), its read-outs and two columns per drug.
     let all = ModelId::Immunoporosis.layout(&all_drugs());
-    assert_eq!(all.states.len(), 17 + 29);
-    assert_eq!(1 + all.states.len() + all.derived.len(), 104);
+    let compartments: usize = DRUGS.iter().map(|d| d.compartments.len()).sum();
+    assert_eq!(all.states.len(), 17 + compartments);
+    let own = ModelId::Immunoporosis.layout(&[]);
+    assert_eq!(all.derived.len(), own.derived.len() + 2 * DRUGS.len());
     // A model without drugs ignores them.
     assert_eq!(ModelId::Bone.layout(&all_drugs()).states.len(), 10);
 }
