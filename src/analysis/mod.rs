@@ -2,7 +2,8 @@
 //! virtual populations. No I/O: results are plain data; progress goes to a callback.
 //!
 //! Every analysis varies *variables*: a model parameter (dotted name) or a constant input over
-//! the whole run (`input.<name>`), and reads *endpoints* from each run's trajectory.
+//! the whole run (`input.<name>`), and reads *endpoints* from each run's solution (engine probes:
+//! exact values and window statistics, whatever the output grid).
 
 pub mod population;
 pub mod sampling;

@@ -179,7 +179,10 @@ struct Rows<'a> {
     data: Vec<Vec<f64>>,
     domains: DomainCheck<'a>,
     failure: Option<SimError>,
+    /// What was recorded at the last mark: next output index and rows kept, the first failure,
+    /// the domain check's largest magnitudes.
     mark: (usize, usize),
+    failure_mark: Option<SimError>,
     largest_mark: Vec<f64>,
 }
 
@@ -218,10 +221,11 @@ impl<'a, M: Model> Recorder<'a, M> {
                 record: observation.trajectory,
                 times,
                 next: 0,
-                data: vec![Vec::with_capacity(capacity); columns],
+                data: (0..columns).map(|_| Vec::with_capacity(capacity)).collect(),
                 domains,
                 failure: None,
                 mark: (0, 0),
+                failure_mark: None,
                 largest_mark,
             },
             marks: vec![TrackerMark::None; trackers.len()],
@@ -259,7 +263,7 @@ impl<'a, M: Model> Recorder<'a, M> {
     fn emit_due(&mut self, until: f64, eval: &dyn Fn(f64, &mut [f64])) {
         let until = until.min(self.limit);
         let mut y = std::mem::take(&mut self.y);
-        while self.rows.record && self.rows.next < self.rows.times.len() {
+        while self.rows.next < self.rows.times.len() {
             let t = self.rows.times[self.rows.next];
             if t > until {
                 break;
@@ -412,6 +416,7 @@ impl<M: Model> SegmentObserver for Recorder<'_, M> {
 
     fn mark(&mut self) {
         self.rows.mark = (self.rows.next, self.rows.data[0].len());
+        self.rows.failure_mark = self.rows.failure.clone();
         let largest = &self.rows.domains.largest;
         self.rows.largest_mark.copy_from_slice(largest);
         for (m, t) in self.marks.iter_mut().zip(&self.trackers) {
@@ -431,7 +436,7 @@ impl<M: Model> SegmentObserver for Recorder<'_, M> {
         }
         let mark = &self.rows.largest_mark;
         self.rows.domains.largest.copy_from_slice(mark);
-        self.rows.failure = None;
+        self.rows.failure = self.rows.failure_mark.clone();
         for (m, t) in self.marks.iter().zip(&mut self.trackers) {
             match (m, t) {
                 (TrackerMark::At(v), Tracker::At { value, .. }) => *value = *v,
@@ -444,16 +449,21 @@ impl<M: Model> SegmentObserver for Recorder<'_, M> {
 
 impl Rows<'_> {
     /// Appends the row at output time `t` and checks it.
+    /// Checks the row at output time `t` (every run, so that a run fails the same way with or
+    /// without a kept trajectory) and appends it if the trajectory is recorded.
     fn push(&mut self, t: f64, y: &[f64], derived: &[f64]) {
         if self.failure.is_none() {
             self.failure = super::first_non_finite(self.domains.layout, t, y)
                 .or_else(|| self.domains.row(t, y, derived));
         }
+        self.next += 1;
+        if !self.record {
+            return;
+        }
         self.data[0].push(t);
         for (column, v) in self.data[1..].iter_mut().zip(y.iter().chain(derived)) {
             column.push(*v);
         }
-        self.next += 1;
     }
 }
 

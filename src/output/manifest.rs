@@ -88,7 +88,11 @@ pub fn build(scenario: &Scenario, result: &RunResult, wall_seconds: f64) -> Valu
             "atol_states": spec.atol_states.iter().map(|(i, a)| json!({"state": model.states[*i].name, "atol": a})).collect::<Vec<_>>(),
             "atol_dopri5": spec.atol_states.iter().map(|(_, a)| *a).fold(spec.solver.atol, f64::min),
             "max_step_days": result.max_step_days,
-            "max_step_rule": if spec.solver.max_step_days.is_some() { "scenario" } else { "automatic: 1.5 / spectral radius of the steady-state Jacobian" },
+            "max_step_rule": match (spec.solver.max_step_days, result.max_step_days) {
+                (Some(_), _) => "scenario",
+                (None, Some(_)) => "automatic: 1.5 / spectral radius of the steady-state Jacobian (a model with accumulator states)",
+                (None, None) => "none: the error control alone (a model without accumulator states)",
+            },
             "max_steps_per_segment": spec.solver.max_steps,
             "accepted_steps": result.stats.accepted_steps,
             "rejected_steps": result.stats.rejected_steps,

@@ -384,15 +384,26 @@ fn endpoints_are_read_from_the_solution_not_the_output_grid() {
         .sum();
     // The extremes lie between the fine grid's and the fine grid's within its resolution; the
     // trapezoid rule on the fine grid is within 1e-6 of the exact area.
-    assert!(got[2] <= min && (min - got[2]) <= 1e-6 * min.abs(), "{} {min}", got[2]);
-    assert!(got[3] >= max && (got[3] - max) <= 1e-6 * max.abs(), "{} {max}", got[3]);
+    assert!(
+        got[2] <= min && (min - got[2]) <= 1e-6 * min.abs(),
+        "{} {min}",
+        got[2]
+    );
+    assert!(
+        got[3] >= max && (got[3] - max) <= 1e-6 * max.abs(),
+        "{} {max}",
+        got[3]
+    );
     crate::util::assert_rel(got[5], area, 1e-6, "AUC");
     crate::util::assert_rel(got[4], area / 90.0, 1e-6, "mean");
     // A window of no length reads the value at its day.
     assert_eq!(got[6], row(30.0));
     // A value after the run is an error naming the endpoint.
     let late = analysis::simulate_one(&spec, &[e(At(1e4))], false).endpoints;
-    assert!(late.unwrap_err().contains("endpoint `e`: day 10000 is outside the run"));
+    assert!(
+        late.unwrap_err()
+            .contains("endpoint `e`: day 10000 is outside the run")
+    );
 }
 
 #[test]

@@ -482,3 +482,25 @@ fn dose_routes_know_their_labelled_dose() {
         .unwrap();
     assert_eq!(den.labelled_mg * DoseRoute::PLAUSIBLE_MULTIPLE, 12000.0);
 }
+
+#[test]
+fn a_run_that_keeps_no_trajectory_fails_where_a_run_that_keeps_one_does() {
+    // Estrogen far outside its plausible range drives the model out of its domain early; an
+    // analysis run (probes only, no rows kept) must stop at the same output row as `run`.
+    let s = parse(
+        "name = \"s\"\nmodel = \"immunoporosis\"\nduration_days = 100.0\noutput_interval_days = 1.0\n\n[[input]]\nname = \"estrogen\"\nvalue = 1e300\nunit = \"1\"\n",
+    )
+    .unwrap();
+    let full = engine::simulate(&s.spec).unwrap_err();
+    let probes = [engine::Probe {
+        column: "OCa_pM".into(),
+        statistic: engine::Statistic::At(50.0),
+    }];
+    let observation = engine::Observation {
+        trajectory: false,
+        probes: &probes,
+    };
+    let bare = engine::simulate_observed(&s.spec, &observation).unwrap_err();
+    assert!(full.time_reached().unwrap() < 100.0, "{full}");
+    assert_eq!(full, bare);
+}

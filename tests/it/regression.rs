@@ -83,6 +83,11 @@ fn write_reference_outputs() {
 /// The differences of one scenario, as messages (empty when it reproduces its reference).
 fn differences(stem: &str) -> Vec<String> {
     let (columns, rows) = read_csv(&reference_dir().join(format!("{stem}.csv")));
+    compare(stem, &columns, &rows)
+}
+
+/// The differences between a scenario's run and reference rows.
+fn compare(stem: &str, columns: &[String], rows: &[Vec<f64>]) -> Vec<String> {
     let scenario = crate::util::load(stem);
     let got = run(stem).trajectory;
     let layout = scenario.spec.layout();
@@ -141,14 +146,30 @@ fn every_bundled_scenario_reproduces_its_reference_outputs() {
 
 #[test]
 fn the_reference_comparison_detects_a_change_of_one_part_in_a_hundred_thousand() {
-    // The comparison itself must be able to fail: perturb one value of a reference copy.
-    let (columns, rows) = read_csv(&reference_dir().join("menopause_natural.csv"));
-    let got = run("menopause_natural").trajectory;
+    // The comparison itself must be able to fail: the same run against a reference copy with
+    // one value changed by 1e-5 of itself, and with a drug column that was not zero.
+    let (columns, mut rows) = read_csv(&reference_dir().join("menopause_natural.csv"));
+    assert!(compare("menopause_natural", &columns, &rows).is_empty());
     let j = columns.iter().position(|c| c == "OCa_pM").unwrap();
-    let last = rows.last().unwrap();
-    let i = got.len() - 1;
-    let column = got.column("OCa_pM").unwrap();
-    let allowed = RTOL * last[j].abs();
-    assert!((column[i] - last[j]).abs() <= allowed);
-    assert!((column[i] * (1.0 + 1e-5) - last[j]).abs() > allowed);
+    let last = rows.len() - 1;
+    rows[last][j] *= 1.0 + 1e-5;
+    let problems = compare("menopause_natural", &columns, &rows);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].contains("OCa_pM at t = 3652.5 day"),
+        "{problems:?}"
+    );
+    rows[last][j] /= 1.0 + 1e-5;
+    let mut with_drug = columns.clone();
+    with_drug.push("denosumab_central_mg".into());
+    for r in &mut rows {
+        r.push(1.0);
+    }
+    let problems = compare("menopause_natural", &with_drug, &rows);
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("denosumab_central_mg is missing")),
+        "{problems:?}"
+    );
 }
