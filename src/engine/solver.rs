@@ -207,6 +207,22 @@ pub fn integrate<R: Rhs + ?Sized>(
     settings: &SolverSettings,
     observer: &mut dyn SegmentObserver,
 ) -> Result<(Vec<f64>, SolverStats), SimError> {
+    let atol = Atol::Scalar(settings.atol);
+    integrate_with(rhs, kinds, t0, t1, y0, settings, atol, observer)
+}
+
+/// [`integrate`] with the absolute tolerance given (one for all states, or one per state).
+#[allow(clippy::too_many_arguments)]
+fn integrate_with<R: Rhs + ?Sized>(
+    rhs: &R,
+    kinds: &[StateKind],
+    t0: f64,
+    t1: f64,
+    y0: &[f64],
+    settings: &SolverSettings,
+    atol: Atol<'_>,
+    observer: &mut dyn SegmentObserver,
+) -> Result<(Vec<f64>, SolverStats), SimError> {
     let mut y = y0.to_vec();
     if empty(t0, t1) {
         return Ok((y, SolverStats::default()));
@@ -231,7 +247,7 @@ pub fn integrate<R: Rhs + ?Sized>(
             t0,
             t1,
             &mut y,
-            Atol::Scalar(settings.atol),
+            atol,
             &erk,
             &guard,
             &mut |step: &Step<'_>| observer.on_step(step),
@@ -261,8 +277,9 @@ pub fn integrate<R: Rhs + ?Sized>(
     }
 }
 
-/// Integrates one segment with `settings.method`: Dormand–Prince ([`integrate`]), diffsol's BDF
-/// (with one absolute tolerance per state, `atol`), ode_solvers' Dopri5 (the reference), or
+/// Integrates one segment with `settings.method`: Dormand–Prince ([`integrate`]) or diffsol's
+/// BDF, both with one absolute tolerance per state (`atol`; Dormand–Prince takes the scalar
+/// `settings.atol` when every state has it), ode_solvers' Dopri5 (the reference, scalar), or
 /// under [`Method::Auto`] Dormand–Prince and, where it reports stiffness, BDF. `rhs(t, y, dy)`
 /// is the model with the segment's inputs; `kinds` the role of each state. Every accepted step
 /// goes to `observer`. Returns the state at `t1`, the work, and which solver ran and why (for
@@ -284,7 +301,16 @@ pub fn integrate_segment<R: Rhs + ?Sized>(
             Ok((y, s, "bdf (chosen in the scenario)".to_string()))
         }
         Method::Dopri5 => {
-            let (y, s) = integrate(rhs, kinds, t0, t1, y0, settings, observer)?;
+            let (y, s) = integrate_with(
+                rhs,
+                kinds,
+                t0,
+                t1,
+                y0,
+                settings,
+                dp_atol(settings, atol),
+                observer,
+            )?;
             Ok((y, s, "dopri5".to_string()))
         }
         Method::OdeSolvers => {
@@ -293,7 +319,16 @@ pub fn integrate_segment<R: Rhs + ?Sized>(
         }
         Method::Auto => {
             observer.mark();
-            match integrate(rhs, kinds, t0, t1, y0, settings, observer) {
+            match integrate_with(
+                rhs,
+                kinds,
+                t0,
+                t1,
+                y0,
+                settings,
+                dp_atol(settings, atol),
+                observer,
+            ) {
                 Ok((y, s)) => Ok((y, s, "dopri5".to_string())),
                 Err(SimError::Stiff { t_day, .. }) => {
                     observer.rollback();
@@ -307,6 +342,15 @@ pub fn integrate_segment<R: Rhs + ?Sized>(
                 Err(e) => Err(e),
             }
         }
+    }
+}
+
+/// Dormand–Prince's absolute tolerance: the scalar when every state has it, else one per state.
+fn dp_atol<'a>(settings: &SolverSettings, atol: &'a [f64]) -> Atol<'a> {
+    if atol.iter().all(|a| *a == settings.atol) {
+        Atol::Scalar(settings.atol)
+    } else {
+        Atol::PerState(atol)
     }
 }
 

@@ -564,3 +564,139 @@ fn an_abandoned_attempt_leaves_no_trace_in_window_statistics() {
     assert!(rel(w.covered, 1.0) < 1e-12);
     assert_eq!(w.trough, None);
 }
+
+/// Lemaire 2004 made stiff (osteoclasts removed 100,000 times a day) under a RANKL input that
+/// rises from day 10, so that the solution moves and Dormand–Prince's stiffness reports are
+/// final: under `method = "auto"` each segment is abandoned part-way and rerun with BDF.
+fn stiff_moving_lemaire(method: &str, output_interval: f64) -> String {
+    format!(
+        "name = \"t\"\nmodel = \"lemaire2004\"\nduration_days = 30.0\noutput_interval_days = {output_interval}\n\n[parameters]\n\"osteoclast.D_A\" = 1e5\n\n[[input]]\nname = \"I_L\"\nvalue = 1.0e4\nunit = \"pM/day\"\nprofile = \"hyperbolic\"\ntau_days = 30.0\nstart_day = 10.0\n\n[solver]\nmethod = \"{method}\"\n"
+    )
+}
+
+/// Window statistics and values at a day of `text`'s run, with its segment reports.
+fn probed(
+    text: &str,
+    probes: &[immunoporosis::engine::Probe],
+) -> (Vec<f64>, Vec<immunoporosis::engine::SegmentReport>) {
+    let s = util::parse(text).unwrap_or_else(|e| panic!("{e}"));
+    let observation = immunoporosis::engine::Observation {
+        trajectory: true,
+        probes,
+    };
+    let r = immunoporosis::engine::simulate_observed(&s.spec, &observation)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let values = r.probes.into_iter().map(|p| p.expect("probe")).collect();
+    (values, r.segments)
+}
+
+#[test]
+fn window_statistics_of_a_run_handed_to_bdf_ignore_the_abandoned_attempt_and_the_grid() {
+    use immunoporosis::engine::{Probe, Statistic};
+    let window = (5.0, 25.0);
+    let probes: Vec<Probe> = [
+        Statistic::Mean(window.0, window.1),
+        Statistic::Auc(window.0, window.1),
+        Statistic::Min(window.0, window.1),
+        Statistic::Max(window.0, window.1),
+        Statistic::At(17.3),
+    ]
+    .into_iter()
+    .flat_map(|statistic| {
+        ["C_pM", "B_pM"].map(|column| Probe {
+            column: column.to_string(),
+            statistic,
+        })
+    })
+    .collect();
+    let (coarse, segments) = probed(&stiff_moving_lemaire("auto", 10.0), &probes);
+    // The run does switch: Dormand–Prince got part-way through each segment (the observer saw
+    // those steps) before its report, and BDF reran the segment.
+    assert_eq!(segments.len(), 2);
+    for s in &segments {
+        assert!(
+            s.solver
+                .starts_with("bdf (Dopri5 reported stiffness at t = "),
+            "{}",
+            s.solver
+        );
+    }
+    // A finer output grid does not change a window statistic: they come from the steps, not the
+    // grid, to the last bit.
+    let (fine, _) = probed(&stiff_moving_lemaire("auto", 0.125), &probes);
+    assert_eq!(coarse, fine);
+    // Nothing of the abandoned Dormand–Prince attempts remains: the same as BDF alone.
+    let (bdf, _) = probed(&stiff_moving_lemaire("bdf", 10.0), &probes);
+    assert_eq!(coarse, bdf);
+    // And the statistics are those of the solution: the mean is the AUC over the window's
+    // length, the minimum and maximum bracket the mean and the value at a day inside.
+    let len = window.1 - window.0;
+    for (j, column) in ["C_pM", "B_pM"].iter().enumerate() {
+        let [mean, auc, min, max, at] = [0, 1, 2, 3, 4].map(|k| coarse[2 * k + j]);
+        assert!(rel(mean, auc / len) < 1e-12, "{column}: {mean} vs {auc}");
+        assert!(min < mean && mean < max, "{column}: {min} {mean} {max}");
+        assert!(min <= at && at <= max, "{column}: {min} {at} {max}");
+    }
+}
+
+/// Denosumab 60 mg SC every six months for a year, natural menopause, with Dormand–Prince and
+/// the given `[solver]` lines.
+fn denosumab_year(solver: &str) -> String {
+    format!(
+        "name = \"t\"\nmodel = \"immunoporosis\"\nduration_days = 365.25\noutput_interval_days = 7.609375\n\n[[input]]\nname = \"estrogen\"\nvalue = 0.1\nunit = \"1\"\nprofile = \"hyperbolic\"\ntau_days = 91.3125\n\n[[treatment]]\ndrug = \"denosumab\"\ndose = 60.0\nunit = \"mg\"\nroute = \"SC\"\ninterval_days = 182.625\ndoses = 2\n\n[solver]\nmethod = \"dopri5\"\n{solver}"
+    )
+}
+
+#[test]
+fn dormand_prince_takes_one_absolute_tolerance_per_state() {
+    let plain = util::run_text(&denosumab_year(""));
+    // The same tolerance named per state: the same steps and numbers, to the last bit.
+    let same = util::run_text(&denosumab_year(
+        "atol_states = { Den_depot = 1e-14, Den_central = 1e-14 }\n",
+    ));
+    assert_eq!(same.stats, plain.stats);
+    assert_eq!(same.trajectory, plain.trajectory);
+    // Looser on the drug amounts (mg): the depot, a decaying exponential tracked down to 1e-12 mg,
+    // no longer sets the step (most steps of a denosumab run are its), and the run takes far fewer
+    // steps; before per-state tolerances reached Dormand–Prince, it took the smallest and this
+    // changed nothing.
+    let loose = util::run_text(&denosumab_year(
+        "atol_states = { Den_depot = 1e-8, Den_central = 1e-8 }\n",
+    ));
+    assert!(
+        (loose.stats.accepted_steps as f64) < 0.8 * plain.stats.accepted_steps as f64,
+        "{} vs {} steps",
+        loose.stats.accepted_steps,
+        plain.stats.accepted_steps
+    );
+    // The bone, the cells and the markers stay within a millionth (the reference outputs'
+    // tolerance): the drug amounts are resolved to a hundred-millionth of a milligram instead of
+    // 1e-14 mg.
+    for c in [
+        "OBa_pM",
+        "OCa_pM",
+        "bmd_lumbar_spine_change_pct",
+        "ctx_change_pct",
+        "denosumab_ng_per_mL",
+    ] {
+        let (a, b) = (
+            plain.trajectory.column(c).unwrap(),
+            loose.trajectory.column(c).unwrap(),
+        );
+        let scale = a.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        for (x, y) in a.iter().zip(b) {
+            assert!(
+                (x - y).abs() <= 1e-6 * x.abs().max(1e-3 * scale),
+                "{c}: {y} vs {x}"
+            );
+        }
+    }
+    // Tighter on one state than `atol`: more steps (the depot is tracked further down).
+    let tight = util::run_text(&denosumab_year("atol_states = { Den_depot = 1e-18 }\n"));
+    assert!(
+        tight.stats.accepted_steps > plain.stats.accepted_steps,
+        "{} vs {} steps",
+        tight.stats.accepted_steps,
+        plain.stats.accepted_steps
+    );
+}
