@@ -42,9 +42,8 @@ pub struct RunSpec {
     /// Solver settings.
     pub solver: SolverSettings,
     /// Absolute tolerances of single states (state index in the run's layout, tolerance in the
-    /// state's unit) that
-    /// differ from `solver.atol`. BDF takes them per state; Dopri5 (one scalar tolerance) uses
-    /// the smallest of all.
+    /// state's unit) that differ from `solver.atol`. Dormand–Prince and BDF take them per state;
+    /// the `ode_solvers` reference method (one scalar tolerance) uses the smallest of all.
     pub atol_states: Vec<(usize, f64)>,
 }
 
