@@ -317,12 +317,7 @@ pub fn load_calibration(path: &Path) -> Result<Calibration, ConfigError> {
         }
         let scenario = &scenarios[index];
         let spec = scenario.spec.layout();
-        let columns: Vec<&str> = spec
-            .states
-            .iter()
-            .map(|s| s.column)
-            .chain(spec.derived.iter().map(|d| d.column))
-            .collect();
+        let columns: Vec<&str> = spec.columns().collect();
         if !columns.contains(&t.column.get_ref().as_str()) {
             return Err(err(
                 line(&src, &t.column),

@@ -143,12 +143,7 @@ fn header(path: &Path, src: &str, raw: &Common) -> Result<AnalysisHeader, Config
     let endpoints_path = file("endpoints", raw.endpoints)?;
     let endpoints = load_endpoints(&endpoints_path)?;
     let spec = scenario.spec.layout();
-    let columns: Vec<&str> = spec
-        .states
-        .iter()
-        .map(|s| s.column)
-        .chain(spec.derived.iter().map(|d| d.column))
-        .collect();
+    let columns: Vec<&str> = spec.columns().collect();
     for e in &endpoints {
         if !columns.contains(&e.column.as_str()) {
             return Err(ConfigError::key(

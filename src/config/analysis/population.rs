@@ -89,12 +89,7 @@ pub fn load_population(path: &Path) -> Result<PopulationStudy, ConfigError> {
     let n = f.patients()?;
     let (variables, nominals) = f.variables(&h)?;
     let spec = h.scenario.spec.layout();
-    let columns: Vec<&str> = spec
-        .states
-        .iter()
-        .map(|s| s.column)
-        .chain(spec.derived.iter().map(|d| d.column))
-        .collect();
+    let columns: Vec<&str> = spec.columns().collect();
     let bands = f.bands(&spec, &columns)?;
     let acceptance = match &raw.acceptance {
         None => None,
