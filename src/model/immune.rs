@@ -9,7 +9,7 @@
 //! Each coupling, its sign and its literature support: `docs/immune.md`.
 
 use super::bone::Attachments;
-use crate::params::ParamSet;
+use crate::params::ParamValues;
 
 /// Smallest estrogen level used in power laws (an input of 0 means "none", not a singularity).
 const ESTROGEN_FLOOR: f64 = 1e-3;
@@ -204,7 +204,7 @@ macro_rules! immune_params {
 
         impl ImmuneParams {
             /// Reads the module's parameters by dotted name.
-            pub fn from_params(p: &ParamSet) -> Self {
+            pub fn from_params(p: &impl ParamValues) -> Self {
                 let mut q = ImmuneParams {
                     $($field: p.value($name),)*
                     estrogen: EstrogenExponents::new([0.0; N_ESTROGEN_POWERS]),

@@ -6,7 +6,7 @@
 use super::{DerivedSpec, InputKind, InputSpec, InputValues, Layout, Model, ModelInfo};
 use super::{Domain, StateKind, StateSpec, param};
 use super::{ParamSpec, PlotSpec, fixed, fixed_mut};
-use crate::params::ParamSet;
+use crate::params::ParamValues;
 use std::sync::Arc;
 
 /// State indices.
@@ -185,7 +185,7 @@ pub static INFO: ModelInfo = ModelInfo {
 
 impl Lemaire2004 {
     /// Builds the model from a validated parameter set.
-    pub fn from_params(p: &ParamSet, layout: Arc<Layout>) -> Self {
+    pub fn from_params(p: &impl ParamValues, layout: Arc<Layout>) -> Self {
         let v = |name: &str| p.value(name);
         let (f0, k3, k4) = (v("tgfb.f0"), v("rankl.k3"), v("rankl.k4"));
         let k_p = v("pth.k_P");

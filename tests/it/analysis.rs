@@ -384,15 +384,26 @@ fn endpoints_are_read_from_the_solution_not_the_output_grid() {
         .sum();
     // The extremes lie between the fine grid's and the fine grid's within its resolution; the
     // trapezoid rule on the fine grid is within 1e-6 of the exact area.
-    assert!(got[2] <= min && (min - got[2]) <= 1e-6 * min.abs(), "{} {min}", got[2]);
-    assert!(got[3] >= max && (got[3] - max) <= 1e-6 * max.abs(), "{} {max}", got[3]);
+    assert!(
+        got[2] <= min && (min - got[2]) <= 1e-6 * min.abs(),
+        "{} {min}",
+        got[2]
+    );
+    assert!(
+        got[3] >= max && (got[3] - max) <= 1e-6 * max.abs(),
+        "{} {max}",
+        got[3]
+    );
     crate::util::assert_rel(got[5], area, 1e-6, "AUC");
     crate::util::assert_rel(got[4], area / 90.0, 1e-6, "mean");
     // A window of no length reads the value at its day.
     assert_eq!(got[6], row(30.0));
     // A value after the run is an error naming the endpoint.
     let late = analysis::simulate_one(&spec, &[e(At(1e4))], false).endpoints;
-    assert!(late.unwrap_err().contains("endpoint `e`: day 10000 is outside the run"));
+    assert!(
+        late.unwrap_err()
+            .contains("endpoint `e`: day 10000 is outside the run")
+    );
 }
 
 #[test]
@@ -745,4 +756,27 @@ fn a_population_with_a_long_output_grid_fits_in_a_gigabyte_of_address_space() {
     assert!(summary.contains("\"sketch\""), "{summary}");
     let patients = std::fs::read_to_string(d.join("out/patients.csv")).unwrap();
     assert_eq!(patients.lines().count(), 4001);
+}
+
+#[test]
+fn a_point_run_without_copying_the_specification_equals_the_run_of_the_applied_copy() {
+    // One parameter and one input variable: the model is built from the shared parameter set
+    // with the value replaced, the protocol copied with the input set.
+    let s = small_sweep("lhs");
+    assert_eq!(s.variables.len(), 2);
+    for x in s.point_iter().take(3) {
+        let copied = analysis::simulate_one(
+            &analysis::apply(&s.base, &s.variables, &x),
+            &s.endpoints,
+            true,
+        );
+        let shared = analysis::simulate_point(&s.base, &s.variables, &x, &s.endpoints, true);
+        assert!(copied.endpoints.is_ok(), "{:?}", copied.endpoints);
+        assert_eq!(shared, copied, "point {x:?}");
+    }
+    // The varied values do act: the first point differs from the nominal run.
+    let x: Vec<f64> = s.point_iter().next().unwrap();
+    let nominal = analysis::simulate_one(&s.base, &s.endpoints, false);
+    let varied = analysis::simulate_point(&s.base, &s.variables, &x, &s.endpoints, false);
+    assert_ne!(nominal.endpoints, varied.endpoints);
 }

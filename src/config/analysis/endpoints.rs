@@ -106,7 +106,10 @@ pub fn load_endpoints(path: &Path) -> Result<Vec<Endpoint>, ConfigError> {
                     "stat",
                     format!("unknown statistic `{other}`"),
                 )
-                .with_help(suggest(other, ["at", "min", "max", "mean", "auc", "trough"])));
+                .with_help(suggest(
+                    other,
+                    ["at", "min", "max", "mean", "auc", "trough"],
+                )));
             }
         };
         out.push(Endpoint {

@@ -14,7 +14,7 @@ mod registry;
 use super::bone::Attachments;
 use super::immune::Drives;
 use super::{DerivedSpec, Domain, ParamSpec, StateKind, StateSpec};
-use crate::params::ParamSet;
+use crate::params::ParamValues;
 pub use pk::{Bisphosphonate, Denosumab, OneCompartment, PTH_SURVIVAL, PthSurvival, emax};
 pub use registry::DRUGS;
 
@@ -185,7 +185,7 @@ pub struct Dosed {
 
 impl Dosed {
     /// Reads the drug's parameters; its compartments start at state `first`.
-    pub fn new(id: DrugId, first: usize, p: &ParamSet) -> Dosed {
+    pub fn new(id: DrugId, first: usize, p: &impl ParamValues) -> Dosed {
         let drug = id.drug();
         let pk = match drug.pk {
             Pk::OneCompartment { c50, max } => {
