@@ -87,7 +87,11 @@ impl EstrogenExponents {
         for (d, g) in distinct.iter_mut().zip(&self.distinct[..self.n]) {
             *d = (g * ln).exp();
         }
-        self.slot.map(|k| distinct[k])
+        let mut powers = [1.0; N_ESTROGEN_POWERS];
+        for (p, &k) in powers.iter_mut().zip(&self.slot) {
+            *p = distinct[k];
+        }
+        powers
     }
 }
 
