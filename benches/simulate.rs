@@ -59,6 +59,31 @@ fn rhs(bencher: divan::Bencher, model: &str) {
     });
 }
 
+/// One right-hand side of the immunoporosis model at its steady state with estrogen at 0.1 (as
+/// after menopause): the estrogen power laws are evaluated (at estrogen 1 they are skipped).
+#[divan::bench]
+fn rhs_immunoporosis_low_estrogen(bencher: divan::Bencher) {
+    use immunoporosis::model::{Model, neutral_inputs};
+    let id = ModelId::Immunoporosis;
+    let params = config::bundled_params(id).expect("params");
+    let mut m = id.build(&params, &[]);
+    let report = engine::steady_state(id, &params).expect("steady");
+    let y = report.state;
+    m.set_reference(&y);
+    let inputs = m.layout().inputs;
+    let mut u = neutral_inputs(inputs);
+    let estrogen = inputs
+        .iter()
+        .position(|s| s.name == "estrogen")
+        .expect("estrogen input");
+    u[estrogen] = 0.1;
+    let mut dy = vec![0.0; y.len()];
+    bencher.bench_local(|| {
+        m.rhs(0.0, divan::black_box(&y), divan::black_box(&u), &mut dy);
+        divan::black_box(&dy);
+    });
+}
+
 /// Ten years of the immunoporosis model (natural menopause) with weekly or yearly output:
 /// the cost of sampling and derived columns.
 #[divan::bench(args = [7.609375, 365.25])]

@@ -38,6 +38,41 @@ pub struct ParamSet {
     pub params: BTreeMap<String, Param>,
 }
 
+/// Parameter values by dotted name: what a model is built from ([`crate::model::ModelId::build`]).
+pub trait ParamValues {
+    /// The value of a parameter the model declared.
+    ///
+    /// # Panics
+    /// If the name is not in the set (see [`ParamSet::value`]).
+    fn value(&self, name: &str) -> f64;
+}
+
+impl ParamValues for ParamSet {
+    fn value(&self, name: &str) -> f64 {
+        ParamSet::value(self, name)
+    }
+}
+
+/// A parameter set with some values replaced, without copying it: how an analysis builds the
+/// model of each run (a few values per run; the set, with its provenance, is shared by all runs).
+/// A name given twice takes its last value, as setting the values one after the other would.
+#[derive(Debug, Clone, Copy)]
+pub struct Replaced<'a> {
+    /// The set the other values come from.
+    pub base: &'a ParamSet,
+    /// The replaced values, by dotted name.
+    pub values: &'a [(&'a str, f64)],
+}
+
+impl ParamValues for Replaced<'_> {
+    fn value(&self, name: &str) -> f64 {
+        match self.values.iter().rev().find(|(n, _)| *n == name) {
+            Some(&(_, x)) => x,
+            None => self.base.value(name),
+        }
+    }
+}
+
 impl ParamSet {
     /// The value of a parameter the model declared.
     ///

@@ -13,8 +13,10 @@ pub mod value_at;
 
 pub use value_at::{ValueAtError, value_at};
 
-use crate::engine::{self, Observation, Probe, Profile, RunSpec, Trajectory, Window};
+use crate::engine::{self, Observation, Probe, Profile, Protocol, RunSpec, Trajectory, Window};
+use crate::params::Replaced;
 use rayon::prelude::*;
+use std::borrow::Cow;
 
 /// What one variable sets.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,29 +39,70 @@ pub struct Variable {
     pub unit: String,
 }
 
-/// Sets the variables of a run specification to `values`.
+/// Sets the variables of a run specification to `values` (a copy of the whole specification;
+/// the analyses run their points with [`simulate_point`], which copies nothing of it).
 pub fn apply(base: &RunSpec, vars: &[Variable], values: &[f64]) -> RunSpec {
     let mut spec = base.clone();
     for (v, x) in vars.iter().zip(values) {
-        match &v.target {
-            Target::Parameter(name) => {
-                if let Some(p) = spec.params.params.get_mut(name) {
-                    p.value = *x;
-                }
-            }
-            Target::Input(index, _) => {
-                spec.protocol.windows.retain(|w| w.input != *index);
-                spec.protocol.windows.push(Window {
-                    input: *index,
-                    value: *x,
-                    start: 0.0,
-                    end: f64::INFINITY,
-                    profile: Profile::Constant,
-                });
-            }
+        if let Target::Parameter(name) = &v.target
+            && let Some(p) = spec.params.params.get_mut(name)
+        {
+            p.value = *x;
         }
     }
+    if let Cow::Owned(protocol) = with_inputs(&base.protocol, vars, values) {
+        spec.protocol = protocol;
+    }
     spec
+}
+
+/// The protocol with the input variables among `vars` held at their `values` over the whole
+/// run (each replaces the protocol's windows of its input); borrowed when there are none.
+fn with_inputs<'a>(protocol: &'a Protocol, vars: &[Variable], values: &[f64]) -> Cow<'a, Protocol> {
+    let mut protocol = Cow::Borrowed(protocol);
+    for (v, x) in vars.iter().zip(values) {
+        if let Target::Input(index, _) = v.target {
+            let windows = &mut protocol.to_mut().windows;
+            windows.retain(|w| w.input != index);
+            windows.push(Window {
+                input: index,
+                value: *x,
+                start: 0.0,
+                end: f64::INFINITY,
+                profile: Profile::Constant,
+            });
+        }
+    }
+    protocol
+}
+
+/// Runs the base specification with its variables set to `values`, as
+/// `simulate_one(&apply(base, vars, values), ..)` does, without copying the specification:
+/// the model is built from the base parameter set with the varied values replaced
+/// (`params::Replaced`), and only a protocol with varied inputs is copied.
+pub fn simulate_point(
+    base: &RunSpec,
+    vars: &[Variable],
+    values: &[f64],
+    endpoints: &[Endpoint],
+    keep_trajectory: bool,
+) -> RunOutcome {
+    let replaced: Vec<(&str, f64)> = vars
+        .iter()
+        .zip(values)
+        .filter_map(|(v, x)| match &v.target {
+            Target::Parameter(name) => Some((name.as_str(), *x)),
+            Target::Input(..) => None,
+        })
+        .collect();
+    let params = Replaced {
+        base: &base.params,
+        values: &replaced,
+    };
+    let protocol = with_inputs(&base.protocol, vars, values);
+    simulate_with(endpoints, keep_trajectory, |observation| {
+        engine::simulate_varied(base, &params, &protocol, observation)
+    })
 }
 
 /// The value of a variable in a run specification (its nominal value).
@@ -131,12 +174,23 @@ pub const TRAJECTORY_CHUNK: usize = 64;
 /// Simulates one run and computes the endpoints from the solution (`engine::Probe`); samples
 /// the trajectory on the output grid only if asked to keep it.
 pub fn simulate_one(spec: &RunSpec, endpoints: &[Endpoint], keep_trajectory: bool) -> RunOutcome {
+    simulate_with(endpoints, keep_trajectory, |observation| {
+        engine::simulate_observed(spec, observation)
+    })
+}
+
+/// The outcome of `simulate` observing the endpoints' probes (and the trajectory if kept).
+fn simulate_with(
+    endpoints: &[Endpoint],
+    keep_trajectory: bool,
+    simulate: impl FnOnce(&Observation<'_>) -> Result<engine::RunResult, crate::error::SimError>,
+) -> RunOutcome {
     let probes: Vec<Probe> = endpoints.iter().map(Endpoint::probe).collect();
     let observation = Observation {
         trajectory: keep_trajectory,
         probes: &probes,
     };
-    match engine::simulate_observed(spec, &observation) {
+    match simulate(&observation) {
         Ok(r) => RunOutcome {
             endpoints: endpoints
                 .iter()
@@ -194,7 +248,7 @@ pub fn run_points(
     points
         .par_iter()
         .map(|x| {
-            let outcome = simulate_one(&apply(base, variables, x), endpoints, false);
+            let outcome = simulate_point(base, variables, x, endpoints, false);
             progress();
             outcome.endpoints
         })

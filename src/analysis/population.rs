@@ -2,7 +2,7 @@
 //! window on their baseline, one run each, percentile bands of the curves and endpoint
 //! distributions.
 
-use super::{CHUNK, Endpoint, Variable, apply, simulate_one};
+use super::{CHUNK, Endpoint, Variable, simulate_point};
 use crate::engine::RunSpec;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -357,7 +357,7 @@ pub fn stream<E>(
     let mut t: Vec<f64> = Vec::new();
     let run = |c: &usize| -> CandidateRun {
         let x = candidate(pop, *c);
-        let o = simulate_one(&apply(&pop.base, &vars, &x), &reading, true);
+        let o = simulate_point(&pop.base, &vars, &x, &reading, true);
         let kept = match &o.trajectory {
             None => Err("no trajectory".to_string()),
             Some(traj) => columns

@@ -1,9 +1,7 @@
 //! Parameter sweeps: a design of points over chosen variables, each point one run.
 
 use super::sampling::{self, Design, Range};
-use super::{
-    CHUNK, Endpoint, RunOutcome, TRAJECTORY_CHUNK, Variable, apply, run_chunks, simulate_one,
-};
+use super::{CHUNK, Endpoint, RunOutcome, TRAJECTORY_CHUNK, Variable, run_chunks, simulate_point};
 use crate::engine::RunSpec;
 
 /// A validated sweep.
@@ -87,8 +85,10 @@ pub fn stream<E>(
         CHUNK
     };
     let run = |(_, x): &(usize, Vec<f64>)| {
-        let outcome = simulate_one(
-            &apply(&sweep.base, &sweep.variables, x),
+        let outcome = simulate_point(
+            &sweep.base,
+            &sweep.variables,
+            x,
             &sweep.endpoints,
             sweep.trajectories,
         );

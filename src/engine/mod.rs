@@ -10,7 +10,7 @@ pub mod window;
 
 use crate::error::SimError;
 use crate::model::{DrugId, Layout, Model, ModelId, StateKind};
-use crate::params::ParamSet;
+use crate::params::{ParamSet, ParamValues};
 pub use observe::{Observation, Probe, ProbeError, Statistic};
 pub use protocol::{Dose, Profile, Protocol, Segment, Window};
 pub use solver::{Method, SolverSettings, SolverStats};
@@ -136,6 +136,19 @@ pub fn simulate_observed(
     )
 }
 
+/// A run of `spec` with the parameter values `params` (the spec's set with some values replaced,
+/// `params::Replaced`) and the protocol `protocol` in place of the spec's own: how an analysis
+/// runs each point without copying the specification.
+pub fn simulate_varied(
+    spec: &RunSpec,
+    params: &impl ParamValues,
+    protocol: &Protocol,
+    observation: &Observation<'_>,
+) -> Result<RunResult, SimError> {
+    let model = spec.model.build(params, &spec.drugs);
+    run(model, spec, protocol, observation)
+}
+
 /// Computes a model's steady state from a parameter set, with neutral inputs (drug compartments
 /// are empty at the steady state, so none are included).
 pub fn steady_state(model: ModelId, params: &ParamSet) -> Result<SteadyStateReport, SimError> {
@@ -164,8 +177,18 @@ fn run_settings(
 /// The run of a built model: steady state, reference, then segment by segment, with every
 /// accepted step handed to the recorder (`observe::Recorder`).
 pub fn simulate_model<M: Model>(
+    model: M,
+    spec: &RunSpec,
+    observation: &Observation<'_>,
+) -> Result<RunResult, SimError> {
+    run(model, spec, &spec.protocol, observation)
+}
+
+/// [`simulate_model`] with `protocol` in place of the spec's.
+fn run<M: Model>(
     mut model: M,
     spec: &RunSpec,
+    protocol: &Protocol,
     observation: &Observation<'_>,
 ) -> Result<RunResult, SimError> {
     let (y_ss, steady) = steady_state::find(&model)?;
@@ -178,17 +201,22 @@ pub fn simulate_model<M: Model>(
         InitialState::Explicit(values) => values.clone(),
     };
     let initial_state = y.clone();
-    let (probes, day0) = with_day0_probes(spec, observation.probes);
+    let (probes, day0) = with_day0_probes(protocol, observation.probes);
     let observed = Observation {
         trajectory: observation.trajectory,
         probes: &probes,
     };
-    let times = spec.protocol.output_times();
-    let span = (spec.protocol.start, spec.protocol.duration);
+    // The output grid is sampled only when the trajectory is wanted.
+    let times = if observation.trajectory {
+        protocol.output_times()
+    } else {
+        Vec::new()
+    };
+    let span = (protocol.start, protocol.duration);
     let tolerances = (atol.as_slice(), settings.atol, settings.rtol);
     let mut recorder = observe::Recorder::new(&model, &observed, span, &times, tolerances);
-    let segments = spec.protocol.segments(layout.inputs);
-    let tolerance = 1e-9 * spec.protocol.output_interval;
+    let segments = protocol.segments(layout.inputs);
+    let tolerance = 1e-9 * protocol.output_interval;
     let mut total = SolverStats::default();
     let mut reports = Vec::with_capacity(segments.len());
     for (k, seg) in segments.iter().enumerate() {
@@ -242,7 +270,7 @@ pub fn simulate_model<M: Model>(
         data[0] = times;
     }
     let mut trajectory = Trajectory { columns, data };
-    if spec.protocol.start < 0.0 {
+    if protocol.start < 0.0 {
         rebaseline(&mut trajectory);
         rebaseline_probes(&probes, &mut values, &day0);
     }
@@ -289,10 +317,10 @@ fn rebaselined(column: &str) -> bool {
 
 /// The probes with, after a run-in, a value at day 0 appended for every probe on a column that
 /// is re-expressed relative to day 0; and for each probe the index of its day-0 value.
-fn with_day0_probes(spec: &RunSpec, probes: &[Probe]) -> (Vec<Probe>, Vec<Option<usize>>) {
+fn with_day0_probes(protocol: &Protocol, probes: &[Probe]) -> (Vec<Probe>, Vec<Option<usize>>) {
     let mut all = probes.to_vec();
     let mut day0 = vec![None; probes.len()];
-    if spec.protocol.start < 0.0 {
+    if protocol.start < 0.0 {
         for (k, p) in probes.iter().enumerate() {
             if rebaselined(&p.column) {
                 day0[k] = Some(all.len());

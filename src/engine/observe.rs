@@ -169,6 +169,43 @@ pub(super) struct Recorder<'a, M: Model> {
     /// Scratch rows: a state and the read-outs.
     y: Vec<f64>,
     derived: Vec<f64>,
+    /// Per tracker, the latest value a window read in this segment (a step's last value is the
+    /// next step's first).
+    latest: Vec<Latest>,
+}
+
+/// A value a window tracker read, with the time and state it was read at: within a segment a
+/// read-out is a function of these alone, so the same time and state (to the bit) give it again.
+#[derive(Debug, Clone, Default)]
+struct Latest {
+    t: Option<f64>,
+    y: Vec<f64>,
+    value: f64,
+}
+
+impl Latest {
+    /// The value read at exactly `t` and `y`, if that is the latest read.
+    fn get(&self, t: f64, y: &[f64]) -> Option<f64> {
+        let same = self.t.is_some_and(|s| s.to_bits() == t.to_bits())
+            && self.y.len() == y.len()
+            && self
+                .y
+                .iter()
+                .zip(y)
+                .all(|(a, b)| a.to_bits() == b.to_bits());
+        same.then_some(self.value)
+    }
+
+    /// Keeps `value` read at `t` and `y` when `t` is not before the latest (a search inside a
+    /// step does not replace the step's last value).
+    fn keep(&mut self, t: f64, y: &[f64], value: f64) {
+        if self.t.is_none_or(|s| t >= s) {
+            self.t = Some(t);
+            self.y.clear();
+            self.y.extend_from_slice(y);
+            self.value = value;
+        }
+    }
 }
 
 /// The sampled trajectory while it grows.
@@ -229,6 +266,7 @@ impl<'a, M: Model> Recorder<'a, M> {
                 largest_mark,
             },
             marks: vec![TrackerMark::None; trackers.len()],
+            latest: vec![Latest::default(); trackers.len()],
             trackers,
             y: vec![0.0; layout.states.len()],
             derived: vec![0.0; layout.derived.len()],
@@ -322,6 +360,10 @@ impl<'a, M: Model> Recorder<'a, M> {
     pub(super) fn begin(&mut self, segment: &'a Segment, limit: f64) {
         self.segment = Some(segment);
         self.limit = limit;
+        // A new segment has its own inputs: values read in the previous one are not reused.
+        for latest in &mut self.latest {
+            latest.t = None;
+        }
     }
 
     /// The first row that left its physical domain or was not finite.
@@ -404,10 +446,17 @@ impl<M: Model> SegmentObserver for Recorder<'_, M> {
                 Tracker::Window { acc, .. } => std::mem::take(acc),
                 _ => continue,
             };
+            let mut latest = std::mem::take(&mut self.latest[k]);
             acc.on_step(step, &mut |t, y| {
+                if let Some(v) = latest.get(t, y) {
+                    return v;
+                }
                 let u = self.inputs_within(t);
-                self.read(source, y, u)
+                let v = self.read(source, y, u);
+                latest.keep(t, y, v);
+                v
             });
+            self.latest[k] = latest;
             if let Tracker::Window { acc: slot, .. } = &mut self.trackers[k] {
                 *slot = acc;
             }

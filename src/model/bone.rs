@@ -20,7 +20,7 @@ use super::{DAYS_PER_YEAR, DerivedSpec, InputKind, InputSpec, InputValues, Layou
 use super::{
     Domain, ModelInfo, ParamSpec, PlotSpec, StateKind, StateSpec, fixed, fixed_mut, param,
 };
-use crate::params::ParamSet;
+use crate::params::ParamValues;
 use std::sync::Arc;
 
 /// State indices.
@@ -431,7 +431,7 @@ pub static INFO: ModelInfo = ModelInfo {
 impl Bone {
     /// Builds the core from a validated parameter set, with `layout` (its own, or the layout
     /// of the model it is part of).
-    pub fn from_params(p: &ParamSet, layout: Arc<Layout>) -> Self {
+    pub fn from_params(p: &impl ParamValues, layout: Arc<Layout>) -> Self {
         let per_day = |name: &str| p.value(name) / DAYS_PER_YEAR;
         Bone {
             sig: signaling::signal_params(p),

@@ -9,7 +9,7 @@
 //! Each coupling, its sign and its literature support: `docs/immune.md`.
 
 use super::bone::Attachments;
-use crate::params::ParamSet;
+use crate::params::ParamValues;
 
 /// Smallest estrogen level used in power laws (an input of 0 means "none", not a singularity).
 const ESTROGEN_FLOOR: f64 = 1e-3;
@@ -26,23 +26,72 @@ fn pow(x: f64, g: f64) -> f64 {
     }
 }
 
-/// Powers of the estrogen level from one logarithm: `E^g = exp(g ln E)`, exactly 1 at E = 1.
-#[derive(Clone, Copy)]
-struct EstrogenPowers(f64);
+/// Number of estrogen power laws `E^g` in the module.
+const N_ESTROGEN_POWERS: usize = 12;
 
-impl EstrogenPowers {
-    #[inline]
-    fn new(e: f64) -> Self {
-        EstrogenPowers(e.max(ESTROGEN_FLOOR).ln())
+/// Which power law each slot of [`EstrogenExponents`] is (the order of `ImmuneParams::
+/// estrogen_exponents`).
+mod slot {
+    pub const TNF: usize = 0;
+    pub const IL6: usize = 1;
+    pub const IL7: usize = 2;
+    pub const SOST: usize = 3;
+    pub const ACTIVATION: usize = 4;
+    pub const TREG: usize = 5;
+    pub const B: usize = 6;
+    pub const M: usize = 7;
+    pub const LYMPH_RANKL: usize = 8;
+    pub const OPG: usize = 9;
+    pub const OC_APOPTOSIS: usize = 10;
+    pub const OB_APOPTOSIS: usize = 11;
+}
+
+/// The signed exponents of the module's estrogen power laws, with equal ones merged when the
+/// parameters are read: `E^g = exp(g ln E)` from one logarithm and one exponential per distinct
+/// exponent (the bundled parameters have 6 distinct exponents among 12 laws). Exactly 1 at E = 1.
+#[derive(Debug, Clone, Copy)]
+struct EstrogenExponents {
+    /// The distinct exponents (the first `n` entries).
+    distinct: [f64; N_ESTROGEN_POWERS],
+    n: usize,
+    /// For each power law, the index of its exponent in `distinct`.
+    slot: [usize; N_ESTROGEN_POWERS],
+}
+
+impl EstrogenExponents {
+    fn new(exponents: [f64; N_ESTROGEN_POWERS]) -> Self {
+        let mut table = EstrogenExponents {
+            distinct: [0.0; N_ESTROGEN_POWERS],
+            n: 0,
+            slot: [0; N_ESTROGEN_POWERS],
+        };
+        for (i, &g) in exponents.iter().enumerate() {
+            let found = table.distinct[..table.n].iter().position(|&d| d == g);
+            table.slot[i] = found.unwrap_or_else(|| {
+                table.distinct[table.n] = g;
+                table.n += 1;
+                table.n - 1
+            });
+        }
+        table
     }
 
+    /// `E^g` for every power law, in slot order.
     #[inline]
-    fn pow(self, g: f64) -> f64 {
-        if self.0 == 0.0 {
-            1.0
-        } else {
-            (g * self.0).exp()
+    fn powers(&self, e: f64) -> [f64; N_ESTROGEN_POWERS] {
+        let ln = e.max(ESTROGEN_FLOOR).ln();
+        if ln == 0.0 {
+            return [1.0; N_ESTROGEN_POWERS];
         }
+        let mut distinct = [1.0; N_ESTROGEN_POWERS];
+        for (d, g) in distinct.iter_mut().zip(&self.distinct[..self.n]) {
+            *d = (g * ln).exp();
+        }
+        let mut powers = [1.0; N_ESTROGEN_POWERS];
+        for (p, &k) in powers.iter_mut().zip(&self.slot) {
+            *p = distinct[k];
+        }
+        powers
     }
 }
 
@@ -141,6 +190,9 @@ pub struct ImmuneParams {
     pub gc_i_inflammation: f64,
     // aging
     pub g_obu_age: f64,
+    /// The estrogen exponents above (`g_*_E`), merged when read: a `g_*_E` field changed after
+    /// [`ImmuneParams::from_params`] needs [`ImmuneParams::refresh`].
+    estrogen: EstrogenExponents,
 }
 
 /// Declares the parameter table once: (field, dotted name, unit).
@@ -156,8 +208,13 @@ macro_rules! immune_params {
 
         impl ImmuneParams {
             /// Reads the module's parameters by dotted name.
-            pub fn from_params(p: &ParamSet) -> Self {
-                ImmuneParams { $($field: p.value($name),)* }
+            pub fn from_params(p: &impl ParamValues) -> Self {
+                let mut q = ImmuneParams {
+                    $($field: p.value($name),)*
+                    estrogen: EstrogenExponents::new([0.0; N_ESTROGEN_POWERS]),
+                };
+                q.refresh();
+                q
             }
         }
     };
@@ -240,6 +297,31 @@ immune_params! {
     gc_i_ocapo: "glucocorticoid.i_OCapo", "1";
     gc_i_inflammation: "glucocorticoid.i_inflammation", "1";
     g_obu_age: "aging.g_OBu", "1/year";
+}
+
+impl ImmuneParams {
+    /// Re-reads the estrogen exponents (`g_*_E`) into the table the power laws use.
+    pub fn refresh(&mut self) {
+        self.estrogen = EstrogenExponents::new(self.estrogen_exponents());
+    }
+
+    /// The signed exponent of each estrogen power law, in [`slot`] order.
+    fn estrogen_exponents(&self) -> [f64; N_ESTROGEN_POWERS] {
+        let mut g = [0.0; N_ESTROGEN_POWERS];
+        g[slot::TNF] = -self.g_tnf_e;
+        g[slot::IL6] = -self.g_il6_e;
+        g[slot::IL7] = -self.g_il7_e;
+        g[slot::SOST] = -self.g_sost_e;
+        g[slot::ACTIVATION] = -self.g_act_e;
+        g[slot::TREG] = self.g_treg_e;
+        g[slot::B] = -self.g_b_e;
+        g[slot::M] = -self.g_m_e;
+        g[slot::LYMPH_RANKL] = -self.g_lymph_rankl_e;
+        g[slot::OPG] = self.g_opg_e;
+        g[slot::OC_APOPTOSIS] = self.g_ocapo_e;
+        g[slot::OB_APOPTOSIS] = -self.g_obapo_e;
+        g
+    }
 }
 
 /// Immune cell states, relative to baseline.
@@ -327,15 +409,15 @@ pub struct Immune {
 /// `tgfb_bone` is the core's TGF-beta relative to its steady state.
 pub fn evaluate(p: &ImmuneParams, c: &Cells, d: &Drives, tgfb_bone: f64) -> Immune {
     let k = p.k;
-    let e = EstrogenPowers::new(d.estrogen);
+    let e = p.estrogen.powers(d.estrogen);
     let gc = d.glucocorticoid / (d.glucocorticoid + p.gc_ec50);
     let anti_inflammatory = 1.0 / (1.0 + p.gc_i_inflammation * gc);
 
     // Cytokines from their producer cells (weights are shares of the baseline level).
-    let t_tnf = 0.5 * (c.th1 + c.th17) * e.pow(-p.g_tnf_e);
+    let t_tnf = 0.5 * (c.th1 + c.th17) * e[slot::TNF];
     let tnf = d.tnf * anti_inflammatory * (p.w_tnf_m * c.m + (1.0 - p.w_tnf_m) * t_tnf);
     let il1 = d.il1 * anti_inflammatory * c.m;
-    let il6 = d.il6 * anti_inflammatory * (p.w_il6_m * c.m + (1.0 - p.w_il6_m) * e.pow(-p.g_il6_e));
+    let il6 = d.il6 * anti_inflammatory * (p.w_il6_m * c.m + (1.0 - p.w_il6_m) * e[slot::IL6]);
     let il17 = d.il17 * c.th17;
     let ifng = d.ifng * c.th1;
     let il4 = c.th2;
@@ -345,7 +427,7 @@ pub fn evaluate(p: &ImmuneParams, c: &Cells, d: &Drives, tgfb_bone: f64) -> Immu
     let il3 = il2;
     let il12 = anti_inflammatory * c.m;
     let osm = anti_inflammatory * c.m;
-    let il7 = e.pow(-p.g_il7_e);
+    let il7 = e[slot::IL7];
     let sil6r = pow(c.m, p.g_sil6r);
     let tgfb_treg = c.treg;
     let tgfb = p.phi_tgfb_bone * tgfb_bone + (1.0 - p.phi_tgfb_bone) * tgfb_treg;
@@ -378,7 +460,7 @@ pub fn evaluate(p: &ImmuneParams, c: &Cells, d: &Drives, tgfb_bone: f64) -> Immu
     // Wnt/beta-catenin on osteoblast commitment.
     let dkk1 = (1.0 + p.e_dkk1_tnf * h_tnf) * (1.0 + p.e_dkk1_gc * gc);
     let sclerostin = d.sclerostin
-        * e.pow(-p.g_sost_e)
+        * e[slot::SOST]
         * (1.0 + p.e_sost_gc * gc)
         * (1.0 + p.g_sost_age * d.aging_years);
     let wnt10b = 1.0 + p.e_wnt10b * h_tgfb_treg;
@@ -386,7 +468,7 @@ pub fn evaluate(p: &ImmuneParams, c: &Cells, d: &Drives, tgfb_bone: f64) -> Immu
 
     // T helper polarisation (1 at baseline), effector activation under estrogen deficiency,
     // Treg suppression of effectors.
-    let activation = e.pow(-p.g_act_e);
+    let activation = e[slot::ACTIVATION];
     let suppression = 1.0 - p.i_supp * h_ctla4;
     let drive_th1 =
         (1.0 + p.e_th1_il12 * h_il12) * (1.0 - p.i_th1_il10 * h_il10) * activation * suppression;
@@ -400,10 +482,10 @@ pub fn evaluate(p: &ImmuneParams, c: &Cells, d: &Drives, tgfb_bone: f64) -> Immu
         * (1.0 + p.e_treg_tgfb * h_tgfb)
         * (1.0 + p.e_treg_il2 * h_il2)
         * (1.0 - p.i_treg_stat3 * h_stat3)
-        * e.pow(p.g_treg_e);
-    let drive_b = e.pow(-p.g_b_e);
+        * e[slot::TREG];
+    let drive_b = e[slot::B];
     let drive_m = (1.0 + p.g_disease * d.disease_activity + p.g_m_age * d.aging_years)
-        * e.pow(-p.g_m_e)
+        * e[slot::M]
         * (1.0 - p.i_m_il10 * h_il10);
     let d_cells = Cells {
         th1: p.mu_t * (drive_th1 - c.th1),
@@ -415,7 +497,7 @@ pub fn evaluate(p: &ImmuneParams, c: &Cells, d: &Drives, tgfb_bone: f64) -> Immu
     };
 
     // Lymphocyte RANKL (Th17 and B cells; more per cell under estrogen deficiency).
-    let lymph = (p.w_th17 * c.th17 + (1.0 - p.w_th17) * c.b) * e.pow(-p.g_lymph_rankl_e);
+    let lymph = (p.w_th17 * c.th17 + (1.0 - p.w_th17) * c.b) * e[slot::LYMPH_RANKL];
     let lymph_rankl = p.phi_lymph * (lymph - 1.0);
 
     let core = Attachments {
@@ -429,7 +511,7 @@ pub fn evaluate(p: &ImmuneParams, c: &Cells, d: &Drives, tgfb_bone: f64) -> Immu
             * (1.0 + p.gc_e_rankl * gc),
         // opg_production: B cells carry a share of OPG; estrogen raises, TNF lowers it
         opg_production: ((1.0 - p.phi_opg_b) + p.phi_opg_b * c.b)
-            * e.pow(p.g_opg_e)
+            * e[slot::OPG]
             * (1.0 - p.i_opg_tnf * h_tnf)
             * (1.0 + p.e_opg_il10 * h_il10)
             / (1.0 + p.gc_i_opg * gc),
@@ -443,13 +525,13 @@ pub fn evaluate(p: &ImmuneParams, c: &Cells, d: &Drives, tgfb_bone: f64) -> Immu
             * (1.0 - p.i_ocdiff_il10 * h_il10)
             * (1.0 - p.i_ocdiff_treg * h_ctla4),
         // oc_apoptosis: estrogen promotes it, IL-1 and glucocorticoids prolong osteoclast life
-        oc_apoptosis: e.pow(p.g_ocapo_e) * (1.0 - p.i_ocapo_il1 * h_il1)
+        oc_apoptosis: e[slot::OC_APOPTOSIS] * (1.0 - p.i_ocapo_il1 * h_il1)
             / (1.0 + p.gc_i_ocapo * gc),
         // ob_differentiation
         ob_differentiation: (1.0 - p.i_obdiff_tnf * h_tnf) / (1.0 + p.gc_i_obdiff * gc),
         // ob_apoptosis
         ob_apoptosis: (1.0 + p.e_obapo_tnf * h_tnf)
-            * e.pow(-p.g_obapo_e)
+            * e[slot::OB_APOPTOSIS]
             * (1.0 + p.gc_e_obapo * gc),
         // obu_supply: Wnt/beta-catenin drives commitment; it declines with age
         obu_supply: pow(wnt, p.g_commitment) / (1.0 + p.g_obu_age * d.aging_years),

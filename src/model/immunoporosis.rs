@@ -15,7 +15,7 @@ use super::drugs::{Dosed, PTH_SURVIVAL, PthSurvival};
 use super::immune::{self, Cells, Drives, IMMUNE_PARAMS, Immune, ImmuneParams, N_IMMUNE_PARAMS};
 use super::{DerivedSpec, InputKind, InputSpec, InputValues, Layout, Model, ModelInfo};
 use super::{Domain, ParamSpec, PlotSpec, StateKind, StateSpec, fixed, fixed_mut};
-use crate::params::ParamSet;
+use crate::params::ParamValues;
 use std::sync::Arc;
 
 const CORE: usize = bone::N;
@@ -344,7 +344,7 @@ struct Coupled {
 impl Immunoporosis {
     /// Builds the model from a validated parameter set; `layout` names the dosed drugs and where
     /// their compartments start.
-    pub fn from_params(p: &ParamSet, layout: Arc<Layout>) -> Self {
+    pub fn from_params(p: &impl ParamValues, layout: Arc<Layout>) -> Self {
         Immunoporosis {
             bone: Bone::from_params(p, layout.clone()),
             immune: ImmuneParams::from_params(p),

@@ -6,7 +6,7 @@
 use super::{DerivedSpec, InputKind, InputSpec, InputValues, Layout, Model, ModelInfo};
 use super::{Domain, StateKind, StateSpec, param};
 use super::{ParamSpec, PlotSpec, fixed, fixed_mut};
-use crate::params::ParamSet;
+use crate::params::ParamValues;
 use std::sync::Arc;
 
 /// State indices.
@@ -27,51 +27,59 @@ const EXTERNAL_SOURCE_RANGE: (f64, f64) = (0.0, 1e6);
 #[derive(Debug, Clone)]
 pub struct Lemaire2004 {
     d_r: f64,
-    d_b_rate: f64,
     k_b: f64,
     d_c: f64,
     d_a: f64,
-    f0: f64,
     c_s: f64,
-    k_l_p: f64,
     r_l: f64,
-    k1: f64,
-    k2: f64,
-    k3: f64,
-    k4: f64,
-    k5: f64,
-    k6: f64,
-    rank: f64,
-    k_o: f64,
     k_o_p: f64,
     k_p: f64,
-    s_p: f64,
+    /// Groups of parameters the equations use, computed once when the model is built with the
+    /// same operations in the same order as the equations (so every rate is unchanged to the
+    /// last bit).
+    folded: Folded,
     layout: Arc<Layout>,
+}
+
+/// Parameter groups of the SBML's assignment rules that do not depend on the state or inputs.
+#[derive(Debug, Clone, Copy)]
+struct Folded {
+    /// f0 C_s, the numerator offset of pi_C (pM).
+    f0_c_s: f64,
+    /// f0 d_B, the osteoblast differentiation rate (1/day).
+    d_b: f64,
+    /// P_0 = S_P / k_P (pM).
+    p_0: f64,
+    /// P_s = k6 / k5 (pM).
+    p_s: f64,
+    /// k3 / k4 K_L^P, the gain of RANKL on RANK occupancy.
+    l_gain: f64,
+    /// 1 + k3 K / k4, the RANK term of pi_L's denominator.
+    l_base: f64,
+    /// k1 / (k2 k_O), the OPG term's factor in pi_L's denominator (1/pM).
+    o_gain: f64,
 }
 
 impl Lemaire2004 {
     /// pi_C, the TGF-beta proxy: osteoclast-dependent, between f0 and 1 (SBML `Phi_C`).
     #[inline]
     fn pi_c(&self, c: f64) -> f64 {
-        (c + self.f0 * self.c_s) / (c + self.c_s)
+        (c + self.folded.f0_c_s) / (c + self.c_s)
     }
 
     /// pi_P, PTH receptor occupancy (SBML `Phi_P`, with `Pbar`, `P_O`, `P_S`).
     #[inline]
     fn pi_p(&self, u: &InputValues) -> f64 {
         let p_bar = u[I_P] / self.k_p;
-        let p_0 = self.s_p / self.k_p;
-        let p_s = self.k6 / self.k5;
-        (p_bar + p_0) / (p_bar + p_s)
+        (p_bar + self.folded.p_0) / (p_bar + self.folded.p_s)
     }
 
     /// pi_L, RANKL-RANK occupancy term (SBML `Phi_L`).
     #[inline]
     fn pi_l(&self, r: f64, b: f64, pi_p: f64, u: &InputValues) -> f64 {
-        let numerator = self.k3 / self.k4 * self.k_l_p * pi_p * b;
+        let numerator = self.folded.l_gain * pi_p * b;
         let opg = u[I_O] + self.k_o_p * r / pi_p;
-        let denominator =
-            1.0 + self.k3 * self.rank / self.k4 + self.k1 / (self.k2 * self.k_o) * opg;
+        let denominator = self.folded.l_base + self.folded.o_gain * opg;
         numerator / denominator * (1.0 + u[I_L] / self.r_l)
     }
 }
@@ -177,28 +185,29 @@ pub static INFO: ModelInfo = ModelInfo {
 
 impl Lemaire2004 {
     /// Builds the model from a validated parameter set.
-    pub fn from_params(p: &ParamSet, layout: Arc<Layout>) -> Self {
+    pub fn from_params(p: &impl ParamValues, layout: Arc<Layout>) -> Self {
+        let v = |name: &str| p.value(name);
+        let (f0, k3, k4) = (v("tgfb.f0"), v("rankl.k3"), v("rankl.k4"));
+        let k_p = v("pth.k_P");
+        let c_s = v("tgfb.C_s");
         Lemaire2004 {
-            d_r: p.value("osteoblast.D_R"),
-            d_b_rate: p.value("osteoblast.d_B"),
-            k_b: p.value("osteoblast.k_B"),
-            d_c: p.value("osteoclast.D_C"),
-            d_a: p.value("osteoclast.D_A"),
-            f0: p.value("tgfb.f0"),
-            c_s: p.value("tgfb.C_s"),
-            k_l_p: p.value("rankl.K_L_P"),
-            r_l: p.value("rankl.r_L"),
-            k3: p.value("rankl.k3"),
-            k4: p.value("rankl.k4"),
-            rank: p.value("rankl.K"),
-            k1: p.value("opg.k1"),
-            k2: p.value("opg.k2"),
-            k_o: p.value("opg.kO"),
-            k_o_p: p.value("opg.K_O_P"),
-            k5: p.value("pth.k5"),
-            k6: p.value("pth.k6"),
-            k_p: p.value("pth.k_P"),
-            s_p: p.value("pth.S_P"),
+            d_r: v("osteoblast.D_R"),
+            k_b: v("osteoblast.k_B"),
+            d_c: v("osteoclast.D_C"),
+            d_a: v("osteoclast.D_A"),
+            c_s,
+            r_l: v("rankl.r_L"),
+            k_o_p: v("opg.K_O_P"),
+            k_p,
+            folded: Folded {
+                f0_c_s: f0 * c_s,
+                d_b: f0 * v("osteoblast.d_B"),
+                p_0: v("pth.S_P") / k_p,
+                p_s: v("pth.k6") / v("pth.k5"),
+                l_gain: k3 / k4 * v("rankl.K_L_P"),
+                l_base: 1.0 + k3 * v("rankl.K") / k4,
+                o_gain: v("opg.k1") / (v("opg.k2") * v("opg.kO")),
+            },
             layout,
         }
     }
@@ -223,7 +232,7 @@ impl Model for Lemaire2004 {
         let pi_c = self.pi_c(c);
         let pi_p = self.pi_p(u);
         let pi_l = self.pi_l(r, b, pi_p, u);
-        let d_b = self.f0 * self.d_b_rate;
+        let d_b = self.folded.d_b;
         dy[R] = self.d_r * pi_c - d_b / pi_c * r;
         dy[B] = d_b / pi_c * r - self.k_b * b;
         dy[C] = self.d_c * pi_l - self.d_a * pi_c * c;

@@ -12,8 +12,9 @@ pub mod lemaire2004;
 pub mod pivonka2008;
 pub mod signaling;
 
-use crate::params::ParamSet;
+use crate::params::ParamValues;
 pub use drugs::DrugId;
+use std::sync::{Arc, Mutex};
 
 /// Days in a Julian year, used to convert per-year rates (turnover) into per-day rates.
 pub const DAYS_PER_YEAR: f64 = 365.25;
@@ -353,6 +354,12 @@ pub fn neutral_inputs(specs: &[InputSpec]) -> InputValues {
     u
 }
 
+/// A layout kept by [`ModelId::shared_layout`], with its model and set of dosed drugs.
+type LayoutEntry = (ModelId, Vec<DrugId>, Arc<Layout>);
+
+/// Most layouts [`ModelId::shared_layout`] keeps (one per model and set of dosed drugs in use).
+pub const LAYOUT_CACHE: usize = 64;
+
 /// The models this build knows, by scenario name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ModelId {
@@ -388,8 +395,8 @@ impl ModelId {
     /// Builds the model from a validated parameter set (every name in [`Layout::params`]
     /// present, with the right unit), with the compartments of `drugs`: the one place where a
     /// model is constructed.
-    pub fn build(self, params: &ParamSet, drugs: &[DrugId]) -> AnyModel {
-        let layout = std::sync::Arc::new(self.layout(drugs));
+    pub fn build(self, params: &impl ParamValues, drugs: &[DrugId]) -> AnyModel {
+        let layout = self.shared_layout(drugs);
         match self {
             ModelId::Lemaire2004 => {
                 AnyModel::Lemaire2004(lemaire2004::Lemaire2004::from_params(params, layout))
@@ -407,6 +414,29 @@ impl ModelId {
     /// The layout of the model with the compartments of `drugs`.
     pub fn layout(self, drugs: &[DrugId]) -> Layout {
         Layout::new(self.info(), drugs)
+    }
+
+    /// The layout of the model with `drugs`, built once per model and set of dosed drugs and
+    /// shared by every model built with them (an analysis builds one model per run). At most
+    /// [`LAYOUT_CACHE`] layouts are kept; beyond, each call builds its own.
+    pub fn shared_layout(self, drugs: &[DrugId]) -> Arc<Layout> {
+        static CACHE: Mutex<Vec<LayoutEntry>> = Mutex::new(Vec::new());
+        // The key is the set of drugs as the layout sees it: registry order, each once, none
+        // for a model that takes no drugs.
+        let key: Vec<DrugId> = DrugId::all()
+            .filter(|id| self.info().takes_drugs && drugs.contains(id))
+            .collect();
+        let mut cache = CACHE
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((_, _, layout)) = cache.iter().find(|(m, d, _)| *m == self && *d == key) {
+            return Arc::clone(layout);
+        }
+        let layout = Arc::new(self.layout(&key));
+        if cache.len() < LAYOUT_CACHE {
+            cache.push((self, key, Arc::clone(&layout)));
+        }
+        layout
     }
 
     /// Scenario name of the model.

@@ -7,7 +7,7 @@ use super::signaling::{self, LigandInputs, SignalParams, Signals};
 use super::{DerivedSpec, InputKind, InputSpec, InputValues, Layout, Model, ModelInfo};
 use super::{Domain, StateKind, StateSpec, param};
 use super::{ParamSpec, PlotSpec, fixed, fixed_mut};
-use crate::params::ParamSet;
+use crate::params::ParamValues;
 use std::sync::Arc;
 
 const OBP: usize = 0;
@@ -192,7 +192,7 @@ pub static INFO: ModelInfo = ModelInfo {
 
 impl Pivonka2008 {
     /// Builds the model from a validated parameter set.
-    pub fn from_params(p: &ParamSet, layout: Arc<Layout>) -> Self {
+    pub fn from_params(p: &impl ParamValues, layout: Arc<Layout>) -> Self {
         Pivonka2008 {
             sig: signaling::signal_params(p),
             d_obu: p.value("osteoblast.D_OBu"),

@@ -161,7 +161,7 @@ pub fn signals(p: &SignalParams, u: &LigandInputs, obp: f64, oba: f64, oca: f64)
 }
 
 /// The Pivonka signalling parameters, read from a parameter set by their dotted names.
-pub fn signal_params(p: &crate::params::ParamSet) -> SignalParams {
+pub fn signal_params(p: &impl crate::params::ParamValues) -> SignalParams {
     SignalParams {
         alpha_tgfb: p.value("tgfb.alpha"),
         k_res: p.value("tgfb.k_res"),

@@ -757,3 +757,26 @@ fn a_population_with_a_long_output_grid_fits_in_a_gigabyte_of_address_space() {
     let patients = std::fs::read_to_string(d.join("out/patients.csv")).unwrap();
     assert_eq!(patients.lines().count(), 4001);
 }
+
+#[test]
+fn a_point_run_without_copying_the_specification_equals_the_run_of_the_applied_copy() {
+    // One parameter and one input variable: the model is built from the shared parameter set
+    // with the value replaced, the protocol copied with the input set.
+    let s = small_sweep("lhs");
+    assert_eq!(s.variables.len(), 2);
+    for x in s.point_iter().take(3) {
+        let copied = analysis::simulate_one(
+            &analysis::apply(&s.base, &s.variables, &x),
+            &s.endpoints,
+            true,
+        );
+        let shared = analysis::simulate_point(&s.base, &s.variables, &x, &s.endpoints, true);
+        assert!(copied.endpoints.is_ok(), "{:?}", copied.endpoints);
+        assert_eq!(shared, copied, "point {x:?}");
+    }
+    // The varied values do act: the first point differs from the nominal run.
+    let x: Vec<f64> = s.point_iter().next().unwrap();
+    let nominal = analysis::simulate_one(&s.base, &s.endpoints, false);
+    let varied = analysis::simulate_point(&s.base, &s.variables, &x, &s.endpoints, false);
+    assert_ne!(nominal.endpoints, varied.endpoints);
+}

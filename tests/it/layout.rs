@@ -267,3 +267,36 @@ fn each_attachment_point_changes_exactly_its_named_core_rates() {
         }
     }
 }
+
+#[test]
+fn a_shared_layout_is_the_layout_of_its_drug_set_built_once() {
+    let den = DrugId::from_name("denosumab").unwrap();
+    let romo = DrugId::from_name("romosozumab").unwrap();
+    let names = |l: &immunoporosis::model::Layout| -> Vec<&str> {
+        l.states.iter().map(|s| s.name).collect()
+    };
+    for (model, drugs) in [
+        (ModelId::Immunoporosis, vec![]),
+        (ModelId::Immunoporosis, vec![romo, den]),
+        (ModelId::Lemaire2004, vec![den]),
+    ] {
+        let shared = model.shared_layout(&drugs);
+        let own = model.layout(&drugs);
+        assert_eq!(names(&shared), names(&own));
+        assert_eq!(shared.derived.len(), own.derived.len());
+        assert_eq!(shared.drugs, own.drugs);
+        assert_eq!(shared.params.len(), own.params.len());
+    }
+    // The same set in another order or with repeats is the same layout; another set is not.
+    let a = ModelId::Immunoporosis.shared_layout(&[romo, den]);
+    let b = ModelId::Immunoporosis.shared_layout(&[den, romo, den]);
+    assert!(std::sync::Arc::ptr_eq(&a, &b));
+    let c = ModelId::Immunoporosis.shared_layout(&[den]);
+    assert!(!std::sync::Arc::ptr_eq(&a, &c));
+    assert_eq!(c.drugs.len(), 1);
+    // A model that takes no drugs has one layout whatever it is given.
+    let l1 = ModelId::Lemaire2004.shared_layout(&[den]);
+    let l2 = ModelId::Lemaire2004.shared_layout(&[]);
+    assert!(std::sync::Arc::ptr_eq(&l1, &l2));
+    assert_eq!(l1.states.len(), 3);
+}

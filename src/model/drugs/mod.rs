@@ -14,7 +14,7 @@ mod registry;
 use super::bone::Attachments;
 use super::immune::Drives;
 use super::{DerivedSpec, Domain, ParamSpec, StateKind, StateSpec};
-use crate::params::ParamSet;
+use crate::params::ParamValues;
 pub use pk::{
     Bisphosphonate, Denosumab, HalfLife, OneCompartment, PTH_SURVIVAL, PthSurvival, emax,
 };
@@ -175,7 +175,7 @@ enum PkModel {
 
 impl PkModel {
     /// Reads the parameters of drug `id`'s PK form.
-    fn from_params(id: DrugId, p: &ParamSet) -> PkModel {
+    fn from_params(id: DrugId, p: &impl ParamValues) -> PkModel {
         let drug = id.drug();
         match drug.pk {
             Pk::OneCompartment { c50, max } => {
@@ -192,7 +192,7 @@ impl PkModel {
 
 /// The half-lives of drug `id`'s first-order PK processes (absorption, elimination), from its
 /// parameters in `p` (overrides included), one function per PK form (`pk.rs`).
-pub fn half_lives(id: DrugId, p: &ParamSet) -> Vec<HalfLife> {
+pub fn half_lives(id: DrugId, p: &impl ParamValues) -> Vec<HalfLife> {
     match PkModel::from_params(id, p) {
         PkModel::One(d) => d.half_lives().to_vec(),
         PkModel::Denosumab(d) => d.half_lives().to_vec(),
@@ -214,7 +214,7 @@ pub struct Dosed {
 
 impl Dosed {
     /// Reads the drug's parameters; its compartments start at state `first`.
-    pub fn new(id: DrugId, first: usize, p: &ParamSet) -> Dosed {
+    pub fn new(id: DrugId, first: usize, p: &impl ParamValues) -> Dosed {
         let drug = id.drug();
         Dosed {
             pk: PkModel::from_params(id, p),

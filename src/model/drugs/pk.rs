@@ -6,7 +6,7 @@
 //! Amounts are in mg; concentrations in ng/mL unless a name says otherwise.
 
 use crate::model::{ParamSpec, param};
-use crate::params::ParamSet;
+use crate::params::ParamValues;
 
 /// Nanograms per milligram.
 const NG_PER_MG: f64 = 1e6;
@@ -68,7 +68,7 @@ pub struct OneCompartment {
 impl OneCompartment {
     /// Reads `<drug>.ka/F/V/CL/molar_mass` and the effect parameters named `c50` and `max`
     /// (absent names give NaN, for drugs without them).
-    pub fn from_params(p: &ParamSet, drug: &str, c50: &str, max: &str) -> Self {
+    pub fn from_params(p: &impl ParamValues, drug: &str, c50: &str, max: &str) -> Self {
         let v = |k: &str| p.value(&format!("{drug}.{k}"));
         let opt = |k: &str| {
             if k.is_empty() { f64::NAN } else { v(k) }
@@ -140,7 +140,7 @@ pub struct Bisphosphonate {
 
 impl Bisphosphonate {
     /// Reads `<drug>.*`; `oral` says whether the file has `ka` and `F`.
-    pub fn from_params(p: &ParamSet, drug: &str, oral: bool) -> Self {
+    pub fn from_params(p: &impl ParamValues, drug: &str, oral: bool) -> Self {
         let v = |k: &str| p.value(&format!("{drug}.{k}"));
         let volume_l = v("V");
         Bisphosphonate {
@@ -231,7 +231,7 @@ pub struct Denosumab {
 
 impl Denosumab {
     /// Reads `denosumab.*`.
-    pub fn from_params(p: &ParamSet) -> Self {
+    pub fn from_params(p: &impl ParamValues) -> Self {
         let bw = p.value("denosumab.body_weight");
         Denosumab {
             ka: p.value("denosumab.ka"),
@@ -316,7 +316,7 @@ pub const PTH_SURVIVAL: [ParamSpec; 4] = [
 
 impl PthSurvival {
     /// Reads `pth_survival.*`.
-    pub fn from_params(p: &ParamSet) -> Self {
+    pub fn from_params(p: &impl ParamValues) -> Self {
         PthSurvival {
             k_pth: p.value("pth_survival.K_PTH"),
             n: p.value("pth_survival.n"),
