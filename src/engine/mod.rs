@@ -206,12 +206,9 @@ fn run<M: Model>(
         trajectory: observation.trajectory,
         probes: &probes,
     };
-    // The output grid is sampled only when the trajectory is wanted.
-    let times = if observation.trajectory {
-        protocol.output_times()
-    } else {
-        Vec::new()
-    };
+    // Every run checks its rows on the output grid (so that a run fails the same way whether or
+    // not it keeps its trajectory); only a kept trajectory stores them.
+    let times = protocol.output_times();
     let span = (protocol.start, protocol.duration);
     let tolerances = (atol.as_slice(), settings.atol, settings.rtol);
     let mut recorder = observe::Recorder::new(&model, &observed, span, &times, tolerances);
