@@ -780,3 +780,44 @@ fn a_point_run_without_copying_the_specification_equals_the_run_of_the_applied_c
     let varied = analysis::simulate_point(&s.base, &s.variables, &x, &s.endpoints, false);
     assert_ne!(nominal.endpoints, varied.endpoints);
 }
+
+#[test]
+fn a_trough_needs_a_dose_in_its_window_and_the_error_names_the_endpoint_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let endpoints = dir.path().join("ep.toml");
+    std::fs::write(
+        &endpoints,
+        "[[endpoint]]\nname = \"tr\"\ncolumn = \"OCa_pM\"\nstat = \"trough\"\nfrom_day = 10.0\nto_day = 100.0\n",
+    )
+    .unwrap();
+    let sweep = |scenario: &str| {
+        let path = dir.path().join("sweep.toml");
+        let text = format!(
+            "name = \"s\"\nscenario = \"{}\"\nendpoints = \"ep.toml\"\ndesign = \"grid\"\n\n[[parameter]]\nname = \"mechanics.g_mech\"\nmin = 1.0\nmax = 2.0\npoints = 2\n",
+            root().join("params/scenarios").join(scenario).display()
+        );
+        std::fs::write(&path, text).unwrap();
+        config::load_sweep(&path)
+    };
+    let e = sweep("menopause_natural.toml").unwrap_err().to_string();
+    assert!(
+        e.contains("ep.toml:2") && e.contains("no dose in (10, 100] day"),
+        "{e}"
+    );
+    // Denosumab every six months from day 0: no dose in (10, 100] either; from (0, 200] there is.
+    let e = sweep("denosumab_freedom.toml").unwrap_err().to_string();
+    assert!(e.contains("no dose in (10, 100] day"), "{e}");
+    std::fs::write(
+        &endpoints,
+        "[[endpoint]]\nname = \"tr\"\ncolumn = \"denosumab_central_mg\"\nstat = \"trough\"\nfrom_day = 0.0\nto_day = 200.0\n\n[[endpoint]]\nname = \"pre\"\ncolumn = \"denosumab_central_mg\"\nat_day = 182.625\n",
+    )
+    .unwrap();
+    let (header, s) = sweep("denosumab_freedom.toml").unwrap();
+    let v = analysis::simulate_one(&s.base, &header.endpoints, false)
+        .endpoints
+        .unwrap();
+    // The trough is the central amount just before the only dose in the window, at day 182.625
+    // (a value at a dose time is the pre-dose value).
+    assert!(v[0] > 0.0, "{v:?}");
+    assert_eq!(v[0], v[1]);
+}

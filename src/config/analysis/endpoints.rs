@@ -29,6 +29,14 @@ struct RawEndpoint {
 
 /// Loads an endpoints file.
 pub fn load_endpoints(path: &Path) -> Result<Vec<Endpoint>, ConfigError> {
+    load_endpoints_with_lines(path).map(|(endpoints, _)| endpoints)
+}
+
+/// Loads an endpoints file, with the line of each endpoint's `name` (for the checks against a
+/// scenario, which come later).
+pub(super) fn load_endpoints_with_lines(
+    path: &Path,
+) -> Result<(Vec<Endpoint>, Vec<Option<usize>>), ConfigError> {
     let src = read(path)?;
     let raw: RawEndpoints = toml::from_str(&src).map_err(|e| toml_error(path, &src, &e))?;
     if raw.endpoint.is_empty() {
@@ -40,6 +48,7 @@ pub fn load_endpoints(path: &Path) -> Result<Vec<Endpoint>, ConfigError> {
         ));
     }
     let mut out: Vec<Endpoint> = Vec::new();
+    let mut lines = Vec::new();
     for (k, e) in raw.endpoint.iter().enumerate() {
         let e = e.get_ref();
         let key = format!("endpoint[{k}]");
@@ -112,11 +121,12 @@ pub fn load_endpoints(path: &Path) -> Result<Vec<Endpoint>, ConfigError> {
                 )));
             }
         };
+        lines.push(line(&src, &e.name));
         out.push(Endpoint {
             name: e.name.get_ref().clone(),
             column: e.column.get_ref().clone(),
             statistic,
         });
     }
-    Ok(out)
+    Ok((out, lines))
 }

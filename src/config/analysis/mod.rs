@@ -141,14 +141,14 @@ fn header(path: &Path, src: &str, raw: &Common) -> Result<AnalysisHeader, Config
     };
     let scenario = load_scenario(&file("scenario", raw.scenario)?)?;
     let endpoints_path = file("endpoints", raw.endpoints)?;
-    let endpoints = load_endpoints(&endpoints_path)?;
+    let (endpoints, lines) = endpoints::load_endpoints_with_lines(&endpoints_path)?;
     let spec = scenario.spec.layout();
     let columns: Vec<&str> = spec.columns().collect();
-    for e in &endpoints {
+    for (e, at) in endpoints.iter().zip(lines) {
         if !columns.contains(&e.column.as_str()) {
             return Err(ConfigError::key(
                 &endpoints_path,
-                None,
+                at,
                 format!("endpoint `{}`", e.name),
                 format!(
                     "model `{}` (scenario `{}`) has no column `{}`",
@@ -159,12 +159,12 @@ fn header(path: &Path, src: &str, raw: &Common) -> Result<AnalysisHeader, Config
         }
         let last = e.statistic.last_day();
         if let Statistic::Trough(a, b) = e.statistic {
-            trough_has_a_dose(&endpoints_path, e, &scenario, a, b)?;
+            trough_has_a_dose(&endpoints_path, at, e, &scenario, (a, b))?;
         }
         if last > scenario.spec.protocol.duration + 1e-9 {
             return Err(ConfigError::key(
                 &endpoints_path,
-                None,
+                at,
                 format!("endpoint `{}`", e.name),
                 format!(
                     "day {} is after the end of scenario `{}` ({} day)",
@@ -375,10 +375,10 @@ fn open<R: AnalysisFile>(
 /// A trough is the value just before a dose: its window must hold one of the scenario's doses.
 fn trough_has_a_dose(
     file: &Path,
+    at: Option<usize>,
     e: &crate::analysis::Endpoint,
     scenario: &crate::config::Scenario,
-    a: f64,
-    b: f64,
+    (a, b): (f64, f64),
 ) -> Result<(), ConfigError> {
     let doses = &scenario.spec.protocol.doses;
     if doses.iter().any(|d| d.time > a && d.time <= b) {
@@ -386,7 +386,7 @@ fn trough_has_a_dose(
     }
     Err(ConfigError::key(
         file,
-        None,
+        at,
         format!("endpoint `{}`", e.name),
         format!(
             "stat = \"trough\" is the value just before a dose, but scenario `{}` gives no dose in ({}, {}] day",
