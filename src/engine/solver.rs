@@ -295,40 +295,26 @@ pub fn integrate_segment<R: Rhs + ?Sized>(
     atol: &[f64],
     observer: &mut dyn SegmentObserver,
 ) -> Result<(Vec<f64>, SolverStats, String), SimError> {
+    let dormand_prince = |observer: &mut dyn SegmentObserver| {
+        let atol = dp_atol(settings, atol);
+        integrate_with(rhs, kinds, t0, t1, y0, settings, atol, observer)
+    };
     match settings.method {
         Method::Bdf => {
             let (y, s) = integrate_stiff(rhs, t0, t1, y0, settings, atol, observer)?;
             Ok((y, s, "bdf (chosen in the scenario)".to_string()))
         }
         Method::Dopri5 => {
-            let (y, s) = integrate_with(
-                rhs,
-                kinds,
-                t0,
-                t1,
-                y0,
-                settings,
-                dp_atol(settings, atol),
-                observer,
-            )?;
+            let (y, s) = dormand_prince(observer)?;
             Ok((y, s, "dopri5".to_string()))
         }
         Method::OdeSolvers => {
-            let (y, s) = integrate_reference(rhs, kinds, t0, t1, y0, settings, observer)?;
+            let (y, s) = integrate_reference(rhs, t0, t1, y0, settings, observer)?;
             Ok((y, s, "ode_solvers (chosen in the scenario)".to_string()))
         }
         Method::Auto => {
             observer.mark();
-            match integrate_with(
-                rhs,
-                kinds,
-                t0,
-                t1,
-                y0,
-                settings,
-                dp_atol(settings, atol),
-                observer,
-            ) {
+            match dormand_prince(observer) {
                 Ok((y, s)) => Ok((y, s, "dopri5".to_string())),
                 Err(SimError::Stiff { t_day, .. }) => {
                     observer.rollback();
@@ -376,7 +362,6 @@ impl<R: Rhs + ?Sized> System<f64, DVector<f64>> for OdeSystem<'_, R> {
 #[allow(clippy::too_many_arguments)]
 fn integrate_reference<R: Rhs + ?Sized>(
     rhs: &R,
-    _kinds: &[StateKind],
     t0: f64,
     t1: f64,
     y0: &[f64],
