@@ -169,12 +169,18 @@ pub fn evaluate(cal: &Calibration, values: &[f64]) -> Result<Vec<f64>, EvaluateE
         .collect()
 }
 
-fn cost_of(cal: &Calibration, got: &[f64]) -> f64 {
+/// Each target's residual in units of its tolerance, (got - wanted) / tolerance: the terms whose
+/// squares the fit minimises (and the rows of the Jacobian in the identifiability analysis).
+pub fn scaled_residuals(cal: &Calibration, got: &[f64]) -> Vec<f64> {
     cal.targets
         .iter()
         .zip(got)
-        .map(|(t, g)| ((g - t.value) / t.tolerance).powi(2))
-        .sum()
+        .map(|(t, g)| (g - t.value) / t.tolerance)
+        .collect()
+}
+
+fn cost_of(cal: &Calibration, got: &[f64]) -> f64 {
+    scaled_residuals(cal, got).iter().map(|r| r * r).sum()
 }
 
 struct Cost<'a, F> {
