@@ -157,10 +157,11 @@ pub fn check(path: &Path) -> Result<String, AppError> {
     }
     for (name, unit, v, a, b, shape) in &s.inputs {
         out.push_str(&format!(
-            "input      {name} = {} {unit} for {} < t <= {} day ({shape})\n",
+            "input      {name} = {} {unit} for {} < t <= {} day ({shape}){}\n",
             config::num(*v),
             config::num(*a),
-            config::num(*b)
+            config::num(*b),
+            handle_note(name, *v)
         ));
     }
     for t in &s.treatments {
@@ -237,6 +238,33 @@ fn steady_lines(r: &SteadyStateReport) -> String {
     )
 }
 
+/// For an input that is a handle of the immune module: which element, and whether the value
+/// knocks it out.
+fn handle_note(input: &str, value: f64) -> String {
+    let Some(h) = crate::model::immune::HANDLES
+        .iter()
+        .find(|h| h.input == input)
+    else {
+        return String::new();
+    };
+    let what = if value == 0.0 { "knock-out" } else { h.meaning };
+    format!(" [handle {} ({}): {what}]", h.name, h.kind)
+}
+
+/// The immune module's handles: one scenario input per element, with its unit and meaning.
+fn handles_listing() -> String {
+    let mut out = String::from(
+        "\nHANDLES of the immunoporosis model (scenario inputs `<element>_factor` [1]: 1 untouched, 0 knock-out, 2 twice healthy; drugs act through the same factors)\n",
+    );
+    for h in &crate::model::immune::HANDLES {
+        out.push_str(&format!(
+            "  {:<20} [1] {:<13} {}\n",
+            h.input, h.kind, h.meaning
+        ));
+    }
+    out
+}
+
 /// `immunoporosis list`: models, bundled scenarios, parameters with units and sources.
 pub fn list(scenario_dir: &Path) -> Result<String, AppError> {
     let mut out = String::from("MODELS\n");
@@ -271,6 +299,7 @@ pub fn list(scenario_dir: &Path) -> Result<String, AppError> {
             ));
         }
     }
+    out.push_str(&handles_listing());
     out.push_str(&format!(
         "\nBUNDLED SCENARIOS ({})\n",
         scenario_dir.display()

@@ -27,7 +27,7 @@ use std::sync::Arc;
 const OBP: usize = 0;
 const OBA: usize = 1;
 const OCP: usize = 2;
-const OCA: usize = 3;
+pub(crate) const OCA: usize = 3;
 const BV: usize = 4;
 /// Bone volume at the start of a run from steady state (%).
 const BV_REFERENCE: f64 = 100.0;

@@ -101,6 +101,104 @@ fn signal(x: f64, k: f64) -> f64 {
     x * (1.0 + k) / (x + k)
 }
 
+/// Declares the module's handles once: (variant, element name, kind, what the factor multiplies).
+macro_rules! handles {
+    ($($variant:ident: $name:literal, $kind:literal, $meaning:literal;)*) => {
+        /// An element of the immune module that a scenario or a drug can change: a factor on its
+        /// level (a cytokine, DKK1, sclerostin, a STAT), on its production (a cell population), or
+        /// on the input of a pathway (JAK). 1 is untouched, 0 a knock-out, 2 twice the healthy
+        /// level. Scenario input `<name>_factor`; drugs act through the same factors.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Handle {
+            $(
+                #[doc = $meaning]
+                $variant,
+            )*
+        }
+
+        /// Number of handles.
+        pub const N_HANDLES: usize = [$($name,)*].len();
+
+        /// Every handle with its name, kind and meaning, in [`Handle`] order.
+        pub const HANDLES: [HandleSpec; N_HANDLES] = [
+            $(HandleSpec {
+                handle: Handle::$variant,
+                name: $name,
+                input: concat!($name, "_factor"),
+                kind: $kind,
+                meaning: $meaning,
+            },)*
+        ];
+    };
+}
+
+/// What a handle is, for `list`, scenario inputs and the knock-out analysis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HandleSpec {
+    /// Which handle.
+    pub handle: Handle,
+    /// The element's name (as in its output column, without `_rel`).
+    pub name: &'static str,
+    /// The scenario input that sets it: `<name>_factor`.
+    pub input: &'static str,
+    /// `cytokine`, `cell`, `Wnt inhibitor` or `signalling`.
+    pub kind: &'static str,
+    /// What the factor multiplies.
+    pub meaning: &'static str,
+}
+
+handles! {
+    Tnf: "TNF", "cytokine", "factor on TNF-alpha (anti-TNF acts here)";
+    Il1: "IL1", "cytokine", "factor on IL-1 (IL-1 receptor antagonist acts here)";
+    Il2: "IL2", "cytokine", "factor on IL-2 (T-cell derived; drives Treg)";
+    Il3: "IL3", "cytokine", "factor on IL-3 (T-cell derived; STAT5)";
+    Il4: "IL4", "cytokine", "factor on IL-4 (Th2 derived)";
+    Il6: "IL6", "cytokine", "factor on IL-6 (anti-IL-6R acts here)";
+    Sil6r: "sIL6R", "cytokine", "factor on soluble IL-6 receptor (IL-6 trans-signalling)";
+    Il7: "IL7", "cytokine", "factor on IL-7";
+    Il10: "IL10", "cytokine", "factor on IL-10";
+    Il17: "IL17", "cytokine", "factor on IL-17 (anti-IL-17A acts here)";
+    Ifng: "IFNg", "cytokine", "factor on IFN-gamma";
+    Osm: "OSM", "cytokine", "factor on oncostatin M";
+    Tgfb: "TGFb", "cytokine", "factor on marrow TGF-beta as the immune cells and osteoblast Wnt10b see it";
+    Th1: "Th1", "cell", "factor on the production of Th1 cells";
+    Th2: "Th2", "cell", "factor on the production of Th2 cells";
+    Th17: "Th17", "cell", "factor on the production of Th17 cells";
+    Treg: "Treg", "cell", "factor on the production of CD4+ FoxP3+ regulatory T cells (low-dose IL-2 acts here)";
+    Cd8Treg: "CD8Treg", "cell", "factor on the production of CD8+ FoxP3+ regulatory T cells";
+    B: "B", "cell", "factor on the production of marrow B cells (B-cell depletion acts here)";
+    Macrophage: "macrophage", "cell", "factor on the activation of monocytes and macrophages";
+    Dkk1: "DKK1", "Wnt inhibitor", "factor on DKK1";
+    Sclerostin: "sclerostin", "Wnt inhibitor", "factor on sclerostin (anti-sclerostin acts here)";
+    Stat3: "STAT3", "signalling", "factor on STAT3 activation";
+    Stat5: "STAT5", "signalling", "factor on STAT5 activation";
+    Jak: "JAK", "signalling", "factor on the input of JAK signalling to STAT3 and STAT5 (JAK inhibitors act here)";
+}
+
+/// The handles' factors, indexed by [`Handle`]; all 1 is the untouched module.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Factors(pub [f64; N_HANDLES]);
+
+impl Factors {
+    /// Every factor 1.
+    pub const NEUTRAL: Factors = Factors([1.0; N_HANDLES]);
+}
+
+impl std::ops::Index<Handle> for Factors {
+    type Output = f64;
+    #[inline]
+    fn index(&self, h: Handle) -> &f64 {
+        &self.0[h as usize]
+    }
+}
+
+impl std::ops::IndexMut<Handle> for Factors {
+    #[inline]
+    fn index_mut(&mut self, h: Handle) -> &mut f64 {
+        &mut self.0[h as usize]
+    }
+}
+
 /// Parameters of the immune module (names and units in `params/models/immunoporosis.toml`).
 #[derive(Debug, Clone, Copy)]
 #[allow(missing_docs)]
@@ -118,6 +216,9 @@ pub struct ImmuneParams {
     pub i_treg_stat3: f64,
     pub g_treg_e: f64,
     pub i_supp: f64,
+    pub e_act_il7: f64,
+    pub e_act_ifng: f64,
+    pub e_cd8treg_oc: f64,
     pub g_act_e: f64,
     pub g_tnf_e: f64,
     // B cells
@@ -144,6 +245,7 @@ pub struct ImmuneParams {
     pub g_il7_e: f64,
     pub w_il7_stat5: f64,
     pub phi_tgfb_bone: f64,
+    pub e_il1_tnf: f64,
     pub k_stat: f64,
     // Wnt
     pub e_dkk1_tnf: f64,
@@ -154,6 +256,8 @@ pub struct ImmuneParams {
     pub e_wnt10b: f64,
     pub g_wnt_dkk1: f64,
     pub g_wnt_sost: f64,
+    pub i_sost_osm: f64,
+    pub i_wnt_il17: f64,
     pub g_commitment: f64,
     // couplings to the core
     pub k: f64,
@@ -167,16 +271,21 @@ pub struct ImmuneParams {
     pub e_opg_il10: f64,
     pub g_opg_e: f64,
     pub e_ocp_tnf: f64,
-    pub e_ocp_stat5: f64,
     pub e_ocdiff_tnf: f64,
     pub e_ocdiff_il1: f64,
     pub i_ocdiff_ifng: f64,
     pub i_ocdiff_il4: f64,
     pub i_ocdiff_il10: f64,
     pub i_ocdiff_treg: f64,
+    pub i_ocdiff_cd8treg: f64,
+    pub i_ocdiff_stat5: f64,
     pub g_ocapo_e: f64,
     pub i_ocapo_il1: f64,
     pub i_obdiff_tnf: f64,
+    pub e_obdiff_stat5: f64,
+    pub e_obdiff_osm: f64,
+    pub i_obdiff_il6: f64,
+    pub i_obapo_stat3: f64,
     pub e_obapo_tnf: f64,
     pub g_obapo_e: f64,
     pub g_hip_disuse: f64,
@@ -233,6 +342,9 @@ immune_params! {
     i_treg_stat3: "tcell.i_Treg_STAT3", "1";
     g_treg_e: "tcell.g_Treg_E", "1";
     i_supp: "tcell.i_suppression", "1";
+    e_act_il7: "tcell.e_activation_IL7", "1";
+    e_act_ifng: "tcell.e_activation_IFNg", "1";
+    e_cd8treg_oc: "tcell.e_CD8Treg_OC", "1";
     g_act_e: "tcell.g_activation_E", "1";
     g_tnf_e: "tcell.g_TNF_E", "1";
     mu_b: "bcell.mu_B", "1/day";
@@ -255,6 +367,7 @@ immune_params! {
     g_il7_e: "cytokine.g_IL7_E", "1";
     w_il7_stat5: "cytokine.w_IL7_STAT5", "1";
     phi_tgfb_bone: "cytokine.phi_TGFb_bone", "1";
+    e_il1_tnf: "cytokine.e_IL1_TNF", "1";
     k_stat: "jakstat.K_STAT", "1";
     e_dkk1_tnf: "wnt.e_DKK1_TNF", "1";
     e_dkk1_gc: "wnt.e_DKK1_GC", "1";
@@ -264,6 +377,8 @@ immune_params! {
     e_wnt10b: "wnt.e_Wnt10b", "1";
     g_wnt_dkk1: "wnt.g_DKK1", "1";
     g_wnt_sost: "wnt.g_SOST", "1";
+    i_sost_osm: "wnt.i_SOST_OSM", "1";
+    i_wnt_il17: "wnt.i_Wnt_IL17", "1";
     g_commitment: "wnt.g_commitment", "1";
     k: "coupling.K", "1";
     e_rankl_tnf: "coupling.e_RANKL_TNF", "1";
@@ -276,16 +391,21 @@ immune_params! {
     e_opg_il10: "coupling.e_OPG_IL10", "1";
     g_opg_e: "estrogen.g_OPG_E", "1";
     e_ocp_tnf: "coupling.e_OCpsupply_TNF", "1";
-    e_ocp_stat5: "coupling.e_OCpsupply_STAT5", "1";
     e_ocdiff_tnf: "coupling.e_OCdiff_TNF", "1";
     e_ocdiff_il1: "coupling.e_OCdiff_IL1", "1";
     i_ocdiff_ifng: "coupling.i_OCdiff_IFNg", "1";
     i_ocdiff_il4: "coupling.i_OCdiff_IL4", "1";
     i_ocdiff_il10: "coupling.i_OCdiff_IL10", "1";
     i_ocdiff_treg: "coupling.i_OCdiff_Treg", "1";
+    i_ocdiff_cd8treg: "coupling.i_OCdiff_CD8Treg", "1";
+    i_ocdiff_stat5: "coupling.i_OCdiff_STAT5", "1";
     g_ocapo_e: "estrogen.g_OCapo_E", "1";
     i_ocapo_il1: "coupling.i_OCapo_IL1", "1";
     i_obdiff_tnf: "coupling.i_OBdiff_TNF", "1";
+    e_obdiff_stat5: "coupling.e_OBdiff_STAT5", "1";
+    e_obdiff_osm: "coupling.e_OBdiff_OSM", "1";
+    i_obdiff_il6: "coupling.i_OBdiff_IL6", "1";
+    i_obapo_stat3: "coupling.i_OBapo_STAT3", "1";
     e_obapo_tnf: "coupling.e_OBapo_TNF", "1";
     g_obapo_e: "estrogen.g_OBapo_E", "1";
     g_hip_disuse: "coupling.g_hip_disuse", "1";
@@ -332,6 +452,7 @@ pub struct Cells {
     pub th2: f64,
     pub th17: f64,
     pub treg: f64,
+    pub cd8treg: f64,
     pub b: f64,
     pub m: f64,
 }
@@ -347,22 +468,9 @@ pub struct Drives {
     pub glucocorticoid: f64,
     /// Years of aging beyond the reference adult.
     pub aging_years: f64,
-    /// Factors on cytokine levels and signalling (1 = untouched; drugs act here).
-    pub tnf: f64,
-    /// Factor on IL-1.
-    pub il1: f64,
-    /// Factor on IL-6.
-    pub il6: f64,
-    /// Factor on IL-17.
-    pub il17: f64,
-    /// Factor on IFN-gamma.
-    pub ifng: f64,
-    /// Factor on JAK/STAT signalling (STAT3 and STAT5).
-    pub jak_stat: f64,
-    /// Factor on the Treg polarisation drive.
-    pub treg_drive: f64,
-    /// Factor on sclerostin (anti-sclerostin antibodies act here; 1 = untouched).
-    pub sclerostin: f64,
+    /// The handles' factors (1 = untouched; scenario inputs `<name>_factor` and drugs act
+    /// here).
+    pub factors: Factors,
     /// Extra CTLA-4 signal in Treg equivalents (CTLA-4-Ig acts here; 0 = none): it suppresses
     /// effector T cells and osteoclast differentiation as Treg CTLA-4 does.
     pub ctla4: f64,
@@ -406,85 +514,102 @@ pub struct Immune {
 }
 
 /// The immune module at one instant: cytokines from cells, polarisation, couplings.
-/// `tgfb_bone` is the core's TGF-beta relative to its steady state.
-pub fn evaluate(p: &ImmuneParams, c: &Cells, d: &Drives, tgfb_bone: f64) -> Immune {
+/// `tgfb_bone` is the core's TGF-beta and `oc_rel` its active osteoclasts, each relative to the
+/// steady state.
+pub fn evaluate(p: &ImmuneParams, c: &Cells, d: &Drives, tgfb_bone: f64, oc_rel: f64) -> Immune {
     let k = p.k;
+    let f = &d.factors;
     let e = p.estrogen.powers(d.estrogen);
     let gc = d.glucocorticoid / (d.glucocorticoid + p.gc_ec50);
     let anti_inflammatory = 1.0 / (1.0 + p.gc_i_inflammation * gc);
+    // Hill deviation from baseline: act = 1 + E h(x), rep = 1 - I h(x), with
+    // h(x) = x/(x+K) - 1/(1+K), so that both are exactly 1 at x = 1.
+    let at_baseline = 1.0 / (1.0 + k);
+    let h = |x: f64| x / (x + k) - at_baseline;
 
-    // Cytokines from their producer cells (weights are shares of the baseline level).
+    // Cytokines from their producer cells (weights are shares of the baseline level). TNF-alpha
+    // induces IL-1 in macrophages (Wei 2005).
     let t_tnf = 0.5 * (c.th1 + c.th17) * e[slot::TNF];
-    let tnf = d.tnf * anti_inflammatory * (p.w_tnf_m * c.m + (1.0 - p.w_tnf_m) * t_tnf);
-    let il1 = d.il1 * anti_inflammatory * c.m;
-    let il6 = d.il6 * anti_inflammatory * (p.w_il6_m * c.m + (1.0 - p.w_il6_m) * e[slot::IL6]);
-    let il17 = d.il17 * c.th17;
-    let ifng = d.ifng * c.th1;
-    let il4 = c.th2;
-    let il10 =
-        p.w_il10_treg * c.treg + p.w_il10_th2 * c.th2 + (1.0 - p.w_il10_treg - p.w_il10_th2) * c.b;
-    let il2 = (c.th1 + c.th2 + c.th17) / 3.0;
-    let il3 = il2;
+    let tnf = f[Handle::Tnf] * anti_inflammatory * (p.w_tnf_m * c.m + (1.0 - p.w_tnf_m) * t_tnf);
+    let h_tnf = h(tnf);
+    let il1 = f[Handle::Il1] * anti_inflammatory * c.m * (1.0 + p.e_il1_tnf * h_tnf);
+    let il6 =
+        f[Handle::Il6] * anti_inflammatory * (p.w_il6_m * c.m + (1.0 - p.w_il6_m) * e[slot::IL6]);
+    let il17 = f[Handle::Il17] * c.th17;
+    let ifng = f[Handle::Ifng] * c.th1;
+    let il4 = f[Handle::Il4] * c.th2;
+    let il10 = f[Handle::Il10]
+        * (p.w_il10_treg * c.treg
+            + p.w_il10_th2 * c.th2
+            + (1.0 - p.w_il10_treg - p.w_il10_th2) * c.b);
+    let effector = (c.th1 + c.th2 + c.th17) / 3.0;
+    let il2 = f[Handle::Il2] * effector;
+    let il3 = f[Handle::Il3] * effector;
     let il12 = anti_inflammatory * c.m;
-    let osm = anti_inflammatory * c.m;
-    let il7 = e[slot::IL7];
-    let sil6r = pow(c.m, p.g_sil6r);
-    let tgfb_treg = c.treg;
-    let tgfb = p.phi_tgfb_bone * tgfb_bone + (1.0 - p.phi_tgfb_bone) * tgfb_treg;
+    let osm = f[Handle::Osm] * anti_inflammatory * c.m;
+    let il7 = f[Handle::Il7] * e[slot::IL7];
+    let sil6r = f[Handle::Sil6r] * pow(c.m, p.g_sil6r);
+    let tgfb_treg = f[Handle::Tgfb] * c.treg;
+    let tgfb = f[Handle::Tgfb] * p.phi_tgfb_bone * tgfb_bone + (1.0 - p.phi_tgfb_bone) * tgfb_treg;
 
     // JAK/STAT: STAT3 downstream of gp130 (IL-6 classic and trans-signalling, OSM); STAT5
     // downstream of the common gamma chain and IL-3 receptor (IL-7, IL-3).
     let gp130 = (il6 + il6 * sil6r + osm) / 3.0;
-    let stat3 = signal(d.jak_stat * gp130, p.k_stat);
-    let stat5 = signal(
-        d.jak_stat * (p.w_il7_stat5 * il7 + (1.0 - p.w_il7_stat5) * il3),
-        p.k_stat,
-    );
+    let jak = f[Handle::Jak];
+    let stat3 = f[Handle::Stat3] * signal(jak * gp130, p.k_stat);
+    let stat5 = f[Handle::Stat5]
+        * signal(
+            jak * (p.w_il7_stat5 * il7 + (1.0 - p.w_il7_stat5) * il3),
+            p.k_stat,
+        );
 
-    // Hill deviations from baseline, each computed once: act = 1 + E h(x), rep = 1 - I h(x),
-    // with h(x) = x/(x+K) - 1/(1+K), so that both are exactly 1 at x = 1.
-    let at_baseline = 1.0 / (1.0 + k);
-    let h = |x: f64| x / (x + k) - at_baseline;
-    let (h_tnf, h_il1, h_il10, h_il12, h_il4, h_ifng) =
-        (h(tnf), h(il1), h(il10), h(il12), h(il4), h(ifng));
-    let (h_stat3, h_stat5, h_tgfb, h_il2, h_treg, h_il17) =
-        (h(stat3), h(stat5), h(tgfb), h(il2), h(c.treg), h(il17));
-    let h_tgfb_treg = h_treg;
-    // CTLA-4 signal: Treg CTLA-4 plus any CTLA-4-Ig (the same as h_treg without the drug).
-    let h_ctla4 = if d.ctla4 == 0.0 {
-        h_treg
-    } else {
-        h(c.treg + d.ctla4)
-    };
+    let (h_il1, h_il10, h_il12, h_il4, h_ifng) = (h(il1), h(il10), h(il12), h(il4), h(ifng));
+    let (h_stat3, h_stat5, h_tgfb, h_il2, h_il17) = (h(stat3), h(stat5), h(tgfb), h(il2), h(il17));
+    let (h_il6, h_il7, h_osm, h_cd8treg) = (h(il6), h(il7), h(osm), h(c.cd8treg));
+    let h_tgfb_treg = h(tgfb_treg);
+    // CTLA-4 signal: Treg CTLA-4 plus any CTLA-4-Ig.
+    let h_ctla4 = h(c.treg + d.ctla4);
 
-    // Wnt/beta-catenin on osteoblast commitment.
-    let dkk1 = (1.0 + p.e_dkk1_tnf * h_tnf) * (1.0 + p.e_dkk1_gc * gc);
-    let sclerostin = d.sclerostin
+    // Wnt/beta-catenin on osteoblast commitment: DKK1 and sclerostin inhibit it, OSM suppresses
+    // sclerostin (Walker 2010), IL-17 suppresses the osteoblast's Wnt response.
+    let dkk1 = f[Handle::Dkk1] * (1.0 + p.e_dkk1_tnf * h_tnf) * (1.0 + p.e_dkk1_gc * gc);
+    let sclerostin = f[Handle::Sclerostin]
         * e[slot::SOST]
         * (1.0 + p.e_sost_gc * gc)
-        * (1.0 + p.g_sost_age * d.aging_years);
+        * (1.0 + p.g_sost_age * d.aging_years)
+        * (1.0 - p.i_sost_osm * h_osm);
     let wnt10b = 1.0 + p.e_wnt10b * h_tgfb_treg;
-    let wnt = wnt10b / (pow(dkk1, p.g_wnt_dkk1) * pow(sclerostin, p.g_wnt_sost));
+    let wnt = wnt10b * (1.0 - p.i_wnt_il17 * h_il17)
+        / (pow(dkk1, p.g_wnt_dkk1) * pow(sclerostin, p.g_wnt_sost));
 
-    // T helper polarisation (1 at baseline), effector activation under estrogen deficiency,
-    // Treg suppression of effectors.
-    let activation = e[slot::ACTIVATION];
+    // T helper polarisation (1 at baseline). Effector activation rises under estrogen deficiency
+    // directly and through IL-7 and IFN-gamma (antigen presentation); Treg suppress effectors.
+    let activation =
+        e[slot::ACTIVATION] * (1.0 + p.e_act_il7 * h_il7) * (1.0 + p.e_act_ifng * h_ifng);
     let suppression = 1.0 - p.i_supp * h_ctla4;
-    let drive_th1 =
-        (1.0 + p.e_th1_il12 * h_il12) * (1.0 - p.i_th1_il10 * h_il10) * activation * suppression;
-    let drive_th2 =
-        (1.0 + p.e_th2_il4 * h_il4) * (1.0 - p.i_th2_ifng * h_ifng) * activation * suppression;
-    let drive_th17 = (1.0 + p.e_th17_stat3 * h_stat3)
+    let effector_drive = activation * suppression;
+    let drive_th1 = f[Handle::Th1]
+        * (1.0 + p.e_th1_il12 * h_il12)
+        * (1.0 - p.i_th1_il10 * h_il10)
+        * effector_drive;
+    let drive_th2 = f[Handle::Th2]
+        * (1.0 + p.e_th2_il4 * h_il4)
+        * (1.0 - p.i_th2_ifng * h_ifng)
+        * effector_drive;
+    let drive_th17 = f[Handle::Th17]
+        * (1.0 + p.e_th17_stat3 * h_stat3)
         * (1.0 + p.e_th17_tgfb * h_tgfb)
-        * activation
-        * suppression;
-    let drive_treg = d.treg_drive
+        * effector_drive;
+    let drive_treg = f[Handle::Treg]
         * (1.0 + p.e_treg_tgfb * h_tgfb)
         * (1.0 + p.e_treg_il2 * h_il2)
         * (1.0 - p.i_treg_stat3 * h_stat3)
         * e[slot::TREG];
-    let drive_b = e[slot::B];
-    let drive_m = (1.0 + p.g_disease * d.disease_activity + p.g_m_age * d.aging_years)
+    // CD8+ FoxP3+ Treg are induced by osteoclasts presenting antigen (Buchwald 2012).
+    let drive_cd8treg = f[Handle::Cd8Treg] * (1.0 + p.e_cd8treg_oc * h(oc_rel));
+    let drive_b = f[Handle::B] * e[slot::B];
+    let drive_m = f[Handle::Macrophage]
+        * (1.0 + p.g_disease * d.disease_activity + p.g_m_age * d.aging_years)
         * e[slot::M]
         * (1.0 - p.i_m_il10 * h_il10);
     let d_cells = Cells {
@@ -492,6 +617,7 @@ pub fn evaluate(p: &ImmuneParams, c: &Cells, d: &Drives, tgfb_bone: f64) -> Immu
         th2: p.mu_t * (drive_th2 - c.th2),
         th17: p.mu_t * (drive_th17 - c.th17),
         treg: p.mu_t * (drive_treg - c.treg),
+        cd8treg: p.mu_t * (drive_cd8treg - c.cd8treg),
         b: p.mu_b * (drive_b - c.b),
         m: p.mu_m * (drive_m - c.m),
     };
@@ -516,21 +642,29 @@ pub fn evaluate(p: &ImmuneParams, c: &Cells, d: &Drives, tgfb_bone: f64) -> Immu
             * (1.0 + p.e_opg_il10 * h_il10)
             / (1.0 + p.gc_i_opg * gc),
         // ocp_supply
-        ocp_supply: (1.0 + p.e_ocp_tnf * h_tnf) * (1.0 + p.e_ocp_stat5 * h_stat5),
-        // oc_differentiation
+        ocp_supply: 1.0 + p.e_ocp_tnf * h_tnf,
+        // oc_differentiation: IL-3 (STAT5), Th2, IL-10, IFN-gamma and both Treg inhibit it
         oc_differentiation: (1.0 + p.e_ocdiff_tnf * h_tnf)
             * (1.0 + p.e_ocdiff_il1 * h_il1)
             * (1.0 - p.i_ocdiff_ifng * h_ifng)
             * (1.0 - p.i_ocdiff_il4 * h_il4)
             * (1.0 - p.i_ocdiff_il10 * h_il10)
-            * (1.0 - p.i_ocdiff_treg * h_ctla4),
+            * (1.0 - p.i_ocdiff_treg * h_ctla4)
+            * (1.0 - p.i_ocdiff_cd8treg * h_cd8treg)
+            * (1.0 - p.i_ocdiff_stat5 * h_stat5),
         // oc_apoptosis: estrogen promotes it, IL-1 and glucocorticoids prolong osteoclast life
         oc_apoptosis: e[slot::OC_APOPTOSIS] * (1.0 - p.i_ocapo_il1 * h_il1)
             / (1.0 + p.gc_i_ocapo * gc),
-        // ob_differentiation
-        ob_differentiation: (1.0 - p.i_obdiff_tnf * h_tnf) / (1.0 + p.gc_i_obdiff * gc),
-        // ob_apoptosis
+        // ob_differentiation: STAT5 (IL-3) and OSM support it; TNF, IL-6 classic signalling
+        // and glucocorticoids inhibit it
+        ob_differentiation: (1.0 - p.i_obdiff_tnf * h_tnf)
+            * (1.0 + p.e_obdiff_stat5 * h_stat5)
+            * (1.0 + p.e_obdiff_osm * h_osm)
+            * (1.0 - p.i_obdiff_il6 * h_il6)
+            / (1.0 + p.gc_i_obdiff * gc),
+        // ob_apoptosis: STAT3 keeps osteoblasts alive (Bcl-xL, Bcl-2)
         ob_apoptosis: (1.0 + p.e_obapo_tnf * h_tnf)
+            * (1.0 - p.i_obapo_stat3 * h_stat3)
             * e[slot::OB_APOPTOSIS]
             * (1.0 + p.gc_e_obapo * gc),
         // obu_supply: Wnt/beta-catenin drives commitment; it declines with age

@@ -12,7 +12,10 @@
 
 use super::bone::{self, Attachments, Bone};
 use super::drugs::{Dosed, PTH_SURVIVAL, PthSurvival};
-use super::immune::{self, Cells, Drives, IMMUNE_PARAMS, Immune, ImmuneParams, N_IMMUNE_PARAMS};
+use super::immune::{
+    self, Cells, Drives, Factors, HANDLES, IMMUNE_PARAMS, Immune, ImmuneParams, N_HANDLES,
+    N_IMMUNE_PARAMS,
+};
 use super::{DerivedSpec, InputKind, InputSpec, InputValues, Layout, Model, ModelInfo};
 use super::{Domain, ParamSpec, PlotSpec, StateKind, StateSpec, fixed, fixed_mut};
 use crate::params::ParamValues;
@@ -24,27 +27,26 @@ const TH1: usize = CORE;
 const TH2: usize = CORE + 1;
 const TH17: usize = CORE + 2;
 const TREG: usize = CORE + 3;
-const BCELL: usize = CORE + 4;
-const MACRO: usize = CORE + 5;
+const CD8TREG: usize = CORE + 4;
+const BCELL: usize = CORE + 5;
+const MACRO: usize = CORE + 6;
 /// PTH-induced osteoblast survival programme.
-const PTHG: usize = CORE + 6;
+const PTHG: usize = CORE + 7;
 
-/// Number of the model's own states: the core, 6 immune cell states, the PTH survival
+/// Number of the model's own states: the core, 7 immune cell states, the PTH survival
 /// programme (the dosed drugs' compartments follow).
 pub const N: usize = PTHG + 1;
+
+/// Smallest Treg level used in the Th17/Treg ratio.
+const TREG_FLOOR: f64 = 1e-9;
 
 /// Module input indices (after the core's).
 const ESTROGEN: usize = bone::N_INPUTS;
 const DISEASE: usize = bone::N_INPUTS + 1;
 const GLUCOCORTICOID: usize = bone::N_INPUTS + 2;
 const AGING: usize = bone::N_INPUTS + 3;
-const F_TNF: usize = bone::N_INPUTS + 4;
-const F_IL1: usize = bone::N_INPUTS + 5;
-const F_IL6: usize = bone::N_INPUTS + 6;
-const F_IL17: usize = bone::N_INPUTS + 7;
-const F_IFNG: usize = bone::N_INPUTS + 8;
-const F_JAK: usize = bone::N_INPUTS + 9;
-const F_TREG: usize = bone::N_INPUTS + 10;
+/// The first handle's input (`immune::HANDLES` in order follow).
+const FIRST_HANDLE: usize = bone::N_INPUTS + 4;
 
 const fn input(
     name: &'static str,
@@ -65,7 +67,7 @@ const fn input(
 /// Plausible factors on a cytokine or pathway: 0 (blocked) to 10 times healthy.
 const FACTOR_RANGE: (f64, f64) = (0.0, 10.0);
 
-const MODULE_INPUTS: [InputSpec; 11] = [
+const DRIVE_INPUTS: [InputSpec; 4] = [
     input(
         "estrogen",
         "1",
@@ -94,56 +96,28 @@ const MODULE_INPUTS: [InputSpec; 11] = [
         (0.0, 60.0),
         "years of aging beyond the reference adult",
     ),
-    input(
-        "TNF_factor",
-        "1",
-        InputKind::Multiplier,
-        FACTOR_RANGE,
-        "factor on TNF-alpha (anti-TNF acts here)",
-    ),
-    input(
-        "IL1_factor",
-        "1",
-        InputKind::Multiplier,
-        FACTOR_RANGE,
-        "factor on IL-1",
-    ),
-    input(
-        "IL6_factor",
-        "1",
-        InputKind::Multiplier,
-        FACTOR_RANGE,
-        "factor on IL-6 (anti-IL-6R acts here)",
-    ),
-    input(
-        "IL17_factor",
-        "1",
-        InputKind::Multiplier,
-        FACTOR_RANGE,
-        "factor on IL-17 (anti-IL-17A acts here)",
-    ),
-    input(
-        "IFNg_factor",
-        "1",
-        InputKind::Multiplier,
-        FACTOR_RANGE,
-        "factor on IFN-gamma",
-    ),
-    input(
-        "jak_stat_factor",
-        "1",
-        InputKind::Multiplier,
-        FACTOR_RANGE,
-        "factor on JAK/STAT signalling (JAK inhibitors act here)",
-    ),
-    input(
-        "treg_drive",
-        "1",
-        InputKind::Multiplier,
-        FACTOR_RANGE,
-        "factor on the Treg polarisation drive (low-dose IL-2 acts here)",
-    ),
 ];
+
+/// One input per handle, `<element>_factor` (`immune::HANDLES`).
+const HANDLE_INPUTS: [InputSpec; N_HANDLES] = {
+    let mut out = [DRIVE_INPUTS[0]; N_HANDLES];
+    let mut i = 0;
+    while i < N_HANDLES {
+        out[i] = input(
+            HANDLES[i].input,
+            "1",
+            InputKind::Multiplier,
+            FACTOR_RANGE,
+            HANDLES[i].meaning,
+        );
+        i += 1;
+    }
+    out
+};
+
+const N_MODULE_INPUTS: usize = 4 + N_HANDLES;
+const MODULE_INPUTS: [InputSpec; N_MODULE_INPUTS] =
+    super::concat::<InputSpec, 4, N_HANDLES, N_MODULE_INPUTS>(DRIVE_INPUTS, HANDLE_INPUTS);
 
 const N_INPUTS: usize = bone::N_INPUTS + MODULE_INPUTS.len();
 const INPUTS: [InputSpec; N_INPUTS] =
@@ -151,6 +125,7 @@ const INPUTS: [InputSpec; N_INPUTS] =
         bone::INPUTS,
         MODULE_INPUTS,
     );
+const _: () = assert!(N_INPUTS <= super::MAX_INPUTS, "raise model::MAX_INPUTS");
 
 const N_CORE_IMMUNE: usize = bone::PARAMS_ARRAY.len() + N_IMMUNE_PARAMS;
 const CORE_IMMUNE: [ParamSpec; N_CORE_IMMUNE] =
@@ -195,7 +170,16 @@ const STATES: [StateSpec; N] = super::flatten(&[
         immune_state("Th1", "Th1_rel", "Th1 cells relative to healthy"),
         immune_state("Th2", "Th2_rel", "Th2 cells relative to healthy"),
         immune_state("Th17", "Th17_rel", "Th17 cells relative to healthy"),
-        immune_state("Treg", "Treg_rel", "regulatory T cells relative to healthy"),
+        immune_state(
+            "Treg",
+            "Treg_rel",
+            "CD4+ FoxP3+ regulatory T cells relative to healthy",
+        ),
+        immune_state(
+            "CD8Treg",
+            "CD8Treg_rel",
+            "CD8+ FoxP3+ regulatory T cells relative to healthy",
+        ),
         immune_state("B", "B_rel", "marrow B cells relative to healthy"),
         immune_state(
             "M",
@@ -268,6 +252,7 @@ const PLOTS: [PlotSpec; 6] = [
             ("Th2_rel", "Th2", 0.0),
             ("Th17_rel", "Th17", 0.0),
             ("Treg_rel", "Treg", 0.0),
+            ("CD8Treg_rel", "CD8+ Treg", 0.0),
             ("B_rel", "B cells", 0.0),
             ("macrophage_rel", "macrophages", 0.0),
         ],
@@ -329,6 +314,8 @@ pub struct Immunoporosis {
     d_pth: f64,
     /// Core TGF-beta at the steady state (pM), the reference for bone-derived TGF-beta.
     tgfb_ref: f64,
+    /// Active osteoclasts at the steady state (pM), the reference of the CD8+ Treg induction.
+    oca_ref: f64,
     layout: Arc<Layout>,
 }
 
@@ -357,6 +344,7 @@ impl Immunoporosis {
             beta_rankl: p.value("rankl.beta_RANKL"),
             d_pth: p.value("pth.D_PTH"),
             tgfb_ref: f64::NAN,
+            oca_ref: f64::NAN,
             layout,
         }
     }
@@ -367,25 +355,23 @@ impl Immunoporosis {
             th2: y[TH2],
             th17: y[TH17],
             treg: y[TREG],
+            cd8treg: y[CD8TREG],
             b: y[BCELL],
             m: y[MACRO],
         }
     }
 
     fn drives(u: &InputValues) -> Drives {
+        let mut factors = Factors::NEUTRAL;
+        factors
+            .0
+            .copy_from_slice(&u[FIRST_HANDLE..FIRST_HANDLE + N_HANDLES]);
         Drives {
             estrogen: u[ESTROGEN],
             disease_activity: u[DISEASE],
             glucocorticoid: u[GLUCOCORTICOID],
             aging_years: u[AGING],
-            tnf: u[F_TNF],
-            il1: u[F_IL1],
-            il6: u[F_IL6],
-            il17: u[F_IL17],
-            ifng: u[F_IFNG],
-            jak_stat: u[F_JAK],
-            treg_drive: u[F_TREG],
-            sclerostin: 1.0,
+            factors,
             ctla4: 0.0,
         }
     }
@@ -397,16 +383,19 @@ impl Immunoporosis {
         let scenario = Attachments::from_inputs(u);
         // Before the reference is known (during the steady-state search) bone-derived TGF-beta is
         // at its reference level by definition of the reference.
-        let tgfb_bone = if self.tgfb_ref.is_nan() {
-            1.0
+        let (tgfb_bone, oc_rel) = if self.tgfb_ref.is_nan() {
+            (1.0, 1.0)
         } else {
-            self.bone.tgfb(core, &scenario) / self.tgfb_ref
+            (
+                self.bone.tgfb(core, &scenario) / self.tgfb_ref,
+                core[bone::OCA] / self.oca_ref,
+            )
         };
         let mut drives = Self::drives(u);
         for drug in &self.drugs {
             drug.act_on_drives(drug.amounts(y), &mut drives);
         }
-        let im = immune::evaluate(&self.immune, &Self::cells(own), &drives, tgfb_bone);
+        let im = immune::evaluate(&self.immune, &Self::cells(own), &drives, tgfb_bone, oc_rel);
         let mut attached = scenario.combined(&im.core);
         attached.p_rankl_d += self.beta_rankl * im.lymph_rankl;
         for drug in &self.drugs {
@@ -432,6 +421,7 @@ impl Model for Immunoporosis {
         let core = fixed::<CORE>(ss);
         self.bone.set_core_reference(core);
         self.tgfb_ref = self.bone.tgfb(core, &Attachments::NEUTRAL);
+        self.oca_ref = core[bone::OCA];
         self.pth_survival.g_ref = ss[PTHG];
     }
 
@@ -444,6 +434,7 @@ impl Model for Immunoporosis {
         dy[TH2] = d.th2;
         dy[TH17] = d.th17;
         dy[TREG] = d.treg;
+        dy[CD8TREG] = d.cd8treg;
         dy[BCELL] = d.b;
         dy[MACRO] = d.m;
         dy[PTHG] = self.pth_survival.rate(c.pth, y[PTHG]);
@@ -475,7 +466,8 @@ impl Model for Immunoporosis {
             im.tgfb,
             im.stat3,
             im.stat5,
-            y[TH17] / y[TREG],
+            // A knocked-out Treg population decays towards 0: the ratio stays finite.
+            y[TH17] / y[TREG].max(TREG_FLOOR),
             im.estrogen,
             im.dkk1,
             im.sclerostin,

@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 pub const DAYS_PER_YEAR: f64 = 365.25;
 
 /// Upper bound on the number of external inputs of any model (inputs live in a fixed-size array).
-pub const MAX_INPUTS: usize = 32;
+pub const MAX_INPUTS: usize = 48;
 
 /// Values of a model's external inputs, indexed as in [`Layout::inputs`].
 pub type InputValues = [f64; MAX_INPUTS];

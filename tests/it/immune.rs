@@ -6,21 +6,14 @@ use immunoporosis::config::{self, bundled_params, load_calibration};
 use immunoporosis::engine;
 use immunoporosis::model::ModelId;
 use immunoporosis::model::bone::Attachments;
-use immunoporosis::model::immune::{self, Cells, Drives, ImmuneParams};
+use immunoporosis::model::immune::{self, Cells, Drives, Factors, Handle, ImmuneParams};
 
 const NEUTRAL_DRIVES: Drives = Drives {
     estrogen: 1.0,
     disease_activity: 0.0,
     glucocorticoid: 0.0,
     aging_years: 0.0,
-    tnf: 1.0,
-    il1: 1.0,
-    il6: 1.0,
-    il17: 1.0,
-    ifng: 1.0,
-    jak_stat: 1.0,
-    treg_drive: 1.0,
-    sclerostin: 1.0,
+    factors: Factors::NEUTRAL,
     ctla4: 0.0,
 };
 
@@ -29,9 +22,16 @@ const BASELINE_CELLS: Cells = Cells {
     th2: 1.0,
     th17: 1.0,
     treg: 1.0,
+    cd8treg: 1.0,
     b: 1.0,
     m: 1.0,
 };
+
+fn with_factor(h: Handle, value: f64) -> Drives {
+    let mut d = NEUTRAL_DRIVES;
+    d.factors[h] = value;
+    d
+}
 
 fn params() -> ImmuneParams {
     ImmuneParams::from_params(&bundled_params(ModelId::Immunoporosis).unwrap())
@@ -39,7 +39,7 @@ fn params() -> ImmuneParams {
 
 #[test]
 fn every_modifier_equals_one_at_baseline() {
-    let im = immune::evaluate(&params(), &BASELINE_CELLS, &NEUTRAL_DRIVES, 1.0);
+    let im = immune::evaluate(&params(), &BASELINE_CELLS, &NEUTRAL_DRIVES, 1.0, 1.0);
     let neutral = Attachments::NEUTRAL.to_array();
     for ((name, f), n) in Attachments::NAMES
         .iter()
@@ -130,11 +130,8 @@ fn immunoporosis_shares_the_core_parameter_values() {
 #[test]
 fn direct_coupling_signs() {
     let p = params();
-    let tnf_up = Drives {
-        tnf: 3.0,
-        ..NEUTRAL_DRIVES
-    };
-    let im = immune::evaluate(&p, &BASELINE_CELLS, &tnf_up, 1.0);
+    let tnf_up = with_factor(Handle::Tnf, 3.0);
+    let im = immune::evaluate(&p, &BASELINE_CELLS, &tnf_up, 1.0, 1.0);
     // [rankl_production, opg_production, ocp_supply, oc_differentiation, oc_apoptosis,
     //  ob_differentiation, ob_apoptosis, obu_supply, resorption LS, resorption TH]
     assert!(
@@ -158,7 +155,7 @@ fn direct_coupling_signs() {
         estrogen: 0.2,
         ..NEUTRAL_DRIVES
     };
-    let im = immune::evaluate(&p, &BASELINE_CELLS, &low_e, 1.0);
+    let im = immune::evaluate(&p, &BASELINE_CELLS, &low_e, 1.0, 1.0);
     assert!(
         im.lymph_rankl > 0.0,
         "estrogen loss raises lymphocyte RANKL"
@@ -174,7 +171,7 @@ fn direct_coupling_signs() {
         treg: 2.0,
         ..BASELINE_CELLS
     };
-    let im = immune::evaluate(&p, &cells, &NEUTRAL_DRIVES, 1.0);
+    let im = immune::evaluate(&p, &cells, &NEUTRAL_DRIVES, 1.0, 1.0);
     assert!(
         im.core.oc_differentiation < 1.0,
         "Treg lower osteoclast differentiation"
@@ -184,11 +181,8 @@ fn direct_coupling_signs() {
         "Treg -> TGF-beta -> Wnt10b raises osteoblast commitment"
     );
 
-    let jak = Drives {
-        jak_stat: 0.3,
-        ..NEUTRAL_DRIVES
-    };
-    let im = immune::evaluate(&p, &BASELINE_CELLS, &jak, 1.0);
+    let jak = with_factor(Handle::Jak, 0.3);
+    let im = immune::evaluate(&p, &BASELINE_CELLS, &jak, 1.0, 1.0);
     assert!(
         im.stat3 < 1.0 && im.stat5 < 1.0 && im.core.rankl_production < 1.0,
         "JAK inhibition lowers STAT3/5 and RANKL"
@@ -227,7 +221,7 @@ fn raising_tnf_raises_rankl_and_osteoclasts_and_lowers_formation_per_osteoclast(
 #[test]
 fn raising_treg_lowers_osteoclasts_and_gains_bone() {
     let base = run_text(ONE_YEAR);
-    let r = with_input("treg_drive", 2.0, "1");
+    let r = with_input("Treg_factor", 2.0, "1");
     assert!(last(&r, "Treg_rel") > 1.3);
     assert!(last(&r, "Th17_Treg_ratio_rel") < 1.0);
     assert!(last(&r, "OCa_pM") < last(&base, "OCa_pM"));

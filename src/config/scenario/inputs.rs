@@ -144,7 +144,9 @@ fn input_of(
                 &format!("{key}.name"),
                 format!("model `{}` has no input `{name}`", spec.name),
             )
-            .with_help(suggest(name, spec.inputs.iter().map(|s| s.name))));
+            .with_help(
+                renamed(name).unwrap_or_else(|| suggest(name, spec.inputs.iter().map(|s| s.name))),
+            ));
     };
     let input = spec.inputs[index];
     let Some(unit) = &entry.unit else {
@@ -334,4 +336,18 @@ fn implausible_input(
         "{key}: input `{}` reaches {outside:e}{unit}, outside its plausible range {lo} to {hi}{unit} (docs/model.md, \"Input ranges\"); the model was not built for such values",
         input.name
     ))
+}
+
+/// Inputs renamed when every element of the immune module got a handle `<element>_factor`.
+const RENAMED_INPUTS: [(&str, &str); 2] = [
+    ("jak_stat_factor", "JAK_factor"),
+    ("treg_drive", "Treg_factor"),
+];
+
+/// The help for an input that was renamed, with the same meaning.
+fn renamed(name: &str) -> Option<String> {
+    RENAMED_INPUTS
+        .iter()
+        .find(|(old, _)| *old == name)
+        .map(|(old, new)| format!("`{old}` is now `{new}` (the same factor; every handle of the immune module is `<element>_factor`, see `immunoporosis list`)"))
 }

@@ -12,7 +12,7 @@ pub mod pk;
 mod registry;
 
 use super::bone::Attachments;
-use super::immune::Drives;
+use super::immune::{Drives, Handle};
 use super::{DerivedSpec, Domain, ParamSpec, StateKind, StateSpec};
 use crate::params::ParamValues;
 pub use pk::{
@@ -273,13 +273,13 @@ impl Dosed {
     #[inline]
     pub fn act_on_drives(&self, a: &[f64], d: &mut Drives) {
         match self.action {
-            Action::InhibitsTnf => d.tnf *= 1.0 - self.effect(a),
-            Action::InhibitsIl17 => d.il17 *= 1.0 - self.effect(a),
-            Action::InhibitsIl6 => d.il6 *= 1.0 - self.effect(a),
-            Action::InhibitsSclerostin => d.sclerostin *= 1.0 - self.effect(a),
-            Action::InhibitsJakStat => d.jak_stat *= 1.0 - self.effect(a),
+            Action::InhibitsTnf => d.factors[Handle::Tnf] *= 1.0 - self.effect(a),
+            Action::InhibitsIl17 => d.factors[Handle::Il17] *= 1.0 - self.effect(a),
+            Action::InhibitsIl6 => d.factors[Handle::Il6] *= 1.0 - self.effect(a),
+            Action::InhibitsSclerostin => d.factors[Handle::Sclerostin] *= 1.0 - self.effect(a),
+            Action::InhibitsJakStat => d.factors[Handle::Jak] *= 1.0 - self.effect(a),
             Action::AddsCtla4 => d.ctla4 += self.effect(a),
-            Action::MultipliesTregDrive => d.treg_drive *= 1.0 + self.effect(a),
+            Action::MultipliesTregDrive => d.factors[Handle::Treg] *= 1.0 + self.effect(a),
             Action::AddsEstrogen => {
                 if let PkModel::One(e2) = &self.pk {
                     d.estrogen += e2.concentration(a[1]) / e2.c50;
