@@ -5,7 +5,7 @@
 //! transform, x = lower + (upper - lower) / (1 + exp(-z)), so the simplex moves freely in z.
 
 use crate::analysis::{ValueAtError, value_at};
-use crate::config::Calibration;
+use crate::config::{Calibration, FitMethod};
 use crate::engine;
 use crate::error::SimError;
 use argmin::core::{CostFunction, Error as ArgminError, Executor, State};
@@ -161,21 +161,37 @@ pub fn evaluate(cal: &Calibration, values: &[f64]) -> Result<Vec<f64>, EvaluateE
                     }
                 })
             };
-            match t.minus {
-                None => value(t.scenario),
-                Some(m) => Ok(value(t.scenario)? - value(m)?),
+            let difference = match t.minus {
+                None => value(t.scenario)?,
+                Some(m) => value(t.scenario)? - value(m)?,
+            };
+            match t.prevented {
+                None => Ok(difference),
+                Some((disease, control)) => {
+                    Ok(1.0 - difference / (value(disease)? - value(control)?))
+                }
             }
         })
         .collect()
 }
 
-/// Each target's residual in units of its tolerance, (got - wanted) / tolerance: the terms whose
-/// squares the fit minimises (and the rows of the Jacobian in the identifiability analysis).
+/// Each target's residual in units of its band, (got - wanted) / (edge - wanted) with the band's
+/// edge on the side of `got` (for a symmetric band, (got - wanted) / tolerance): the terms whose
+/// squares the fit minimises (and the rows of the Jacobian in the identifiability analysis). A
+/// value inside the band has a residual of at most 1 in magnitude.
 pub fn scaled_residuals(cal: &Calibration, got: &[f64]) -> Vec<f64> {
     cal.targets
         .iter()
         .zip(got)
-        .map(|(t, g)| (g - t.value) / t.tolerance)
+        .map(|(t, g)| {
+            let (lo, hi) = t.band;
+            let half = if *g >= t.value {
+                hi - t.value
+            } else {
+                t.value - lo
+            };
+            (g - t.value) / half
+        })
         .collect()
 }
 
@@ -232,6 +248,23 @@ pub fn calibrate(
         .iter()
         .map(|p| to_unbounded(p.initial, p.lower, p.upper))
         .collect();
+    let (z_best, iterations, evaluations, termination) = match cal.method {
+        FitMethod::NelderMead => nelder_mead(cal, z0, progress)?,
+        FitMethod::LevenbergMarquardt => levenberg_marquardt(cal, z0, progress),
+    };
+    let values = to_physical(&z_best, cal);
+    finish(cal, &values, iterations, evaluations, termination)
+}
+
+/// What an optimiser returns: the best point (logit space), iterations, cost evaluations and
+/// why it stopped.
+type Optimum = (Vec<f64>, u64, u64, String);
+
+fn nelder_mead(
+    cal: &Calibration,
+    z0: Vec<f64>,
+    progress: &(impl Fn(u64, f64) + Sync),
+) -> Result<Optimum, CalibrationError> {
     // Initial simplex: the start and one step of 1 (in logit space) along each parameter.
     let mut simplex = vec![z0.clone()];
     for i in 0..z0.len() {
@@ -255,9 +288,125 @@ pub fn calibrate(
     let state = result.state();
     let z_best = state
         .get_best_param()
-        .ok_or(CalibrationError::NoParameters)?;
-    let values = to_physical(z_best, cal);
-    let got = evaluate(cal, &values)?;
+        .ok_or(CalibrationError::NoParameters)?
+        .clone();
+    let evaluations = result
+        .problem
+        .problem
+        .as_ref()
+        .map_or(0, |c| c.evaluations.load(Ordering::Relaxed));
+    Ok((
+        z_best,
+        state.get_iter(),
+        evaluations,
+        state.get_termination_status().to_string(),
+    ))
+}
+
+/// Largest damping before Levenberg-Marquardt gives up on a step.
+const MAX_DAMPING: f64 = 1e10;
+/// Forward-difference step in logit space.
+const JACOBIAN_STEP: f64 = 1e-4;
+
+/// Residuals at a logit-space point; a failed simulation gives residuals of `FAILED_RESIDUAL`.
+fn residuals_at(cal: &Calibration, z: &[f64]) -> Vec<f64> {
+    const FAILED_RESIDUAL: f64 = 1e6;
+    match evaluate(cal, &to_physical(z, cal)) {
+        Ok(got) => scaled_residuals(cal, &got),
+        Err(_) => vec![FAILED_RESIDUAL; cal.targets.len()],
+    }
+}
+
+fn sum_sq(r: &[f64]) -> f64 {
+    r.iter().map(|x| x * x).sum()
+}
+
+/// Levenberg-Marquardt in logit space (Marquardt's diagonal scaling), Jacobian by forward
+/// differences with the parameters' columns evaluated in parallel. Stops when a step lowers the
+/// cost by less than the calibration's tolerance (relative), or after `max_iterations`.
+fn levenberg_marquardt(
+    cal: &Calibration,
+    mut z: Vec<f64>,
+    progress: &(impl Fn(u64, f64) + Sync),
+) -> Optimum {
+    let n = z.len();
+    let evaluations = AtomicU64::new(0);
+    let eval = |z: &[f64]| {
+        evaluations.fetch_add(1, Ordering::Relaxed);
+        residuals_at(cal, z)
+    };
+    let mut r = eval(&z);
+    let mut cost = sum_sq(&r);
+    let mut lambda = 1e-2;
+    let mut iterations = 0;
+    let mut termination = format!("reached {} iterations", cal.max_iterations);
+    while iterations < cal.max_iterations {
+        iterations += 1;
+        let columns: Vec<Vec<f64>> = (0..n)
+            .into_par_iter()
+            .map(|j| {
+                let mut zj = z.clone();
+                zj[j] += JACOBIAN_STEP;
+                eval(&zj)
+                    .iter()
+                    .zip(&r)
+                    .map(|(a, b)| (a - b) / JACOBIAN_STEP)
+                    .collect()
+            })
+            .collect();
+        let jac = nalgebra::DMatrix::from_fn(r.len(), n, |i, j| columns[j][i]);
+        let jtj = jac.transpose() * &jac;
+        let g = jac.transpose() * nalgebra::DVector::from_column_slice(&r);
+        let mut improved = false;
+        let mut converged = false;
+        while lambda < MAX_DAMPING {
+            let mut a = jtj.clone();
+            for k in 0..n {
+                a[(k, k)] += lambda * jtj[(k, k)].max(1e-12);
+            }
+            let Some(step) = a.cholesky().map(|c| c.solve(&(-&g))) else {
+                lambda *= 4.0;
+                continue;
+            };
+            let trial: Vec<f64> = z.iter().zip(step.iter()).map(|(a, b)| a + b).collect();
+            let rt = eval(&trial);
+            let ct = sum_sq(&rt);
+            progress(evaluations.load(Ordering::Relaxed), cost.min(ct));
+            if ct < cost {
+                let relative = (cost - ct) / cost.max(f64::MIN_POSITIVE);
+                z = trial;
+                r = rt;
+                cost = ct;
+                lambda = (lambda / 3.0).max(1e-9);
+                improved = true;
+                if relative < cal.tolerance {
+                    termination = format!("relative cost decrease {relative:.1e} below tolerance");
+                    converged = true;
+                }
+                break;
+            }
+            lambda *= 4.0;
+        }
+        if !improved {
+            termination = "no step lowers the cost (damping at its limit)".to_string();
+            break;
+        }
+        if converged {
+            break;
+        }
+    }
+    (z, iterations, evaluations.into_inner(), termination)
+}
+
+/// The fit's report at the fitted values.
+fn finish(
+    cal: &Calibration,
+    values: &[f64],
+    iterations: u64,
+    evaluations: u64,
+    termination: String,
+) -> Result<Fit, CalibrationError> {
+    let got = evaluate(cal, values)?;
     let targets = cal
         .targets
         .iter()
@@ -277,14 +426,14 @@ pub fn calibrate(
             got: *g,
             residual: g - t.value,
             tolerance: t.tolerance,
-            met: (g - t.value).abs() <= t.tolerance,
+            met: (t.band.0..=t.band.1).contains(g),
             source: t.source.clone(),
         })
         .collect();
     let parameters = cal
         .parameters
         .iter()
-        .zip(&values)
+        .zip(values)
         .map(|(p, v)| FittedParameter {
             name: p.name.clone(),
             unit: cal.params.params[&p.name].unit.clone(),
@@ -298,12 +447,8 @@ pub fn calibrate(
         parameters,
         targets,
         cost: cost_of(cal, &got),
-        iterations: state.get_iter(),
-        evaluations: result
-            .problem
-            .problem
-            .as_ref()
-            .map_or(0, |c| c.evaluations.load(Ordering::Relaxed)),
-        termination: state.get_termination_status().to_string(),
+        iterations,
+        evaluations,
+        termination,
     })
 }

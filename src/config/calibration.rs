@@ -1,6 +1,7 @@
 //! Calibration files (`params/calibration/*.toml`): which parameters to fit, within which bounds,
 //! against which targets (scenario, output column, time, wanted value, tolerance).
 
+use super::interventions::{InterventionSet, Measure, load_interventions};
 use super::limits::MAX_CALIBRATION_ITERATIONS;
 use super::params_file::{bundled_params, load_params};
 use super::scenario::{Scenario, load_scenario};
@@ -21,10 +22,13 @@ struct RawCalibration {
     parameter_set: Option<Spanned<String>>,
     max_iterations: Option<Spanned<u64>>,
     tolerance: Option<Spanned<f64>>,
+    method: Option<Spanned<String>>,
     #[serde(default)]
     parameter: Vec<Spanned<RawParameter>>,
     #[serde(default)]
     target: Vec<Spanned<RawTarget>>,
+    #[serde(default)]
+    interventions: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -80,8 +84,25 @@ pub struct Target {
     pub value: f64,
     /// Acceptable deviation; the residual is (got - wanted) / tolerance.
     pub tolerance: f64,
+    /// The band the value must lie in: `value - tolerance` to `value + tolerance` for a target
+    /// of the calibration file, the published band for an intervention (it may be asymmetric;
+    /// the residual is then scaled by the distance from the value to the band's edge on its side).
+    pub band: (f64, f64),
+    /// For an intervention: the untreated pair (disease, control). The target is then the
+    /// fraction prevented, 1 - (scenario - minus) / (disease - control).
+    pub prevented: Option<(usize, usize)>,
     /// Where the wanted value comes from.
     pub source: String,
+}
+
+/// The optimiser of a calibration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FitMethod {
+    /// Nelder-Mead simplex on the cost (argmin): no derivatives; slow beyond a dozen parameters.
+    NelderMead,
+    /// Levenberg-Marquardt on the residuals, with a forward-difference Jacobian evaluated in
+    /// parallel: for many parameters and targets.
+    LevenbergMarquardt,
 }
 
 /// A validated calibration.
@@ -112,6 +133,8 @@ pub struct Calibration {
     pub targets: Vec<Target>,
     /// Most Nelder-Mead iterations.
     pub max_iterations: u64,
+    /// The optimiser.
+    pub method: FitMethod,
     /// Stop when the standard deviation of the simplex costs falls below this.
     pub tolerance: f64,
 }
@@ -244,7 +267,7 @@ pub fn load_calibration(path: &Path) -> Result<Calibration, ConfigError> {
             upper: hi,
         });
     }
-    if raw.target.is_empty() {
+    if raw.target.is_empty() && raw.interventions.is_empty() {
         return Err(err(
             None,
             "target",
@@ -397,6 +420,8 @@ pub fn load_calibration(path: &Path) -> Result<Calibration, ConfigError> {
             time_days: time,
             value: *t.value.get_ref(),
             tolerance: tol,
+            band: (*t.value.get_ref() - tol, *t.value.get_ref() + tol),
+            prevented: None,
             source: t.source.clone().unwrap_or_default(),
         });
     }
@@ -433,6 +458,33 @@ pub fn load_calibration(path: &Path) -> Result<Calibration, ConfigError> {
         Some(v) => *v.get_ref(),
         None => 1e-10,
     };
+    for (k, file) in raw.interventions.iter().enumerate() {
+        let at = line(&src, file);
+        let key = format!("interventions[{k}]");
+        let file = dir.join(file.get_ref());
+        if let Some(problem) = file_problem(&file) {
+            return Err(err(
+                at,
+                &key,
+                format!("intervention file `{}` {problem}", file.display()),
+            ));
+        }
+        let set = load_interventions(&file, model)?;
+        add_interventions(&set, &mut scenarios, &mut targets);
+    }
+    let method = match &raw.method {
+        None => FitMethod::NelderMead,
+        Some(m) => match m.get_ref().as_str() {
+            "nelder_mead" => FitMethod::NelderMead,
+            "levenberg_marquardt" => FitMethod::LevenbergMarquardt,
+            other => {
+                return Err(
+                    err(line(&src, m), "method", format!("unknown method `{other}`"))
+                        .with_help(suggest(other, ["nelder_mead", "levenberg_marquardt"])),
+                );
+            }
+        },
+    };
     Ok(Calibration {
         path: path.to_path_buf(),
         name: name.into_inner(),
@@ -446,6 +498,54 @@ pub fn load_calibration(path: &Path) -> Result<Calibration, ConfigError> {
         scenarios,
         targets,
         max_iterations,
+        method,
         tolerance,
     })
+}
+
+/// Each intervention of `set` as a target: its treated arms and the context's untreated arms
+/// (each context's pair added once) join `scenarios`.
+fn add_interventions(
+    set: &InterventionSet,
+    scenarios: &mut Vec<Scenario>,
+    targets: &mut Vec<Target>,
+) {
+    let mut untreated = Vec::new();
+    for c in &set.contexts {
+        scenarios.push(c.disease.clone());
+        scenarios.push(c.control.clone());
+        untreated.push((scenarios.len() - 2, scenarios.len() - 1));
+    }
+    for i in &set.interventions {
+        let c = &set.contexts[i.context];
+        let (disease, control) = untreated[i.context];
+        let mut arm = |base: &Scenario| {
+            scenarios.push(i.apply(base, c.handles_from));
+            scenarios.len() - 1
+        };
+        let (scenario, minus, prevented) = match c.measure {
+            Measure::FractionPrevented => (
+                arm(&c.disease),
+                Some(arm(&c.control)),
+                Some((disease, control)),
+            ),
+            Measure::FractionPreventedUntreatedControl => {
+                (arm(&c.disease), Some(control), Some((disease, control)))
+            }
+            Measure::EffectInControl => (arm(&c.control), Some(control), None),
+        };
+        let (lo, hi) = i.band;
+        targets.push(Target {
+            name: i.name.clone(),
+            scenario,
+            minus,
+            column: i.column.clone(),
+            time_days: c.time_days,
+            value: i.value,
+            tolerance: (hi - i.value).max(i.value - lo),
+            band: i.band,
+            prevented,
+            source: i.source.clone(),
+        });
+    }
 }

@@ -6,6 +6,7 @@
 
 mod analysis;
 mod calibration;
+mod interventions;
 pub mod limits;
 mod params_edit;
 mod params_file;
@@ -15,7 +16,10 @@ pub use analysis::{
     AnalysisHeader, PopulationStudy, Responder, Sensitivity, load_endpoints, load_population,
     load_sensitivity, load_sweep,
 };
-pub use calibration::{Calibration, FitParameter, Target, load_calibration};
+pub use calibration::{Calibration, FitMethod, FitParameter, Target, load_calibration};
+pub use interventions::{
+    Context as InterventionContext, Intervention, InterventionSet, Measure, load_interventions,
+};
 pub use params_edit::ParamsEdit;
 pub use params_file::{bundled_params, load_params, parse_params};
 pub use scenario::{Scenario, load_scenario, parse_scenario};

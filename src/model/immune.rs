@@ -166,6 +166,7 @@ handles! {
     Th17: "Th17", "cell", "factor on the production of Th17 cells";
     Treg: "Treg", "cell", "factor on the production of CD4+ FoxP3+ regulatory T cells (low-dose IL-2 acts here)";
     Cd8Treg: "CD8Treg", "cell", "factor on the production of CD8+ FoxP3+ regulatory T cells";
+    Ctla4: "CTLA4", "signalling", "factor on the CTLA-4 signal of Treg (and of CTLA-4-Ig) on effector T cells and osteoclast precursors";
     B: "B", "cell", "factor on the production of marrow B cells (B-cell depletion acts here)";
     Macrophage: "macrophage", "cell", "factor on the activation of monocytes and macrophages";
     Dkk1: "DKK1", "Wnt inhibitor", "factor on DKK1";
@@ -568,7 +569,7 @@ pub fn evaluate(p: &ImmuneParams, c: &Cells, d: &Drives, tgfb_bone: f64, oc_rel:
     let (h_il6, h_il7, h_osm, h_cd8treg) = (h(il6), h(il7), h(osm), h(c.cd8treg));
     let h_tgfb_treg = h(tgfb_treg);
     // CTLA-4 signal: Treg CTLA-4 plus any CTLA-4-Ig.
-    let h_ctla4 = h(c.treg + d.ctla4);
+    let h_ctla4 = h(f[Handle::Ctla4] * (c.treg + d.ctla4));
 
     // Wnt/beta-catenin on osteoblast commitment: DKK1 and sclerostin inhibit it, OSM suppresses
     // sclerostin (Walker 2010), IL-17 suppresses the osteoblast's Wnt response.

@@ -34,6 +34,7 @@ mod config;
 mod drugs;
 mod fuzz;
 mod immune;
+mod interventions;
 mod invariants;
 mod layout;
 mod limits;
