@@ -143,7 +143,8 @@ pub struct Parameter {
     /// 95 % interval of θ: θ·exp(±1.96 SE) in log space, θ ± 1.96 SE in linear space.
     pub interval: Option<(f64, f64)>,
     /// The other parameter with the largest |correlation| (index) and that correlation; `None`
-    /// with a single parameter.
+    /// with a single parameter or when it is uncorrelated with every other (no target depends
+    /// on it).
     pub partner: Option<(usize, f64)>,
     /// Targets with |dr/dθ| > [`INFORMS`].
     pub informing_targets: usize,
@@ -364,6 +365,7 @@ fn partner(correlation: &DMatrix<f64>, i: usize) -> Option<(usize, f64)> {
         .filter(|&j| j != i)
         .map(|j| (j, correlation[(i, j)]))
         .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
+        .filter(|(_, c)| *c != 0.0)
 }
 
 fn verdict(
