@@ -339,8 +339,8 @@ pub fn calibrate(
         bar.finish_and_clear();
         fit
     };
-    let identifiability = identifiability_at(&cal, &fit)
-        .map_err(|e| failed("identifiability at the fitted values: ", &e))?;
+    let identifiability =
+        identifiability_at(&cal, &fit).map_err(|e| failed("identifiability analysis: ", &e))?;
     let report = output::calibration::Report {
         cal: &cal,
         fit: &fit,

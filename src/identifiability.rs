@@ -82,6 +82,17 @@ pub enum Stencil {
     Forward,
 }
 
+impl Stencil {
+    /// `central`, `backward` or `forward`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stencil::Central => "central",
+            Stencil::Backward => "backward",
+            Stencil::Forward => "forward",
+        }
+    }
+}
+
 /// Why a parameter is not identifiable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reason {

@@ -114,7 +114,7 @@ fn identifiability_json(r: &Report<'_>) -> serde_json::Value {
         },
         "parameters": r.fit.parameters.iter().zip(&id.parameters).map(|(p, q)| json!({
             "name": p.name, "unit": p.unit, "value": q.value,
-            "space": q.space.name(), "stencil": format!("{:?}", q.stencil).to_lowercase(), "step": q.step,
+            "space": q.space.name(), "stencil": q.stencil.name(), "step": q.step,
             "se": q.se, "relative_se": q.relative_se,
             "interval_95": q.interval.map(|(lo, hi)| [lo, hi]),
             "verdict": q.verdict.text(),

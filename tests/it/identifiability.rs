@@ -301,3 +301,112 @@ fn a_failing_residual_function_is_an_error_and_non_finite_derivatives_are_refuse
     .unwrap_err();
     assert_eq!(e, AnalyseError::NotFinite { parameter: 0 });
 }
+
+#[test]
+fn the_report_names_the_unidentifiable_direction_and_writes_the_correlations() {
+    use immunoporosis::calibration::{Fit, FittedParameter};
+    use immunoporosis::output::calibration::{
+        Report, correlation_csv, report_json, report_markdown,
+    };
+    // Any valid calibration for the header; the parameters are those of the product problem.
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("s.toml"),
+        "name = \"s\"\nmodel = \"lemaire2004\"\nduration_days = 10.0\n",
+    )
+    .unwrap();
+    let path = tmp.path().join("c.toml");
+    std::fs::write(
+        &path,
+        "name = \"c\"\nmodel = \"lemaire2004\"\n[[parameter]]\nname = \"osteoblast.k_B\"\ninitial = 0.2\nlower = 0.1\nupper = 0.3\n[[target]]\nscenario = \"s.toml\"\ncolumn = \"C_pM\"\ntime_days = 10.0\nvalue = 1e-3\ntolerance = 1e-4\n",
+    )
+    .unwrap();
+    let cal = immunoporosis::config::load_calibration(&path).unwrap_or_else(|e| panic!("{e}"));
+    let values = [1.5, 0.8, 1.2];
+    let id = analyse(
+        |t: &[f64]| {
+            Ok::<_, Infallible>(vec![
+                t[0] * t[1] + 0.3 * t[2] - 1.0,
+                2.0 * t[0] * t[1] - t[2],
+                0.5 * t[0] * t[1] + 2.0 * t[2] - 3.0,
+            ])
+        },
+        &values,
+        &[0.1; 3],
+        &[10.0; 3],
+    )
+    .unwrap();
+    let fit = Fit {
+        parameters: ["a.x", "a.y", "b.z"]
+            .iter()
+            .zip(values)
+            .map(|(n, v)| FittedParameter {
+                name: n.to_string(),
+                unit: "1".into(),
+                initial: v,
+                value: v,
+                lower: 0.1,
+                upper: 10.0,
+            })
+            .collect(),
+        targets: Vec::new(),
+        cost: 0.0,
+        iterations: 0,
+        evaluations: 1,
+        termination: String::new(),
+    };
+    let report = Report {
+        cal: &cal,
+        fit: &fit,
+        identifiability: &id,
+        optimised: false,
+    };
+    let md = report_markdown(&report);
+    let section = md.split("## Identifiability").nth(1).expect("section");
+    assert!(
+        section.contains("1 of 3 directions of zero information"),
+        "{section}"
+    );
+    let direction = section
+        .lines()
+        .find(|l| l.starts_with("- eigenvalue"))
+        .expect("the null direction listed");
+    assert!(
+        (direction.contains("+0.707 `a.x`, -0.707 `a.y`")
+            || direction.contains("-0.707 `a.x`, +0.707 `a.y`"))
+            && !direction.contains("b.z"),
+        "{direction}"
+    );
+    let row = section
+        .lines()
+        .find(|l| l.starts_with("| `a.x` |"))
+        .unwrap();
+    assert!(
+        row.contains("unbounded (log)")
+            && row.contains("not identifiable (direction of zero information)")
+            && row.contains("| `a.y` | -1.000 |"),
+        "{row}"
+    );
+    let json = report_json(&report);
+    assert_eq!(json["identifiability"]["parameters"][0]["partner"], "a.y");
+    assert_eq!(
+        json["identifiability"]["null_directions"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let csv = correlation_csv(&report);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "parameter,a.x,a.y,b.z");
+    let first: Vec<f64> = lines[1]
+        .split(',')
+        .skip(1)
+        .map(|v| v.parse().unwrap())
+        .collect();
+    assert_eq!(first[0], 1.0);
+    assert!(
+        (first[1] + 1.0).abs() < 1e-6 && first[2] == 0.0,
+        "{first:?}"
+    );
+}
