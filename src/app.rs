@@ -337,12 +337,14 @@ pub fn list(scenario_dir: &Path) -> Result<String, AppError> {
     Ok(out)
 }
 
-/// `immunoporosis calibrate`: fit, write the fitted parameter file and the fit report.
+/// `immunoporosis calibrate`: fit (or, with `no_fit`, take the parameter file's values), analyse
+/// the identifiability of the parameters there, write the fitted parameter file and the report.
 pub fn calibrate(
     path: &Path,
     out: Option<&Path>,
     write_params: bool,
     force: bool,
+    no_fit: bool,
 ) -> Result<String, AppError> {
     let cal = config::load_calibration(path)?;
     let out_dir = out.map_or_else(
@@ -350,26 +352,36 @@ pub fn calibrate(
         Path::to_path_buf,
     );
     output::check_target(&out_dir, force)?;
-    let bar = indicatif::ProgressBar::new_spinner();
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} calibrating [{elapsed_precise}] {msg}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-    );
+    let failed = |what: &str, e: &dyn std::fmt::Display| SimError::Calibration {
+        reason: format!("{what}{e}"),
+    };
     let started = Instant::now();
-    let fit = crate::calibration::calibrate(&cal, &|n, best| {
-        bar.set_message(format!("{n} evaluations, best cost {best:.4e}"));
-        bar.tick();
-    })
-    .map_err(|e| SimError::Calibration {
-        reason: e.to_string(),
-    })?;
-    bar.finish_and_clear();
+    let fit = if no_fit {
+        unfitted(&cal).map_err(|e| failed("at the parameter file's values: ", &e))?
+    } else {
+        let bar = spinner("calibrating");
+        let fit = crate::calibration::calibrate(&cal, &|n, best| {
+            bar.set_message(format!("{n} evaluations, best cost {best:.4e}"));
+            bar.tick();
+        })
+        .map_err(|e| failed("", &e))?;
+        bar.finish_and_clear();
+        fit
+    };
+    let identifiability =
+        identifiability_at(&cal, &fit).map_err(|e| failed("identifiability analysis: ", &e))?;
+    let report = output::calibration::Report {
+        cal: &cal,
+        fit: &fit,
+        identifiability: &identifiability,
+        optimised: !no_fit,
+    };
     let files = output::calibration::fitted_params_files(&cal, &fit)
         .map_err(|e| OutputError::at(&cal.params_path, std::io::Error::other(e)))?;
     output::write_dir(&out_dir, force, |dir| {
-        output::calibration::write(dir, &cal, &fit, &files)
+        output::calibration::write(dir, &report, &files)
     })?;
-    let mut report = output::calibration::report_markdown(&cal, &fit);
+    let mut text = output::calibration::report_markdown(&report);
     if write_params {
         // A bundled file is rewritten only where it is the copy this program was built from:
         // never over newer edits, and never a stray `params/` below another folder.
@@ -407,7 +419,7 @@ pub fn calibrate(
         for (path, text) in &files {
             output::write_file_atomically(path, text)?;
         }
-        report.push_str(&format!(
+        text.push_str(&format!(
             "\nwrote the fitted values into {}\n",
             files
                 .iter()
@@ -420,23 +432,128 @@ pub fn calibrate(
                 .iter()
                 .any(|(p, _)| cal.drug_files.iter().any(|(d, _)| d == p))
         {
-            report.push_str("rebuild the program (cargo build --release) for the new values of bundled files to take effect\n");
+            text.push_str("rebuild the program (cargo build --release) for the new values of bundled files to take effect\n");
         }
     }
     let written: Vec<String> = files
         .iter()
         .filter_map(|(p, _)| p.file_name().map(|f| f.to_string_lossy().into_owned()))
         .collect();
-    report.push_str(&format!(
-        "\n{:.1} s; wrote {}/ (fit_report.md, fit_report.json, {})\n",
+    text.push_str(&format!(
+        "\n{:.1} s; wrote {}/ (fit_report.md, fit_report.json, identifiability.csv, {})\n",
         started.elapsed().as_secs_f64(),
         out_dir.display(),
         written.join(", ")
     ));
     if !fit.targets.iter().all(|t| t.met) {
-        report.push_str("warning: not every target is met within its tolerance\n");
+        text.push_str("warning: not every target is met within its tolerance\n");
     }
-    Ok(report)
+    Ok(text)
+}
+
+/// A spinner on stderr (hidden when stderr is not a terminal).
+fn spinner(what: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(&format!(
+            "{{spinner}} {what} [{{elapsed_precise}}] {{msg}}"
+        ))
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    bar
+}
+
+/// The identifiability of the fit's parameter values (1 + 2 evaluations per parameter, in
+/// parallel, with a spinner).
+fn identifiability_at(
+    cal: &config::Calibration,
+    fit: &crate::calibration::Fit,
+) -> Result<
+    crate::identifiability::Identifiability,
+    crate::identifiability::AnalyseError<crate::calibration::EvaluateError>,
+> {
+    use crate::calibration::{evaluate, scaled_residuals};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let values: Vec<f64> = fit.parameters.iter().map(|p| p.value).collect();
+    let (lower, upper): (Vec<f64>, Vec<f64>) =
+        cal.parameters.iter().map(|p| (p.lower, p.upper)).unzip();
+    let total = 1 + 2 * values.len();
+    let bar = spinner("identifiability");
+    let done = AtomicUsize::new(0);
+    let result = crate::identifiability::analyse(
+        |v: &[f64]| {
+            let r = evaluate(cal, v).map(|got| scaled_residuals(cal, &got));
+            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+            bar.set_message(format!("{n}/{total} evaluations"));
+            bar.tick();
+            r
+        },
+        &values,
+        &lower,
+        &upper,
+    );
+    bar.finish_and_clear();
+    result
+}
+
+/// `calibrate --no-fit`: a fit of zero iterations at the parameter file's values of the fitted
+/// parameters, with the targets there. (The same targets as `calibration::calibrate` builds at
+/// its optimum; kept here because that module is not this change's to edit.)
+fn unfitted(
+    cal: &config::Calibration,
+) -> Result<crate::calibration::Fit, crate::calibration::EvaluateError> {
+    use crate::calibration::{Fit, FittedParameter, TargetResult, evaluate, scaled_residuals};
+    let values: Vec<f64> = cal
+        .parameters
+        .iter()
+        .map(|p| cal.params.params[&p.name].value)
+        .collect();
+    let got = evaluate(cal, &values)?;
+    let cost = scaled_residuals(cal, &got).iter().map(|r| r * r).sum();
+    let targets = cal
+        .targets
+        .iter()
+        .zip(&got)
+        .map(|(t, g)| TargetResult {
+            name: t.name.clone(),
+            scenario: match t.minus {
+                None => cal.scenarios[t.scenario].name.clone(),
+                Some(m) => format!(
+                    "{} minus {}",
+                    cal.scenarios[t.scenario].name, cal.scenarios[m].name
+                ),
+            },
+            column: t.column.clone(),
+            time_days: t.time_days,
+            wanted: t.value,
+            got: *g,
+            residual: g - t.value,
+            tolerance: t.tolerance,
+            met: (g - t.value).abs() <= t.tolerance,
+            source: t.source.clone(),
+        })
+        .collect();
+    let parameters = cal
+        .parameters
+        .iter()
+        .zip(&values)
+        .map(|(p, v)| FittedParameter {
+            name: p.name.clone(),
+            unit: cal.params.params[&p.name].unit.clone(),
+            initial: p.initial,
+            value: *v,
+            lower: p.lower,
+            upper: p.upper,
+        })
+        .collect();
+    Ok(Fit {
+        parameters,
+        targets,
+        cost,
+        iterations: 0,
+        evaluations: 1,
+        termination: "not fitted (--no-fit)".into(),
+    })
 }
 
 /// `immunoporosis compare`: run scenarios, overlay their bone-mass curves, write one CSV.

@@ -40,7 +40,7 @@ pub enum Command {
         scenarios: PathBuf,
     },
     /// Fit parameters to targets (Nelder-Mead, scenarios in parallel); write the fitted
-    /// parameter file and a fit report.
+    /// parameter file and a fit report with the parameters' identifiability.
     Calibrate {
         /// Calibration file (TOML), e.g. params/calibration/immunoporosis.toml.
         calibration: PathBuf,
@@ -52,8 +52,12 @@ pub enum Command {
         #[arg(long)]
         force: bool,
         /// Also overwrite the calibration's parameter file with the fitted values.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "no_fit")]
         write_params: bool,
+        /// Skip the optimiser: report the targets and the identifiability at the parameter
+        /// file's current values (a fit of zero iterations; the same report files).
+        #[arg(long)]
+        no_fit: bool,
     },
     /// Run several scenarios and overlay their bone-mass curves in one plot and one CSV.
     Compare {

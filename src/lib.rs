@@ -43,6 +43,7 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod error;
+pub mod identifiability;
 pub mod model;
 pub mod output;
 pub mod params;

@@ -34,7 +34,8 @@ fn main() -> ExitCode {
             out,
             write_params,
             force,
-        } => app::calibrate(calibration, out.as_deref(), *write_params, *force),
+            no_fit,
+        } => app::calibrate(calibration, out.as_deref(), *write_params, *force, *no_fit),
         Command::Compare {
             scenarios,
             out,

@@ -1,10 +1,12 @@
-//! Calibration outputs: the parameter file with the fitted values written in, and the fit report
-//! (JSON for programs, Markdown for people).
+//! Calibration outputs: the parameter file with the fitted values written in, the fit report
+//! (JSON for programs, Markdown for people) with the identifiability of the fitted parameters, and
+//! their correlation matrix (`identifiability.csv`).
 
 use super::OutputError;
 use crate::calibration::Fit;
 use crate::config::{Calibration, ParamsEdit};
 use crate::error::ConfigError;
+use crate::identifiability::{self, Identifiability};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
@@ -49,15 +51,35 @@ pub fn fitted_params_files(
         .collect())
 }
 
+/// What a fit report shows: the fit (or the targets at the parameter file's values, `--no-fit`)
+/// and the identifiability of its parameters there.
+#[derive(Debug, Clone, Copy)]
+pub struct Report<'a> {
+    /// The calibration.
+    pub cal: &'a Calibration,
+    /// The fit; with `optimised` false, zero iterations at the parameter file's values.
+    pub fit: &'a Fit,
+    /// The identifiability at the fit's values (same parameter order).
+    pub identifiability: &'a Identifiability,
+    /// Whether the optimiser ran (false for `calibrate --no-fit`).
+    pub optimised: bool,
+}
+
+const METHOD: &str = "argmin 0.11 Nelder-Mead on logistic-transformed bounded parameters; cost = sum(((got - wanted) / tolerance)^2)";
+const NOT_OPTIMISED: &str = "not fitted (--no-fit): zero iterations; the targets and the identifiability at the parameter file's values";
+const IDENTIFIABILITY_METHOD: &str = "Fisher information F = J^T J of the scaled residuals (got - wanted) / tolerance, each tolerance read as one standard deviation; J by finite differences (central, one-sided second order at a bound) in ln(theta) for a positive parameter with a positive lower bound, in theta otherwise; covariance = F^-1 (pseudo-inverse over the informed directions); local and linearised";
+
 /// The fit report as JSON.
-pub fn report_json(cal: &Calibration, fit: &Fit) -> serde_json::Value {
+pub fn report_json(r: &Report<'_>) -> serde_json::Value {
+    let (cal, fit) = (r.cal, r.fit);
     json!({
         "calibration": cal.name,
         "description": cal.description,
         "file": cal.path.display().to_string(),
         "model": cal.model.name(),
         "parameter_set": cal.params_path.display().to_string(),
-        "method": "argmin 0.11 Nelder-Mead on logistic-transformed bounded parameters; cost = sum(((got - wanted) / tolerance)^2)",
+        "optimised": r.optimised,
+        "method": if r.optimised { METHOD } else { NOT_OPTIMISED },
         "cost": fit.cost,
         "iterations": fit.iterations,
         "evaluations": fit.evaluations,
@@ -72,23 +94,68 @@ pub fn report_json(cal: &Calibration, fit: &Fit) -> serde_json::Value {
             "wanted": t.wanted, "got": t.got, "residual": t.residual, "tolerance": t.tolerance,
             "met": t.met, "source": t.source,
         })).collect::<Vec<_>>(),
+        "identifiability": identifiability_json(r),
+    })
+}
+
+fn identifiability_json(r: &Report<'_>) -> serde_json::Value {
+    let id = r.identifiability;
+    let names: Vec<&str> = r.fit.parameters.iter().map(|p| p.name.as_str()).collect();
+    json!({
+        "method": IDENTIFIABILITY_METHOD,
+        "evaluations": id.evaluations,
+        "thresholds": {
+            "pinned_relative_se": identifiability::PINNED_RELATIVE_SE,
+            "max_correlation": identifiability::MAX_CORRELATION,
+            "null_eigenvalue_ratio": identifiability::NULL_EIGENVALUE_RATIO,
+            "null_loading": identifiability::NULL_LOADING,
+            "informs": identifiability::INFORMS,
+            "step": identifiability::STEP,
+        },
+        "parameters": r.fit.parameters.iter().zip(&id.parameters).map(|(p, q)| json!({
+            "name": p.name, "unit": p.unit, "value": q.value,
+            "space": q.space.name(), "stencil": q.stencil.name(), "step": q.step,
+            "se": q.se, "relative_se": q.relative_se,
+            "interval_95": q.interval.map(|(lo, hi)| [lo, hi]),
+            "verdict": q.verdict.text(),
+            "partner": q.partner.map(|(j, _)| names[j]),
+            "partner_correlation": q.partner.map(|(_, c)| c),
+            "informing_targets": q.informing_targets,
+        })).collect::<Vec<_>>(),
+        "eigenvalues": id.eigenvalues,
+        "null_directions": id.null_directions.iter().map(|d| json!({
+            "eigenvalue": d.eigenvalue,
+            "loadings": names.iter().zip(&d.loadings).map(|(n, l)| (n.to_string(), json!(l))).collect::<serde_json::Map<_, _>>(),
+        })).collect::<Vec<_>>(),
+        "correlation": (0..names.len()).map(|i| id.correlation.row(i).iter().copied().collect::<Vec<f64>>()).collect::<Vec<_>>(),
     })
 }
 
 /// The fit report as a Markdown table.
-pub fn report_markdown(cal: &Calibration, fit: &Fit) -> String {
+pub fn report_markdown(r: &Report<'_>) -> String {
+    let (cal, fit) = (r.cal, r.fit);
+    let how = if r.optimised {
+        format!(
+            "Nelder-Mead: {} iterations, {} cost evaluations, stopped because: {}.",
+            fit.iterations, fit.evaluations, fit.termination
+        )
+    } else {
+        "**Not fitted** (`--no-fit`): zero iterations; the targets and the identifiability at the values of the parameter file.".to_string()
+    };
     let mut s = format!(
-        "# Calibration `{}`\n\n{}\n\nModel `{}`, parameters from `{}`. Nelder-Mead: {} iterations, {} cost evaluations, stopped because: {}. Final cost {:.6e}.\n\n",
+        "# Calibration `{}`\n\n{}\n\nModel `{}`, parameters from `{}`. {how} {} cost {:.6e}.\n\n",
         cal.name,
         cal.description,
         cal.model.name(),
         cal.params_path.display(),
-        fit.iterations,
-        fit.evaluations,
-        fit.termination,
+        if r.optimised { "Final" } else { "Cost" },
         fit.cost
     );
-    s.push_str("| parameter | unit | initial | fitted | bounds |\n|---|---|---|---|---|\n");
+    s.push_str(if r.optimised {
+        "| parameter | unit | initial | fitted | bounds |\n|---|---|---|---|---|\n"
+    } else {
+        "| parameter | unit | calibration start | value (parameter file) | bounds |\n|---|---|---|---|---|\n"
+    });
     for p in &fit.parameters {
         s.push_str(&format!(
             "| `{}` | {} | {} | {:.6} | [{}, {}] |\n",
@@ -110,25 +177,131 @@ pub fn report_markdown(cal: &Calibration, fit: &Fit) -> String {
             if t.met { "yes" } else { "**no**" }
         ));
     }
+    s.push_str(&identifiability_markdown(r));
+    s
+}
+
+/// A number in 4 significant digits.
+fn sig(x: f64) -> String {
+    if x == 0.0 || (1e-3..1e5).contains(&x.abs()) {
+        let decimals = (3 - x.abs().log10().floor() as i32).clamp(0, 6) as usize;
+        format!("{x:.decimals$}")
+    } else {
+        format!("{x:.3e}")
+    }
+}
+
+fn se_text(q: &identifiability::Parameter) -> String {
+    match (q.relative_se, q.se) {
+        (Some(rel), _) => format!("{:.1} %", 100.0 * rel),
+        (None, Some(se)) => format!("± {} (absolute)", sig(se)),
+        (None, None) => "unbounded".into(),
+    }
+}
+
+fn identifiability_markdown(r: &Report<'_>) -> String {
+    let id = r.identifiability;
+    let names: Vec<&str> = r.fit.parameters.iter().map(|p| p.name.as_str()).collect();
+    let mut s = format!(
+        "\n## Identifiability\n\nFisher information of the scaled residuals (got - wanted) / tolerance at the {} values, each tolerance read as one standard deviation of its target ({} evaluations; derivatives in ln θ for a positive parameter with a positive lower bound, in θ otherwise). Local and linearised: what the targets determine near these values. SE is relative (SE of ln θ, or SE / |θ|); the 95 % interval is θ·exp(±1.96 SE) in log space, θ ± 1.96 SE in linear space, not clipped to the bounds. Pinned: relative SE below {} %; not identifiable: no target depends on it, it lies in a direction whose information is below {:e} × the largest, or |correlation| > {} with its partner while not pinned.\n\n",
+        if r.optimised {
+            "fitted"
+        } else {
+            "parameter file's"
+        },
+        id.evaluations,
+        100.0 * identifiability::PINNED_RELATIVE_SE,
+        identifiability::NULL_EIGENVALUE_RATIO,
+        identifiability::MAX_CORRELATION,
+    );
+    s.push_str("| parameter | value | unit | SE | 95 % interval | verdict | most correlated with | correlation | informing targets |\n|---|---|---|---|---|---|---|---|---|\n");
+    for (p, q) in r.fit.parameters.iter().zip(&id.parameters) {
+        let interval = q.interval.map_or("—".into(), |(lo, hi)| {
+            format!("[{}, {}]", sig(lo), sig(hi))
+        });
+        let (partner, corr) = q.partner.map_or(("—".into(), "—".into()), |(j, c)| {
+            (format!("`{}`", names[j]), format!("{c:+.3}"))
+        });
+        s.push_str(&format!(
+            "| `{}` | {} | {} | {} ({}) | {interval} | {} | {partner} | {corr} | {} of {} |\n",
+            p.name,
+            sig(q.value),
+            p.unit,
+            se_text(q),
+            q.space.name(),
+            q.verdict.text(),
+            q.informing_targets,
+            id.residuals.len()
+        ));
+    }
+    s.push_str(&spectrum_markdown(id, &names));
+    s
+}
+
+fn spectrum_markdown(id: &Identifiability, names: &[&str]) -> String {
+    let (largest, smallest) = (
+        id.eigenvalues.first().copied().unwrap_or(0.0),
+        id.eigenvalues.last().copied().unwrap_or(0.0),
+    );
+    let mut s = format!(
+        "\nEigenvalues of F: largest {}, smallest {}, ratio {}; {} of {} directions of zero information.\n",
+        sig(largest),
+        sig(smallest),
+        if smallest > 0.0 {
+            sig(largest / smallest)
+        } else {
+            "∞".into()
+        },
+        id.null_directions.len(),
+        id.eigenvalues.len()
+    );
+    for d in &id.null_directions {
+        let loadings: Vec<String> = names
+            .iter()
+            .zip(&d.loadings)
+            .filter(|(_, l)| l.abs() > identifiability::NULL_LOADING)
+            .map(|(n, l)| format!("{l:+.3} `{n}`"))
+            .collect();
+        s.push_str(&format!(
+            "- eigenvalue {}: moving along {} leaves every target unchanged (to first order)\n",
+            sig(d.eigenvalue),
+            loadings.join(", ")
+        ));
+    }
+    s
+}
+
+/// `identifiability.csv`: the parameters' correlation matrix, a header row and a first column of
+/// parameter names, numbers in shortest round-trip form.
+pub fn correlation_csv(r: &Report<'_>) -> String {
+    let names: Vec<&str> = r.fit.parameters.iter().map(|p| p.name.as_str()).collect();
+    let mut s = format!("parameter,{}\n", names.join(","));
+    for (i, n) in names.iter().enumerate() {
+        let row: Vec<String> = r
+            .identifiability
+            .correlation
+            .row(i)
+            .iter()
+            .map(|c| format!("{c}"))
+            .collect();
+        s.push_str(&format!("{n},{}\n", row.join(",")));
+    }
     s
 }
 
 /// Writes the fitted parameter files (from [`fitted_params_files`], under their own names),
-/// `fit_report.json` and `fit_report.md` into `dir`.
-pub fn write(
-    dir: &Path,
-    cal: &Calibration,
-    fit: &Fit,
-    files: &[(PathBuf, String)],
-) -> Result<(), OutputError> {
+/// `fit_report.json`, `fit_report.md` and `identifiability.csv` into `dir`.
+pub fn write(dir: &Path, r: &Report<'_>, files: &[(PathBuf, String)]) -> Result<(), OutputError> {
     for (path, text) in files {
         let target = dir.join(path.file_name().unwrap_or("parameters.toml".as_ref()));
         std::fs::write(&target, text).map_err(|e| OutputError::at(&target, e))?;
     }
     let json_path = dir.join("fit_report.json");
-    let json = serde_json::to_string_pretty(&report_json(cal, fit))
+    let json = serde_json::to_string_pretty(&report_json(r))
         .map_err(|e| OutputError::at(&json_path, e.into()))?;
     std::fs::write(&json_path, json + "\n").map_err(|e| OutputError::at(&json_path, e))?;
     let md_path = dir.join("fit_report.md");
-    std::fs::write(&md_path, report_markdown(cal, fit)).map_err(|e| OutputError::at(&md_path, e))
+    std::fs::write(&md_path, report_markdown(r)).map_err(|e| OutputError::at(&md_path, e))?;
+    let csv_path = dir.join("identifiability.csv");
+    std::fs::write(&csv_path, correlation_csv(r)).map_err(|e| OutputError::at(&csv_path, e))
 }

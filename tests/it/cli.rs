@@ -514,6 +514,118 @@ fn calibrate_writes_the_fitted_parameter_file_and_report() {
 }
 
 #[test]
+fn calibrate_no_fit_reports_the_identifiability_at_the_parameter_files_values() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cal = tmp.path().join("small.toml");
+    let scenario = scenario_path("rheumatoid_arthritis");
+    // Two targets informed by the disease strength; zoledronate is not dosed in the scenario,
+    // so no target depends on its Emax.
+    std::fs::write(
+        &cal,
+        format!(
+            "name = \"small\"\nmodel = \"immunoporosis\"\nmax_iterations = 30\n\n[[parameter]]\nname = \"innate.g_disease\"\ninitial = 2.0\nlower = 0.0\nupper = 10.0\n\n[[parameter]]\nname = \"zoledronate.Emax\"\ninitial = 2.0\nlower = 0.0\nupper = 50.0\n\n[[target]]\nscenario = \"{0}\"\ncolumn = \"bmd_lumbar_spine_change_pct\"\ntime_days = 365.25\nvalue = -2.4\ntolerance = 0.4\n\n[[target]]\nscenario = \"{0}\"\ncolumn = \"bmd_total_hip_change_pct\"\ntime_days = 365.25\nvalue = -3.0\ntolerance = 0.5\n",
+            scenario.display()
+        ),
+    )
+    .unwrap();
+    let out_dir = tmp.path().join("report");
+    let out = bin(
+        &[
+            "calibrate",
+            cal.to_str().unwrap(),
+            "--no-fit",
+            "--out",
+            out_dir.to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("## Identifiability"),
+        "{}",
+        text(&out.stdout)
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("fit_report.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["optimised"], false);
+    assert_eq!(report["iterations"], 0);
+    // The values are the parameter file's, not the calibration's starting values.
+    let params =
+        immunoporosis::config::bundled_params(immunoporosis::model::ModelId::Immunoporosis)
+            .unwrap();
+    let id = &report["identifiability"];
+    assert_eq!(id["evaluations"], 5, "1 + 2 per parameter");
+    for (k, name) in ["innate.g_disease", "zoledronate.Emax"].iter().enumerate() {
+        let p = &id["parameters"][k];
+        assert_eq!(p["name"], *name);
+        assert_eq!(
+            p["value"].as_f64().unwrap(),
+            params.params[*name].value,
+            "{name}"
+        );
+        assert_eq!(report["parameters"][k]["fitted"], p["value"]);
+    }
+    let disease = &id["parameters"][0];
+    assert_eq!(disease["informing_targets"], 2, "{disease}");
+    assert!(disease["relative_se"].as_f64().unwrap() > 0.0, "{disease}");
+    assert!(
+        !disease["verdict"].as_str().unwrap().starts_with("not"),
+        "{disease}"
+    );
+    let zol = &id["parameters"][1];
+    assert_eq!(zol["informing_targets"], 0, "{zol}");
+    assert_eq!(zol["verdict"], "not identifiable (no target depends on it)");
+    assert!(zol["se"].is_null(), "unbounded: {zol}");
+    // The Markdown report has the section, one row per parameter, and says it was not fitted.
+    let md = std::fs::read_to_string(out_dir.join("fit_report.md")).unwrap();
+    assert!(md.contains("**Not fitted** (`--no-fit`)"), "{md}");
+    let section = md.split("## Identifiability").nth(1).expect("section");
+    assert!(section.contains("| `innate.g_disease` |"), "{section}");
+    assert!(
+        section.contains("| `zoledronate.Emax` |")
+            && section.contains("not identifiable (no target depends on it)"),
+        "{section}"
+    );
+    assert!(section.contains("Eigenvalues of F"), "{section}");
+    // The correlation matrix: symmetric, 1 on the diagonal.
+    let (header, rows) = {
+        let csv = std::fs::read_to_string(out_dir.join("identifiability.csv")).unwrap();
+        let mut lines = csv.lines();
+        let header: Vec<String> = lines.next().unwrap().split(',').map(String::from).collect();
+        let rows: Vec<Vec<f64>> = lines
+            .map(|l| l.split(',').skip(1).map(|v| v.parse().unwrap()).collect())
+            .collect();
+        (header, rows)
+    };
+    assert_eq!(
+        header,
+        ["parameter", "innate.g_disease", "zoledronate.Emax"]
+    );
+    assert_eq!(rows.len(), 2);
+    assert_eq!((rows[0][0], rows[1][1]), (1.0, 1.0));
+    assert_eq!(rows[0][1], rows[1][0]);
+    // The same parameter files as a fit writes, here with the values unchanged.
+    assert_eq!(
+        std::fs::read_to_string(out_dir.join("immunoporosis.toml")).unwrap(),
+        immunoporosis::model::ModelId::Immunoporosis
+            .bundled_params()
+            .1
+    );
+    // Nothing to write back without a fit.
+    let out = bin(
+        &[
+            "calibrate",
+            cal.to_str().unwrap(),
+            "--no-fit",
+            "--write-params",
+        ],
+        tmp.path(),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+}
+
+#[test]
 fn sweep_sensitivity_and_population_run_from_the_command_line() {
     let tmp = tempfile::tempdir().unwrap();
     let analyses = root().join("params/analyses");

@@ -6,6 +6,7 @@
 //! - `config`: every kind of bad input gives a clear error with file, key and line.
 //! - `immune`: the immune module: neutral at baseline, coupling signs, calibration reproduced.
 //! - `calibration`: failed runs and unreadable targets during a fit, fitted values written back.
+//! - `identifiability`: Fisher-information standard errors, correlations and verdicts on analytic problems.
 //! - `treatment`: dose events (none missed) and denosumab pharmacokinetics and effects.
 //! - `drugs`: every drug against its control arm, intermittent vs continuous PTH, PK vs labels, run-ins.
 //! - `layout`: the drug registry, the per-run state layout (drug columns only when dosed), the
@@ -33,6 +34,7 @@ mod cli;
 mod config;
 mod drugs;
 mod fuzz;
+mod identifiability;
 mod immune;
 mod interventions;
 mod invariants;
