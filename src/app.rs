@@ -357,7 +357,13 @@ pub fn calibrate(
     };
     let started = Instant::now();
     let fit = if no_fit {
-        unfitted(&cal).map_err(|e| failed("at the parameter file's values: ", &e))?
+        let values: Vec<f64> = cal
+            .parameters
+            .iter()
+            .map(|p| cal.params.params[&p.name].value)
+            .collect();
+        crate::calibration::fit_at(&cal, &values, 0, 1, "not fitted (--no-fit)".into())
+            .map_err(|e| failed("at the parameter file's values: ", &e))?
     } else {
         let bar = spinner("calibrating");
         let fit = crate::calibration::calibrate(&cal, &|n, best| {
@@ -494,66 +500,6 @@ fn identifiability_at(
     );
     bar.finish_and_clear();
     result
-}
-
-/// `calibrate --no-fit`: a fit of zero iterations at the parameter file's values of the fitted
-/// parameters, with the targets there. (The same targets as `calibration::calibrate` builds at
-/// its optimum; kept here because that module is not this change's to edit.)
-fn unfitted(
-    cal: &config::Calibration,
-) -> Result<crate::calibration::Fit, crate::calibration::EvaluateError> {
-    use crate::calibration::{Fit, FittedParameter, TargetResult, evaluate, scaled_residuals};
-    let values: Vec<f64> = cal
-        .parameters
-        .iter()
-        .map(|p| cal.params.params[&p.name].value)
-        .collect();
-    let got = evaluate(cal, &values)?;
-    let cost = scaled_residuals(cal, &got).iter().map(|r| r * r).sum();
-    let targets = cal
-        .targets
-        .iter()
-        .zip(&got)
-        .map(|(t, g)| TargetResult {
-            name: t.name.clone(),
-            scenario: match t.minus {
-                None => cal.scenarios[t.scenario].name.clone(),
-                Some(m) => format!(
-                    "{} minus {}",
-                    cal.scenarios[t.scenario].name, cal.scenarios[m].name
-                ),
-            },
-            column: t.column.clone(),
-            time_days: t.time_days,
-            wanted: t.value,
-            got: *g,
-            residual: g - t.value,
-            tolerance: t.tolerance,
-            met: (g - t.value).abs() <= t.tolerance,
-            source: t.source.clone(),
-        })
-        .collect();
-    let parameters = cal
-        .parameters
-        .iter()
-        .zip(&values)
-        .map(|(p, v)| FittedParameter {
-            name: p.name.clone(),
-            unit: cal.params.params[&p.name].unit.clone(),
-            initial: p.initial,
-            value: *v,
-            lower: p.lower,
-            upper: p.upper,
-        })
-        .collect();
-    Ok(Fit {
-        parameters,
-        targets,
-        cost,
-        iterations: 0,
-        evaluations: 1,
-        termination: "not fitted (--no-fit)".into(),
-    })
 }
 
 /// `immunoporosis compare`: run scenarios, overlay their bone-mass curves, write one CSV.

@@ -253,7 +253,7 @@ pub fn calibrate(
         FitMethod::LevenbergMarquardt => levenberg_marquardt(cal, z0, progress),
     };
     let values = to_physical(&z_best, cal);
-    finish(cal, &values, iterations, evaluations, termination)
+    fit_at(cal, &values, iterations, evaluations, termination)
 }
 
 /// What an optimiser returns: the best point (logit space), iterations, cost evaluations and
@@ -398,8 +398,10 @@ fn levenberg_marquardt(
     (z, iterations, evaluations.into_inner(), termination)
 }
 
-/// The fit's report at the fitted values.
-fn finish(
+/// The fit's report at `values` (the fitted values, or the parameter file's for a report
+/// without a fit), after `iterations` and `evaluations` of an optimiser that stopped for
+/// `termination`.
+pub fn fit_at(
     cal: &Calibration,
     values: &[f64],
     iterations: u64,
