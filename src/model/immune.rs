@@ -259,6 +259,7 @@ pub struct ImmuneParams {
     pub g_wnt_sost: f64,
     pub i_sost_osm: f64,
     pub i_wnt_il17: f64,
+    pub wnt_inhibitor_floor: f64,
     pub g_commitment: f64,
     // couplings to the core
     pub k: f64,
@@ -380,6 +381,7 @@ immune_params! {
     g_wnt_sost: "wnt.g_SOST", "1";
     i_sost_osm: "wnt.i_SOST_OSM", "1";
     i_wnt_il17: "wnt.i_Wnt_IL17", "1";
+    wnt_inhibitor_floor: "wnt.inhibitor_floor", "1";
     g_commitment: "wnt.g_commitment", "1";
     k: "coupling.K", "1";
     e_rankl_tnf: "coupling.e_RANKL_TNF", "1";
@@ -580,8 +582,10 @@ pub fn evaluate(p: &ImmuneParams, c: &Cells, d: &Drives, tgfb_bone: f64, oc_rel:
         * (1.0 + p.g_sost_age * d.aging_years)
         * (1.0 - p.i_sost_osm * h_osm);
     let wnt10b = 1.0 + p.e_wnt10b * h_tgfb_treg;
+    // Each inhibitor's power law is floored: a knock-out leaves the other Wnt antagonists.
+    let floor = p.wnt_inhibitor_floor;
     let wnt = wnt10b * (1.0 - p.i_wnt_il17 * h_il17)
-        / (pow(dkk1, p.g_wnt_dkk1) * pow(sclerostin, p.g_wnt_sost));
+        / (pow(dkk1.max(floor), p.g_wnt_dkk1) * pow(sclerostin.max(floor), p.g_wnt_sost));
 
     // T helper polarisation (1 at baseline). Effector activation rises under estrogen deficiency
     // directly and through IL-7 and IFN-gamma (antigen presentation); Treg suppress effectors.

@@ -512,3 +512,54 @@ fn a_fitted_drug_parameter_is_written_into_its_drug_file() {
     )
     .unwrap();
 }
+
+#[test]
+fn every_handle_is_neutral_at_one_and_knocking_it_out_changes_the_bone() {
+    // Each handle is a scenario input `<element>_factor`: 1 leaves a 1-year healthy run exactly
+    // as it is; 0 (a knock-out over the whole run) moves the core's cells.
+    let base = run_text(ONE_YEAR);
+    for h in &immune::HANDLES {
+        let one = with_input(h.input, 1.0, "1");
+        assert_eq!(
+            one.trajectory.data, base.trajectory.data,
+            "{} = 1 changes the run",
+            h.input
+        );
+        let ko = with_input(h.input, 0.0, "1");
+        let moved = ["OCa_pM", "OBa_pM", "bmd_lumbar_spine_change_pct"]
+            .iter()
+            .any(|c| (last(&ko, c) - last(&base, c)).abs() > 1e-6 * last(&base, c).abs().max(1e-3));
+        assert!(moved, "knocking out {} changes nothing", h.name);
+    }
+}
+
+#[test]
+fn handles_are_listed_with_unit_and_meaning_and_old_input_names_point_to_them() {
+    let list = std::process::Command::new(env!("CARGO_BIN_EXE_immunoporosis"))
+        .arg("list")
+        .current_dir(root())
+        .output()
+        .unwrap();
+    let listing = String::from_utf8_lossy(&list.stdout);
+    for h in &immune::HANDLES {
+        assert!(
+            listing.contains(&format!("{:<20} [1]", h.input)) && listing.contains(h.meaning),
+            "`list` does not show {}",
+            h.input
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("old.toml");
+    std::fs::write(
+        &file,
+        format!("{ONE_YEAR}[[input]]\nname = \"treg_drive\"\nvalue = 2.0\nunit = \"1\"\n"),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_immunoporosis"))
+        .args(["check", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("`treg_drive` is now `Treg_factor`"), "{err}");
+}
