@@ -546,44 +546,28 @@ fn every_coupling_of_evaluate_has_exactly_one_row() {
     }
 }
 
-#[test]
-fn every_coupling_moves_its_target_in_the_literature_direction() {
+/// Runs `check` on every row and fails with one line per failing row.
+#[track_caller]
+fn assert_every_row(check: fn(&Row) -> Result<(), String>) {
     let failures: Vec<String> = ROWS
         .iter()
         .enumerate()
         .filter_map(|(i, r)| {
-            check_evaluate(r).err().map(|e| {
-                format!(
-                    "row {} `{}` ({}; {}): {e}",
-                    i + 1,
-                    r.param,
-                    r.what,
-                    r.source
-                )
-            })
+            let name = format!("row {} `{}` ({}; {})", i + 1, r.param, r.what, r.source);
+            check(r).err().map(|e| format!("{name}: {e}"))
         })
         .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[test]
+fn every_coupling_moves_its_target_in_the_literature_direction() {
+    assert_every_row(check_evaluate);
+}
+
+#[test]
 fn every_coupling_moves_bone_in_the_direction_it_implies() {
-    let failures: Vec<String> = ROWS
-        .iter()
-        .enumerate()
-        .filter_map(|(i, r)| {
-            check_bone(r).err().map(|e| {
-                format!(
-                    "row {} `{}` ({}; {}): {e}",
-                    i + 1,
-                    r.param,
-                    r.what,
-                    r.source
-                )
-            })
-        })
-        .collect();
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_every_row(check_bone);
 }
 
 // ---- dual roles: the arms of one element, one against the other ----
@@ -605,11 +589,11 @@ fn spine(inputs: &[Pert], overrides: &[(&str, f64)]) -> f64 {
 /// pro-resorptive, as Gao 2007 found (IFN-gamma knock-out protects).
 #[test]
 fn ifn_gamma_inhibits_osteoclasts_directly_and_promotes_them_through_t_cells() {
-    const DIRECT: [(&str, f64); 2] = [
+    const NO_DIRECT: [(&str, f64); 2] = [
         ("coupling.i_OCdiff_IFNg", 0.0),
         ("coupling.i_RANKL_IFNg", 0.0),
     ];
-    const INDIRECT: [(&str, f64); 1] = [("tcell.e_activation_IFNg", 0.0)];
+    const NO_ACTIVATION: [(&str, f64); 1] = [("tcell.e_activation_IFNg", 0.0)];
     let im = eval_factor(Handle::Ifng, 3.0, &[]);
     assert!(
         im.core.oc_differentiation < 1.0 && im.core.rankl_production < 1.0,
@@ -619,12 +603,12 @@ fn ifn_gamma_inhibits_osteoclasts_directly_and_promotes_them_through_t_cells() {
         im.d_cells.th17 > 0.0 && im.d_cells.th1 > 0.0,
         "indirect arm: activation"
     );
-    let im = eval_factor(Handle::Ifng, 3.0, &INDIRECT);
+    let im = eval_factor(Handle::Ifng, 3.0, &NO_ACTIVATION);
     assert_eq!(
         im.d_cells.th1, 0.0,
         "the activation arm is the only IFN-g route to Th1"
     );
-    let im = eval_factor(Handle::Ifng, 3.0, &DIRECT);
+    let im = eval_factor(Handle::Ifng, 3.0, &NO_DIRECT);
     assert_eq!(
         im.core.oc_differentiation, 1.0,
         "the direct arm is the only route to OC diff"
@@ -632,8 +616,8 @@ fn ifn_gamma_inhibits_osteoclasts_directly_and_promotes_them_through_t_cells() {
     assert_eq!(im.core.rankl_production, 1.0, "and to RANKL production");
 
     let ifng3 = [Pert::Factor(Handle::Ifng, 3.0)];
-    let direct_only = spine(&ifng3, &INDIRECT);
-    let indirect_only = spine(&ifng3, &DIRECT);
+    let direct_only = spine(&ifng3, &NO_ACTIVATION);
+    let indirect_only = spine(&ifng3, &NO_DIRECT);
     assert!(
         direct_only > BMD_TOL,
         "without T-cell activation IFN-g x3 protects bone: {direct_only}"
@@ -656,12 +640,12 @@ fn ifn_gamma_inhibits_osteoclasts_directly_and_promotes_them_through_t_cells() {
 /// bone its own way.
 #[test]
 fn oncostatin_m_raises_rankl_and_is_anabolic_through_sclerostin_and_osteoblasts() {
-    const ANABOLIC: [(&str, f64); 3] = [
+    const NO_ANABOLIC: [(&str, f64); 3] = [
         ("wnt.i_SOST_OSM", 0.0),
         ("coupling.e_OBdiff_OSM", 0.0),
         ("coupling.i_OBapo_STAT3", 0.0),
     ];
-    const RANKL: [(&str, f64); 1] = [("coupling.e_RANKL_STAT3", 0.0)];
+    const NO_RANKL: [(&str, f64); 1] = [("coupling.e_RANKL_STAT3", 0.0)];
     let im = eval_factor(Handle::Osm, 3.0, &[]);
     assert!(
         im.stat3 > 1.0 && im.core.rankl_production > 1.0,
@@ -675,15 +659,15 @@ fn oncostatin_m_raises_rankl_and_is_anabolic_through_sclerostin_and_osteoblasts(
         im.wnt > 1.0 && im.core.obu_supply > 1.0,
         "less sclerostin, more Wnt"
     );
-    let im = eval_factor(Handle::Osm, 3.0, &RANKL);
+    let im = eval_factor(Handle::Osm, 3.0, &NO_RANKL);
     assert_eq!(
         im.core.rankl_production, 1.0,
         "the STAT3 arm is OSM's only route to RANKL"
     );
 
     let osm3 = [Pert::Factor(Handle::Osm, 3.0)];
-    let rankl_only = spine(&osm3, &ANABOLIC);
-    let anabolic_only = spine(&osm3, &RANKL);
+    let rankl_only = spine(&osm3, &NO_ANABOLIC);
+    let anabolic_only = spine(&osm3, &NO_RANKL);
     assert!(
         rankl_only < -BMD_TOL,
         "OSM x3 through RANKL alone costs bone: {rankl_only}"
