@@ -561,6 +561,18 @@ fn assert_every_row(check: fn(&Row) -> Result<(), String>) {
 }
 
 #[test]
+fn docs_list_every_coupling_with_its_row() {
+    let doc = std::fs::read_to_string(crate::util::root().join("docs/immune.md")).unwrap();
+    for (i, r) in ROWS.iter().enumerate() {
+        let line = format!("| {} | `{}` |", i + 1, r.param);
+        assert!(
+            doc.contains(&line),
+            "docs/immune.md section 3 lacks the row `{line}`"
+        );
+    }
+}
+
+#[test]
 fn every_coupling_moves_its_target_in_the_literature_direction() {
     assert_every_row(check_evaluate);
 }
