@@ -4,6 +4,8 @@
 //! - `reference`: the Lemaire 2004 scenarios against an independent SBML solution (tests/data).
 //! - `invariants`: no drift, non-negativity, neutral attachment points, windows and output grid.
 //! - `config`: every kind of bad input gives a clear error with file, key and line.
+//! - `couplings`: every coupling of the immune module, one row each: its literature direction on
+//!   its target in `immune::evaluate` and its effect on 1-year BMD (docs/immune.md section 3).
 //! - `immune`: the immune module: neutral at baseline, coupling signs, calibration reproduced.
 //! - `calibration`: failed runs and unreadable targets during a fit, fitted values written back.
 //! - `identifiability`: Fisher-information standard errors, correlations and verdicts on analytic problems.
@@ -32,6 +34,7 @@ mod calibration;
 mod catalogue;
 mod cli;
 mod config;
+mod couplings;
 mod drugs;
 mod fuzz;
 mod identifiability;
