@@ -195,8 +195,21 @@ pub fn scaled_residuals(cal: &Calibration, got: &[f64]) -> Vec<f64> {
         .collect()
 }
 
-fn cost_of(cal: &Calibration, got: &[f64]) -> f64 {
-    scaled_residuals(cal, got).iter().map(|r| r * r).sum()
+/// The priors' residuals ln(value / median) / ln(factor), one per parameter with a prior.
+pub fn prior_residuals(cal: &Calibration, values: &[f64]) -> Vec<f64> {
+    cal.parameters
+        .iter()
+        .zip(values)
+        .filter_map(|(p, v)| {
+            p.prior
+                .map(|(median, factor)| (v.max(f64::MIN_POSITIVE) / median).ln() / factor.ln())
+        })
+        .collect()
+}
+
+/// The fit's cost: the targets' squared scaled residuals plus the priors'.
+fn cost_of(cal: &Calibration, values: &[f64], got: &[f64]) -> f64 {
+    sum_sq(&scaled_residuals(cal, got)) + sum_sq(&prior_residuals(cal, values))
 }
 
 struct Cost<'a, F> {
@@ -216,7 +229,7 @@ impl<F: Fn(u64, f64) + Sync> CostFunction for Cost<'_, F> {
         // failure is a prohibitive cost. A target that cannot be read was refused before the fit
         // started (it does not depend on the parameter values).
         let cost = match evaluate(self.cal, &values) {
-            Ok(got) => cost_of(self.cal, &got),
+            Ok(got) => cost_of(self.cal, &values, &got),
             Err(EvaluateError::Simulation { .. } | EvaluateError::Target { .. }) => FAILED_COST,
         };
         let n = self.evaluations.fetch_add(1, Ordering::Relaxed) + 1;
@@ -311,10 +324,13 @@ const JACOBIAN_STEP: f64 = 1e-4;
 /// Residuals at a logit-space point; a failed simulation gives residuals of `FAILED_RESIDUAL`.
 fn residuals_at(cal: &Calibration, z: &[f64]) -> Vec<f64> {
     const FAILED_RESIDUAL: f64 = 1e6;
-    match evaluate(cal, &to_physical(z, cal)) {
+    let values = to_physical(z, cal);
+    let mut r = match evaluate(cal, &values) {
         Ok(got) => scaled_residuals(cal, &got),
         Err(_) => vec![FAILED_RESIDUAL; cal.targets.len()],
-    }
+    };
+    r.extend(prior_residuals(cal, &values));
+    r
 }
 
 fn sum_sq(r: &[f64]) -> f64 {
@@ -448,7 +464,7 @@ pub fn fit_at(
     Ok(Fit {
         parameters,
         targets,
-        cost: cost_of(cal, &got),
+        cost: cost_of(cal, values, &got),
         iterations,
         evaluations,
         termination,

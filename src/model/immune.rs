@@ -219,6 +219,7 @@ pub struct ImmuneParams {
     pub i_supp: f64,
     pub e_act_il7: f64,
     pub e_act_ifng: f64,
+    pub i_costim_ctla4: f64,
     pub e_cd8treg_oc: f64,
     pub g_act_e: f64,
     pub g_tnf_e: f64,
@@ -287,6 +288,7 @@ pub struct ImmuneParams {
     pub e_obdiff_stat5: f64,
     pub e_obdiff_osm: f64,
     pub i_obdiff_il6: f64,
+    pub i_obdiff_il4: f64,
     pub i_obapo_stat3: f64,
     pub e_obapo_tnf: f64,
     pub g_obapo_e: f64,
@@ -346,6 +348,7 @@ immune_params! {
     i_supp: "tcell.i_suppression", "1";
     e_act_il7: "tcell.e_activation_IL7", "1";
     e_act_ifng: "tcell.e_activation_IFNg", "1";
+    i_costim_ctla4: "tcell.i_costimulation_CTLA4", "1";
     e_cd8treg_oc: "tcell.e_CD8Treg_OC", "1";
     g_act_e: "tcell.g_activation_E", "1";
     g_tnf_e: "tcell.g_TNF_E", "1";
@@ -408,6 +411,7 @@ immune_params! {
     e_obdiff_stat5: "coupling.e_OBdiff_STAT5", "1";
     e_obdiff_osm: "coupling.e_OBdiff_OSM", "1";
     i_obdiff_il6: "coupling.i_OBdiff_IL6", "1";
+    i_obdiff_il4: "coupling.i_OBdiff_IL4", "1";
     i_obapo_stat3: "coupling.i_OBapo_STAT3", "1";
     e_obapo_tnf: "coupling.e_OBapo_TNF", "1";
     g_obapo_e: "estrogen.g_OBapo_E", "1";
@@ -589,10 +593,13 @@ pub fn evaluate(p: &ImmuneParams, c: &Cells, d: &Drives, tgfb_bone: f64, oc_rel:
 
     // T helper polarisation (1 at baseline). Effector activation rises under estrogen deficiency
     // directly and through IL-7 and IFN-gamma (antigen presentation); Treg suppress effectors.
+    // The activation needs CD80/86 costimulation, which CTLA-4 (Treg, CTLA-4-Ig) blocks: it is
+    // raised to a power that CTLA-4 lowers (Grassi 2007).
     let activation =
         e[slot::ACTIVATION] * (1.0 + p.e_act_il7 * h_il7) * (1.0 + p.e_act_ifng * h_ifng);
+    let costimulation = 1.0 - p.i_costim_ctla4 * h_ctla4;
     let suppression = 1.0 - p.i_supp * h_ctla4;
-    let effector_drive = activation * suppression;
+    let effector_drive = pow(activation, costimulation) * suppression;
     let drive_th1 = f[Handle::Th1]
         * (1.0 + p.e_th1_il12 * h_il12)
         * (1.0 - p.i_th1_il10 * h_il10)
@@ -660,12 +667,13 @@ pub fn evaluate(p: &ImmuneParams, c: &Cells, d: &Drives, tgfb_bone: f64, oc_rel:
         // oc_apoptosis: estrogen promotes it, IL-1 and glucocorticoids prolong osteoclast life
         oc_apoptosis: e[slot::OC_APOPTOSIS] * (1.0 - p.i_ocapo_il1 * h_il1)
             / (1.0 + p.gc_i_ocapo * gc),
-        // ob_differentiation: STAT5 (IL-3) and OSM support it; TNF, IL-6 classic signalling
-        // and glucocorticoids inhibit it
+        // ob_differentiation: STAT5 (IL-3) and OSM support it; TNF, IL-6 classic signalling,
+        // IL-4 and glucocorticoids inhibit it
         ob_differentiation: (1.0 - p.i_obdiff_tnf * h_tnf)
             * (1.0 + p.e_obdiff_stat5 * h_stat5)
             * (1.0 + p.e_obdiff_osm * h_osm)
             * (1.0 - p.i_obdiff_il6 * h_il6)
+            * (1.0 - p.i_obdiff_il4 * h_il4)
             / (1.0 + p.gc_i_obdiff * gc),
         // ob_apoptosis: STAT3 keeps osteoblasts alive (Bcl-xL, Bcl-2)
         ob_apoptosis: (1.0 + p.e_obapo_tnf * h_tnf)

@@ -329,7 +329,7 @@ const B_OPG: &str = "B-cell OPG outweighs B-cell RANKL";
 /// Every coupling of `immune::evaluate` (the row numbers of `docs/immune.md` section 3 are the
 /// positions in this table, from 1).
 #[rustfmt::skip]
-const ROWS: [Row; 81] = [
+const ROWS: [Row; 82] = [
     // ---- cytokines from cells and drives ----
     row("cytokine.e_IL1_TNF", "TNF-a induces IL-1", "Wei 2005 JCI 115:282", TNF3, Target::Il1, Up, true, Down),
     row("tcell.g_TNF_E", "estrogen deficiency raises TNF-a per T cell", "Cenci 2000 JCI 106:1229", E_LOW, Target::Tnf, Up, true, Down),
@@ -420,11 +420,17 @@ const ROWS: [Row; 81] = [
     row("glucocorticoid.e_OBapo", "glucocorticoids raise osteoblast apoptosis", "Weinstein 1998 JCI 102:274 (nv)", GC, Target::ObApo, Up, false, Down),
     row("aging.g_OBu", "aging lowers osteoblast commitment", "Manolagas 2010 Endocr Rev 31:266 (nv); calibrated", AGE, Target::ObuSupply, Down, false, Down),
     row("coupling.g_hip_disuse", "active disease unloads the hip", "Scheiner 2013 (mechanostat); calibrated", Pert::Disease(1.0), Target::HipResorption, Up, true, Down),
+    row("coupling.i_OBdiff_IL4", "IL-4 inhibits osteoblast differentiation", "Lewis 1993 PNAS 90:11618", IL4_3, Target::ObDiff, Down, true, Down),
 ];
 
 /// Parameters of the module that are not couplings: half-effect levels, turnovers, the
 /// glucocorticoid EC50 (each shapes every coupling it enters but has no direction of its own).
-const NOT_COUPLINGS: [&str; 6] = [
+/// `tcell.i_costimulation_CTLA4` acts only when estrogen deficiency (or IL-7, IFN-gamma) has
+/// raised T-cell activation, which one perturbation cannot show: its own test below.
+/// `wnt.inhibitor_floor` is a floor, not a strength.
+const NOT_COUPLINGS: [&str; 8] = [
+    "tcell.i_costimulation_CTLA4",
+    "wnt.inhibitor_floor",
     "coupling.K",
     "jakstat.K_STAT",
     "tcell.mu_T",
@@ -783,4 +789,30 @@ fn tgf_beta_drives_treg_and_wnt10b_and_also_th17() {
         treg_only > BMD_TOL,
         "TGF-b x3 without its Th17 arm: {treg_only}"
     );
+}
+
+#[test]
+fn ctla4_blocks_the_costimulation_that_estrogen_deficiency_t_cell_activation_needs() {
+    // At baseline the activation is 1 and costimulation has nothing to block; after estrogen
+    // loss, three times the CTLA-4 signal lowers the effector T-cell drive, and less so without
+    // the coupling. In a year after surgical menopause it saves bone, more with the coupling.
+    let drive = |ctla4: f64, coupling: f64| {
+        let p = params_with(&[("tcell.i_costimulation_CTLA4", coupling)]);
+        let (c, mut d, tgfb, oc) = neutral();
+        d.estrogen = 0.1;
+        d.factors[Handle::Ctla4] = ctla4;
+        immune::evaluate(&p, &c, &d, tgfb, oc).d_cells.th1
+    };
+    let bundled = bundled().value("tcell.i_costimulation_CTLA4");
+    assert!(bundled > 0.0);
+    let with = drive(1.0, bundled) - drive(3.0, bundled);
+    let without = drive(1.0, 0.0) - drive(3.0, 0.0);
+    assert!(with > without + 1e-6, "with {with}, without {without}");
+    let e = Pert::Estrogen(0.1);
+    let ctla = Pert::Factor(Handle::Ctla4, 3.0);
+    let saved = |coupling: f64| {
+        let o = [("tcell.i_costimulation_CTLA4", coupling)];
+        spine(&[e, ctla], &o) - spine(&[e], &o)
+    };
+    assert!(saved(bundled) > saved(0.0) + 1e-4, "{} {}", saved(bundled), saved(0.0));
 }
