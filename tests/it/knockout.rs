@@ -177,6 +177,37 @@ fn a_small_knockout_runs_end_to_end_and_its_untouched_rows_are_a_plain_run() {
             }
         }
     }
+    // The printed table: the knock-out effects, the largest effect on spine BMD first.
+    let ko = |handle: &str| {
+        let r = rows
+            .iter()
+            .find(|r| r["handle"] == handle && number(r, "factor") == 0.0)
+            .unwrap();
+        number(r, "spine_BMD_1y_effect")
+    };
+    let position = |handle: &str| {
+        stdout
+            .lines()
+            .position(|l| l.trim_start().starts_with(&format!("{handle} ")))
+            .unwrap_or_else(|| panic!("no table row for {handle}: {stdout}"))
+    };
+    assert_eq!(
+        position("TNF") < position("IL17"),
+        ko("TNF") > ko("IL17"),
+        "{stdout}"
+    );
+    let png = std::fs::read(tmp.path().join("ko/knockout.png")).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let svg = std::fs::read_to_string(tmp.path().join("ko/knockout.svg")).unwrap();
+    for label in [
+        "spine_BMD_1y",
+        "CTX_1y",
+        "surgical menopause",
+        "percentage points",
+        "TNF",
+    ] {
+        assert!(svg.contains(label), "the figure lacks `{label}`");
+    }
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(tmp.path().join("ko/summary.json")).unwrap())
             .unwrap();
