@@ -4,7 +4,7 @@
 use super::referenced_file;
 use super::{AnalysisFile, Common, check_endpoints, endpoints, has_time_course, parse};
 use crate::analysis::knockout::{Context, Knockout};
-use crate::analysis::{Target, Variable};
+use crate::analysis::{Endpoint, Target, Variable};
 use crate::config::{Scenario, check_name, line, line_of, load_scenario, num, suggest};
 use crate::error::ConfigError;
 use crate::model::immune::{HANDLES, HandleSpec};
@@ -96,23 +96,7 @@ pub fn load_knockout(path: &Path) -> Result<KnockoutStudy, ConfigError> {
     )?;
     let scenarios = f.scenarios()?;
     let handles = f.handles()?;
-    let endpoints_key = raw
-        .endpoints
-        .as_ref()
-        .ok_or_else(|| f.required("endpoints"))?;
-    let endpoints_path = referenced_file(path, &src, "endpoints", endpoints_key)?;
-    let (endpoints, lines) = endpoints::load_endpoints_with_lines(&endpoints_path)?;
-    if endpoints.len() > MAX_KNOCKOUT_ENDPOINTS {
-        return Err(f.err(
-            line(&src, endpoints_key),
-            "endpoints",
-            format!(
-                "`{}` defines {} endpoints; a knock-out analysis reads at most {MAX_KNOCKOUT_ENDPOINTS} (one panel of its figure each)",
-                endpoints_path.display(),
-                endpoints.len()
-            ),
-        ));
-    }
+    let (endpoints_path, endpoints, lines) = f.endpoints()?;
     let mut contexts = Vec::new();
     let mut warnings = Vec::new();
     for (k, (label, scenario)) in scenarios.into_iter().enumerate() {
@@ -149,6 +133,9 @@ pub fn load_knockout(path: &Path) -> Result<KnockoutStudy, ConfigError> {
     })
 }
 
+/// An endpoints file: its path, its endpoints and the line of each.
+type Endpoints = (PathBuf, Vec<Endpoint>, Vec<Option<usize>>);
+
 /// A knock-out file being validated.
 struct KnockoutFile<'a> {
     path: &'a Path,
@@ -168,6 +155,30 @@ impl KnockoutFile<'_> {
 
     fn required(&self, key: &str) -> ConfigError {
         self.err(None, key, format!("missing required key `{key}`"))
+    }
+
+    /// The endpoints file, its endpoints and the line of each (at most
+    /// [`MAX_KNOCKOUT_ENDPOINTS`]).
+    fn endpoints(&self) -> Result<Endpoints, ConfigError> {
+        let key = self
+            .raw
+            .endpoints
+            .as_ref()
+            .ok_or_else(|| self.required("endpoints"))?;
+        let path = referenced_file(self.path, self.src, "endpoints", key)?;
+        let (endpoints, lines) = endpoints::load_endpoints_with_lines(&path)?;
+        if endpoints.len() > MAX_KNOCKOUT_ENDPOINTS {
+            return Err(self.err(
+                line(self.src, key),
+                "endpoints",
+                format!(
+                    "`{}` defines {} endpoints; a knock-out analysis reads at most {MAX_KNOCKOUT_ENDPOINTS} (one panel of its figure each)",
+                    path.display(),
+                    endpoints.len()
+                ),
+            ));
+        }
+        Ok((path, endpoints, lines))
     }
 
     /// The contexts' labels and scenarios, in file order.
