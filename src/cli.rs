@@ -120,6 +120,22 @@ pub enum Command {
         #[arg(long, value_parser = threads)]
         threads: Option<usize>,
     },
+    /// What each element of the immune module does: every handle at a knock-out and other factors
+    /// in a few contexts, as a table and a figure of its effect on the endpoints.
+    Knockout {
+        /// Knock-out file (TOML), e.g. params/analyses/knockout.toml.
+        knockout: PathBuf,
+        /// Output folder [default: output/knockout/<name>].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Replace the output folder even if files were added to it after immunoporosis wrote it
+        /// (a folder immunoporosis did not write is never replaced).
+        #[arg(long)]
+        force: bool,
+        /// Worker threads, 1 to 1024 [default: all cores].
+        #[arg(long, value_parser = threads)]
+        threads: Option<usize>,
+    },
     /// Print a model's steady state, residual and Jacobian eigenvalues.
     Steady {
         /// Model name: bone, pivonka2008 or lemaire2004.

@@ -60,6 +60,12 @@ fn main() -> ExitCode {
             threads,
             force,
         } => app::population(population, out.as_deref(), *threads, *force),
+        Command::Knockout {
+            knockout,
+            out,
+            threads,
+            force,
+        } => app::knockout(knockout, out.as_deref(), *threads, *force),
     };
     match result {
         Ok(text) => {

@@ -5,6 +5,7 @@
 //! the whole run (`input.<name>`), and reads *endpoints* from each run's solution (engine probes:
 //! exact values and window statistics, whatever the output grid).
 
+pub mod knockout;
 pub mod population;
 pub mod sampling;
 pub mod sensitivity;

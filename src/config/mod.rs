@@ -13,8 +13,8 @@ mod params_file;
 mod scenario;
 
 pub use analysis::{
-    AnalysisHeader, PopulationStudy, Responder, Sensitivity, load_endpoints, load_population,
-    load_sensitivity, load_sweep,
+    AnalysisHeader, KnockoutStudy, PopulationStudy, Responder, Sensitivity, load_endpoints,
+    load_knockout, load_population, load_sensitivity, load_sweep,
 };
 pub use calibration::{Calibration, FitMethod, FitParameter, Target, load_calibration};
 pub use interventions::{

@@ -14,11 +14,11 @@ use std::fs::File;
 use std::io::{BufWriter, Write as _};
 use std::path::{Path, PathBuf};
 
-fn write_text(path: &Path, text: &str) -> Result<(), OutputError> {
+pub(super) fn write_text(path: &Path, text: &str) -> Result<(), OutputError> {
     std::fs::write(path, text).map_err(|e| OutputError::at(path, e))
 }
 
-fn csv_field(s: &str) -> String {
+pub(super) fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
@@ -39,7 +39,7 @@ pub struct Written {
 impl Written {
     /// Draws a figure through `draw`; a figure that cannot be drawn becomes a warning (its partial
     /// files are removed), never an error: the tables are what matters.
-    fn plot(
+    pub(super) fn plot(
         &mut self,
         dir: &Path,
         stem: &str,

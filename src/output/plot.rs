@@ -12,7 +12,7 @@ use plotters_bitmap::BitMapBackendError;
 use std::path::Path;
 use std::sync::Once;
 
-const FONT: &str = "sans-serif";
+pub(super) const FONT: &str = "sans-serif";
 /// Line colours (Okabe-Ito, readable for colour-blind readers and on white).
 const COLORS: [RGBColor; 6] = [
     RGBColor(0, 114, 178),
@@ -26,11 +26,12 @@ const SIZE: (u32, u32) = (1000, 600);
 /// Runs longer than this are plotted against years.
 const YEARS_AXIS_ABOVE_DAYS: f64 = 3.0 * 365.25;
 
-fn register_font() {
+pub(super) fn register_font() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // The embedded font is valid TrueType; failure here would be a build defect.
         let _ = plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular());
+        let _ = plotters::style::register_font(FONT, FontStyle::Bold, dejavu::sans::bold());
     });
 }
 
@@ -311,7 +312,7 @@ fn both(dir: &Path, stem: &str, figure: &Figure) -> Result<Plotted, OutputError>
 
 /// A plotters drawing-area error as a plain I/O error (the backends' own errors by `backend`;
 /// plotters prints some of them as Rust debug text).
-fn area_error<E: std::error::Error + Send + Sync>(
+pub(super) fn area_error<E: std::error::Error + Send + Sync>(
     e: DrawingAreaErrorKind<E>,
     backend: impl FnOnce(E) -> std::io::Error,
 ) -> std::io::Error {
@@ -461,7 +462,7 @@ fn format_tick(v: f64) -> String {
 }
 
 /// A colour from a blue-white-red scale for `v` in [0, 1].
-fn diverging(v: f64) -> RGBColor {
+pub(super) fn diverging(v: f64) -> RGBColor {
     let v = v.clamp(0.0, 1.0);
     let lerp = |a: f64, b: f64, w: f64| (a + (b - a) * w).round() as u8;
     if v < 0.5 {

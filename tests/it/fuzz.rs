@@ -46,6 +46,7 @@ enum Kind {
     Sweep,
     Sensitivity,
     Population,
+    Knockout,
     Calibration,
 }
 
@@ -99,6 +100,8 @@ fn corpus() -> &'static [Base] {
                 Kind::Sweep
             } else if s.starts_with("sensitivity") {
                 Kind::Sensitivity
+            } else if s.starts_with("knockout") {
+                Kind::Knockout
             } else {
                 Kind::Population
             })
@@ -597,6 +600,7 @@ fn run_case(ws: &Workspace, case: &Case, tally: &mut Tally) {
         Kind::Population => config::load_population(&ws.write("analyses", &case.bytes))
             .map(|p| build(&p.header.scenario, tally))
             .is_ok(),
+        Kind::Knockout => config::load_knockout(&ws.write("analyses", &case.bytes)).is_ok(),
         Kind::Calibration => config::load_calibration(&ws.write("calibration", &case.bytes))
             .map(|c| c.scenarios.iter().for_each(|s| build(s, tally)))
             .is_ok(),

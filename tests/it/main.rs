@@ -24,6 +24,8 @@
 //!   window statistics (twice-daily oral dosing) independent of the output grid.
 //! - `aliasing`: twice-daily tofacitinib on weekly, daily and fine output grids: the same probes
 //!   (window statistics from the solution), the weekly grid's own aliasing, and its warning.
+//! - `knockout`: the knock-out analysis end to end: untouched rows are a plain run, factor 1 has
+//!   no effect, thread-independent tables, bad files with key and line.
 //! - `fuzz`: hostile and random files for every loader and the protocol builder (docs/fuzzing.md).
 //!
 //! Run with `cargo test --release` (ODE code is about 75 times slower in debug builds).
@@ -41,6 +43,7 @@ mod identifiability;
 mod immune;
 mod interventions;
 mod invariants;
+mod knockout;
 mod layout;
 mod limits;
 mod plausibility;

@@ -1,5 +1,6 @@
 //! Analysis files: endpoints (`params/endpoints/*.toml`, `endpoints.rs`), sweeps (`sweep.rs`),
-//! sensitivity analyses (`sensitivity.rs`) and virtual populations (`population.rs`)
+//! sensitivity analyses (`sensitivity.rs`), virtual populations (`population.rs`) and knock-out
+//! tables (`knockout.rs`)
 //! (`params/analyses/*.toml`). Every error names file, key and line.
 //!
 //! This file holds what the three kinds of analysis file share: the header (name, scenario,
@@ -57,18 +58,20 @@ macro_rules! common {
 }
 
 mod endpoints;
+mod knockout;
 mod population;
 mod sensitivity;
 mod sweep;
 
 pub use endpoints::load_endpoints;
+pub use knockout::{KnockoutStudy, load_knockout};
 pub use population::{PopulationStudy, Responder, load_population};
 pub use sensitivity::{Sensitivity, load_sensitivity};
 pub use sweep::load_sweep;
 
 /// Keys that belong to some kinds of analysis file only (top-level keys and `[[parameter]]`
 /// keys), with those kinds: the help under an unknown key says where it belongs.
-const KIND_KEYS: [(&str, &[&str]); 17] = [
+const KIND_KEYS: [(&str, &[&str]); 21] = [
     ("design", &["sweep"]),
     ("samples", &["sweep"]),
     ("trajectories", &["sweep"]),
@@ -86,6 +89,10 @@ const KIND_KEYS: [(&str, &[&str]); 17] = [
     ("min", &["sweep", "sensitivity"]),
     ("max", &["sweep", "sensitivity"]),
     ("scale", &["sweep", "sensitivity"]),
+    ("context", &["knockout"]),
+    ("handles", &["knockout"]),
+    ("factors", &["knockout"]),
+    ("sort_by", &["knockout"]),
 ];
 
 /// The range keys of a `[[parameter]]` (sweeps and sensitivity analyses).
@@ -125,29 +132,56 @@ fn header(path: &Path, src: &str, raw: &Common) -> Result<AnalysisHeader, Config
         "analysis name",
         "the output folder output/<kind>/<name>",
     )?;
-    let dir = path.parent().unwrap_or(Path::new("."));
     let file = |key: &str, v: Option<&Spanned<String>>| -> Result<PathBuf, ConfigError> {
-        let v = v.ok_or_else(|| required(key))?;
-        let p = dir.join(v.get_ref());
-        match file_problem(&p) {
-            None => Ok(p),
-            Some(problem) => Err(ConfigError::key(
-                path,
-                line(src, v),
-                key,
-                format!("file `{}` {problem}", p.display()),
-            )),
-        }
+        referenced_file(path, src, key, v.ok_or_else(|| required(key))?)
     };
     let scenario = load_scenario(&file("scenario", raw.scenario)?)?;
     let endpoints_path = file("endpoints", raw.endpoints)?;
     let (endpoints, lines) = endpoints::load_endpoints_with_lines(&endpoints_path)?;
+    check_endpoints(&endpoints_path, &endpoints, &lines, &scenario)?;
+    Ok(AnalysisHeader {
+        path: path.to_path_buf(),
+        name: name.get_ref().clone(),
+        description: raw.description.cloned().unwrap_or_default(),
+        scenario,
+        endpoints,
+        seed: raw.seed.map_or(1, |s| *s.get_ref()),
+    })
+}
+
+/// The file a key of an analysis file names, relative to that file's folder, if it can be read.
+fn referenced_file(
+    path: &Path,
+    src: &str,
+    key: &str,
+    v: &Spanned<String>,
+) -> Result<PathBuf, ConfigError> {
+    let p = path.parent().unwrap_or(Path::new(".")).join(v.get_ref());
+    match file_problem(&p) {
+        None => Ok(p),
+        Some(problem) => Err(ConfigError::key(
+            path,
+            line(src, v),
+            key,
+            format!("file `{}` {problem}", p.display()),
+        )),
+    }
+}
+
+/// Every endpoint reads a column of the scenario's model, within the scenario's run (a trough
+/// needs a dose in its window); errors name the endpoint's line (`lines`, one per endpoint).
+fn check_endpoints(
+    endpoints_path: &Path,
+    endpoints: &[Endpoint],
+    lines: &[Option<usize>],
+    scenario: &Scenario,
+) -> Result<(), ConfigError> {
     let spec = scenario.spec.layout();
     let columns: Vec<&str> = spec.columns().collect();
-    for (e, at) in endpoints.iter().zip(lines) {
+    for (e, &at) in endpoints.iter().zip(lines) {
         if !columns.contains(&e.column.as_str()) {
             return Err(ConfigError::key(
-                &endpoints_path,
+                endpoints_path,
                 at,
                 format!("endpoint `{}`", e.name),
                 format!(
@@ -159,11 +193,11 @@ fn header(path: &Path, src: &str, raw: &Common) -> Result<AnalysisHeader, Config
         }
         let last = e.statistic.last_day();
         if let Statistic::Trough(a, b) = e.statistic {
-            trough_has_a_dose(&endpoints_path, at, e, &scenario, (a, b))?;
+            trough_has_a_dose(endpoints_path, at, e, scenario, (a, b))?;
         }
         if last > scenario.spec.protocol.duration + 1e-9 {
             return Err(ConfigError::key(
-                &endpoints_path,
+                endpoints_path,
                 at,
                 format!("endpoint `{}`", e.name),
                 format!(
@@ -175,14 +209,25 @@ fn header(path: &Path, src: &str, raw: &Common) -> Result<AnalysisHeader, Config
             ));
         }
     }
-    Ok(AnalysisHeader {
-        path: path.to_path_buf(),
-        name: name.get_ref().clone(),
-        description: raw.description.cloned().unwrap_or_default(),
-        scenario,
-        endpoints,
-        seed: raw.seed.map_or(1, |s| *s.get_ref()),
-    })
+    Ok(())
+}
+
+/// Whether the scenario gives input `index` a time course: any window other than one constant
+/// over the whole run. An analysis that varies the input replaces its windows by one constant
+/// over the whole run, so such a time course would be lost.
+fn has_time_course(scenario: &Scenario, index: usize) -> bool {
+    let windows: Vec<_> = scenario
+        .spec
+        .protocol
+        .windows
+        .iter()
+        .filter(|w| w.input == index)
+        .collect();
+    let whole_run_constant = windows.len() == 1
+        && windows[0].profile == crate::engine::Profile::Constant
+        && windows[0].start == 0.0
+        && windows[0].end.is_infinite();
+    !windows.is_empty() && !whole_run_constant
 }
 
 fn variable(
@@ -210,21 +255,7 @@ fn variable(
                 )
                 .with_help(suggest(input, spec.inputs.iter().map(|s| s.name)))
             })?;
-        // Varying an input replaces its windows by one constant over the whole run; refuse it
-        // where the scenario gives the input a time course that would be lost.
-        let windows: Vec<_> = h
-            .scenario
-            .spec
-            .protocol
-            .windows
-            .iter()
-            .filter(|w| w.input == index)
-            .collect();
-        let whole_run_constant = windows.len() == 1
-            && windows[0].profile == crate::engine::Profile::Constant
-            && windows[0].start == 0.0
-            && windows[0].end.is_infinite();
-        if !windows.is_empty() && !whole_run_constant {
+        if has_time_course(&h.scenario, index) {
             return Err(ConfigError::key(
                 path,
                 at,
