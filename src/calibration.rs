@@ -1,7 +1,8 @@
 //! Least-squares calibration: Nelder-Mead (argmin) on bounded parameters, each cost evaluation
 //! running the calibration's scenarios in parallel (rayon). No I/O: progress goes to a callback.
 //!
-//! Cost: the sum over targets of ((got - wanted) / tolerance)^2. Bounds are enforced by a logistic
+//! Cost: the sum over targets of their squared residuals scaled by their bands ([`scaled_residuals`]),
+//! plus the parameters' log-normal priors ([`prior_residuals`]). Bounds are enforced by a logistic
 //! transform, x = lower + (upper - lower) / (1 + exp(-z)), so the simplex moves freely in z.
 
 use crate::analysis::{ValueAtError, value_at};
@@ -89,7 +90,9 @@ pub struct TargetResult {
     pub residual: f64,
     /// Acceptable |residual|.
     pub tolerance: f64,
-    /// |residual| <= tolerance.
+    /// The band the value must lie in (wanted +/- tolerance, or an intervention's band).
+    pub band: (f64, f64),
+    /// The value lies in its band.
     pub met: bool,
     /// Where the wanted value comes from.
     pub source: String,
@@ -444,6 +447,7 @@ pub fn fit_at(
             got: *g,
             residual: g - t.value,
             tolerance: t.tolerance,
+            band: t.band,
             met: (t.band.0..=t.band.1).contains(g),
             source: t.source.clone(),
         })

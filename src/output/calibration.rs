@@ -65,9 +65,19 @@ pub struct Report<'a> {
     pub optimised: bool,
 }
 
-const METHOD: &str = "argmin 0.11 Nelder-Mead on logistic-transformed bounded parameters; cost = sum(((got - wanted) / tolerance)^2)";
+/// The optimiser and cost, for the report.
+fn method(cal: &crate::config::Calibration) -> &'static str {
+    match cal.method {
+        crate::config::FitMethod::NelderMead => {
+            "argmin 0.11 Nelder-Mead on logistic-transformed bounded parameters; cost = sum of squared residuals scaled by each target's band (half-width on the residual's side) plus the priors' (ln(value / median) / ln(factor))^2"
+        }
+        crate::config::FitMethod::LevenbergMarquardt => {
+            "Levenberg-Marquardt (Marquardt scaling, forward-difference Jacobian) on logistic-transformed bounded parameters; cost = sum of squared residuals scaled by each target's band (half-width on the residual's side) plus the priors' (ln(value / median) / ln(factor))^2"
+        }
+    }
+}
 const NOT_OPTIMISED: &str = "not fitted (--no-fit): zero iterations; the targets and the identifiability at the parameter file's values";
-const IDENTIFIABILITY_METHOD: &str = "Fisher information F = J^T J of the scaled residuals (got - wanted) / tolerance, each tolerance read as one standard deviation; J by finite differences (central, one-sided second order at a bound) in ln(theta) for a positive parameter with a positive lower bound, in theta otherwise; covariance = F^-1 (pseudo-inverse over the informed directions); local and linearised";
+const IDENTIFIABILITY_METHOD: &str = "Fisher information F = J^T J of the scaled residuals (got - wanted) / half-width of the band on the residual's side, each half-width read as one standard deviation (the priors are left out: what the targets alone determine); J by finite differences (central, one-sided second order at a bound) in ln(theta) for a positive parameter with a positive lower bound, in theta otherwise; covariance = F^-1 (pseudo-inverse over the informed directions); local and linearised";
 
 /// The fit report as JSON.
 pub fn report_json(r: &Report<'_>) -> serde_json::Value {
@@ -79,7 +89,7 @@ pub fn report_json(r: &Report<'_>) -> serde_json::Value {
         "model": cal.model.name(),
         "parameter_set": cal.params_path.display().to_string(),
         "optimised": r.optimised,
-        "method": if r.optimised { METHOD } else { NOT_OPTIMISED },
+        "method": if r.optimised { method(r.cal) } else { NOT_OPTIMISED },
         "cost": fit.cost,
         "iterations": fit.iterations,
         "evaluations": fit.evaluations,
@@ -91,7 +101,7 @@ pub fn report_json(r: &Report<'_>) -> serde_json::Value {
         })).collect::<Vec<_>>(),
         "targets": fit.targets.iter().map(|t| json!({
             "name": t.name, "scenario": t.scenario, "column": t.column, "time_days": t.time_days,
-            "wanted": t.wanted, "got": t.got, "residual": t.residual, "tolerance": t.tolerance,
+            "wanted": t.wanted, "got": t.got, "residual": t.residual, "tolerance": t.tolerance, "band": [t.band.0, t.band.1],
             "met": t.met, "source": t.source,
         })).collect::<Vec<_>>(),
         "identifiability": identifiability_json(r),
@@ -162,10 +172,10 @@ pub fn report_markdown(r: &Report<'_>) -> String {
             p.name, p.unit, p.initial, p.value, p.lower, p.upper
         ));
     }
-    s.push_str("\n| target | scenario | column | day | wanted | got | residual | tolerance | met |\n|---|---|---|---|---|---|---|---|---|\n");
+    s.push_str("\n| target | scenario | column | day | wanted | got | residual | band | met |\n|---|---|---|---|---|---|---|---|---|\n");
     for t in &fit.targets {
         s.push_str(&format!(
-            "| {} | {} | `{}` | {} | {} | {:.4} | {:+.4} | {} | {} |\n",
+            "| {} | {} | `{}` | {} | {} | {:.4} | {:+.4} | [{}, {}] | {} |\n",
             t.name,
             t.scenario,
             t.column,
@@ -173,7 +183,8 @@ pub fn report_markdown(r: &Report<'_>) -> String {
             t.wanted,
             t.got,
             t.residual,
-            t.tolerance,
+            crate::config::num(t.band.0),
+            crate::config::num(t.band.1),
             if t.met { "yes" } else { "**no**" }
         ));
     }
@@ -203,7 +214,7 @@ fn identifiability_markdown(r: &Report<'_>) -> String {
     let id = r.identifiability;
     let names: Vec<&str> = r.fit.parameters.iter().map(|p| p.name.as_str()).collect();
     let mut s = format!(
-        "\n## Identifiability\n\nFisher information of the scaled residuals (got - wanted) / tolerance at the {} values, each tolerance read as one standard deviation of its target ({} evaluations; derivatives in ln θ for a positive parameter with a positive lower bound, in θ otherwise). Local and linearised: what the targets determine near these values. SE is relative (SE of ln θ, or SE / |θ|); the 95 % interval is θ·exp(±1.96 SE) in log space, θ ± 1.96 SE in linear space, not clipped to the bounds. Pinned: relative SE below {} %; not identifiable: no target depends on it, it lies in a direction whose information is below {:e} × the largest, or |correlation| > {} with its partner while not pinned.\n\n",
+        "\n## Identifiability\n\nFisher information of the scaled residuals (got - wanted) / band half-width at the {} values, each half-width read as one standard deviation of its target, without the priors ({} evaluations; derivatives in ln θ for a positive parameter with a positive lower bound, in θ otherwise). Local and linearised: what the targets determine near these values. SE is relative (SE of ln θ, or SE / |θ|); the 95 % interval is θ·exp(±1.96 SE) in log space, θ ± 1.96 SE in linear space, not clipped to the bounds. Pinned: relative SE below {} %; not identifiable: no target depends on it, it lies in a direction whose information is below {:e} × the largest, or |correlation| > {} with its partner while not pinned.\n\n",
         if r.optimised {
             "fitted"
         } else {
