@@ -572,7 +572,9 @@ pub fn evaluate(p: &ImmuneParams, c: &Cells, d: &Drives, tgfb_bone: f64, oc_rel:
 
     let (h_il1, h_il10, h_il12, h_il4, h_ifng) = (h(il1), h(il10), h(il12), h(il4), h(ifng));
     let (h_stat3, h_stat5, h_tgfb, h_il2, h_il17) = (h(stat3), h(stat5), h(tgfb), h(il2), h(il17));
-    let (h_il6, h_il7, h_osm, h_cd8treg) = (h(il6), h(il7), h(osm), h(c.cd8treg));
+    // CD8+ Treg suppress osteoclasts they recognise: their activity scales with the osteoclasts
+    // presenting antigen to them (Kiesel 2009; Buchwald 2012).
+    let (h_il6, h_il7, h_osm, h_cd8treg) = (h(il6), h(il7), h(osm), h(c.cd8treg * oc_rel));
     let h_tgfb_treg = h(tgfb_treg);
     // CTLA-4 signal: Treg CTLA-4 plus any CTLA-4-Ig.
     let h_ctla4 = h(f[Handle::Ctla4] * (c.treg + d.ctla4));
