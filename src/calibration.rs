@@ -193,7 +193,7 @@ pub fn scaled_residuals(cal: &Calibration, got: &[f64]) -> Vec<f64> {
             } else {
                 t.value - lo
             };
-            (g - t.value) / half
+            t.weight * (g - t.value) / half
         })
         .collect()
 }
@@ -208,6 +208,11 @@ pub fn prior_residuals(cal: &Calibration, values: &[f64]) -> Vec<f64> {
                 .map(|(median, factor)| (v.max(f64::MIN_POSITIVE) / median).ln() / factor.ln())
         })
         .collect()
+}
+
+/// The fit's cost at `values`: the targets' squared scaled residuals plus the priors'.
+pub fn cost(cal: &Calibration, values: &[f64]) -> Result<f64, EvaluateError> {
+    Ok(cost_of(cal, values, &evaluate(cal, values)?))
 }
 
 /// The fit's cost: the targets' squared scaled residuals plus the priors'.

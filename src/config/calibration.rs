@@ -29,6 +29,7 @@ struct RawCalibration {
     target: Vec<Spanned<RawTarget>>,
     #[serde(default)]
     interventions: Vec<Spanned<String>>,
+    intervention_weight: Option<Spanned<f64>>,
 }
 
 #[derive(Deserialize)]
@@ -93,6 +94,9 @@ pub struct Target {
     /// of the calibration file, the published band for an intervention (it may be asymmetric;
     /// the residual is then scaled by the distance from the value to the band's edge on its side).
     pub band: (f64, f64),
+    /// Weight of the residual in the cost (1 for the calibration file's own targets, the file's
+    /// `intervention_weight` for an intervention).
+    pub weight: f64,
     /// For an intervention: the untreated pair (disease, control). The target is then the
     /// fraction prevented, 1 - (scenario - minus) / (disease - control).
     pub prevented: Option<(usize, usize)>,
@@ -445,6 +449,7 @@ pub fn load_calibration(path: &Path) -> Result<Calibration, ConfigError> {
             value: *t.value.get_ref(),
             tolerance: tol,
             band: (*t.value.get_ref() - tol, *t.value.get_ref() + tol),
+            weight: 1.0,
             prevented: None,
             source: t.source.clone().unwrap_or_default(),
         });
@@ -482,6 +487,19 @@ pub fn load_calibration(path: &Path) -> Result<Calibration, ConfigError> {
         Some(v) => *v.get_ref(),
         None => 1e-10,
     };
+    let intervention_weight = match &raw.intervention_weight {
+        None => 1.0,
+        Some(w) if w.get_ref().is_finite() && *w.get_ref() > 0.0 && *w.get_ref() <= 1.0 => {
+            *w.get_ref()
+        }
+        Some(w) => {
+            return Err(err(
+                line(&src, w),
+                "intervention_weight",
+                format!("must lie in (0, 1], got {}", num(*w.get_ref())),
+            ));
+        }
+    };
     for (k, file) in raw.interventions.iter().enumerate() {
         let at = line(&src, file);
         let key = format!("interventions[{k}]");
@@ -494,7 +512,7 @@ pub fn load_calibration(path: &Path) -> Result<Calibration, ConfigError> {
             ));
         }
         let set = load_interventions(&file, model)?;
-        add_interventions(&set, &mut scenarios, &mut targets);
+        add_interventions(&set, intervention_weight, &mut scenarios, &mut targets);
     }
     let method = match &raw.method {
         None => FitMethod::NelderMead,
@@ -531,6 +549,7 @@ pub fn load_calibration(path: &Path) -> Result<Calibration, ConfigError> {
 /// (each context's pair added once) join `scenarios`.
 fn add_interventions(
     set: &InterventionSet,
+    weight: f64,
     scenarios: &mut Vec<Scenario>,
     targets: &mut Vec<Target>,
 ) {
@@ -568,6 +587,7 @@ fn add_interventions(
             value: i.value,
             tolerance: (hi - i.value).max(i.value - lo),
             band: i.band,
+            weight,
             prevented,
             source: i.source.clone(),
         });

@@ -97,7 +97,7 @@ fn the_layout_holds_only_the_dosed_drugs_in_registry_order() {
     let romo = DrugId::from_name("romosozumab").unwrap();
     // The order of the argument does not matter: registry order (denosumab first).
     let two = ModelId::Immunoporosis.layout(&[romo, den, romo]);
-    let names: Vec<&str> = two.states[17..].iter().map(|s| s.name).collect();
+    let names: Vec<&str> = two.states[18..].iter().map(|s| s.name).collect();
     assert_eq!(
         names,
         ["Den_depot", "Den_central", "Romo_depot", "Romo_central"]
