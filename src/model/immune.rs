@@ -173,7 +173,7 @@ handles! {
     Sclerostin: "sclerostin", "Wnt inhibitor", "factor on sclerostin (anti-sclerostin acts here)";
     Stat3: "STAT3", "signalling", "factor on STAT3 activation";
     Stat5: "STAT5", "signalling", "factor on STAT5 activation";
-    Jak: "JAK", "signalling", "factor on the input of JAK signalling to STAT3 and STAT5 (JAK inhibitors act here)";
+    Jak: "JAK", "signalling", "factor on JAK1/JAK3 signalling: gp130 to STAT3 and IL-7 to STAT5, not IL-3 (JAK2) (JAK inhibitors act here)";
 }
 
 /// The handles' factors, indexed by [`Handle`]; all 1 is the untouched module.
@@ -564,9 +564,11 @@ pub fn evaluate(p: &ImmuneParams, c: &Cells, d: &Drives, tgfb_bone: f64, oc_rel:
     let gp130 = (il6 + il6 * sil6r + osm) / 3.0;
     let jak = f[Handle::Jak];
     let stat3 = f[Handle::Stat3] * signal(jak * gp130, p.k_stat);
+    // The JAK handle is JAK1/JAK3 (the targets of tofacitinib, and with JAK2 of baricitinib):
+    // gp130 (JAK1) and the common gamma chain of IL-7 (JAK1/JAK3), not the IL-3 receptor (JAK2).
     let stat5 = f[Handle::Stat5]
         * signal(
-            jak * (p.w_il7_stat5 * il7 + (1.0 - p.w_il7_stat5) * il3),
+            jak * p.w_il7_stat5 * il7 + (1.0 - p.w_il7_stat5) * il3,
             p.k_stat,
         );
 

@@ -110,7 +110,7 @@ fn the_module_keeps_the_core_steady_state() {
         "drug compartments are empty"
     );
     assert!(full.stable, "{:?}", full.eigenvalues);
-    assert_eq!(full.jacobian_states.len(), n_core - 3 + 7);
+    assert_eq!(full.jacobian_states.len(), n_core - 3 + 8);
 }
 
 #[test]

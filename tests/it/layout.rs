@@ -127,11 +127,11 @@ fn the_layout_holds_only_the_dosed_drugs_in_registry_order() {
         assert_eq!(state, want);
     }
     assert_eq!(two.dose_routes.len(), 3);
-    // Every drug together: the model's 17 states and every drug's compartments (29 for the 14
+    // Every drug together: the model's 18 states and every drug's compartments (29 for the 14
     // bundled drugs, as in the former fixed layout), its read-outs and two columns per drug.
     let all = ModelId::Immunoporosis.layout(&all_drugs());
     let compartments: usize = DRUGS.iter().map(|d| d.compartments.len()).sum();
-    assert_eq!(all.states.len(), 17 + compartments);
+    assert_eq!(all.states.len(), 18 + compartments);
     let own = ModelId::Immunoporosis.layout(&[]);
     assert_eq!(all.derived.len(), own.derived.len() + 2 * DRUGS.len());
     // A model without drugs ignores them.
