@@ -51,7 +51,7 @@ const DAILY: &str = "1.0";
 /// every peak and draws no warning (0.01 day, 14 min, would still be coarser).
 const FINE: &str = "0.00390625";
 
-const COLUMNS: [&str; 2] = ["tofacitinib_ng_per_mL", "STAT5_rel"];
+const COLUMNS: [&str; 2] = ["tofacitinib_ng_per_mL", "STAT3_rel"];
 
 fn probes() -> Vec<Probe> {
     let (a, b) = WINDOW;
@@ -176,20 +176,20 @@ fn window_statistics_of_twice_daily_tofacitinib_do_not_depend_on_the_output_grid
     assert!(grid_min >= min * (1.0 - 1e-9) && rel(grid_min, min) < 1e-3);
     assert!(rel(trapezoid, mean) < 1e-3);
     let s = COLUMNS[1];
-    let stat5 = rows_in(&fine.trajectory, s);
-    let stat5_max = stat5.iter().map(|r| r.1).fold(f64::NEG_INFINITY, f64::max);
-    let stat5_min = stat5.iter().map(|r| r.1).fold(f64::INFINITY, f64::min);
+    let stat3 = rows_in(&fine.trajectory, s);
+    let stat3_max = stat3.iter().map(|r| r.1).fold(f64::NEG_INFINITY, f64::max);
+    let stat3_min = stat3.iter().map(|r| r.1).fold(f64::INFINITY, f64::min);
     let (s_min, s_max) = (
         probe(&probes, &w, s, Statistic::Min(a, b)),
         probe(&probes, &w, s, Statistic::Max(a, b)),
     );
     println!(
-        "{s}: probes min {s_min}, max {s_max}; every 1/256 day the grid gives min {stat5_min} ({:.1e}), max {stat5_max} ({:.1e})",
-        rel(stat5_min, s_min),
-        rel(stat5_max, s_max)
+        "{s}: probes min {s_min}, max {s_max}; every 1/256 day the grid gives min {stat3_min} ({:.1e}), max {stat3_max} ({:.1e})",
+        rel(stat3_min, s_min),
+        rel(stat3_max, s_max)
     );
-    assert!(stat5_max <= s_max * (1.0 + 1e-9) && rel(stat5_max, s_max) < 1e-3);
-    assert!(stat5_min >= s_min * (1.0 - 1e-9) && rel(stat5_min, s_min) < 1e-3);
+    assert!(stat3_max <= s_max * (1.0 + 1e-9) && rel(stat3_max, s_max) < 1e-3);
+    assert!(stat3_min >= s_min * (1.0 - 1e-9) && rel(stat3_min, s_min) < 1e-3);
     assert!(
         max > 5.0 * min,
         "the twice-daily swing: {min} to {max} ng/mL"
@@ -200,18 +200,21 @@ fn window_statistics_of_twice_daily_tofacitinib_do_not_depend_on_the_output_grid
     let samples = rows_in(&weekly.trajectory, c);
     assert_eq!(samples.len(), 8);
     let weekly_mean = samples.iter().map(|r| r.1).sum::<f64>() / samples.len() as f64;
-    let stat5_weekly = rows_in(&weekly.trajectory, s);
-    let stat5_weekly_mean = stat5_weekly.iter().map(|r| r.1).sum::<f64>() / 8.0;
-    let stat5_mean = probe(&probes, &w, s, Statistic::Mean(a, b));
+    let stat3_weekly = rows_in(&weekly.trajectory, s);
+    let stat3_weekly_mean = stat3_weekly.iter().map(|r| r.1).sum::<f64>() / 8.0;
+    let stat3_mean = probe(&probes, &w, s, Statistic::Mean(a, b));
     println!(
-        "the weekly grid's own mean {weekly_mean} ng/mL vs the probe's {mean} ng/mL ({:.0} % off); trough {trough}; {s}: weekly grid mean {stat5_weekly_mean} vs probe {stat5_mean} ({:.1} % off)",
+        "the weekly grid's own mean {weekly_mean} ng/mL vs the probe's {mean} ng/mL ({:.0} % off); trough {trough}; {s}: weekly grid mean {stat3_weekly_mean} vs probe {stat3_mean} ({:.1} % off)",
         100.0 * rel(weekly_mean, mean),
-        100.0 * rel(stat5_weekly_mean, stat5_mean)
+        100.0 * rel(stat3_weekly_mean, stat3_mean)
     );
     assert!(rel(weekly_mean, mean) > 0.5, "{weekly_mean} vs {mean}");
+    // The read-out's swing is damped by receptor saturation (K_STAT), so its weekly bias is
+    // smaller than the concentration's, but still thirty times the probes' own error against
+    // the 1/256-day grid (below 6e-4 above).
     assert!(
-        rel(stat5_weekly_mean, stat5_mean) > 0.1,
-        "{stat5_weekly_mean} vs {stat5_mean}"
+        rel(stat3_weekly_mean, stat3_mean) > 30.0 * 6e-4,
+        "{stat3_weekly_mean} vs {stat3_mean}"
     );
     for (day, v) in samples {
         assert!(

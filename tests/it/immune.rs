@@ -305,7 +305,12 @@ fn calibration_targets_are_met_by_the_committed_parameters() {
         .collect();
     let got = calibration::evaluate(&cal, &values).unwrap();
     // The clinical targets (the interventions, with their own bands, are in `interventions.rs`).
-    for (t, g) in cal.targets.iter().zip(&got).filter(|(t, _)| t.prevented.is_none() && t.weight == 1.0) {
+    for (t, g) in cal
+        .targets
+        .iter()
+        .zip(&got)
+        .filter(|(t, _)| t.prevented.is_none() && t.weight == 1.0)
+    {
         assert!(
             (g - t.value).abs() <= t.tolerance,
             "{}: got {g:.4}, wanted {} +/- {}",
@@ -435,7 +440,7 @@ fn bad_calibration_files_get_clear_errors() {
         )
     });
     assert!(e.contains("different run-in"), "{e}");
-    let e = bad_calibration(|s| s.replace("max_iterations = 1000", "max_iteration = 1000"));
+    let e = bad_calibration(|s| s.replace("max_iterations = 40", "max_iteration = 40"));
     assert!(e.contains("unknown field `max_iteration`"), "{e}");
     let src =
         std::fs::read_to_string(root().join("params/calibration/immunoporosis.toml")).unwrap();
