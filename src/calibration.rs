@@ -1,5 +1,6 @@
-//! Least-squares calibration: Nelder-Mead (argmin) on bounded parameters, each cost evaluation
-//! running the calibration's scenarios in parallel (rayon). No I/O: progress goes to a callback.
+//! Least-squares calibration: Nelder-Mead (argmin) or Levenberg-Marquardt on bounded parameters,
+//! each cost evaluation running the calibration's scenarios in parallel (rayon). No I/O: progress
+//! goes to a callback.
 //!
 //! Cost: the sum over targets of their squared residuals scaled by their bands ([`scaled_residuals`]),
 //! plus the parameters' log-normal priors ([`prior_residuals`]). Bounds are enforced by a logistic
@@ -17,6 +18,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// Cost of a parameter vector whose simulations fail: far above any real cost.
 const FAILED_COST: f64 = 1e30;
 
+/// Smallest difference between a disease arm and its control (in the read-out's unit) of which an
+/// intervention's fraction prevented is taken.
+const NO_EFFECT: f64 = 1e-9;
+
 /// Why the targets of a parameter vector could not be evaluated. The fit branches on it: a
 /// failed simulation is a region of parameter space to avoid (a very high cost); a target that
 /// cannot be read is a mistake in the calibration, and the fit stops before it starts.
@@ -29,6 +34,17 @@ pub enum EvaluateError {
         scenario: String,
         /// Why.
         source: SimError,
+    },
+    /// An intervention's disease arm does not differ from its control: no fraction of its effect
+    /// can be prevented (a failed region of parameter space during a fit; refused at the start).
+    #[error(
+        "target `{target}`: the disease arm differs from its control by {effect:e}, so no fraction of it can be prevented"
+    )]
+    NoEffect {
+        /// Target name.
+        target: String,
+        /// Disease minus control.
+        effect: f64,
     },
     /// A target's column or time is not in a scenario's output.
     #[error("scenario `{scenario}`: {source}")]
@@ -107,7 +123,7 @@ pub struct Fit {
     pub targets: Vec<TargetResult>,
     /// Final cost.
     pub cost: f64,
-    /// Nelder-Mead iterations.
+    /// Iterations of the optimiser.
     pub iterations: u64,
     /// Cost evaluations (each runs every scenario once).
     pub evaluations: u64,
@@ -171,7 +187,14 @@ pub fn evaluate(cal: &Calibration, values: &[f64]) -> Result<Vec<f64>, EvaluateE
             match t.prevented {
                 None => Ok(difference),
                 Some((disease, control)) => {
-                    Ok(1.0 - difference / (value(disease)? - value(control)?))
+                    let effect = value(disease)? - value(control)?;
+                    if effect.abs() < NO_EFFECT {
+                        return Err(EvaluateError::NoEffect {
+                            target: t.name.clone(),
+                            effect,
+                        });
+                    }
+                    Ok(1.0 - difference / effect)
                 }
             }
         })
@@ -193,7 +216,7 @@ pub fn scaled_residuals(cal: &Calibration, got: &[f64]) -> Vec<f64> {
             } else {
                 t.value - lo
             };
-            t.weight * (g - t.value) / half
+            t.weight.sqrt() * (g - t.value) / half
         })
         .collect()
 }
@@ -237,8 +260,11 @@ impl<F: Fn(u64, f64) + Sync> CostFunction for Cost<'_, F> {
         // failure is a prohibitive cost. A target that cannot be read was refused before the fit
         // started (it does not depend on the parameter values).
         let cost = match evaluate(self.cal, &values) {
-            Ok(got) => cost_of(self.cal, &values, &got),
-            Err(EvaluateError::Simulation { .. } | EvaluateError::Target { .. }) => FAILED_COST,
+            Ok(got) => match cost_of(self.cal, &values, &got) {
+                c if c.is_finite() => c,
+                _ => FAILED_COST,
+            },
+            Err(_) => FAILED_COST,
         };
         let n = self.evaluations.fetch_add(1, Ordering::Relaxed) + 1;
         let mut best = self.best.lock().unwrap_or_else(|e| e.into_inner());
@@ -258,7 +284,7 @@ pub fn calibrate(
 ) -> Result<Fit, CalibrationError> {
     // Every target must be readable at the start: a column or time the runs do not have is a
     // mistake in the calibration. A failed simulation at the start is only a high cost.
-    if let Err(e @ EvaluateError::Target { .. }) = evaluate(
+    if let Err(e @ (EvaluateError::Target { .. } | EvaluateError::NoEffect { .. })) = evaluate(
         cal,
         &cal.parameters.iter().map(|p| p.initial).collect::<Vec<_>>(),
     ) {
@@ -329,14 +355,19 @@ const MAX_DAMPING: f64 = 1e10;
 /// Forward-difference step in logit space.
 const JACOBIAN_STEP: f64 = 1e-4;
 
+/// The residual of every target where the simulations fail (or give a non-finite value).
+const FAILED_RESIDUAL: f64 = 1e6;
+
 /// Residuals at a logit-space point; a failed simulation gives residuals of `FAILED_RESIDUAL`.
 fn residuals_at(cal: &Calibration, z: &[f64]) -> Vec<f64> {
-    const FAILED_RESIDUAL: f64 = 1e6;
     let values = to_physical(z, cal);
     let mut r = match evaluate(cal, &values) {
         Ok(got) => scaled_residuals(cal, &got),
         Err(_) => vec![FAILED_RESIDUAL; cal.targets.len()],
     };
+    if r.iter().any(|x| !x.is_finite()) {
+        r.fill(FAILED_RESIDUAL);
+    }
     r.extend(prior_residuals(cal, &values));
     r
 }
@@ -361,6 +392,14 @@ fn levenberg_marquardt(
     };
     let mut r = eval(&z);
     let mut cost = sum_sq(&r);
+    if r[..cal.targets.len()].contains(&FAILED_RESIDUAL) {
+        return (
+            z,
+            0,
+            evaluations.into_inner(),
+            "the simulations fail at the start point".to_string(),
+        );
+    }
     let mut lambda = 1e-2;
     let mut iterations = 0;
     let mut termination = format!("reached {} iterations", cal.max_iterations);
@@ -369,13 +408,21 @@ fn levenberg_marquardt(
         let columns: Vec<Vec<f64>> = (0..n)
             .into_par_iter()
             .map(|j| {
-                let mut zj = z.clone();
-                zj[j] += JACOBIAN_STEP;
-                eval(&zj)
-                    .iter()
-                    .zip(&r)
-                    .map(|(a, b)| (a - b) / JACOBIAN_STEP)
-                    .collect()
+                // Forward difference, or backward where the forward probe's simulations fail.
+                let probe = |h: f64| {
+                    let mut zj = z.clone();
+                    zj[j] += h;
+                    let rj = eval(&zj);
+                    (!rj[..cal.targets.len()].contains(&FAILED_RESIDUAL)).then_some(rj)
+                };
+                let (rj, h) = match probe(JACOBIAN_STEP) {
+                    Some(rj) => (rj, JACOBIAN_STEP),
+                    None => (
+                        probe(-JACOBIAN_STEP).unwrap_or_else(|| r.clone()),
+                        -JACOBIAN_STEP,
+                    ),
+                };
+                rj.iter().zip(&r).map(|(a, b)| (a - b) / h).collect()
             })
             .collect();
         let jac = nalgebra::DMatrix::from_fn(r.len(), n, |i, j| columns[j][i]);

@@ -603,7 +603,9 @@ pub fn evaluate(p: &ImmuneParams, c: &Cells, d: &Drives, tgfb_bone: f64, oc_rel:
         e[slot::ACTIVATION] * (1.0 + p.e_act_il7 * h_il7) * (1.0 + p.e_act_ifng * h_ifng);
     let costimulation = 1.0 - p.i_costim_ctla4 * h_ctla4;
     let suppression = 1.0 - p.i_supp * h_ctla4;
-    let effector_drive = pow(activation, costimulation) * suppression;
+    // Only the activation above baseline needs costimulation: below 1 it is left as it is.
+    let effector_drive =
+        activation.min(1.0) * pow(activation.max(1.0), costimulation) * suppression;
     let drive_th1 = f[Handle::Th1]
         * (1.0 + p.e_th1_il12 * h_il12)
         * (1.0 - p.i_th1_il10 * h_il10)
