@@ -825,4 +825,14 @@ fn ctla4_blocks_the_costimulation_that_estrogen_deficiency_t_cell_activation_nee
         saved(bundled),
         saved(0.0)
     );
+    // Below baseline (IFN-gamma knocked out) there is no activation to block: more CTLA-4 does
+    // not raise the effector drive, and removing it does not lower it.
+    let low = |ctla4: f64| {
+        let p = params_with(&[]);
+        let (c, mut d, tgfb, oc) = neutral();
+        d.factors[Handle::Ifng] = 0.0;
+        d.factors[Handle::Ctla4] = ctla4;
+        immune::evaluate(&p, &c, &d, tgfb, oc).d_cells.th1
+    };
+    assert!(low(3.0) <= low(1.0) && low(1.0) <= low(0.0));
 }

@@ -149,3 +149,68 @@ fn every_intervention_has_a_source_a_band_and_a_handle() {
         assert!(!i.set.is_empty(), "{}", i.name);
     }
 }
+
+#[test]
+fn an_intervention_whose_disease_equals_its_control_is_refused_before_the_fit() {
+    // A context whose disease arm is its control has no effect to prevent: the fraction would
+    // divide by zero. The fit refuses it at the start instead of running on a NaN cost.
+    // The calibration and an edited intervention file side by side in a copy of params/
+    // calibration (a path through the symlinked folder would resolve `..` to the source tree).
+    let copy = crate::util::params_copy("calibration");
+    let src =
+        std::fs::read_to_string(root().join("params/interventions/immunoporosis.toml")).unwrap();
+    let edited = src.replacen(
+        "disease = \"../scenarios/menopause_surgical.toml\"",
+        "disease = \"../scenarios/healthy.toml\"",
+        1,
+    );
+    assert_ne!(edited, src);
+    std::fs::write(copy.folder.join("same_arms.toml"), edited).unwrap();
+    let cal_file = copy.folder.join("immunoporosis.toml");
+    let cal_src = std::fs::read_to_string(&cal_file).unwrap();
+    let cal_edited = cal_src.replace("../interventions/immunoporosis.toml", "same_arms.toml");
+    assert_ne!(cal_edited, cal_src);
+    std::fs::write(&cal_file, cal_edited).unwrap();
+    let cal = load_calibration(&cal_file).unwrap();
+    let e = calibration::calibrate(&cal, &|_, _| {}).unwrap_err();
+    let m = e.to_string();
+    assert!(
+        m.contains("differs from its control by")
+            && m.contains("no fraction of it can be prevented"),
+        "{m}"
+    );
+}
+
+#[test]
+fn the_bands_and_sources_of_bad_intervention_files_name_file_key_and_line() {
+    let e = crate::util::error_of_edited(
+        "interventions",
+        "immunoporosis.toml",
+        |s| s.replacen("band = [0.3, 0.7]", "band = [0.6, 0.7]", 1),
+        |p| load_interventions(p, ModelId::Immunoporosis),
+    );
+    assert!(
+        e.contains("immunoporosis.toml:") && e.contains(".band") && e.contains("strictly inside"),
+        "{e}"
+    );
+    let e = crate::util::error_of_edited(
+        "interventions",
+        "immunoporosis.toml",
+        |s| s.replacen("set = { TNF = 0.1 }", "set = { TNFa = 0.1 }", 1),
+        |p| load_interventions(p, ModelId::Immunoporosis),
+    );
+    assert!(e.contains("no handle `TNFa`") && e.contains("TNF"), "{e}");
+    let e = crate::util::error_of_edited(
+        "interventions",
+        "immunoporosis.toml",
+        |s| {
+            s.replacen(
+                "measure = \"fraction_prevented\"",
+                "measure = \"prevented\"",
+                1,
+            )
+        },
+        |p| load_interventions(p, ModelId::Immunoporosis),
+    );
+    assert!(e.contains("unknown measure `prevented`"), "{e}");
+}
