@@ -8,8 +8,9 @@
 
 use crate::analysis::{ValueAtError, value_at};
 use crate::config::{Calibration, FitMethod};
-use crate::engine;
+use crate::engine::{self, Observation};
 use crate::error::SimError;
+use crate::params::Replaced;
 use argmin::core::{CostFunction, Error as ArgminError, Executor, State};
 use argmin::solver::neldermead::NelderMead;
 use rayon::prelude::*;
@@ -149,23 +150,28 @@ pub fn evaluate(cal: &Calibration, values: &[f64]) -> Result<Vec<f64>, EvaluateE
         .scenarios
         .par_iter()
         .map(|s| {
-            let mut spec = s.spec.clone();
-            // The calibration's parameter set, with the scenario's own overrides re-applied.
-            spec.params = cal.params.clone();
-            for (name, v) in &s.overrides {
-                if let Some(p) = spec.params.params.get_mut(name) {
-                    p.value = *v;
-                }
-            }
-            for (p, v) in cal.parameters.iter().zip(values) {
-                if let Some(entry) = spec.params.params.get_mut(&p.name) {
-                    entry.value = *v;
-                }
-            }
-            engine::simulate(&spec).map_err(|source| EvaluateError::Simulation {
-                scenario: s.name.clone(),
-                source,
-            })
+            // The calibration's parameter set, with the scenario's own overrides re-applied and
+            // the trial values on top (the last replacement of a name wins), without a copy.
+            let replaced: Vec<(&str, f64)> = s
+                .overrides
+                .iter()
+                .map(|(name, v)| (name.as_str(), *v))
+                .chain(
+                    cal.parameters
+                        .iter()
+                        .map(|p| p.name.as_str())
+                        .zip(values.iter().copied()),
+                )
+                .collect();
+            let params = Replaced {
+                base: &cal.params,
+                values: &replaced,
+            };
+            engine::simulate_varied(&s.spec, &params, &s.spec.protocol, &Observation::TRAJECTORY)
+                .map_err(|source| EvaluateError::Simulation {
+                    scenario: s.name.clone(),
+                    source,
+                })
         })
         .collect();
     cal.targets
