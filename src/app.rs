@@ -831,3 +831,90 @@ pub fn knockout(
         written.files.join(", ")
     ))
 }
+
+/// Options of `immunoporosis validate`.
+#[derive(Debug, Clone, Default)]
+pub struct ValidateOptions<'a> {
+    /// Output folder [default: output/validation].
+    pub out: Option<&'a Path>,
+    /// Replace a previous result to which files were added.
+    pub force: bool,
+    /// Calibration files whose targets no outcome may repeat (empty: the repository's).
+    pub calibrations: &'a [PathBuf],
+    /// Also regenerate `docs/validation.md`.
+    pub write_docs: bool,
+    /// Worker threads.
+    pub threads: Option<usize>,
+}
+
+/// `immunoporosis validate`: run each scenario of the validation files once, judge every outcome
+/// against its band, write the tables and figures; returns the one-line summary (the files
+/// written go to stderr).
+pub fn validate(files: &[PathBuf], opt: &ValidateOptions) -> Result<String, AppError> {
+    let files = if files.is_empty() {
+        config::toml_files(Path::new("params/validation"))
+    } else {
+        files.to_vec()
+    };
+    let v = config::load_validation(&files, opt.calibrations)?;
+    for s in &v.scenarios {
+        check_threads(opt.threads, &s.spec)?;
+    }
+    let out_dir = opt
+        .out
+        .map_or_else(|| Path::new("output").join("validation"), Path::to_path_buf);
+    output::check_target(&out_dir, opt.force)?;
+    for s in &v.scenarios {
+        warn(&s.warnings);
+    }
+    let docs = if opt.write_docs {
+        Some(docs_path(&files[0])?)
+    } else {
+        None
+    };
+    let bar = progress_bar(v.scenarios.len() as u64, "validate");
+    let result = in_pool(opt.threads, || {
+        crate::validation::evaluate(&v, &|| bar.inc(1))
+    });
+    bar.finish_and_clear();
+    let e = result?;
+    let mut written = output::analysis::Written::default();
+    output::write_dir(&out_dir, opt.force, |dir| {
+        written = output::validation::write(dir, &v, &e)?;
+        Ok(())
+    })?;
+    warn(&written.warnings);
+    eprintln!(
+        "validate: {} outcomes from {} studies, {} scenarios; wrote {}/ ({})",
+        v.outcomes.len(),
+        v.studies.len(),
+        v.scenarios.len(),
+        out_dir.display(),
+        written.files.join(", ")
+    );
+    if let Some(docs) = docs {
+        write_docs(&docs, &output::validation::docs_markdown(&v, &e))?;
+        eprintln!("validate: wrote {}", docs.display());
+    }
+    Ok(output::validation::summary_line(&e))
+}
+
+/// `docs/validation.md` of the repository holding `file` (the folder above `params/`).
+fn docs_path(file: &Path) -> Result<PathBuf, ConfigError> {
+    let root = config::repository_root(file).ok_or_else(|| {
+        ConfigError::key(
+            file,
+            None,
+            "--write-docs",
+            "no repository (a folder holding params/calibration/) above this file, so no docs/validation.md to regenerate",
+        )
+    })?;
+    Ok(root.join("docs").join("validation.md"))
+}
+
+fn write_docs(path: &Path, text: &str) -> Result<(), OutputError> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| OutputError::at(dir, e))?;
+    }
+    output::write_file_atomically(path, text)
+}

@@ -136,6 +136,31 @@ pub enum Command {
         #[arg(long, value_parser = threads)]
         threads: Option<usize>,
     },
+    /// Check the model against published outcomes it was not fitted to: each outcome's model
+    /// value against its band, published mean +/- max(2 SE, 30 % of |mean|, 1 percentage
+    /// point); writes validation.csv, validation.json, parity.png and time-course figures, and
+    /// prints `N within band, N outside, N wrong direction`.
+    Validate {
+        /// Validation files (TOML) [default: every params/validation/*.toml].
+        files: Vec<PathBuf>,
+        /// Output folder [default: output/validation].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Replace the output folder even if files were added to it after immunoporosis wrote it
+        /// (a folder immunoporosis did not write is never replaced).
+        #[arg(long)]
+        force: bool,
+        /// Calibration file whose targets no outcome may repeat (repeatable) [default: every
+        /// params/calibration/*.toml of the validation files' repository].
+        #[arg(long)]
+        calibration: Vec<PathBuf>,
+        /// Also regenerate docs/validation.md (in the validation files' repository).
+        #[arg(long)]
+        write_docs: bool,
+        /// Worker threads, 1 to 1024 [default: all cores].
+        #[arg(long, value_parser = threads)]
+        threads: Option<usize>,
+    },
     /// Print a model's steady state, residual and Jacobian eigenvalues.
     Steady {
         /// Model name: bone, pivonka2008 or lemaire2004.

@@ -47,3 +47,4 @@ pub mod identifiability;
 pub mod model;
 pub mod output;
 pub mod params;
+pub mod validation;

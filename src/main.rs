@@ -66,6 +66,23 @@ fn main() -> ExitCode {
             threads,
             force,
         } => app::knockout(knockout, out.as_deref(), *threads, *force),
+        Command::Validate {
+            files,
+            out,
+            force,
+            calibration,
+            write_docs,
+            threads,
+        } => app::validate(
+            files,
+            &app::ValidateOptions {
+                out: out.as_deref(),
+                force: *force,
+                calibrations: calibration,
+                write_docs: *write_docs,
+                threads: *threads,
+            },
+        ),
     };
     match result {
         Ok(text) => {

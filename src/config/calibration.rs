@@ -593,3 +593,59 @@ fn add_interventions(
         });
     }
 }
+
+/// A calibration target as the validation loader sees it: what it reads, with the scenario files
+/// canonical, so that a validation outcome on the same quantity can be refused.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CalibrationTarget {
+    /// The calibration file.
+    pub file: PathBuf,
+    /// Line of the `[[target]]` in it.
+    pub line: Option<usize>,
+    /// Label.
+    pub name: String,
+    /// Scenario file (canonical where it exists).
+    pub scenario: PathBuf,
+    /// Comparator file (canonical where it exists).
+    pub minus: Option<PathBuf>,
+    /// Output column.
+    pub column: String,
+    /// Output time (days).
+    pub time_days: f64,
+}
+
+/// The `[[target]]`s of a calibration file, read without loading its scenarios, parameters or
+/// intervention files (the interventions are published experiments on immune elements, not
+/// clinical outcomes).
+pub fn calibration_targets(path: &Path) -> Result<Vec<CalibrationTarget>, ConfigError> {
+    let src = read(path)?;
+    let raw: RawCalibration = toml::from_str(&src).map_err(|e| toml_error(path, &src, &e))?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let canonical = |p: &Spanned<String>| {
+        let file = dir.join(p.get_ref());
+        std::fs::canonicalize(&file).unwrap_or(file)
+    };
+    Ok(raw
+        .target
+        .iter()
+        .map(|entry| {
+            let t = entry.get_ref();
+            CalibrationTarget {
+                file: path.to_path_buf(),
+                line: line(&src, entry),
+                name: t.name.clone().unwrap_or_else(|| {
+                    format!(
+                        "{} {} at {} day",
+                        t.scenario.get_ref(),
+                        t.column.get_ref(),
+                        num(*t.time_days.get_ref())
+                    )
+                }),
+                scenario: canonical(&t.scenario),
+                minus: t.minus_scenario.as_ref().map(canonical),
+                column: t.column.get_ref().clone(),
+                time_days: *t.time_days.get_ref(),
+            }
+        })
+        .collect())
+}

@@ -11,18 +11,23 @@ pub mod limits;
 mod params_edit;
 mod params_file;
 mod scenario;
+mod validation;
 
 pub use analysis::{
     AnalysisHeader, KnockoutStudy, PopulationStudy, Responder, Sensitivity, load_endpoints,
     load_knockout, load_population, load_sensitivity, load_sweep,
 };
-pub use calibration::{Calibration, FitMethod, FitParameter, Target, load_calibration};
+pub use calibration::{
+    Calibration, CalibrationTarget, FitMethod, FitParameter, Target, calibration_targets,
+    load_calibration,
+};
 pub use interventions::{
     Context as InterventionContext, Intervention, InterventionSet, Measure, load_interventions,
 };
 pub use params_edit::ParamsEdit;
 pub use params_file::{bundled_params, load_params, parse_params};
 pub use scenario::{Scenario, load_scenario, parse_scenario};
+pub use validation::{bundled_calibrations, load_validation, repository_root, toml_files};
 
 use crate::error::ConfigError;
 use std::path::Path;

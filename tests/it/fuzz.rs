@@ -1,5 +1,5 @@
 //! Fuzz harness (issue 9, item 10): hostile inputs for the scenario, parameter, endpoint,
-//! analysis (sweep, sensitivity, population) and calibration loaders, and for the protocol
+//! analysis (sweep, sensitivity, population), calibration and validation loaders, and for the protocol
 //! builder (`Protocol::segments`, `Protocol::output_times`) of every scenario that loads.
 //!
 //! Each case is one file: a bundled file (`params/`) with one to six mutations (a line deleted,
@@ -48,7 +48,61 @@ enum Kind {
     Population,
     Knockout,
     Calibration,
+    Validation,
 }
+
+/// A validation file the mutations start from, besides the bundled ones (`params/validation/`):
+/// every kind of outcome (value, difference of two arms, change between two times; SE, SD and
+/// n, CI).
+const VALIDATION_BASE: &str = r#"name = "fuzz"
+description = "every kind of outcome"
+
+[[study]]
+id = "a"
+citation = "Author A, et al. 2010 J Test 1:1-10"
+population = "women after menopause"
+category = "menopause"
+
+[[study]]
+id = "b"
+citation = "Author B, et al. 2012 J Test 2:1-10"
+population = "women at 72"
+category = "denosumab"
+
+[[outcome]]
+study = "a"
+name = "hip 1 year"
+scenario = "../scenarios/menopause_surgical.toml"
+column = "bmd_total_hip_change_pct"
+time_days = 365.25
+value = -3.0
+se = 0.5
+where = "Table 1"
+
+[[outcome]]
+study = "a"
+name = "hip year 1 to 2"
+scenario = "../scenarios/menopause_surgical.toml"
+from_days = 365.25
+column = "bmd_total_hip_change_pct"
+time_days = 730.5
+value = -2.0
+sd = 3.0
+n = 40
+where = "Table 2"
+
+[[outcome]]
+study = "b"
+name = "ctx over placebo"
+scenario = "../scenarios/denosumab_freedom.toml"
+minus_scenario = "../scenarios/placebo_pmo.toml"
+column = "ctx_change_pct"
+time_days = 365.25
+value = -60.0
+ci = [-70.0, -50.0]
+where = "Figure 3"
+note = "read from the figure"
+"#;
 
 /// A bundled file the mutations start from.
 struct Base {
@@ -75,8 +129,11 @@ fn corpus() -> &'static [Base] {
     CORPUS.get_or_init(|| {
         let mut out = Vec::new();
         let mut add = |dir: &str, kind: &dyn Fn(&str) -> Option<Kind>| {
-            let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("params").join(dir))
-                .unwrap()
+            // params/validation/ may not exist yet: its built-in base is added below.
+            let Ok(entries) = std::fs::read_dir(root().join("params").join(dir)) else {
+                return;
+            };
+            let mut files: Vec<PathBuf> = entries
                 .map(|e| e.unwrap().path())
                 .filter(|p| p.extension().is_some_and(|e| e == "toml"))
                 .collect();
@@ -107,6 +164,12 @@ fn corpus() -> &'static [Base] {
             })
         });
         add("calibration", &|_| Some(Kind::Calibration));
+        add("validation", &|_| Some(Kind::Validation));
+        out.push(Base {
+            kind: Kind::Validation,
+            name: "validation (built-in base)".into(),
+            text: VALIDATION_BASE.into(),
+        });
         assert!(out.len() > 30, "bundled files not found");
         out
     })
@@ -535,7 +598,7 @@ impl Workspace {
     fn new() -> Workspace {
         let dir = tempfile::tempdir().unwrap();
         let params = dir.path().join("params");
-        for d in ["analyses", "calibration", "endpoints"] {
+        for d in ["analyses", "calibration", "endpoints", "validation"] {
             std::fs::create_dir_all(params.join(d)).unwrap();
         }
         for d in ["scenarios", "models", "drugs"] {
@@ -604,6 +667,12 @@ fn run_case(ws: &Workspace, case: &Case, tally: &mut Tally) {
         Kind::Calibration => config::load_calibration(&ws.write("calibration", &case.bytes))
             .map(|c| c.scenarios.iter().for_each(|s| build(s, tally)))
             .is_ok(),
+        Kind::Validation => {
+            let calibration = root().join("params/calibration/immunoporosis.toml");
+            config::load_validation(&[ws.write("validation", &case.bytes)], &[calibration])
+                .map(|v| v.scenarios.iter().for_each(|s| build(s, tally)))
+                .is_ok()
+        }
     };
     tally.loaded += u64::from(loaded);
 }

@@ -26,6 +26,8 @@
 //!   (window statistics from the solution), the weekly grid's own aliasing, and its warning.
 //! - `knockout`: the knock-out analysis end to end: untouched rows are a plain run, factor 1 has
 //!   no effect, thread-independent tables, bad files with key and line.
+//! - `validation`: `validate`: the band rule, SEs, verdicts, arm differences and changes against
+//!   direct runs, calibration targets refused, bad files with key and line, the command end to end.
 //! - `fuzz`: hostile and random files for every loader and the protocol builder (docs/fuzzing.md).
 //!
 //! Run with `cargo test --release` (ODE code is about 75 times slower in debug builds).
@@ -54,3 +56,4 @@ mod steady;
 mod stepper;
 mod treatment;
 mod util;
+mod validation;
