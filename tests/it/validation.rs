@@ -566,3 +566,33 @@ fn the_bundled_validation_outcomes_keep_their_verdicts() {
         assert!(v.outcomes.iter().any(|o| o.name == *name), "{name}");
     }
 }
+
+/// Every bundled outcome outside its band (not in `WITHIN`) is explained in
+/// docs/validation_misses.md, by its name in quotes, and every name quoted there is an outcome
+/// outside its band.
+#[test]
+fn every_miss_of_the_bundled_suite_is_explained() {
+    let files = immunoporosis::config::toml_files(&root().join("params/validation"));
+    let v = load_validation(&files, &[]).unwrap();
+    let doc = std::fs::read_to_string(root().join("docs/validation_misses.md")).unwrap();
+    let misses: Vec<&str> = v
+        .outcomes
+        .iter()
+        .map(|o| o.name.as_str())
+        .filter(|n| !WITHIN.contains(n))
+        .collect();
+    let unexplained: Vec<&&str> = misses
+        .iter()
+        .filter(|n| !doc.contains(&format!("- \"{n}\"")))
+        .collect();
+    assert!(
+        unexplained.is_empty(),
+        "not in docs/validation_misses.md: {unexplained:?}"
+    );
+    let listed = doc.lines().filter(|l| l.starts_with("- \"")).count();
+    assert_eq!(
+        listed,
+        misses.len(),
+        "docs/validation_misses.md lists other outcomes"
+    );
+}
