@@ -13,7 +13,6 @@ use crate::config::KnockoutStudy;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
-use plotters_bitmap::BitMapBackendError;
 use serde_json::json;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -382,34 +381,18 @@ fn draw(
     if let Some(why) = unplottable(r) {
         return Ok(Plotted::Skipped(format!("plot `{stem}` skipped: {why}")));
     }
-    plot::register_font();
-    let layout = Layout::new(s, r);
-    let png = dir.join(format!("{stem}.png"));
-    let svg = dir.join(format!("{stem}.svg"));
-    let fail = |path: &Path, e: String| OutputError::at(path, std::io::Error::other(e));
-    {
-        let root = BitMapBackend::new(&png, layout.size()).into_drawing_area();
-        render(&root, &layout).map_err(|e| fail(&png, e))?;
-        root.present().map_err(|e| {
-            OutputError::at(
-                &png,
-                plot::area_error(e, |b| match b {
-                    BitMapBackendError::IOError(io) => io,
-                    BitMapBackendError::ImageError(image) => {
-                        std::io::Error::other(image.to_string())
-                    }
-                    _ => std::io::Error::other("the bitmap backend failed"),
-                }),
-            )
-        })?;
-    }
-    {
-        let root = SVGBackend::new(&svg, layout.size()).into_drawing_area();
-        render(&root, &layout).map_err(|e| fail(&svg, e))?;
-        root.present()
-            .map_err(|e| OutputError::at(&svg, plot::area_error(e, |io| io)))?;
-    }
+    plot::png_and_svg(dir, stem, &Layout::new(s, r))?;
     Ok(Plotted::Drawn)
+}
+
+impl plot::Drawing for Layout<'_> {
+    fn size(&self) -> (u32, u32) {
+        Layout::size(self)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> Result<(), String> {
+        render(root, self)
+    }
 }
 
 type Area<DB> = DrawingArea<DB, Shift>;

@@ -281,13 +281,46 @@ fn both(dir: &Path, stem: &str, figure: &Figure) -> Result<Plotted, OutputError>
     if let Some(why) = unplottable(figure) {
         return Ok(skipped(stem, &why));
     }
+    png_and_svg(dir, stem, &Standard(figure))?;
+    Ok(Plotted::Drawn)
+}
+
+/// A figure of this module at the standard size.
+struct Standard<'a>(&'a Figure<'a>);
+
+impl Drawing for Standard<'_> {
+    fn size(&self) -> (u32, u32) {
+        SIZE
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        render_figure(root, self.0)
+    }
+}
+
+/// Something drawn the same way on any plotters backend: the one piece of code behind both the
+/// PNG and the SVG of a figure.
+pub(super) trait Drawing {
+    /// Size in pixels.
+    fn size(&self) -> (u32, u32);
+    /// Draws on `root`; an error is the message of what failed.
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String>;
+}
+
+/// Writes `drawing` as `<dir>/<stem>.png` and `<dir>/<stem>.svg` (the embedded font registered
+/// first); an error names the file.
+pub(super) fn png_and_svg(
+    dir: &Path,
+    stem: &str,
+    drawing: &impl Drawing,
+) -> Result<(), OutputError> {
     register_font();
     let png = dir.join(format!("{stem}.png"));
     let svg = dir.join(format!("{stem}.svg"));
     let fail = |path: &Path, e: String| OutputError::at(path, std::io::Error::other(e));
     {
-        let root = BitMapBackend::new(&png, SIZE).into_drawing_area();
-        render_figure(&root, figure).map_err(|e| fail(&png, e))?;
+        let root = BitMapBackend::new(&png, drawing.size()).into_drawing_area();
+        drawing.draw(&root).map_err(|e| fail(&png, e))?;
         root.present().map_err(|e| {
             OutputError::at(
                 &png,
@@ -301,13 +334,10 @@ fn both(dir: &Path, stem: &str, figure: &Figure) -> Result<Plotted, OutputError>
             )
         })?;
     }
-    {
-        let root = SVGBackend::new(&svg, SIZE).into_drawing_area();
-        render_figure(&root, figure).map_err(|e| fail(&svg, e))?;
-        root.present()
-            .map_err(|e| OutputError::at(&svg, area_error(e, |io| io)))?;
-    }
-    Ok(Plotted::Drawn)
+    let root = SVGBackend::new(&svg, drawing.size()).into_drawing_area();
+    drawing.draw(&root).map_err(|e| fail(&svg, e))?;
+    root.present()
+        .map_err(|e| OutputError::at(&svg, area_error(e, |io| io)))
 }
 
 /// A plotters drawing-area error as a plain I/O error (the backends' own errors by `backend`;

@@ -14,7 +14,6 @@ use crate::validation::{
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
-use plotters_bitmap::BitMapBackendError;
 use serde_json::json;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -316,36 +315,26 @@ trait Figure {
     fn render<DB: DrawingBackend>(&self, root: &Area<DB>) -> Result<(), String>;
 }
 
-/// Draws `f` as `<dir>/<stem>.png` and `<dir>/<stem>.svg`.
+/// Draws `f` as `<dir>/<stem>.png` and `<dir>/<stem>.svg`, or writes nothing and says why.
 fn draw<F: Figure>(dir: &Path, stem: &str, f: &F) -> Result<Plotted, OutputError> {
     if let Some(why) = f.unplottable() {
         return Ok(Plotted::Skipped(format!("plot `{stem}` skipped: {why}")));
     }
-    plot::register_font();
-    let png = dir.join(format!("{stem}.png"));
-    let svg = dir.join(format!("{stem}.svg"));
-    let fail = |path: &Path, e: String| OutputError::at(path, std::io::Error::other(e));
-    {
-        let root = BitMapBackend::new(&png, f.size()).into_drawing_area();
-        f.render(&root).map_err(|e| fail(&png, e))?;
-        root.present().map_err(|e| {
-            OutputError::at(
-                &png,
-                plot::area_error(e, |b| match b {
-                    BitMapBackendError::IOError(io) => io,
-                    BitMapBackendError::ImageError(image) => {
-                        std::io::Error::other(image.to_string())
-                    }
-                    _ => std::io::Error::other("the bitmap backend failed"),
-                }),
-            )
-        })?;
-    }
-    let root = SVGBackend::new(&svg, f.size()).into_drawing_area();
-    f.render(&root).map_err(|e| fail(&svg, e))?;
-    root.present()
-        .map_err(|e| OutputError::at(&svg, plot::area_error(e, |io| io)))?;
+    plot::png_and_svg(dir, stem, &Drawn(f))?;
     Ok(Plotted::Drawn)
+}
+
+/// A figure of this module as a `plot::Drawing`.
+struct Drawn<'a, F>(&'a F);
+
+impl<F: Figure> plot::Drawing for Drawn<'_, F> {
+    fn size(&self) -> (u32, u32) {
+        self.0.size()
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> Result<(), String> {
+        self.0.render(root)
+    }
 }
 
 fn s<E: std::fmt::Display>(e: E) -> String {
