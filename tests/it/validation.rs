@@ -522,6 +522,7 @@ fn the_output_folder_is_never_one_immunoporosis_did_not_write() {
 
 // ---- the bundled suite (params/validation/): its verdicts are the model's record ----
 
+// The record: written by scripts/results/validation_record.py from a validate run.
 include!("validation_record.rs");
 
 /// The bundled validation files, every one, against the committed parameters: the outcomes

@@ -1,3 +1,5 @@
+// Written by scripts/results/validation_record.py from a validate run; do not edit by hand.
+
 /// The bundled outcomes the committed model reproduces within their band.
 const WITHIN: [&str; 37] = [
     "men aged 74: hip BMD over 4.6 years",
