@@ -385,6 +385,22 @@ fn segment(a: (f64, f64), b: (f64, f64), style: ShapeStyle) -> PathElement<(f64,
     PathElement::new(vec![a, b], style)
 }
 
+/// A dashed line from `a` to `b`: `pieces` equal pieces, every other one drawn.
+fn dashed(
+    a: (f64, f64),
+    b: (f64, f64),
+    pieces: usize,
+    style: ShapeStyle,
+) -> impl Iterator<Item = PathElement<(f64, f64)>> {
+    let at = move |j: usize| {
+        let t = |from: f64, to: f64| from + (to - from) * j as f64 / pieces as f64;
+        (t(a.0, b.0), t(a.1, b.1))
+    };
+    (0..pieces)
+        .step_by(2)
+        .map(move |j| segment(at(j), at(j + 1), style))
+}
+
 /// Draws `t` with its left end, vertically centred, at `(x, y)` of `area`.
 fn text_at<DB: DrawingBackend>(
     area: &Area<DB>,
@@ -494,12 +510,9 @@ impl Parity<'_> {
                 segment((lo, 0.0), (hi, 0.0), faint),
             ])
             .map_err(s)?;
-        let dashes = (0..60).step_by(2).map(|k| {
-            let a = lo + (hi - lo) * k as f64 / 60.0;
-            let b = lo + (hi - lo) * (k + 1) as f64 / 60.0;
-            segment((a, a), (b, b), GREY.stroke_width(2))
-        });
-        chart.draw_series(dashes).map_err(s)?;
+        chart
+            .draw_series(dashed((lo, lo), (hi, hi), 60, GREY.stroke_width(2)))
+            .map_err(s)?;
         let cap = (hi - lo) / 150.0;
         for i in &p.outcomes {
             let (o, r) = (&self.v.outcomes[*i], &self.e.outcomes[*i]);
@@ -909,12 +922,9 @@ impl Figure for TimeCourse<'_> {
             .map_err(s)?;
         if let Some(f) = self.first().from_days {
             let t = f * k;
-            let dots = (0..80).step_by(2).map(|j| {
-                let a = y0 + (y1 - y0) * j as f64 / 80.0;
-                let b = y0 + (y1 - y0) * (j + 1) as f64 / 80.0;
-                segment((t, a), (t, b), GREY.stroke_width(1))
-            });
-            chart.draw_series(dots).map_err(s)?;
+            chart
+                .draw_series(dashed((t, y0), (t, y1), 80, GREY.stroke_width(1)))
+                .map_err(s)?;
         }
         let half = (x1 - x0) / 160.0;
         for i in &self.group {
