@@ -70,13 +70,8 @@ pub fn run(path: &Path, out: Option<&Path>, force: bool) -> Result<RunSummary, A
     if summary.is_some() {
         files.push("summary.json".to_string());
     }
-    let dose_days: Vec<f64> = scenario
-        .spec
-        .protocol
-        .doses
-        .iter()
-        .map(|d| d.time)
-        .collect();
+    let published = config::published_points(&scenario.path);
+    let cx = output::figures::run_context(&scenario, &published);
     let mut skipped = Vec::new();
     output::write_dir(&out_dir, force, |dir| {
         output::csv::write(&dir.join("timeseries.csv"), &result.trajectory)?;
@@ -84,15 +79,15 @@ pub fn run(path: &Path, out: Option<&Path>, force: bool) -> Result<RunSummary, A
         if let Some(summary) = &summary {
             output::manifest::write(&dir.join("summary.json"), summary)?;
         }
-        for p in spec.plots {
-            match output::plot::draw(dir, &result.trajectory, p, &scenario.name, &dose_days)? {
-                output::plot::Plotted::Drawn => {
-                    files.push(format!("{}.png", p.file_stem));
-                    files.push(format!("{}.svg", p.file_stem));
-                }
-                output::plot::Plotted::Skipped(why) => skipped.push(why),
-            }
-        }
+        let figures = output::figures::write_run_figures(
+            dir,
+            &result.trajectory,
+            spec.plots,
+            &cx,
+            &scenario.figure,
+        )?;
+        files.extend(figures.files);
+        skipped = figures.skipped;
         Ok(())
     })?;
     warn(&skipped);
@@ -532,7 +527,11 @@ pub fn compare(paths: &[PathBuf], out: Option<&Path>, force: bool) -> Result<Str
         .collect();
     let mut written = None;
     output::write_dir(&out_dir, force, |dir| {
-        written = Some(output::compare::write(dir, &runs, &plan)?);
+        let opts = scenarios
+            .first()
+            .map(|s| s.figure.clone())
+            .unwrap_or_default();
+        written = Some(output::compare::write(dir, &runs, &plan, &opts)?);
         Ok(())
     })?;
     let written = written.map_or_else(Vec::new, |w| {
@@ -746,7 +745,8 @@ pub fn population(
     // Patients are written into the output folder's temporary folder while the runs go on; it
     // takes its place whole at the commit (on any error it is removed: nothing is left behind).
     let dir = output::OutputDir::create(&out_dir, force)?;
-    let mut w = output::analysis::PopulationWriter::create(dir.path(), &study)?;
+    let published = config::published_points(&study.header.scenario.path);
+    let mut w = output::analysis::PopulationWriter::create(dir.path(), &study, &published)?;
     let result = in_pool(threads, || {
         population::stream(
             &study.population,

@@ -137,6 +137,8 @@ pub struct Endpoint {
     pub column: String,
     /// Reduction.
     pub statistic: Statistic,
+    /// What it is, for figure titles (empty if the file gives none).
+    pub description: String,
 }
 
 impl Endpoint {

@@ -612,6 +612,10 @@ pub struct CalibrationTarget {
     pub column: String,
     /// Output time (days).
     pub time_days: f64,
+    /// Wanted value.
+    pub value: f64,
+    /// Acceptable deviation (the band is value +- tolerance).
+    pub tolerance: f64,
 }
 
 /// The `[[target]]`s of a calibration file, read without loading its scenarios, parameters or
@@ -645,6 +649,8 @@ pub fn calibration_targets(path: &Path) -> Result<Vec<CalibrationTarget>, Config
                 minus: t.minus_scenario.as_ref().map(canonical),
                 column: t.column.get_ref().clone(),
                 time_days: *t.time_days.get_ref(),
+                value: *t.value.get_ref(),
+                tolerance: *t.tolerance.get_ref(),
             }
         })
         .collect())

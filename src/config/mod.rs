@@ -6,6 +6,7 @@
 
 mod analysis;
 mod calibration;
+mod figure;
 mod interventions;
 pub mod limits;
 mod params_edit;
@@ -21,13 +22,17 @@ pub use calibration::{
     Calibration, CalibrationTarget, FitMethod, FitParameter, Target, calibration_targets,
     load_calibration,
 };
+pub use figure::FigureOptions;
 pub use interventions::{
     Context as InterventionContext, Intervention, InterventionSet, Measure, load_interventions,
 };
 pub use params_edit::ParamsEdit;
 pub use params_file::{bundled_params, load_params, parse_params};
 pub use scenario::{Scenario, load_scenario, parse_scenario};
-pub use validation::{bundled_calibrations, load_validation, repository_root, toml_files};
+pub use validation::{
+    PublishedPoint, bundled_calibrations, load_validation, published_points, repository_root,
+    toml_files,
+};
 
 use crate::error::ConfigError;
 use std::path::Path;

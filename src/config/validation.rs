@@ -625,3 +625,96 @@ impl Cx<'_> {
         Ok(crate::validation::se_from_ci(lo, hi))
     }
 }
+
+/// A published value of one scenario's column at one time, for its figures: a calibration target
+/// (value +- tolerance) or a validation outcome (its 95 % interval).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublishedPoint {
+    /// Output column.
+    pub column: String,
+    /// Output time (days).
+    pub time_days: f64,
+    /// Published mean.
+    pub value: f64,
+    /// Lower end of its bar.
+    pub lo: f64,
+    /// Upper end.
+    pub hi: f64,
+    /// A calibration target (else a validation outcome).
+    pub calibration: bool,
+}
+
+/// The published points on `scenario` (a plain column at a time: no comparator arm, no change
+/// between two times) in the calibration and validation files of its repository
+/// (`params/calibration/*.toml`, `params/validation/*.toml`). The files are not validated here
+/// (`calibrate` and `validate` do that): a file that cannot be read or an outcome without a
+/// usable uncertainty adds nothing.
+pub fn published_points(scenario: &Path) -> Vec<PublishedPoint> {
+    let (Some(root), Ok(me)) = (repository_root(scenario), std::fs::canonicalize(scenario)) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for file in bundled_calibrations(&root) {
+        for t in calibration_targets(&file).unwrap_or_default() {
+            if t.scenario == me && t.minus.is_none() && t.tolerance.is_finite() {
+                out.push(PublishedPoint {
+                    column: t.column,
+                    time_days: t.time_days,
+                    value: t.value,
+                    lo: t.value - t.tolerance.abs(),
+                    hi: t.value + t.tolerance.abs(),
+                    calibration: true,
+                });
+            }
+        }
+    }
+    for file in toml_files(&root.join("params").join("validation")) {
+        out.extend(validation_points(&file, &me));
+    }
+    out
+}
+
+/// The outcomes of validation file `file` on scenario `me` (canonical), with their 95 % interval.
+fn validation_points(file: &Path, me: &Path) -> Vec<PublishedPoint> {
+    let Ok(src) = read(file) else {
+        return Vec::new();
+    };
+    let Ok(raw) = toml::from_str::<RawFile>(&src) else {
+        return Vec::new();
+    };
+    let dir = file.parent().unwrap_or(Path::new("."));
+    let value = |v: &Option<Spanned<f64>>| v.as_ref().map(|v| *v.get_ref());
+    raw.outcome
+        .iter()
+        .filter_map(|o| {
+            let o = o.get_ref();
+            let scenario = std::fs::canonicalize(dir.join(o.scenario.as_ref()?.get_ref())).ok()?;
+            if scenario != me || o.minus_scenario.is_some() || o.from_days.is_some() {
+                return None;
+            }
+            let mean = value(&o.value)?;
+            let (lo, hi) = match (value(&o.se), value(&o.sd), value(&o.n), &o.ci) {
+                (_, _, _, Some(ci)) => (ci.get_ref()[0], ci.get_ref()[1]),
+                (Some(se), _, _, _) => (mean - 1.96 * se, mean + 1.96 * se),
+                (None, Some(sd), Some(n), _) if n > 0.0 => {
+                    let se = sd / n.sqrt();
+                    (mean - 1.96 * se, mean + 1.96 * se)
+                }
+                _ => return None,
+            };
+            Some(PublishedPoint {
+                column: o.column.as_ref()?.get_ref().clone(),
+                time_days: value(&o.time_days)?,
+                value: mean,
+                lo,
+                hi,
+                calibration: false,
+            })
+        })
+        .filter(|p| {
+            [p.time_days, p.value, p.lo, p.hi]
+                .iter()
+                .all(|v| v.is_finite())
+        })
+        .collect()
+}

@@ -246,7 +246,7 @@ const PLOTS: [PlotSpec; 6] = [
     PlotSpec {
         file_stem: "immune",
         title: "Immune cells",
-        y_label: "relative to healthy (1)",
+        y_label: "cell number (fold of healthy)",
         series: &[
             ("Th1_rel", "Th1", 0.0),
             ("Th2_rel", "Th2", 0.0),
@@ -260,7 +260,7 @@ const PLOTS: [PlotSpec; 6] = [
     PlotSpec {
         file_stem: "cytokines",
         title: "Cytokines",
-        y_label: "relative to healthy (1)",
+        y_label: "concentration (fold of healthy)",
         series: &[
             ("TNF_rel", "TNF-alpha", 0.0),
             ("IL1_rel", "IL-1", 0.0),
@@ -273,7 +273,7 @@ const PLOTS: [PlotSpec; 6] = [
     PlotSpec {
         file_stem: "signalling",
         title: "Estrogen, Wnt and JAK/STAT",
-        y_label: "relative to healthy (1)",
+        y_label: "level (fold of healthy)",
         series: &[
             ("estrogen_rel", "estrogen", 0.0),
             ("sclerostin_rel", "sclerostin", 0.0),

@@ -1,9 +1,10 @@
 //! Outputs of the analyses: CSV tables, JSON summaries and plots.
 
 use super::OutputError;
-use super::plot::{self, Plotted, Series};
+use super::figures::{column_label, column_unit};
+use super::plot::{self, Plotted};
 use crate::analysis::population::{Patient, PopulationResult, PopulationSummary};
-use crate::analysis::sampling::Design;
+use crate::analysis::sampling::{Design, Scale};
 use crate::analysis::sensitivity::{Local, MorrisStat, SobolStat};
 use crate::analysis::sweep::{Sweep, SweepResult};
 use crate::analysis::{Endpoint, RunOutcome, Variable};
@@ -43,13 +44,11 @@ impl Written {
         &mut self,
         dir: &Path,
         stem: &str,
+        opts: &plot::FigureOptions,
         draw: impl FnOnce() -> Result<Plotted, OutputError>,
     ) {
         match draw() {
-            Ok(Plotted::Drawn) => {
-                self.files.push(format!("{stem}.png"));
-                self.files.push(format!("{stem}.svg"));
-            }
+            Ok(Plotted::Drawn) => self.files.extend(opts.files(stem)),
             Ok(Plotted::Skipped(why)) => self.skip(stem, &why),
             Err(e) => {
                 for ext in ["png", "svg"] {
@@ -97,7 +96,45 @@ fn finite_points(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
 type Heat = (Vec<f64>, Vec<f64>, Vec<Vec<f64>>);
 
 /// A bar chart to draw: stem, title, x label, bars.
-type BarFigure = (String, String, String, Vec<(String, f64)>);
+/// A bar figure to draw: file stem and plot.
+type BarFigure = (String, plot::BarPlot);
+
+/// An endpoint for a title: its description, else its name (`spine_bmd_10y` -> "spine bmd
+/// 10y").
+fn human(e: &Endpoint) -> String {
+    if e.description.is_empty() {
+        e.name.replace('_', " ")
+    } else {
+        e.description.clone()
+    }
+}
+
+/// The subtitle of an analysis's figures: its description, else its scenario's, else its name.
+fn subtitle(h: &AnalysisHeader) -> String {
+    [&h.description, &h.scenario.description, &h.name]
+        .into_iter()
+        .find(|d| !d.is_empty())
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// A bar chart of one value per variable (named by `names`) for an endpoint.
+fn bar_plot(
+    h: &AnalysisHeader,
+    title: String,
+    x_label: String,
+    kind: plot::BarKind,
+    bars: Vec<plot::Bar>,
+) -> plot::BarPlot {
+    plot::BarPlot {
+        title,
+        subtitle: subtitle(h),
+        x_label,
+        bars,
+        kind,
+        names: None,
+    }
+}
 
 /// Writes a sweep while it runs: `sweep.csv` (one row per run, failures with their reason),
 /// optionally `trajectories.csv`, and at [`SweepWriter::finish`] the plots: endpoint against the
@@ -317,17 +354,18 @@ impl<'a> SweepWriter<'a> {
                     continue;
                 }
                 points.sort_by(|a, b| a.0.total_cmp(&b.0));
-                let series: Vec<Series> = vec![(e.name.clone(), points)];
-                let x_label = format!("{} ({})", var.name, var.unit);
-                out.plot(&dir, &stem, || {
-                    plot::draw_lines(
-                        &dir,
-                        &stem,
-                        &format!("{} - {}", e.name, h.name),
-                        &x_label,
-                        &e.column,
-                        &series,
-                    )
+                let plot = plot::LinePlot {
+                    title: format!("{} across {}", human(e), var.name),
+                    subtitle: subtitle(h),
+                    x_label: format!("{} ({})", var.name, var.unit),
+                    y_label: column_label(&e.column),
+                    series: vec![(human(e), points)],
+                    log_x: sweep.ranges[v].scale == Scale::Log,
+                    markers: true,
+                    ..plot::LinePlot::default()
+                };
+                out.plot(&dir, &stem, &h.figure, || {
+                    plot::draw_lines(&dir, &stem, &plot, &h.figure)
                 });
             }
         } else if let Some((xs, ys, z)) = heat {
@@ -343,18 +381,20 @@ impl<'a> SweepWriter<'a> {
                     out.skip(&stem, "the grid is incomplete");
                     continue;
                 }
-                let grid: Vec<Vec<f64>> = z[jj].chunks(ny).map(<[f64]>::to_vec).collect();
-                out.plot(&dir, &stem, || {
-                    plot::draw_heatmap(
-                        &dir,
-                        &stem,
-                        &format!("{} - {}", e.name, h.name),
-                        &format!("{} ({})", vx.name, vx.unit),
-                        &format!("{} ({})", vy.name, vy.unit),
-                        &xs,
-                        &ys,
-                        &grid,
-                    )
+                let plot = plot::HeatPlot {
+                    title: human(e),
+                    subtitle: subtitle(h),
+                    x_label: format!("{} ({})", vx.name, vx.unit),
+                    y_label: format!("{} ({})", vy.name, vy.unit),
+                    z_label: column_label(&e.column),
+                    xs: xs.clone(),
+                    ys: ys.clone(),
+                    z: z[jj].chunks(ny).map(<[f64]>::to_vec).collect(),
+                    log_x: sweep.ranges[0].scale == Scale::Log,
+                    log_y: sweep.ranges[1].scale == Scale::Log,
+                };
+                out.plot(&dir, &stem, &h.figure, || {
+                    plot::draw_heatmap(&dir, &stem, &plot, &h.figure)
                 });
             }
         } else if out.warnings.is_empty()
@@ -428,18 +468,29 @@ pub fn write_sensitivity(
         for (j, e) in endpoints.iter().enumerate() {
             // Tornado: semi-normalised effects (change of the endpoint per relative change of the
             // parameter), which stay defined where the endpoint is 0 at nominal.
-            let mut bars: Vec<(String, f64)> = s
+            let bars = s
                 .variables
                 .iter()
                 .enumerate()
-                .map(|(i, v)| (v.name.clone(), l.dy_dlnp[i][j]))
+                .map(|(i, v)| plot::Bar {
+                    label: v.name.clone(),
+                    value: l.dy_dlnp[i][j],
+                    ci: None,
+                    second: None,
+                })
                 .collect();
-            bars.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
             figures.push((
                 format!("tornado_{}", e.name),
-                format!("Local sensitivity of {}", e.name),
-                format!("d {} / d ln(parameter)", e.column),
-                bars,
+                bar_plot(
+                    &s.header,
+                    format!("Local sensitivity of {}", human(e)),
+                    format!(
+                        "endpoint change per unit change of ln(parameter) {}",
+                        column_unit(&e.column)
+                    ),
+                    plot::BarKind::Signed,
+                    bars,
+                ),
             ));
         }
     }
@@ -457,6 +508,32 @@ pub fn write_sensitivity(
         }
         write_text(&dir.join("morris.csv"), &t)?;
         files.push("morris.csv".into());
+        for (j, e) in endpoints.iter().enumerate() {
+            let bars = s
+                .variables
+                .iter()
+                .enumerate()
+                .map(|(i, v)| plot::Bar {
+                    label: v.name.clone(),
+                    value: m[i][j].mu_star,
+                    ci: None,
+                    second: None,
+                })
+                .collect();
+            figures.push((
+                format!("morris_{}", e.name),
+                bar_plot(
+                    &s.header,
+                    format!("Morris screening of {}", human(e)),
+                    format!(
+                        "mu*, mean absolute elementary effect {}",
+                        column_unit(&e.column)
+                    ),
+                    plot::BarKind::NonNegative,
+                    bars,
+                ),
+            ));
+        }
     }
     if let Some(so) = &r.sobol {
         let mut t = String::from("parameter,endpoint,S1,S1_low,S1_high,ST,ST_low,ST_high\n");
@@ -480,19 +557,29 @@ pub fn write_sensitivity(
         write_text(&dir.join("sobol.csv"), &t)?;
         files.push("sobol.csv".into());
         for (j, e) in endpoints.iter().enumerate() {
-            let mut bars: Vec<(String, f64)> = s
+            let bars = s
                 .variables
                 .iter()
                 .enumerate()
-                .map(|(i, v)| (v.name.clone(), so[i][j].total.value))
+                .map(|(i, v)| {
+                    let st = so[i][j];
+                    plot::Bar {
+                        label: v.name.clone(),
+                        value: st.total.value,
+                        ci: Some((st.total.low, st.total.high)),
+                        second: Some((st.first.value, Some((st.first.low, st.first.high)))),
+                    }
+                })
                 .collect();
-            bars.sort_by(|a, b| b.1.total_cmp(&a.1));
-            figures.push((
-                format!("sobol_total_{}", e.name),
-                format!("Sobol total indices of {}", e.name),
-                "total-order index S_T".to_string(),
+            let mut p = bar_plot(
+                &s.header,
+                format!("Sobol indices of {}", human(e)),
+                "Sobol index (bars: 95% bootstrap CI)".into(),
+                plot::BarKind::NonNegative,
                 bars,
-            ));
+            );
+            p.names = Some(("total-order S_T".into(), "first-order S_1".into()));
+            figures.push((format!("sobol_total_{}", e.name), p));
         }
     }
     let summary = json!({
@@ -515,13 +602,14 @@ pub fn write_sensitivity(
     )?;
     files.push("sensitivity.json".into());
     // Plots last, so that a figure that cannot be drawn never costs a table.
-    for (stem, title, x_label, bars) in figures {
-        if !bars.iter().any(|(_, v)| v.is_finite()) {
+    for (stem, bars) in figures {
+        if !bars.bars.iter().any(|b| b.value.is_finite()) {
             out.skip(&stem, "no finite value");
             continue;
         }
-        out.plot(dir, &stem, || {
-            plot::draw_bars(dir, &stem, &title, &x_label, &bars)
+        let opts = &s.header.figure;
+        out.plot(dir, &stem, opts, || {
+            plot::draw_bars(dir, &stem, &bars, opts)
         });
     }
     Ok(out)
@@ -534,11 +622,18 @@ pub struct PopulationWriter<'a> {
     study: &'a PopulationStudy,
     table: (PathBuf, BufWriter<File>),
     line: String,
+    /// Published points of the population's scenario, by column.
+    published: Vec<(String, plot::Published)>,
 }
 
 impl<'a> PopulationWriter<'a> {
-    /// Opens `patients.csv` in `dir` and writes its header.
-    pub fn create(dir: &Path, study: &'a PopulationStudy) -> Result<Self, OutputError> {
+    /// Opens `patients.csv` in `dir` and writes its header; `published` (the scenario's
+    /// published points, `config::published_points`) are drawn on the band plots.
+    pub fn create(
+        dir: &Path,
+        study: &'a PopulationStudy,
+        published: &[crate::config::PublishedPoint],
+    ) -> Result<Self, OutputError> {
         let pop = &study.population;
         let mut table = create(dir, "patients.csv")?;
         let t = table_header(
@@ -553,6 +648,7 @@ impl<'a> PopulationWriter<'a> {
             study,
             table,
             line: String::new(),
+            published: super::figures::run_context(&study.header.scenario, published).published,
         })
     }
 
@@ -572,7 +668,11 @@ impl<'a> PopulationWriter<'a> {
     /// (a band without finite values is skipped with a warning).
     pub fn finish(self, r: &PopulationSummary) -> Result<Written, OutputError> {
         let PopulationWriter {
-            dir, study, table, ..
+            dir,
+            study,
+            table,
+            published,
+            ..
         } = self;
         let dir = dir.as_path();
         close(&table.0, table.1)?;
@@ -654,23 +754,39 @@ impl<'a> PopulationWriter<'a> {
                         .collect::<Vec<_>>(),
                 )
             };
-            let series: Vec<Series> = vec![
-                ("5th percentile".into(), pts(&band.p05)),
-                ("median".into(), pts(&band.p50)),
-                ("95th percentile".into(), pts(&band.p95)),
-            ];
-            if series.iter().all(|(_, p)| p.is_empty()) {
+            let median = pts(&band.p50);
+            if median.is_empty() {
                 out.skip(&stem, "no finite value");
                 continue;
             }
-            out.plot(dir, &stem, || {
-                plot::draw_series(
-                    dir,
-                    &stem,
-                    &format!("{} - {} patients", band.column, r.accepted),
-                    &band.column,
-                    &series,
-                )
+            let mut plot = plot::LinePlot::over_time(
+                &format!(
+                    "{} in {} virtual patients",
+                    column_label(&band.column),
+                    r.accepted
+                ),
+                &subtitle(&study.header),
+                &column_label(&band.column),
+            );
+            plot.series = vec![("median".into(), median)];
+            plot.bands = vec![plot::Band {
+                label: "5th to 95th percentile".into(),
+                series: 0,
+                points: band
+                    .t
+                    .iter()
+                    .zip(band.p05.iter().zip(&band.p95))
+                    .map(|(t, (lo, hi))| (*t, *lo, *hi))
+                    .collect(),
+            }];
+            plot.published = published
+                .iter()
+                .filter(|(c, _)| *c == band.column)
+                .map(|(_, p)| p.clone())
+                .collect();
+            let opts = &study.header.figure;
+            out.plot(dir, &stem, opts, || {
+                plot::draw_lines(dir, &stem, &plot, opts)
             });
         }
         out.files.push("bands.csv".into());
@@ -686,7 +802,7 @@ pub fn write_population(
     study: &PopulationStudy,
     r: &PopulationResult,
 ) -> Result<Written, OutputError> {
-    let mut w = PopulationWriter::create(dir, study)?;
+    let mut w = PopulationWriter::create(dir, study, &[])?;
     let m = study.population.endpoints.len();
     let mut endpoint_values = vec![Vec::with_capacity(r.patients.len()); m];
     for (k, (c, x, e)) in r.patients.iter().enumerate() {

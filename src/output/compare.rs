@@ -120,7 +120,12 @@ pub struct Written {
 /// Writes `compare.csv` (columns `scenario,t_day,<plan columns>`) and the plan's overlay plots,
 /// with each arm's doses marked in its colour. A plot that cannot be drawn is skipped (its reason
 /// in [`Written::warnings`]); the CSV is always written.
-pub fn write(dir: &Path, runs: &[Arm], plan: &Plan) -> Result<Written, OutputError> {
+pub fn write(
+    dir: &Path,
+    runs: &[Arm],
+    plan: &Plan,
+    opts: &plot::FigureOptions,
+) -> Result<Written, OutputError> {
     let csv_path = dir.join("compare.csv");
     let mut text = String::from("scenario,t_day");
     for c in &plan.columns {
@@ -155,23 +160,28 @@ pub fn write(dir: &Path, runs: &[Arm], plan: &Plan) -> Result<Written, OutputErr
                 )
             })
             .collect();
-        let markers: Vec<plot::Marker> = runs
+        let mut plot = plot::LinePlot::over_time(
+            title,
+            &format!("{} scenarios compared", runs.len()),
+            &if *offset == 0.0 {
+                super::figures::column_label(column)
+            } else {
+                "change from baseline (%)".to_string()
+            },
+        );
+        plot.series = series;
+        plot.doses = runs
             .iter()
             .enumerate()
-            .flat_map(|(k, (_, _, doses))| doses.iter().map(move |t| (*t, Some(k))))
+            .filter(|(_, (_, _, doses))| !doses.is_empty())
+            .map(|(k, (name, _, doses))| plot::DoseRow {
+                label: name.to_string(),
+                times: doses.clone(),
+                series: Some(k),
+            })
             .collect();
-        match plot::draw_series_marked(
-            dir,
-            stem,
-            title,
-            "change from baseline (%)",
-            &series,
-            &markers,
-        )? {
-            Plotted::Drawn => {
-                written.files.push(format!("{stem}.png"));
-                written.files.push(format!("{stem}.svg"));
-            }
+        match plot::draw_lines(dir, stem, &plot, opts)? {
+            Plotted::Drawn => written.files.extend(opts.files(stem)),
             Plotted::Skipped(why) => written.warnings.push(why),
         }
     }

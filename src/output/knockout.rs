@@ -30,7 +30,9 @@ pub fn write_knockout(
         files: vec!["knockout.csv".into(), "summary.json".into()],
         warnings: Vec::new(),
     };
-    out.plot(dir, "knockout", || draw(dir, "knockout", s, r));
+    out.plot(dir, "knockout", &Default::default(), || {
+        draw(dir, "knockout", s, r)
+    });
     Ok(out)
 }
 
@@ -386,12 +388,16 @@ fn draw(
 }
 
 impl plot::Drawing for Layout<'_> {
-    fn size(&self) -> (u32, u32) {
+    fn size(&self, _: &plot::FigureOptions) -> (u32, u32) {
         Layout::size(self)
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> Result<(), String> {
+    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>, _: f64) -> Result<(), String> {
         render(root, self)
+    }
+
+    fn scalable(&self) -> bool {
+        false
     }
 }
 

@@ -8,6 +8,7 @@ pub mod calibration;
 pub mod compare;
 pub mod csv;
 pub mod dir;
+pub mod figures;
 pub mod knockout;
 pub mod manifest;
 pub mod plot;

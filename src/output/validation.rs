@@ -41,9 +41,13 @@ pub fn write(dir: &Path, v: &Validation, e: &Evaluation) -> Result<Written, Outp
         files: vec!["validation.csv".into(), "validation.json".into()],
         warnings: Vec::new(),
     };
-    out.plot(dir, "parity", || draw(dir, "parity", &Parity { v, e }));
+    out.plot(dir, "parity", &Default::default(), || {
+        draw(dir, "parity", &Parity { v, e })
+    });
     for (stem, figure) in timecourses(v, e) {
-        out.plot(dir, &stem, || draw(dir, &stem, &figure));
+        out.plot(dir, &stem, &Default::default(), || {
+            draw(dir, &stem, &figure)
+        });
     }
     Ok(out)
 }
@@ -328,12 +332,16 @@ fn draw<F: Figure>(dir: &Path, stem: &str, f: &F) -> Result<Plotted, OutputError
 struct Drawn<'a, F>(&'a F);
 
 impl<F: Figure> plot::Drawing for Drawn<'_, F> {
-    fn size(&self) -> (u32, u32) {
+    fn size(&self, _: &plot::FigureOptions) -> (u32, u32) {
         self.0.size()
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> Result<(), String> {
+    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>, _: f64) -> Result<(), String> {
         self.0.render(root)
+    }
+
+    fn scalable(&self) -> bool {
+        false
     }
 }
 

@@ -348,6 +348,7 @@ fn endpoints_are_read_from_the_solution_not_the_output_grid() {
         name: "e".into(),
         column: "B_pM".into(),
         statistic: s,
+        description: String::new(),
     };
     use analysis::Statistic::*;
     let endpoints = [

@@ -743,8 +743,8 @@ fn dose_events_are_marked_on_the_plots_and_listed_in_the_manifest() {
     let dir = tmp.path().join("output/denosumab_single_dose");
     let svg = std::fs::read_to_string(dir.join("markers.svg")).unwrap();
     assert!(
-        svg.contains("#464646"),
-        "dose marker (dark grey dashes) missing"
+        svg.contains("denosumab"),
+        "dose strip (a row named after the drug) missing"
     );
     let untreated = bin(
         &["run", scenario_path("healthy").to_str().unwrap()],
@@ -752,7 +752,7 @@ fn dose_events_are_marked_on_the_plots_and_listed_in_the_manifest() {
     );
     assert!(untreated.status.success());
     let svg = std::fs::read_to_string(tmp.path().join("output/healthy/markers.svg")).unwrap();
-    assert!(!svg.contains("#464646"), "no marker without doses");
+    assert!(!svg.contains("denosumab"), "no dose strip without doses");
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
     let events = manifest["scenario"]["dose_events"].as_array().unwrap();

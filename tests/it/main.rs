@@ -40,6 +40,7 @@ mod cli;
 mod config;
 mod couplings;
 mod drugs;
+mod figures;
 mod fuzz;
 mod identifiability;
 mod immune;

@@ -382,6 +382,28 @@ fn within<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) 
         .expect("the plot did not finish (a hang)")
 }
 
+fn opts() -> plot::FigureOptions {
+    plot::FigureOptions::default()
+}
+
+fn heat(xs: &[f64], ys: &[f64], z: Vec<Vec<f64>>) -> plot::HeatPlot {
+    plot::HeatPlot {
+        title: "t".into(),
+        xs: xs.to_vec(),
+        ys: ys.to_vec(),
+        z,
+        ..Default::default()
+    }
+}
+
+fn lines(series: Vec<plot::Series>) -> plot::LinePlot {
+    plot::LinePlot {
+        title: "t".into(),
+        series,
+        ..Default::default()
+    }
+}
+
 #[test]
 fn plots_that_cannot_be_drawn_are_skipped_and_write_nothing() {
     let dir = tempfile::tempdir().unwrap();
@@ -397,12 +419,8 @@ fn plots_that_cannot_be_drawn_are_skipped_and_write_nothing() {
         plot::draw_heatmap(
             &d2,
             "h",
-            "t",
-            "x",
-            "y",
-            &[1.0, 2.0, 3.0],
-            &[1.0, 2.0, 3.0],
-            &nan,
+            &heat(&[1.0, 2.0, 3.0], &[1.0, 2.0, 3.0], nan),
+            &opts(),
         )
     })
     .unwrap();
@@ -411,43 +429,52 @@ fn plots_that_cannot_be_drawn_are_skipped_and_write_nothing() {
     let why = plot::draw_heatmap(
         &d,
         "h1",
-        "t",
-        "x",
-        "y",
-        &[1.0],
-        &[1.0, 2.0],
-        &[vec![1.0, 2.0]],
+        &heat(&[1.0], &[1.0, 2.0], vec![vec![1.0, 2.0]]),
+        &opts(),
     );
     assert!(skipped(why.unwrap()).contains("2 x 2"));
     // Infinite values only; a degenerate grid.
     let inf = vec![vec![f64::INFINITY; 2]; 2];
     assert!(matches!(
-        plot::draw_heatmap(&d, "h2", "t", "x", "y", &[1.0, 2.0], &[1.0, 2.0], &inf).unwrap(),
+        plot::draw_heatmap(&d, "h2", &heat(&[1.0, 2.0], &[1.0, 2.0], inf), &opts()).unwrap(),
         Plotted::Skipped(_)
     ));
     let z = vec![vec![1.0, 2.0]; 2];
     assert!(matches!(
-        plot::draw_heatmap(&d, "h3", "t", "x", "y", &[1.0, 1.0], &[1.0, 2.0], &z).unwrap(),
+        plot::draw_heatmap(&d, "h3", &heat(&[1.0, 1.0], &[1.0, 2.0], z), &opts()).unwrap(),
         Plotted::Skipped(_)
     ));
     // Lines: no finite point, no series, an infinite axis range.
     let nan_line = vec![("a".to_string(), vec![(0.0, f64::NAN), (1.0, f64::NAN)])];
     assert!(matches!(
-        plot::draw_lines(&d, "l1", "t", "x", "y", &nan_line).unwrap(),
+        plot::draw_lines(&d, "l1", &lines(nan_line.clone()), &opts()).unwrap(),
         Plotted::Skipped(_)
     ));
     assert!(matches!(
-        plot::draw_series(&d, "l2", "t", "y", &[]).unwrap(),
+        plot::draw_lines(&d, "l2", &lines(Vec::new()), &opts()).unwrap(),
         Plotted::Skipped(_)
     ));
     let huge = vec![("a".to_string(), vec![(0.0, -1e308), (1.0, 1e308)])];
     assert!(matches!(
-        plot::draw_lines(&d, "l3", "t", "x", "y", &huge).unwrap(),
+        plot::draw_lines(&d, "l3", &lines(huge.clone()), &opts()).unwrap(),
         Plotted::Skipped(_)
     ));
     // Bars: none.
     assert!(matches!(
-        plot::draw_bars(&d, "b", "t", "x", &[]).unwrap(),
+        plot::draw_bars(
+            &d,
+            "b",
+            &plot::BarPlot {
+                title: "t".into(),
+                subtitle: String::new(),
+                x_label: "x".into(),
+                bars: Vec::new(),
+                kind: plot::BarKind::Signed,
+                names: None,
+            },
+            &opts(),
+        )
+        .unwrap(),
         Plotted::Skipped(_)
     ));
     assert!(listing(&d).is_empty(), "{:?}", listing(&d));
@@ -457,7 +484,7 @@ fn plots_that_cannot_be_drawn_are_skipped_and_write_nothing() {
         vec![(0.0, 1.0), (1.0, f64::NAN), (2.0, 3.0)],
     )];
     assert_eq!(
-        plot::draw_lines(&d, "ok", "t", "x", "y", &some).unwrap(),
+        plot::draw_lines(&d, "ok", &lines(some.clone()), &opts()).unwrap(),
         Plotted::Drawn
     );
     assert_eq!(listing(&d), vec!["ok.png", "ok.svg"]);
@@ -469,7 +496,7 @@ fn a_plot_write_error_is_plain_text_naming_the_file() {
     // A full disk: the PNG goes to /dev/full.
     std::os::unix::fs::symlink("/dev/full", dir.path().join("full.png")).unwrap();
     let line = vec![("a".to_string(), vec![(0.0, 1.0), (1.0, 2.0)])];
-    let e = plot::draw_lines(dir.path(), "full", "t", "x", "y", &line).unwrap_err();
+    let e = plot::draw_lines(dir.path(), "full", &lines(line.clone()), &opts()).unwrap_err();
     let m = e.to_string();
     assert!(m.contains("full.png"), "{m}");
     assert!(m.contains("No space left on device"), "{m}");

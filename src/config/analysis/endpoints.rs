@@ -23,7 +23,6 @@ struct RawEndpoint {
     stat: Option<Spanned<String>>,
     from_day: Option<Spanned<f64>>,
     to_day: Option<Spanned<f64>>,
-    #[allow(dead_code)]
     description: Option<String>,
 }
 
@@ -126,6 +125,7 @@ pub(super) fn load_endpoints_with_lines(
             name: e.name.get_ref().clone(),
             column: e.column.get_ref().clone(),
             statistic,
+            description: e.description.clone().unwrap_or_default(),
         });
     }
     Ok((out, lines))

@@ -52,6 +52,7 @@ impl AnalysisFile for RawKnockout {
             scenario: None,
             endpoints: self.endpoints.as_ref(),
             seed: None,
+            figure: None,
             parameters: 0,
         }
     }

@@ -27,6 +27,8 @@ struct Common<'a> {
     scenario: Option<&'a Spanned<String>>,
     endpoints: Option<&'a Spanned<String>>,
     seed: Option<&'a Spanned<u64>>,
+    /// `[figure]`.
+    figure: Option<&'a super::figure::RawFigure>,
     /// Number of `[[parameter]]` entries.
     parameters: usize,
 }
@@ -50,6 +52,7 @@ macro_rules! common {
                     scenario: self.scenario.as_ref(),
                     endpoints: self.endpoints.as_ref(),
                     seed: self.seed.as_ref(),
+                    figure: self.figure.as_ref(),
                     parameters: self.parameter.len(),
                 }
             }
@@ -118,6 +121,8 @@ pub struct AnalysisHeader {
     pub endpoints: Vec<Endpoint>,
     /// Seed.
     pub seed: u64,
+    /// How its figures are drawn: its own `[figure]`, else the scenario's.
+    pub figure: super::FigureOptions,
 }
 
 fn header(path: &Path, src: &str, raw: &Common) -> Result<AnalysisHeader, ConfigError> {
@@ -143,9 +148,13 @@ fn header(path: &Path, src: &str, raw: &Common) -> Result<AnalysisHeader, Config
         path: path.to_path_buf(),
         name: name.get_ref().clone(),
         description: raw.description.cloned().unwrap_or_default(),
-        scenario,
         endpoints,
         seed: raw.seed.map_or(1, |s| *s.get_ref()),
+        figure: match raw.figure {
+            Some(f) => super::figure::parse_figure(path, src, Some(f))?,
+            None => scenario.figure.clone(),
+        },
+        scenario,
     })
 }
 

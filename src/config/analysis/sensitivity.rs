@@ -20,6 +20,7 @@ struct RawSensitivity {
     scenario: Option<Spanned<String>>,
     endpoints: Option<Spanned<String>>,
     seed: Option<Spanned<u64>>,
+    figure: Option<crate::config::figure::RawFigure>,
     methods: Option<Spanned<Vec<String>>>,
     local: Option<RawLocal>,
     morris: Option<RawMorris>,

@@ -19,6 +19,7 @@ struct RawSweep {
     scenario: Option<Spanned<String>>,
     endpoints: Option<Spanned<String>>,
     seed: Option<Spanned<u64>>,
+    figure: Option<crate::config::figure::RawFigure>,
     design: Option<Spanned<String>>,
     samples: Option<Spanned<usize>>,
     trajectories: Option<Spanned<bool>>,

@@ -20,6 +20,7 @@ mod raw;
 mod solver;
 mod treatments;
 
+use super::figure::FigureOptions;
 use super::{line, num, read, suggest, toml_error};
 use crate::engine::{Protocol, RunSpec};
 use crate::error::ConfigError;
@@ -47,6 +48,8 @@ pub struct Scenario {
     /// Inputs and doses far outside their plausible ranges, and an output grid too coarse for the
     /// dosed drugs (it aliases), one line each (not errors).
     pub warnings: Vec<String>,
+    /// How its figures are drawn (`[figure]`).
+    pub figure: FigureOptions,
 }
 
 /// Loads and validates a scenario file.
@@ -74,6 +77,7 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
     let treatments = treatments::parse(&cx, &spec, &grid, &params, &raw.treatment)?;
     let initial = initial::parse(&cx, &spec, raw.initial_state.as_ref())?;
     let (solver, atol_states) = solver::parse(&cx, &spec, raw.solver.as_ref())?;
+    let figure = super::figure::parse_figure(file, src, raw.figure.as_ref())?;
     let mut warnings = inputs.warnings;
     warnings.extend(treatments.warnings);
     warnings.extend(aliasing::warnings(
@@ -91,6 +95,7 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
         inputs: inputs.described,
         treatments: treatments.described,
         warnings,
+        figure,
         spec: RunSpec {
             model: header.model,
             drugs,

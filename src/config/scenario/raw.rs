@@ -23,6 +23,7 @@ pub(super) struct RawScenario {
     pub treatment: Vec<Spanned<RawTreatment>>,
     pub initial_state: Option<Spanned<BTreeMap<Spanned<String>, Spanned<f64>>>>,
     pub solver: Option<RawSolver>,
+    pub figure: Option<crate::config::figure::RawFigure>,
 }
 
 #[derive(Deserialize)]

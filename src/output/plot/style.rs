@@ -1,0 +1,393 @@
+//! What every figure shares: sizes in typographic points, colours, line styles, tick labels,
+//! wrapped text and legends drawn outside the data.
+
+use super::FONT;
+use plotters::coord::Shift;
+use plotters::element::DashedPathElement;
+use plotters::prelude::*;
+
+pub(super) type Area<DB> = DrawingArea<DB, Shift>;
+
+/// Font sizes (points): a figure printed one column wide reads like the paper's own small print.
+pub(super) const TITLE_PT: f64 = 8.0;
+pub(super) const SUBTITLE_PT: f64 = 6.5;
+pub(super) const AXIS_PT: f64 = 7.0;
+pub(super) const TICK_PT: f64 = 6.5;
+pub(super) const LEGEND_PT: f64 = 6.5;
+pub(super) const LETTER_PT: f64 = 10.0;
+/// Data line width (points).
+pub(super) const LINE_PT: f64 = 1.0;
+
+pub(super) const INK: RGBColor = RGBColor(25, 25, 25);
+pub(super) const GREY: RGBColor = RGBColor(100, 100, 100);
+pub(super) const LIGHT: RGBColor = RGBColor(215, 215, 215);
+
+/// Line colours: Okabe-Ito, readable by colour-blind readers and on white, then black.
+pub(super) const COLORS: [RGBColor; 7] = [
+    RGBColor(0, 114, 178),
+    RGBColor(213, 94, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(86, 180, 233),
+    RGBColor(230, 159, 0),
+    RGBColor(0, 0, 0),
+];
+
+/// Line styles, (dash, gap) in points, `None` solid: the k-th series takes colour k mod 7 and
+/// style k mod 4, so two series that overlap still differ in style (Th1 and Th2, DKK1 under
+/// STAT3).
+pub(super) const DASHES: [Option<(f64, f64)>; 4] =
+    [None, Some((4.0, 2.0)), Some((1.2, 1.5)), Some((7.0, 2.0))];
+
+/// Sizes in points on a canvas: `px` pixels per point (the resolution, times the
+/// supersampling factor of a PNG).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Scale(pub f64);
+
+impl Scale {
+    /// `pt` points in pixels.
+    pub fn px(self, pt: f64) -> i32 {
+        (pt * self.0).round() as i32
+    }
+
+    /// `pt` points in pixels, at least 1.
+    pub fn upx(self, pt: f64) -> u32 {
+        self.px(pt).max(1) as u32
+    }
+
+    /// The figure font at `pt` points, in ink.
+    pub fn font(self, pt: f64) -> TextStyle<'static> {
+        (FONT, pt * self.0).into_font().color(&INK)
+    }
+
+    /// The bold figure font at `pt` points.
+    pub fn bold(self, pt: f64) -> TextStyle<'static> {
+        FontDesc::new(FontFamily::Name(FONT), pt * self.0, FontStyle::Bold).color(&INK)
+    }
+
+    /// The style of the `k`-th data line.
+    pub fn line(self, k: usize) -> ShapeStyle {
+        COLORS[k % COLORS.len()].stroke_width(self.upx(LINE_PT))
+    }
+}
+
+/// A series' colour.
+pub(super) fn color(k: usize) -> RGBColor {
+    COLORS[k % COLORS.len()]
+}
+
+/// A polyline in the `k`-th series' colour and dash pattern (backend coordinates).
+pub(super) fn styled_path<DB: DrawingBackend>(
+    area: &Area<DB>,
+    s: Scale,
+    k: usize,
+    points: Vec<(i32, i32)>,
+) -> Result<(), String> {
+    let style = s.line(k);
+    match DASHES[k % DASHES.len()] {
+        None => area
+            .draw(&PathElement::new(points, style))
+            .map_err(|e| e.to_string()),
+        Some((dash, gap)) => area
+            .draw(&DashedPathElement::new(
+                points,
+                s.px(dash),
+                s.px(gap + LINE_PT),
+                style,
+            ))
+            .map_err(|e| e.to_string()),
+    }
+}
+
+/// A tick label: `v` on an axis spanning `span`; values within rounding error of 0 print as
+/// "0" (never "-1.11e-16").
+pub(super) fn tick(v: f64, span: f64) -> String {
+    if v.abs() <= span.abs() * 1e-9 {
+        return "0".into();
+    }
+    format_tick(v)
+}
+
+/// A number for a tick or a colour bar: up to 3 decimals, or scientific outside [0.01, 1e5).
+pub(super) fn format_tick(v: f64) -> String {
+    let a = v.abs();
+    if a != 0.0 && !(1e-2..1e5).contains(&a) {
+        format!("{v:.2e}")
+    } else {
+        format!("{v:.3}")
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string()
+    }
+}
+
+/// Width and height (pixels) of `text` in `style`, or an estimate if the font cannot say.
+pub(super) fn text_size<DB: DrawingBackend>(
+    area: &Area<DB>,
+    text: &str,
+    style: &TextStyle,
+) -> (i32, i32) {
+    area.estimate_text_size(text, style)
+        .map(|(w, h)| (w as i32, h as i32))
+        .unwrap_or_else(|_| {
+            let size = 12.0;
+            (
+                (text.chars().count() as f64 * size * 0.6) as i32,
+                size as i32,
+            )
+        })
+}
+
+/// `text` broken into lines no wider than `max_w` pixels, at spaces.
+pub(super) fn wrap<DB: DrawingBackend>(
+    area: &Area<DB>,
+    text: &str,
+    style: &TextStyle,
+    max_w: i32,
+) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for word in text.split_whitespace() {
+        let trial = if current.is_empty() {
+            word.to_string()
+        } else {
+            format!("{current} {word}")
+        };
+        if !current.is_empty() && text_size(area, &trial, style).0 > max_w {
+            lines.push(std::mem::replace(&mut current, word.to_string()));
+        } else {
+            current = trial;
+        }
+    }
+    if !current.is_empty() {
+        lines.push(current);
+    }
+    lines
+}
+
+/// Draws `text` with its top-left corner at `(x, y)` of `area`.
+pub(super) fn text_at<DB: DrawingBackend>(
+    area: &Area<DB>,
+    text: &str,
+    style: &TextStyle,
+    at: (i32, i32),
+) -> Result<(), String> {
+    area.draw_text(text, style, at).map_err(|e| e.to_string())
+}
+
+/// A heading: an optional panel letter, a bold title and wrapped grey subtitle lines, at the top
+/// of `area`. Returns its height in pixels.
+pub(super) fn heading<DB: DrawingBackend>(
+    area: &Area<DB>,
+    s: Scale,
+    letter: Option<char>,
+    title: &str,
+    subtitle: &str,
+) -> Result<i32, String> {
+    let (w, _) = area.dim_in_pixel();
+    let mut x = s.px(2.0);
+    let mut y = s.px(2.0);
+    if let Some(l) = letter {
+        let style = s.bold(LETTER_PT);
+        text_at(area, &l.to_string(), &style, (x, y))?;
+        x += text_size(area, &l.to_string(), &style).0 + s.px(4.0);
+    }
+    let max_w = w as i32 - x - s.px(2.0);
+    let title_style = s.bold(TITLE_PT);
+    for line in wrap(area, title, &title_style, max_w) {
+        text_at(area, &line, &title_style, (x, y + s.px(1.5)))?;
+        y += s.px(TITLE_PT * 1.3);
+    }
+    let sub = s.font(SUBTITLE_PT).color(&GREY);
+    for line in wrap(area, subtitle, &sub, max_w) {
+        text_at(area, &line, &sub, (x, y + s.px(1.5)))?;
+        y += s.px(SUBTITLE_PT * 1.3);
+    }
+    Ok(y + s.px(3.0))
+}
+
+/// What a legend entry shows beside its text.
+#[derive(Debug, Clone)]
+pub(super) enum Swatch {
+    /// The `k`-th series' line (colour and dash).
+    Line(usize),
+    /// A shaded band in the `k`-th series' colour.
+    Band(usize, f64),
+    /// A published point with its error bar: filled circle (calibration target) or triangle
+    /// (validation outcome), in grey.
+    Point(PointShape),
+}
+
+/// The marker of a published point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum PointShape {
+    /// A calibration target (fitted).
+    Circle,
+    /// A validation outcome (not fitted).
+    Triangle,
+}
+
+const SWATCH_PT: f64 = 16.0;
+
+/// Legend entries laid out in rows across `width` pixels: (row, x) of each, and the number of
+/// rows.
+fn legend_layout<DB: DrawingBackend>(
+    area: &Area<DB>,
+    s: Scale,
+    entries: &[(Swatch, String)],
+    width: i32,
+) -> (Vec<(i32, i32)>, i32) {
+    let style = s.font(LEGEND_PT);
+    let mut at = Vec::new();
+    let (mut row, mut x) = (0, 0);
+    for (_, label) in entries {
+        let w = s.px(SWATCH_PT + 3.0) + text_size(area, label, &style).0 + s.px(8.0);
+        if x > 0 && x + w > width {
+            row += 1;
+            x = 0;
+        }
+        at.push((row, x));
+        x += w;
+    }
+    let rows = if entries.is_empty() { 0 } else { row + 1 };
+    (at, rows)
+}
+
+/// Height in pixels of a legend of `entries` across `width` pixels.
+pub(super) fn legend_height<DB: DrawingBackend>(
+    area: &Area<DB>,
+    s: Scale,
+    entries: &[(Swatch, String)],
+    width: i32,
+) -> i32 {
+    let (_, rows) = legend_layout(area, s, entries, width);
+    if rows == 0 {
+        0
+    } else {
+        rows * s.px(LEGEND_PT * 1.5) + s.px(2.0)
+    }
+}
+
+/// Draws a legend in `area` (outside the data), entries in rows from its top-left corner.
+pub(super) fn draw_legend<DB: DrawingBackend>(
+    area: &Area<DB>,
+    s: Scale,
+    entries: &[(Swatch, String)],
+    x0: i32,
+) -> Result<(), String> {
+    let (w, _) = area.dim_in_pixel();
+    let (at, _) = legend_layout(area, s, entries, w as i32 - x0);
+    let style = s.font(LEGEND_PT);
+    let row_h = s.px(LEGEND_PT * 1.5);
+    for ((swatch, label), (row, x)) in entries.iter().zip(at) {
+        let x = x0 + x;
+        let y = s.px(1.0) + row * row_h + row_h / 2;
+        let sw = s.px(SWATCH_PT);
+        match swatch {
+            Swatch::Line(k) => styled_path(area, s, *k, vec![(x, y), (x + sw, y)])?,
+            Swatch::Band(k, alpha) => area
+                .draw(&Rectangle::new(
+                    [(x, y - row_h / 3), (x + sw, y + row_h / 3)],
+                    color(*k).mix(*alpha).filled(),
+                ))
+                .map_err(|e| e.to_string())?,
+            Swatch::Point(shape) => {
+                let c = (x + sw / 2, y);
+                area.draw(&PathElement::new(
+                    vec![(c.0, y - row_h / 3), (c.0, y + row_h / 3)],
+                    GREY.stroke_width(s.upx(0.6)),
+                ))
+                .map_err(|e| e.to_string())?;
+                published_marker(area, s, *shape, GREY, c)?;
+            }
+        }
+        let (_, th) = text_size(area, label, &style);
+        text_at(area, label, &style, (x + sw + s.px(3.0), y - th / 2))?;
+    }
+    Ok(())
+}
+
+/// A published point's marker at backend coordinate `c`.
+pub(super) fn published_marker<DB: DrawingBackend>(
+    area: &Area<DB>,
+    s: Scale,
+    shape: PointShape,
+    colour: RGBColor,
+    c: (i32, i32),
+) -> Result<(), String> {
+    let r = s.px(2.2);
+    let edge = WHITE.stroke_width(s.upx(0.4));
+    match shape {
+        PointShape::Circle => {
+            area.draw(&Circle::new(c, r, colour.filled()))
+                .map_err(|e| e.to_string())?;
+            area.draw(&Circle::new(c, r, edge))
+                .map_err(|e| e.to_string())
+        }
+        PointShape::Triangle => {
+            let pts = vec![
+                (c.0, c.1 - r - r / 3),
+                (c.0 - r - r / 6, c.1 + r * 2 / 3),
+                (c.0 + r + r / 6, c.1 + r * 2 / 3),
+            ];
+            area.draw(&Polygon::new(pts.clone(), colour.filled()))
+                .map_err(|e| e.to_string())?;
+            let mut closed = pts;
+            closed.push(closed[0]);
+            area.draw(&PathElement::new(closed, edge))
+                .map_err(|e| e.to_string())
+        }
+    }
+}
+
+/// A colour on the viridis scale (sequential, perceptually uniform, colour-blind safe) for `v`
+/// in [0, 1], dark for 0.
+pub(super) fn sequential(v: f64) -> RGBColor {
+    const STOPS: [(f64, f64, f64); 6] = [
+        (68.0, 1.0, 84.0),
+        (65.0, 68.0, 135.0),
+        (42.0, 120.0, 142.0),
+        (34.0, 168.0, 132.0),
+        (122.0, 209.0, 81.0),
+        (253.0, 231.0, 37.0),
+    ];
+    let v = if v.is_finite() {
+        v.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let pos = v * (STOPS.len() - 1) as f64;
+    let k = (pos.floor() as usize).min(STOPS.len() - 2);
+    let w = pos - k as f64;
+    let (a, b) = (STOPS[k], STOPS[k + 1]);
+    let lerp = |x: f64, y: f64| (x + (y - x) * w).round() as u8;
+    RGBColor(lerp(a.0, b.0), lerp(a.1, b.1), lerp(a.2, b.2))
+}
+
+/// A colour from a blue-white-red scale for `v` in [0, 1] (0.5 white): for signed quantities,
+/// centred on 0.
+pub(in crate::output) fn diverging(v: f64) -> RGBColor {
+    let v = v.clamp(0.0, 1.0);
+    let lerp = |a: f64, b: f64, w: f64| (a + (b - a) * w).round() as u8;
+    if v < 0.5 {
+        let w = v / 0.5;
+        RGBColor(
+            lerp(33.0, 247.0, w),
+            lerp(102.0, 247.0, w),
+            lerp(172.0, 247.0, w),
+        )
+    } else {
+        let w = (v - 0.5) / 0.5;
+        RGBColor(
+            lerp(247.0, 178.0, w),
+            lerp(247.0, 24.0, w),
+            lerp(247.0, 43.0, w),
+        )
+    }
+}
+
+/// The top-left pixel of `area` on its backend.
+pub(super) fn origin<DB: DrawingBackend>(area: &Area<DB>) -> (i32, i32) {
+    let (x, y) = area.get_pixel_range();
+    (x.start, y.start)
+}
