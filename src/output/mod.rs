@@ -11,6 +11,7 @@ pub mod dir;
 pub mod knockout;
 pub mod manifest;
 pub mod plot;
+pub mod report;
 pub mod validation;
 
 use std::fs;
