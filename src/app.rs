@@ -542,7 +542,9 @@ pub fn compare(paths: &[PathBuf], out: Option<&Path>, force: bool) -> Result<Str
         .collect();
     let mut written = None;
     output::write_dir(&out_dir, force, |dir| {
-        written = Some(output::compare::write(dir, &runs, &plan)?);
+        let mut w = output::compare::write(dir, &runs, &plan)?;
+        w.files.push(output::report::FILE.into());
+        written = Some(w);
         output::report::compare(dir, &scenarios, &results)
     })?;
     let written = written.map_or_else(Vec::new, |w| {

