@@ -88,7 +88,16 @@ pub fn run(path: &Path, out: Option<&Path>, force: bool) -> Result<RunSummary, A
         )?;
         files.extend(figures.files);
         skipped = figures.skipped;
-        Ok(())
+        files.push(output::report::FILE.to_string());
+        output::report::run(
+            dir,
+            &output::report::RunReport {
+                scenario: &scenario,
+                result: &result,
+                summary: summary.as_ref(),
+                wall_seconds: wall,
+            },
+        )
     })?;
     warn(&skipped);
     let p = &scenario.spec.protocol;
@@ -380,7 +389,8 @@ pub fn calibrate(
     let files = output::calibration::fitted_params_files(&cal, &fit)
         .map_err(|e| OutputError::at(&cal.params_path, std::io::Error::other(e)))?;
     output::write_dir(&out_dir, force, |dir| {
-        output::calibration::write(dir, &report, &files)
+        output::calibration::write(dir, &report, &files)?;
+        output::report::calibrate(dir, &report)
     })?;
     let mut text = output::calibration::report_markdown(&report);
     if write_params {
@@ -441,7 +451,7 @@ pub fn calibrate(
         .filter_map(|(p, _)| p.file_name().map(|f| f.to_string_lossy().into_owned()))
         .collect();
     text.push_str(&format!(
-        "\n{:.1} s; wrote {}/ (fit_report.md, fit_report.json, identifiability.csv, {})\n",
+        "\n{:.1} s; wrote {}/ (fit_report.md, fit_report.json, identifiability.csv, report.html, {})\n",
         started.elapsed().as_secs_f64(),
         out_dir.display(),
         written.join(", ")
@@ -531,8 +541,10 @@ pub fn compare(paths: &[PathBuf], out: Option<&Path>, force: bool) -> Result<Str
             .first()
             .map(|s| s.figure.clone())
             .unwrap_or_default();
-        written = Some(output::compare::write(dir, &runs, &plan, &opts)?);
-        Ok(())
+        let mut w = output::compare::write(dir, &runs, &plan, &opts)?;
+        w.files.push(output::report::FILE.into());
+        written = Some(w);
+        output::report::compare(dir, &scenarios, &results)
     })?;
     let written = written.map_or_else(Vec::new, |w| {
         warn(&w.warnings);
@@ -623,7 +635,9 @@ pub fn sweep(
     })?;
     bar.finish_and_clear();
     let failed = w.failed();
-    let written = w.finish()?;
+    let mut written = w.finish()?;
+    output::report::sweep(dir.path(), &h, runs, failed)?;
+    written.files.push(output::report::FILE.into());
     dir.commit()?;
     let seconds = started.elapsed().as_secs_f64();
     warn(&written.warnings);
@@ -697,7 +711,8 @@ pub fn sensitivity(
     let mut written = output::analysis::Written::default();
     output::write_dir(&out_dir, force, |dir| {
         written = output::analysis::write_sensitivity(dir, &s, &results)?;
-        Ok(())
+        written.files.push(output::report::FILE.into());
+        output::report::sensitivity(dir, &s, total)
     })?;
     warn(&written.warnings);
     let mut report = format!(
@@ -763,7 +778,9 @@ pub fn population(
             return Err(SimError::Analysis { reason }.into());
         }
     };
-    let written = w.finish(&result)?;
+    let mut written = w.finish(&result)?;
+    output::report::population(dir.path(), &study)?;
+    written.files.push(output::report::FILE.into());
     dir.commit()?;
     let seconds = started.elapsed().as_secs_f64();
     warn(&written.warnings);
@@ -815,7 +832,8 @@ pub fn knockout(
     let mut written = output::analysis::Written::default();
     output::write_dir(&out_dir, force, |dir| {
         written = output::knockout::write_knockout(dir, &study, &result)?;
-        Ok(())
+        written.files.push(output::report::FILE.into());
+        output::report::knockout(dir, &study, k.runs(), result.failed())
     })?;
     warn(&written.warnings);
     Ok(format!(
@@ -881,7 +899,8 @@ pub fn validate(files: &[PathBuf], opt: &ValidateOptions) -> Result<String, AppE
     let mut written = output::analysis::Written::default();
     output::write_dir(&out_dir, opt.force, |dir| {
         written = output::validation::write(dir, &v, &e)?;
-        Ok(())
+        written.files.push(output::report::FILE.into());
+        output::report::validate(dir, &v, &e)
     })?;
     warn(&written.warnings);
     eprintln!(

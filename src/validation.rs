@@ -95,6 +95,8 @@ impl Category {
 pub struct ValidationFile {
     /// Where it was read from.
     pub path: PathBuf,
+    /// Its text as read and validated (hashed in `report.html`).
+    pub source: String,
     /// Its `name`.
     pub name: String,
     /// Its `description`.

@@ -119,6 +119,8 @@ pub enum FitMethod {
 pub struct Calibration {
     /// File it came from.
     pub path: PathBuf,
+    /// The file's text as read and validated (hashed in `report.html`).
+    pub source: String,
     /// Name (the output folder).
     pub name: String,
     /// What it fits.
@@ -529,6 +531,7 @@ pub fn load_calibration(path: &Path) -> Result<Calibration, ConfigError> {
     };
     Ok(Calibration {
         path: path.to_path_buf(),
+        source: src.clone(),
         name: name.into_inner(),
         description: raw.description.unwrap_or_default(),
         model,

@@ -235,6 +235,7 @@ impl Cx<'_> {
         }
         v.files.push(ValidationFile {
             path: self.path.to_path_buf(),
+            source: self.src.to_string(),
             name,
             description: raw.description.unwrap_or_default(),
         });

@@ -12,6 +12,7 @@ pub mod figures;
 pub mod knockout;
 pub mod manifest;
 pub mod plot;
+pub mod report;
 pub mod validation;
 
 use std::fs;

@@ -28,12 +28,16 @@
 //!   no effect, thread-independent tables, bad files with key and line.
 //! - `validation`: `validate`: the band rule, SEs, verdicts, arm differences and changes against
 //!   direct runs, calibration targets refused, bad files with key and line, the command end to end.
+//! - `report`: `report.html` of every command: in the marker, self-contained, its scenario, hashes,
+//!   endpoints and changed parameters; opened in headless Chromium (`browser`: the DevTools
+//!   protocol on a pipe), every image loads and nothing reaches the console or the network.
 //! - `fuzz`: hostile and random files for every loader and the protocol builder (docs/fuzzing.md).
 //!
 //! Run with `cargo test --release` (ODE code is about 75 times slower in debug builds).
 
 mod aliasing;
 mod analysis;
+mod browser;
 mod calibration;
 mod catalogue;
 mod cli;
@@ -52,6 +56,7 @@ mod limits;
 mod plausibility;
 mod reference;
 mod regression;
+mod report;
 mod safety;
 mod steady;
 mod stepper;

@@ -329,12 +329,12 @@ fn compare_of_models_without_bone_mass_writes_the_shared_columns_with_a_warning(
     let csv = std::fs::read_to_string(dir.path().join("cmp/compare.csv")).unwrap();
     assert!(csv.starts_with("scenario,t_day,R_pM,B_pM,C_pM\n"), "{csv}");
     assert!(csv.contains("lemaire2004_opg,"));
-    // compare.csv and the output-folder marker, nothing else: no plot file was started.
+    // compare.csv, the report and the output-folder marker, nothing else: no plot file was started.
     assert_eq!(
         listing(&dir.path().join("cmp")),
-        vec![".immunoporosis.json", "compare.csv"]
+        vec![".immunoporosis.json", "compare.csv", "report.html"]
     );
-    assert!(text(&out.stdout).contains("(compare.csv)"));
+    assert!(text(&out.stdout).contains("(compare.csv, report.html)"));
 
     // Models that share nothing: refused before simulating, exit 2, nothing written.
     let dir = tempfile::tempdir().unwrap();

@@ -63,6 +63,8 @@ impl AnalysisFile for RawKnockout {
 pub struct KnockoutStudy {
     /// File.
     pub path: PathBuf,
+    /// The file's text as read and validated (hashed in `report.html`).
+    pub source: String,
     /// Name (output folder).
     pub name: String,
     /// What it asks.
@@ -120,6 +122,7 @@ pub fn load_knockout(path: &Path) -> Result<KnockoutStudy, ConfigError> {
     let sort_by = f.sort_by(&contexts)?;
     Ok(KnockoutStudy {
         path: path.to_path_buf(),
+        source: src.to_string(),
         name: name.get_ref().clone(),
         description: raw.description.clone().unwrap_or_default(),
         endpoints_path,

@@ -111,6 +111,8 @@ struct RangeKeys<'a> {
 pub struct AnalysisHeader {
     /// File.
     pub path: PathBuf,
+    /// The file's text as read and validated (hashed in `report.html`).
+    pub source: String,
     /// Name (output folder).
     pub name: String,
     /// What it asks.
@@ -146,6 +148,7 @@ fn header(path: &Path, src: &str, raw: &Common) -> Result<AnalysisHeader, Config
     check_endpoints(&endpoints_path, &endpoints, &lines, &scenario)?;
     Ok(AnalysisHeader {
         path: path.to_path_buf(),
+        source: src.to_string(),
         name: name.get_ref().clone(),
         description: raw.description.cloned().unwrap_or_default(),
         endpoints,

@@ -33,6 +33,8 @@ use toml::Spanned;
 pub struct Scenario {
     /// File it came from.
     pub path: PathBuf,
+    /// The file's text as read and validated (shown and hashed in `report.html`).
+    pub source: String,
     /// Name (also the default output folder).
     pub name: String,
     /// What it shows.
@@ -89,6 +91,7 @@ pub fn parse_scenario(file: &Path, src: &str) -> Result<Scenario, ConfigError> {
     ));
     Ok(Scenario {
         path: file.to_path_buf(),
+        source: src.to_string(),
         name: header.name,
         description: raw.description.unwrap_or_default(),
         overrides,
