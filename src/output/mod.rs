@@ -11,6 +11,7 @@ pub mod dir;
 pub mod knockout;
 pub mod manifest;
 pub mod plot;
+pub mod shard;
 pub mod validation;
 
 use std::fs;
