@@ -89,7 +89,7 @@ pub fn check_parts(dirs: &[PathBuf]) -> Result<Vec<Part>, AppError> {
         })
         .collect();
     if !missing.is_empty() {
-        problems.push(format!("shards {} of {n} are missing", list(&missing)));
+        problems.push(format!("missing shards: {} (of {n})", list(&missing)));
     }
     if !doubled.is_empty() {
         problems.push(format!(

@@ -28,6 +28,8 @@
 //!   no effect, thread-independent tables, bad files with key and line.
 //! - `validation`: `validate`: the band rule, SEs, verdicts, arm differences and changes against
 //!   direct runs, calibration targets refused, bad files with key and line, the command end to end.
+//! - `shard`: `--shard I/N` parts merged are the one-machine sweep, population and sensitivity
+//!   analysis byte for byte; bad merges refused; the Slurm job folder's scripts (issue 15).
 //! - `fuzz`: hostile and random files for every loader and the protocol builder (docs/fuzzing.md).
 //!
 //! Run with `cargo test --release` (ODE code is about 75 times slower in debug builds).
@@ -52,6 +54,7 @@ mod plausibility;
 mod reference;
 mod regression;
 mod safety;
+mod shard;
 mod steady;
 mod stepper;
 mod treatment;
