@@ -91,26 +91,13 @@ pub fn slurm(file: &Path, o: &SlurmOptions) -> Result<String, AppError> {
         bin: &bin,
     };
     let files = [
-        ("shards.sbatch", scripts.shards(o)),
-        ("merge.sbatch", scripts.merge(o)),
-        ("submit.sh", scripts.submit()),
-        ("README.md", scripts.readme(o)),
+        ("shards.sbatch", scripts.shards(o), true),
+        ("merge.sbatch", scripts.merge(o), true),
+        ("submit.sh", scripts.submit(), true),
+        ("README.md", scripts.readme(o), false),
     ];
     output::write_dir(&out_dir, o.force, |dir| {
-        for (f, text) in &files {
-            let path = dir.join(f);
-            std::fs::write(&path, text).map_err(|e| output::OutputError::at(&path, e))?;
-            if f.ends_with(".sh") || f.ends_with(".sbatch") {
-                use std::os::unix::fs::PermissionsExt;
-                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
-                    .map_err(|e| output::OutputError::at(&path, e))?;
-            }
-        }
-        for sub in ["logs", "parts"] {
-            let path = dir.join(sub);
-            std::fs::create_dir(&path).map_err(|e| output::OutputError::at(&path, e))?;
-        }
-        Ok(())
+        output::write_texts(dir, &files, &["logs", "parts"])
     })?;
     Ok(format!(
         "{kind} {name}: {} shards\nwrote {}/ (shards.sbatch, merge.sbatch, submit.sh, README.md, logs/, parts/)\nsubmit with: bash {}/submit.sh",
