@@ -8,6 +8,15 @@ use crate::output::{self, OutputDirError, OutputError};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+pub mod merge;
+pub mod shard;
+pub mod slurm;
+
+pub use merge::merge;
+pub use shard::ShardRun;
+
+use crate::analysis::shard::Shard;
+
 /// Any failure of a command, with the exit code it maps to.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -605,6 +614,21 @@ fn check_threads(threads: Option<usize>, spec: &engine::RunSpec) -> Result<(), C
     }
 }
 
+/// The shard run of an analysis command given `--shard` (or a job array's environment).
+fn sharded<'a>(
+    shard: Option<Shard>,
+    out: Option<&'a Path>,
+    threads: Option<usize>,
+    force: bool,
+) -> Option<ShardRun<'a>> {
+    shard.map(|shard| ShardRun {
+        shard,
+        out,
+        threads,
+        force,
+    })
+}
+
 fn analysis_out(kind: &str, name: &str, out: Option<&Path>) -> PathBuf {
     out.map_or_else(
         || Path::new("output").join(kind).join(name),
@@ -618,7 +642,11 @@ pub fn sweep(
     out: Option<&Path>,
     threads: Option<usize>,
     force: bool,
+    shard: Option<Shard>,
 ) -> Result<String, AppError> {
+    if let Some(run) = sharded(shard, out, threads, force) {
+        return shard::sweep(path, &run);
+    }
     let (h, sweep) = config::load_sweep(path)?;
     check_threads(threads, &sweep.base)?;
     let out_dir = analysis_out("sweep", &h.name, out);
@@ -659,7 +687,11 @@ pub fn sensitivity(
     threads: Option<usize>,
     seed: Option<u64>,
     force: bool,
+    shard: Option<Shard>,
 ) -> Result<String, AppError> {
+    if let Some(run) = sharded(shard, out, threads, force) {
+        return shard::sensitivity(path, seed, &run);
+    }
     let mut s = config::load_sensitivity(path)?;
     check_threads(threads, &s.header.scenario.spec)?;
     let out_dir = analysis_out("sensitivity", &s.header.name, out);
@@ -715,10 +747,23 @@ pub fn sensitivity(
         output::report::sensitivity(dir, &s, total)
     })?;
     warn(&written.warnings);
-    let mut report = format!(
-        "sensitivity {}: {total} runs of scenario `{}` in {seconds:.2} s\n",
-        s.header.name, s.header.scenario.name
-    );
+    Ok(format!(
+        "sensitivity {}: {total} runs of scenario `{}` in {seconds:.2} s\n{}wrote {}/ ({})",
+        s.header.name,
+        s.header.scenario.name,
+        sobol_ranking(&s, &results),
+        out_dir.display(),
+        written.files.join(", ")
+    ))
+}
+
+/// The three largest total Sobol indices of each endpoint, a line each (empty without Sobol).
+fn sobol_ranking(
+    s: &config::Sensitivity,
+    results: &output::analysis::SensitivityResults,
+) -> String {
+    let mut report = String::new();
+    let k = s.variables.len();
     if let Some(so) = &results.sobol {
         for (j, e) in s.header.endpoints.iter().enumerate() {
             let mut rank: Vec<(usize, f64)> = (0..k).map(|i| (i, so[i][j].total.value)).collect();
@@ -735,12 +780,7 @@ pub fn sensitivity(
             ));
         }
     }
-    report.push_str(&format!(
-        "wrote {}/ ({})",
-        out_dir.display(),
-        written.files.join(", ")
-    ));
-    Ok(report)
+    report
 }
 
 /// `immunoporosis population`: a virtual population with percentile bands.
@@ -749,8 +789,12 @@ pub fn population(
     out: Option<&Path>,
     threads: Option<usize>,
     force: bool,
+    shard: Option<Shard>,
 ) -> Result<String, AppError> {
     use crate::analysis::population::{self, PopulationError};
+    if let Some(run) = sharded(shard, out, threads, force) {
+        return shard::population(path, &run);
+    }
     let study = config::load_population(path)?;
     check_threads(threads, &study.population.base)?;
     let out_dir = analysis_out("population", &study.header.name, out);
@@ -784,13 +828,32 @@ pub fn population(
     dir.commit()?;
     let seconds = started.elapsed().as_secs_f64();
     warn(&written.warnings);
+    Ok(population_report(
+        &study,
+        &result,
+        &out_dir,
+        &written,
+        Some(seconds),
+    ))
+}
+
+/// What a population (run or merged) reports: patients, rejected and failed candidates, a
+/// warning when fewer patients than wanted were accepted, the files written.
+fn population_report(
+    study: &config::PopulationStudy,
+    result: &crate::analysis::population::PopulationSummary,
+    out_dir: &Path,
+    written: &output::analysis::Written,
+    seconds: Option<f64>,
+) -> String {
     let mut report = format!(
-        "population {}: {} patients of scenario `{}` ({} candidates rejected, {} failed) in {seconds:.2} s\n",
+        "population {}: {} patients of scenario `{}` ({} candidates rejected, {} failed){}\n",
         study.header.name,
         result.accepted,
         study.header.scenario.name,
         result.rejected,
-        result.failed_count
+        result.failed_count,
+        seconds.map_or_else(String::new, |s| format!(" in {s:.2} s"))
     );
     if result.accepted < study.population.patients {
         report.push_str(&format!(
@@ -803,7 +866,7 @@ pub fn population(
         out_dir.display(),
         written.files.join(", ")
     ));
-    Ok(report)
+    report
 }
 
 /// `immunoporosis knockout`: every handle of the immune module at a few factors in a few

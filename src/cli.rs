@@ -1,7 +1,8 @@
 //! Command-line arguments (clap). No science here.
 
-use crate::config::limits::MAX_THREADS;
-use clap::{Parser, Subcommand};
+use crate::analysis::shard::Shard;
+use crate::config::limits::{MAX_SHARDS, MAX_THREADS};
+use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 /// Bone remodeling under immune control: bone-cell population models driven by scenario files.
@@ -86,6 +87,9 @@ pub enum Command {
         /// Worker threads, 1 to 1024 [default: all cores].
         #[arg(long, value_parser = threads)]
         threads: Option<usize>,
+        /// Shard options.
+        #[command(flatten)]
+        shard: ShardArgs,
     },
     /// Local, Morris and Sobol sensitivities of the endpoints to the parameters.
     Sensitivity {
@@ -104,6 +108,9 @@ pub enum Command {
         /// Seed for the sampling (overrides the file's).
         #[arg(long)]
         seed: Option<u64>,
+        /// Shard options.
+        #[command(flatten)]
+        shard: ShardArgs,
     },
     /// A virtual population with log-normal parameter variability and percentile bands.
     Population {
@@ -119,6 +126,9 @@ pub enum Command {
         /// Worker threads, 1 to 1024 [default: all cores].
         #[arg(long, value_parser = threads)]
         threads: Option<usize>,
+        /// Shard options.
+        #[command(flatten)]
+        shard: ShardArgs,
     },
     /// What each element of the immune module does: every handle at a knock-out and other factors
     /// in a few contexts, as a table and a figure of its effect on the endpoints.
@@ -161,6 +171,48 @@ pub enum Command {
         #[arg(long, value_parser = threads)]
         threads: Option<usize>,
     },
+    /// Merge the part folders of a sharded sweep, sensitivity analysis or population (`--shard
+    /// I/N`) into the files a one-machine run writes, byte for byte. Refuses (exit 2, nothing
+    /// written) a missing, duplicated or foreign shard.
+    Merge {
+        /// Part folders, one per shard 0 to N-1 (any order).
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Output folder [default: output/<kind>/<name>, as the one-machine run].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Replace the output folder even if files were added to it after immunoporosis wrote it
+        /// (a folder immunoporosis did not write is never replaced).
+        #[arg(long)]
+        force: bool,
+        /// Worker threads, 1 to 1024 [default: all cores].
+        #[arg(long, value_parser = threads)]
+        threads: Option<usize>,
+    },
+    /// Write a Slurm job folder for a sweep, sensitivity or population file: an array job of N
+    /// shards, a merge job that depends on it (afterok), submit.sh and a README of the layout.
+    Slurm {
+        /// Sweep, sensitivity or population file (TOML).
+        file: PathBuf,
+        /// Number of shards (array tasks), 1 to 10000.
+        #[arg(long, value_parser = shard_count)]
+        shards: usize,
+        /// Slurm partition.
+        #[arg(long)]
+        partition: Option<String>,
+        /// Time limit of each task and of the merge (Slurm's format, e.g. 2:00:00).
+        #[arg(long)]
+        time: Option<String>,
+        /// CPUs per task, also each shard's threads.
+        #[arg(long, value_parser = threads, default_value = "1")]
+        cpus_per_task: usize,
+        /// Job folder [default: output/slurm/<name>].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Replace the job folder even if files were added to it after immunoporosis wrote it.
+        #[arg(long)]
+        force: bool,
+    },
     /// Print a model's steady state, residual and Jacobian eigenvalues.
     Steady {
         /// Model name: bone, pivonka2008 or lemaire2004.
@@ -169,6 +221,29 @@ pub enum Command {
         #[arg(long)]
         params: Option<PathBuf>,
     },
+}
+
+/// Which shard of an analysis to run (docs/cluster.md).
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct ShardArgs {
+    /// Run only shard I of N (0 <= I < N <= 10000) and write its part folder
+    /// [default: output/<kind>/<name>.shards/<I>]; `merge` joins the parts. Without it, a Slurm
+    /// array task (SLURM_ARRAY_TASK_ID) or a Kubernetes Indexed Job (JOB_COMPLETION_INDEX) runs
+    /// its own shard.
+    #[arg(long, value_parser = Shard::parse, value_name = "I/N")]
+    pub shard: Option<Shard>,
+    /// Number of shards N when the shard index comes from JOB_COMPLETION_INDEX or
+    /// SLURM_ARRAY_TASK_ID (which is then the shard index itself).
+    #[arg(long, value_parser = shard_count, value_name = "N")]
+    pub shards: Option<usize>,
+}
+
+/// Parses a number of shards: 1 to [`MAX_SHARDS`].
+fn shard_count(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if (1..=MAX_SHARDS).contains(&n) => Ok(n),
+        _ => Err(format!("must be a whole number from 1 to {MAX_SHARDS}")),
+    }
 }
 
 /// Parses `--threads`: 1 to [`MAX_THREADS`]; more threads than cores only cost memory.

@@ -3,9 +3,23 @@
 //! 130/143 interrupted by SIGINT/SIGTERM).
 
 use clap::Parser;
+use immunoporosis::analysis::shard::{self, Shard};
 use immunoporosis::app;
-use immunoporosis::cli::{Cli, Command};
+use immunoporosis::cli::{Cli, Command, ShardArgs};
 use std::process::ExitCode;
+
+/// The shard to run: `--shard I/N`, or a job array's from the environment (said on stderr).
+fn shard_of(args: &ShardArgs) -> Result<Option<Shard>, app::AppError> {
+    if args.shard.is_some() {
+        return Ok(args.shard);
+    }
+    let from_env = shard::from_env(|k| std::env::var(k).ok(), args.shards)
+        .map_err(|e| immunoporosis::error::ConfigError::key("<environment>", None, "--shard", e))?;
+    Ok(from_env.map(|(s, var)| {
+        eprintln!("shard {s} (from {var})");
+        s
+    }))
+}
 
 fn main() -> ExitCode {
     // A panic is a bug in this program: say so plainly, without a backtrace (RUST_BACKTRACE may be
@@ -46,20 +60,51 @@ fn main() -> ExitCode {
             out,
             threads,
             force,
-        } => app::sweep(sweep, out.as_deref(), *threads, *force),
+            shard,
+        } => shard_of(shard).and_then(|s| app::sweep(sweep, out.as_deref(), *threads, *force, s)),
         Command::Sensitivity {
             sensitivity,
             out,
             threads,
             seed,
             force,
-        } => app::sensitivity(sensitivity, out.as_deref(), *threads, *seed, *force),
+            shard,
+        } => shard_of(shard).and_then(|s| {
+            app::sensitivity(sensitivity, out.as_deref(), *threads, *seed, *force, s)
+        }),
         Command::Population {
             population,
             out,
             threads,
             force,
-        } => app::population(population, out.as_deref(), *threads, *force),
+            shard,
+        } => shard_of(shard)
+            .and_then(|s| app::population(population, out.as_deref(), *threads, *force, s)),
+        Command::Merge {
+            dirs,
+            out,
+            force,
+            threads,
+        } => app::merge(dirs, out.as_deref(), *threads, *force),
+        Command::Slurm {
+            file,
+            shards,
+            partition,
+            time,
+            cpus_per_task,
+            out,
+            force,
+        } => app::slurm::slurm(
+            file,
+            &app::slurm::SlurmOptions {
+                shards: *shards,
+                partition: partition.as_deref(),
+                time: time.as_deref(),
+                cpus_per_task: *cpus_per_task,
+                out: out.as_deref(),
+                force: *force,
+            },
+        ),
         Command::Knockout {
             knockout,
             out,

@@ -9,6 +9,7 @@ pub mod knockout;
 pub mod population;
 pub mod sampling;
 pub mod sensitivity;
+pub mod shard;
 pub mod sweep;
 pub mod value_at;
 

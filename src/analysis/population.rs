@@ -2,6 +2,7 @@
 //! window on their baseline, one run each, percentile bands of the curves and endpoint
 //! distributions.
 
+use super::shard::Shard;
 use super::{CHUNK, Endpoint, Variable, simulate_point};
 use crate::engine::RunSpec;
 use rand::SeedableRng;
@@ -319,9 +320,359 @@ enum Bands {
     Sketch(Vec<QuantileSketch>),
 }
 
+/// The percentile bands of a population, built patient by patient: exact while the wanted
+/// patients x output times x band columns x 8 bytes stay within the budget, a
+/// [`QuantileSketch`] per column and output time beyond it. Neither depends on the order in
+/// which patients are added, so a merge of shards gives the bands of the whole population.
+pub struct BandSet {
+    columns: usize,
+    patients: usize,
+    budget: usize,
+    times: usize,
+    t: Vec<f64>,
+    bands: Bands,
+    /// Band values of patients not yet added (flushed every `chunk` patients).
+    pending: Vec<Vec<f64>>,
+    chunk: usize,
+}
+
+impl BandSet {
+    /// Bands of `columns` columns for a population of `patients` wanted patients, exact within
+    /// `budget` bytes; values are added `chunk` patients at a time.
+    pub fn new(columns: usize, patients: usize, budget: usize, chunk: usize) -> Self {
+        BandSet {
+            columns,
+            patients,
+            budget,
+            times: 0,
+            t: Vec::new(),
+            bands: Bands::Waiting,
+            pending: Vec::new(),
+            chunk: chunk.max(1),
+        }
+    }
+
+    /// Whether the bands are exact (decided by the first patient's output times).
+    pub fn exact_for(columns: usize, times: usize, patients: usize, budget: usize) -> bool {
+        patients
+            .saturating_mul(columns * times)
+            .saturating_mul(std::mem::size_of::<f64>())
+            <= budget
+    }
+
+    /// The output times (empty before the first patient).
+    pub fn times(&self) -> &[f64] {
+        &self.t
+    }
+
+    /// Adds one patient's band values, `[column][time]` flattened; the first patient sets the
+    /// output times `t`.
+    pub fn add(&mut self, t: &[f64], values: Vec<f64>) {
+        if let Bands::Waiting = self.bands {
+            self.times = t.len();
+            self.t = t.to_vec();
+            let n = self.columns * self.times;
+            self.bands = if Self::exact_for(self.columns, self.times, self.patients, self.budget) {
+                Bands::Exact((0..n).map(|_| Vec::with_capacity(self.patients)).collect())
+            } else {
+                Bands::Sketch(vec![QuantileSketch::new(); n])
+            };
+        }
+        self.pending.push(values);
+        if self.pending.len() >= self.chunk {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        let pending = &self.pending;
+        match &mut self.bands {
+            Bands::Waiting => {}
+            Bands::Exact(values) => {
+                for p in pending {
+                    for (s, v) in values.iter_mut().enumerate() {
+                        v.push(p[s]);
+                    }
+                }
+            }
+            Bands::Sketch(sketches) => {
+                sketches.par_iter_mut().enumerate().for_each(|(s, sk)| {
+                    for p in pending {
+                        sk.add(p[s]);
+                    }
+                });
+            }
+        }
+        self.pending.clear();
+    }
+
+    /// The 5/50/95 % bands of each column (named by `names`).
+    pub fn finish(mut self, names: &[String]) -> Vec<Band> {
+        self.flush();
+        let times = self.times;
+        let mut out = Vec::with_capacity(names.len());
+        for (ci, column) in names.iter().enumerate() {
+            let (mut p05, mut p50, mut p95) = (Vec::new(), Vec::new(), Vec::new());
+            let mut relative_accuracy = None;
+            for k in 0..times {
+                let s = ci * times + k;
+                match &mut self.bands {
+                    Bands::Waiting => {}
+                    Bands::Exact(values) => {
+                        let at = &mut values[s];
+                        at.sort_by(f64::total_cmp);
+                        p05.push(percentile(at, 0.05));
+                        p50.push(percentile(at, 0.5));
+                        p95.push(percentile(at, 0.95));
+                        // Done with this column and time: give the memory back.
+                        *at = Vec::new();
+                    }
+                    Bands::Sketch(sketches) => {
+                        let sk = &sketches[s];
+                        p05.push(sk.quantile(0.05));
+                        p50.push(sk.quantile(0.5));
+                        p95.push(sk.quantile(0.95));
+                        let a = sk.relative_accuracy();
+                        relative_accuracy = Some(relative_accuracy.map_or(a, |b: f64| b.max(a)));
+                    }
+                }
+            }
+            out.push(Band {
+                column: column.clone(),
+                t: self.t.clone(),
+                p05,
+                p50,
+                p95,
+                relative_accuracy,
+            });
+        }
+        out
+    }
+}
+
 /// One candidate's run: endpoints (with the acceptance reading last) or the failure, and the
 /// band columns at the output times (`[column][time]`, flattened, `t_day` first).
 type CandidateRun = (Result<Vec<f64>, String>, Result<Vec<f64>, String>);
+
+/// What became of one candidate.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    /// Accepted: its endpoints and its band values (`[column][time]`, flattened).
+    Accepted {
+        /// Endpoint values.
+        endpoints: Vec<f64>,
+        /// Band values.
+        bands: Vec<f64>,
+    },
+    /// Outside the acceptance window.
+    Rejected,
+    /// Its run failed, with the reason.
+    Failed(String),
+}
+
+/// Candidates a chunk of a population runs at once: at most [`CHUNK`], and at most
+/// [`CHUNK_BAND_BYTES`] of band values, however long the output grid.
+pub fn chunk_size(pop: &Population) -> usize {
+    let per_candidate = 8 * (1 + pop.band_columns.len()) * pop.base.protocol.output_times().len();
+    (CHUNK_BAND_BYTES / per_candidate.max(1)).clamp(1, CHUNK)
+}
+
+/// Patients a shard of `count` accepts before it stops, out of `patients` wanted: its share
+/// `q = ceil(patients / count)` and a margin of `6 sqrt(q) + 16` (none on one machine), so that
+/// the first `patients` accepted candidates of the whole population (round robin over the
+/// shards) are among the shards' candidates even where acceptance varies between shards by six
+/// standard deviations of a binomial count. A merge checks that they are, and says so if not.
+pub fn shard_quota(patients: usize, count: usize) -> usize {
+    if count <= 1 {
+        return patients;
+    }
+    let q = patients.div_ceil(count);
+    q.saturating_add((6.0 * (q as f64).sqrt()).ceil() as usize + 16)
+        .min(patients)
+}
+
+/// Where a shard of a population stopped.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShardStop {
+    /// Its own candidates run: candidates `shard.candidate(0..processed)`.
+    pub processed: usize,
+    /// Patients it accepted.
+    pub accepted: usize,
+    /// Output times of its patients (empty when none was accepted).
+    pub t: Vec<f64>,
+}
+
+/// Runs the candidates `shard` owns (round robin: `c mod N == I`), in order and in chunks, until
+/// it has accepted `quota` patients or run its candidates below `max_candidates`, and hands each
+/// candidate's [`Verdict`] to `sink` in candidate order. The whole population on one machine is
+/// shard 0 of 1 with a quota of `patients`.
+pub fn stream_candidates<E>(
+    pop: &Population,
+    shard: Shard,
+    quota: usize,
+    progress: &(impl Fn(usize, usize) + Sync),
+    mut sink: impl FnMut(usize, Verdict, &[f64]) -> Result<(), PopulationError<E>>,
+) -> Result<ShardStop, PopulationError<E>> {
+    let vars: Vec<Variable> = pop.variables.iter().map(|(v, _)| v.clone()).collect();
+    let mut reading = pop.endpoints.clone();
+    if let Some(a) = &pop.acceptance {
+        reading.push(a.reading.clone());
+    }
+    let mut columns = vec!["t_day".to_string()];
+    columns.extend(pop.band_columns.iter().cloned());
+    let run = |c: &usize| -> CandidateRun {
+        let x = candidate(pop, *c);
+        let o = simulate_point(&pop.base, &vars, &x, &reading, true);
+        let kept = match &o.trajectory {
+            None => Err("no trajectory".to_string()),
+            Some(traj) => columns
+                .iter()
+                .map(|c| traj.column(c).ok_or_else(|| format!("no column `{c}`")))
+                .collect::<Result<Vec<&[f64]>, String>>()
+                .map(|cols| cols.concat()),
+        };
+        (o.endpoints, kept)
+    };
+    let own = pop
+        .max_candidates
+        .saturating_sub(shard.index)
+        .div_ceil(shard.count);
+    let chunk = chunk_size(pop);
+    let mut stop = ShardStop {
+        processed: 0,
+        accepted: 0,
+        t: Vec::new(),
+    };
+    while stop.accepted < quota && stop.processed < own {
+        // As many candidates as patients are still missing (no run is wasted), at most a chunk.
+        let batch = (quota - stop.accepted).min(own - stop.processed).min(chunk);
+        let candidates: Vec<usize> = (stop.processed..stop.processed + batch)
+            .map(|j| shard.candidate(j))
+            .collect();
+        stop.processed += batch;
+        let done = std::sync::atomic::AtomicUsize::new(0);
+        let before = stop.accepted;
+        let outcomes: Vec<CandidateRun> = candidates
+            .par_iter()
+            .map(|c| {
+                let r = run(c);
+                let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                progress(before + n, quota);
+                r
+            })
+            .collect();
+        for (c, outcome) in candidates.into_iter().zip(outcomes) {
+            let mut verdict = judge(pop, outcome).map_err(PopulationError::Analysis)?;
+            if let Verdict::Accepted { bands, .. } = &mut verdict {
+                // The kept columns start with t_day: the output times, then the band values.
+                let times = bands.len() / columns.len();
+                if stop.accepted == 0 {
+                    stop.t = bands[..times].to_vec();
+                }
+                bands.drain(..times);
+                stop.accepted += 1;
+            }
+            sink(c, verdict, &stop.t)?;
+        }
+    }
+    Ok(stop)
+}
+
+/// A candidate's verdict from its run; an accepted candidate's band values still start with
+/// its output times (the caller splits them off). Err when the run lacks a band column.
+fn judge(pop: &Population, (endpoints, kept): CandidateRun) -> Result<Verdict, String> {
+    let mut e = match endpoints {
+        Err(e) => return Ok(Verdict::Failed(e)),
+        Ok(e) => e,
+    };
+    if let Some(a) = &pop.acceptance {
+        let v = e.pop().unwrap_or(f64::NAN);
+        if !(v >= a.min && v <= a.max) {
+            return Ok(Verdict::Rejected);
+        }
+    }
+    Ok(Verdict::Accepted {
+        endpoints: e,
+        bands: kept?,
+    })
+}
+
+/// The counts of a population as its candidates come in candidate order: what the one-machine
+/// run and a merge of shards both build, so that they write the same summary.
+pub struct Tally {
+    summary: PopulationSummary,
+    bands: BandSet,
+}
+
+impl Tally {
+    /// An empty tally of `pop` with exact bands within `band_budget_bytes`.
+    pub fn new(pop: &Population, band_budget_bytes: usize) -> Self {
+        Tally {
+            summary: PopulationSummary {
+                accepted: 0,
+                candidates: 0,
+                rejected: 0,
+                failed_count: 0,
+                failed: Vec::new(),
+                bands: Vec::new(),
+                endpoint_values: vec![Vec::new(); pop.endpoints.len()],
+            },
+            bands: BandSet::new(
+                pop.band_columns.len(),
+                pop.patients,
+                band_budget_bytes,
+                chunk_size(pop),
+            ),
+        }
+    }
+
+    /// Patients accepted so far.
+    pub fn accepted(&self) -> usize {
+        self.summary.accepted
+    }
+
+    /// Counts candidate `c` (the next in candidate order) with its verdict; an accepted
+    /// candidate's band values are `[column][time]` at the output times `t`. Returns the patient
+    /// number of an accepted candidate.
+    pub fn add(&mut self, c: usize, verdict: Verdict, t: &[f64]) -> Option<(usize, Vec<f64>)> {
+        let s = &mut self.summary;
+        s.candidates = c + 1;
+        match verdict {
+            Verdict::Failed(e) => {
+                s.failed_count += 1;
+                if s.failed.len() < MAX_FAILURES_KEPT {
+                    s.failed.push((c, e));
+                }
+                None
+            }
+            Verdict::Rejected => {
+                s.rejected += 1;
+                None
+            }
+            Verdict::Accepted { endpoints, bands } => {
+                for (j, v) in endpoints.iter().enumerate() {
+                    s.endpoint_values[j].push(*v);
+                }
+                s.accepted += 1;
+                self.bands.add(t, bands);
+                Some((s.accepted - 1, endpoints))
+            }
+        }
+    }
+
+    /// The summary with the bands of the columns `names`; Err when no patient was accepted.
+    pub fn finish(self, names: &[String]) -> Result<PopulationSummary, String> {
+        let mut summary = self.summary;
+        if summary.accepted == 0 {
+            return Err(format!(
+                "no patient accepted out of {} candidates ({} rejected, {} failed)",
+                summary.candidates, summary.rejected, summary.failed_count
+            ));
+        }
+        summary.bands = self.bands.finish(names);
+        Ok(summary)
+    }
+}
 
 /// Draws and runs candidates in chunks (in candidate order, at most [`CHUNK`] at once) until
 /// `patients` are accepted or `max_candidates` drawn, and hands every accepted patient to `sink`
@@ -336,176 +687,29 @@ pub fn stream<E>(
     progress: &(impl Fn(usize, usize) + Sync),
     mut sink: impl FnMut(Patient) -> Result<(), E>,
 ) -> Result<PopulationSummary, PopulationError<E>> {
-    let vars: Vec<Variable> = pop.variables.iter().map(|(v, _)| v.clone()).collect();
-    let mut reading = pop.endpoints.clone();
-    if let Some(a) = &pop.acceptance {
-        reading.push(a.reading.clone());
-    }
-    let mut columns = vec!["t_day".to_string()];
-    columns.extend(pop.band_columns.iter().cloned());
-    let mut summary = PopulationSummary {
-        accepted: 0,
-        candidates: 0,
-        rejected: 0,
-        failed_count: 0,
-        failed: Vec::new(),
-        bands: Vec::new(),
-        endpoint_values: vec![Vec::new(); pop.endpoints.len()],
-    };
-    let mut bands = Bands::Waiting;
-    let mut times = 0;
-    let mut t: Vec<f64> = Vec::new();
-    let run = |c: &usize| -> CandidateRun {
-        let x = candidate(pop, *c);
-        let o = simulate_point(&pop.base, &vars, &x, &reading, true);
-        let kept = match &o.trajectory {
-            None => Err("no trajectory".to_string()),
-            Some(traj) => columns
-                .iter()
-                .map(|c| traj.column(c).ok_or_else(|| format!("no column `{c}`")))
-                .collect::<Result<Vec<&[f64]>, String>>()
-                .map(|cols| cols.concat()),
-        };
-        (o.endpoints, kept)
-    };
-    // A chunk keeps every candidate's band values until they go into the bands: at most
-    // CHUNK_BAND_BYTES of them, however long the output grid.
-    let per_candidate = 8 * columns.len() * pop.base.protocol.output_times().len();
-    let chunk = (CHUNK_BAND_BYTES / per_candidate.max(1)).clamp(1, CHUNK);
-    let mut chunk_bands: Vec<Vec<f64>> = Vec::new();
-    while summary.accepted < pop.patients && summary.candidates < pop.max_candidates {
-        // As many candidates as patients are still missing (no run is wasted), at most a chunk.
-        let batch = (pop.patients - summary.accepted)
-            .min(pop.max_candidates - summary.candidates)
-            .min(chunk);
-        let first = summary.candidates;
-        let candidates: Vec<usize> = (first..first + batch).collect();
-        summary.candidates += batch;
-        let done = std::sync::atomic::AtomicUsize::new(0);
-        let before = summary.accepted;
-        let outcomes: Vec<CandidateRun> = candidates
-            .par_iter()
-            .map(|c| {
-                let r = run(c);
-                let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                progress(before + n, pop.patients);
-                r
-            })
-            .collect();
-        chunk_bands.clear();
-        for (c, (endpoints, kept)) in candidates.into_iter().zip(outcomes) {
-            let mut e = match endpoints {
-                Err(e) => {
-                    summary.failed_count += 1;
-                    if summary.failed.len() < MAX_FAILURES_KEPT {
-                        summary.failed.push((c, e));
-                    }
-                    continue;
-                }
-                Ok(e) => e,
-            };
-            if let Some(a) = &pop.acceptance {
-                let v = e.pop().unwrap_or(f64::NAN);
-                if !(v >= a.min && v <= a.max) {
-                    summary.rejected += 1;
-                    continue;
-                }
+    let mut tally = Tally::new(pop, band_budget_bytes);
+    stream_candidates(
+        pop,
+        Shard::WHOLE,
+        pop.patients,
+        progress,
+        |c, verdict, t| {
+            if let Some((index, endpoints)) = tally.add(c, verdict, t) {
+                let x = candidate(pop, c);
+                sink(Patient {
+                    index,
+                    candidate: c,
+                    values: &x,
+                    endpoints: &endpoints,
+                })
+                .map_err(PopulationError::Sink)?;
             }
-            let kept = kept.map_err(PopulationError::Analysis)?;
-            if let Bands::Waiting = bands {
-                times = kept.len() / columns.len();
-                t = kept[..times].to_vec();
-                let values = pop.band_columns.len() * times;
-                bands = if pop
-                    .patients
-                    .saturating_mul(values)
-                    .saturating_mul(std::mem::size_of::<f64>())
-                    <= band_budget_bytes
-                {
-                    Bands::Exact(
-                        (0..values)
-                            .map(|_| Vec::with_capacity(pop.patients))
-                            .collect(),
-                    )
-                } else {
-                    Bands::Sketch(vec![QuantileSketch::new(); values])
-                };
-            }
-            let x = candidate(pop, c);
-            sink(Patient {
-                index: summary.accepted,
-                candidate: c,
-                values: &x,
-                endpoints: &e,
-            })
-            .map_err(PopulationError::Sink)?;
-            for (j, v) in e.iter().enumerate() {
-                summary.endpoint_values[j].push(*v);
-            }
-            summary.accepted += 1;
-            chunk_bands.push(kept);
-        }
-        match &mut bands {
-            Bands::Waiting => {}
-            Bands::Exact(values) => {
-                for p in &chunk_bands {
-                    for (s, v) in values.iter_mut().enumerate() {
-                        v.push(p[times + s]);
-                    }
-                }
-            }
-            Bands::Sketch(sketches) => {
-                let chunk_bands = &chunk_bands;
-                sketches.par_iter_mut().enumerate().for_each(|(s, sk)| {
-                    for p in chunk_bands {
-                        sk.add(p[times + s]);
-                    }
-                });
-            }
-        }
-    }
-    if summary.accepted == 0 {
-        return Err(PopulationError::Analysis(format!(
-            "no patient accepted out of {} candidates ({} rejected, {} failed)",
-            summary.candidates, summary.rejected, summary.failed_count
-        )));
-    }
-    for (ci, column) in pop.band_columns.iter().enumerate() {
-        let (mut p05, mut p50, mut p95) = (Vec::new(), Vec::new(), Vec::new());
-        let mut relative_accuracy = None;
-        for k in 0..times {
-            let s = ci * times + k;
-            match &mut bands {
-                Bands::Waiting => {}
-                Bands::Exact(values) => {
-                    let at = &mut values[s];
-                    at.sort_by(f64::total_cmp);
-                    p05.push(percentile(at, 0.05));
-                    p50.push(percentile(at, 0.5));
-                    p95.push(percentile(at, 0.95));
-                    // Done with this column and time: give the memory back.
-                    *at = Vec::new();
-                }
-                Bands::Sketch(sketches) => {
-                    let sk = &sketches[s];
-                    p05.push(sk.quantile(0.05));
-                    p50.push(sk.quantile(0.5));
-                    p95.push(sk.quantile(0.95));
-                    let a = sk.relative_accuracy();
-                    relative_accuracy = Some(relative_accuracy.map_or(a, |b: f64| b.max(a)));
-                }
-            }
-        }
-        summary.bands.push(Band {
-            column: column.clone(),
-            t: t.clone(),
-            p05,
-            p50,
-            p95,
-            relative_accuracy,
-        });
-    }
-    Ok(summary)
+            Ok(())
+        },
+    )?;
+    tally
+        .finish(&pop.band_columns)
+        .map_err(PopulationError::Analysis)
 }
 
 /// Draws and runs candidates until `patients` are accepted or `max_candidates` drawn, and keeps

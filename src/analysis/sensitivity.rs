@@ -25,16 +25,28 @@ pub struct Local {
 
 /// Central-difference local sensitivities with relative step `h` around `nominal`.
 pub fn local(eval: Batch, nominal: &[f64], h: f64) -> Result<Local, String> {
-    let k = nominal.len();
+    local_from(eval(&local_points(nominal, h)), nominal.len(), h)
+}
+
+/// The points [`local`] runs: the nominal point, then each variable up and down by `h`.
+pub fn local_points(nominal: &[f64], h: f64) -> Vec<Vec<f64>> {
     let mut points = vec![nominal.to_vec()];
-    for i in 0..k {
+    for i in 0..nominal.len() {
         for sign in [1.0, -1.0] {
             let mut x = nominal.to_vec();
             x[i] *= 1.0 + sign * h;
             points.push(x);
         }
     }
-    let results = eval(&points);
+    points
+}
+
+/// [`local`] from the results of [`local_points`] (`k` variables).
+pub fn local_from(
+    results: Vec<Result<Vec<f64>, String>>,
+    k: usize,
+    h: f64,
+) -> Result<Local, String> {
     let ys: Vec<Vec<f64>> = results
         .into_iter()
         .enumerate()
@@ -86,6 +98,28 @@ pub fn morris(
     levels: usize,
     seed: u64,
 ) -> Result<Vec<Vec<MorrisStat>>, String> {
+    let design = morris_design(ranges, trajectories, levels, seed);
+    design.analyse(eval(&design.points))
+}
+
+/// The points of a Morris analysis with the paths they make (drawn from the seed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MorrisDesign {
+    /// Points in physical units: `trajectories x (variables + 1)`, path by path.
+    pub points: Vec<Vec<f64>>,
+    /// The order in which each path moves the variables.
+    orders: Vec<Vec<usize>>,
+    /// The step, in units of the scaled range.
+    delta: f64,
+}
+
+/// The design [`morris`] runs.
+pub fn morris_design(
+    ranges: &[Range],
+    trajectories: usize,
+    levels: usize,
+    seed: u64,
+) -> MorrisDesign {
     let k = ranges.len();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let delta = levels as f64 / (2.0 * (levels as f64 - 1.0));
@@ -110,11 +144,38 @@ pub fn morris(
         }
         orders.push(order);
     }
-    let ys: Vec<Vec<f64>> = eval(&points)
-        .into_iter()
-        .enumerate()
-        .map(|(n, r)| r.map_err(|e| format!("Morris run {n}: {e}")))
-        .collect::<Result<_, _>>()?;
+    MorrisDesign {
+        points,
+        orders,
+        delta,
+    }
+}
+
+impl MorrisDesign {
+    /// The statistics from the results of the design's points.
+    pub fn analyse(
+        &self,
+        results: Vec<Result<Vec<f64>, String>>,
+    ) -> Result<Vec<Vec<MorrisStat>>, String> {
+        let (orders, delta) = (&self.orders, self.delta);
+        let trajectories = orders.len();
+        let k = orders.first().map_or(0, Vec::len);
+        let ys: Vec<Vec<f64>> = results
+            .into_iter()
+            .enumerate()
+            .map(|(n, r)| r.map_err(|e| format!("Morris run {n}: {e}")))
+            .collect::<Result<_, _>>()?;
+        morris_stats(&ys, orders, delta, k, trajectories)
+    }
+}
+
+fn morris_stats(
+    ys: &[Vec<f64>],
+    orders: &[Vec<usize>],
+    delta: f64,
+    k: usize,
+    trajectories: usize,
+) -> Result<Vec<Vec<MorrisStat>>, String> {
     let m = ys[0].len();
     let mut effects = vec![vec![Vec::with_capacity(trajectories); m]; k];
     for (t, order) in orders.iter().enumerate() {
@@ -201,6 +262,13 @@ pub fn sobol(
     bootstrap: usize,
     seed: u64,
 ) -> Result<Vec<Vec<SobolStat>>, String> {
+    let points = sobol_points(ranges, base_samples, seed);
+    sobol_from(eval(&points), ranges.len(), base_samples, bootstrap, seed)
+}
+
+/// The points [`sobol`] runs (Saltelli): the matrices A and B, then for each variable A with
+/// that variable's column from B.
+pub fn sobol_points(ranges: &[Range], base_samples: usize, seed: u64) -> Vec<Vec<f64>> {
     let k = ranges.len();
     let n = base_samples;
     let unit = sampling::sobol(n, 2 * k, 0, seed);
@@ -222,7 +290,20 @@ pub fn sobol(
             points.push(x);
         }
     }
-    let ys: Vec<Vec<f64>> = eval(&points)
+    points
+}
+
+/// [`sobol`] from the results of [`sobol_points`] (`k` variables); the bootstrap resamples are
+/// drawn from the seed.
+pub fn sobol_from(
+    results: Vec<Result<Vec<f64>, String>>,
+    k: usize,
+    base_samples: usize,
+    bootstrap: usize,
+    seed: u64,
+) -> Result<Vec<Vec<SobolStat>>, String> {
+    let n = base_samples;
+    let ys: Vec<Vec<f64>> = results
         .into_iter()
         .enumerate()
         .map(|(q, r)| r.map_err(|e| format!("Sobol run {q}: {e}")))

@@ -77,6 +77,17 @@ pub struct SweepResult {
 pub fn stream<E>(
     sweep: &Sweep,
     progress: &(impl Fn() + Sync),
+    sink: impl FnMut(usize, Vec<f64>, RunOutcome) -> Result<(), E>,
+) -> Result<(), E> {
+    stream_block(sweep, 0..sweep.runs(), progress, sink)
+}
+
+/// [`stream`] for the runs with an index in `block` only (a shard's, `shard::Shard::block`):
+/// the same points and outcomes, with the same run indices, as the whole sweep gives them.
+pub fn stream_block<E>(
+    sweep: &Sweep,
+    block: std::ops::Range<usize>,
+    progress: &(impl Fn() + Sync),
     mut sink: impl FnMut(usize, Vec<f64>, RunOutcome) -> Result<(), E>,
 ) -> Result<(), E> {
     let chunk = if sweep.trajectories {
@@ -95,9 +106,13 @@ pub fn stream<E>(
         progress();
         outcome
     };
-    run_chunks(sweep.point_iter().enumerate(), chunk, &run, |(k, x), o| {
-        sink(k, x, o)
-    })
+    // Points before the block are drawn and dropped (a random design is one stream).
+    let points = sweep
+        .point_iter()
+        .enumerate()
+        .skip(block.start)
+        .take(block.len());
+    run_chunks(points, chunk, &run, |(k, x), o| sink(k, x, o))
 }
 
 /// Runs the sweep in parallel (in the current rayon pool) and collects every run;

@@ -57,6 +57,11 @@
 //!   more only add memory (a trajectory each) and switching. 1024 covers the largest machines,
 //!   and the trajectories of the runs in flight, one per thread, may take at most 4 GiB together
 //!   (checked against the analysis's scenario before any run starts).
+//! - **Shards** ([`MAX_SHARDS`]): `--shard I/N` splits an analysis over N processes; `merge`
+//!   reads every part, a population's parts all at once (two open files and two read buffers
+//!   per shard, round robin in candidate order). 10,000 shards is ten times Slurm's default
+//!   `MaxArraySize` (1001) and keeps the merge within 20,000 open files and 160 MiB of buffers;
+//!   a shard of a 10^8-patient population is then still 10,000 patients.
 //! - **Calibration iterations** ([`MAX_CALIBRATION_ITERATIONS`]): each Nelder–Mead iteration runs
 //!   every target scenario; a million iterations is a sanity bound (the bundled file uses 1000).
 
@@ -97,6 +102,9 @@ pub const MAX_MORRIS_LEVELS: usize = 1000;
 
 /// Most worker threads (`--threads`).
 pub const MAX_THREADS: usize = 1024;
+
+/// Most shards an analysis may be split into (`--shard I/N`, `slurm --shards N`).
+pub const MAX_SHARDS: usize = 10_000;
 
 /// Most Nelder–Mead iterations of a calibration.
 pub const MAX_CALIBRATION_ITERATIONS: u64 = 1_000_000;

@@ -225,6 +225,72 @@ fn special_kind(_: &std::fs::FileType) -> &'static str {
     "a special file"
 }
 
+/// Files read: path and SHA-256 of the contents.
+type Reads = Vec<(String, [u8; 32])>;
+
+thread_local! {
+    /// The files [`read`] read on this thread while [`recording_inputs`] runs.
+    static READS: std::cell::RefCell<Option<Reads>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// The input files a load read, and one hash of them all: what makes two runs of an analysis
+/// (shards of one job) the same computation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inputs {
+    /// Files read, in order, as their paths were written (relative to the working folder or to
+    /// the file that named them).
+    pub files: Vec<String>,
+    /// SHA-256 (hex) over the SHA-256 of each file's contents, in read order. Paths do not
+    /// enter it: the same files in another folder hash the same.
+    pub sha256: String,
+}
+
+/// Runs `load` (on this thread) and returns its result with the files it read.
+pub fn recording_inputs<T>(load: impl FnOnce() -> T) -> (T, Inputs) {
+    use sha2::{Digest, Sha256};
+    let outer = READS.with(|r| r.replace(Some(Vec::new())));
+    let value = load();
+    let reads = READS.with(|r| r.replace(outer)).unwrap_or_default();
+    let mut all = Sha256::new();
+    for (_, h) in &reads {
+        all.update(h);
+    }
+    let hex = all.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let inputs = Inputs {
+        files: reads.into_iter().map(|(p, _)| p).collect(),
+        sha256: hex,
+    };
+    (value, inputs)
+}
+
+fn record_read(path: &Path, bytes: &[u8]) {
+    use sha2::{Digest, Sha256};
+    READS.with(|r| {
+        if let Some(list) = r.borrow_mut().as_mut() {
+            list.push((path.display().to_string(), Sha256::digest(bytes).into()));
+        }
+    });
+}
+
+/// The kind of analysis file at `path` (`sweep`, `sensitivity` or `population`), from its keys:
+/// `patients` makes a population, `methods`, `local`, `morris` or `sobol` a sensitivity
+/// analysis, anything else a sweep (whose loader then names what is wrong).
+pub fn analysis_kind(path: &Path) -> Result<&'static str, ConfigError> {
+    let src = read(path)?;
+    let table: toml::Table = toml::from_str(&src).map_err(|e| toml_error(path, &src, &e))?;
+    Ok(if table.contains_key("patients") {
+        "population"
+    } else if ["methods", "local", "morris", "sobol"]
+        .iter()
+        .any(|k| table.contains_key(*k))
+    {
+        "sensitivity"
+    } else {
+        "sweep"
+    })
+}
+
 /// Reads an input file, naming it in the error: only a regular file (symbolic links followed) of
 /// at most [`limits::MAX_FILE_BYTES`], in UTF-8. Every file the loaders read comes through here.
 pub(crate) fn read(path: &Path) -> Result<String, ConfigError> {
@@ -252,6 +318,7 @@ pub(crate) fn read(path: &Path) -> Result<String, ConfigError> {
             limits::bytes(limits::MAX_FILE_BYTES as f64)
         )));
     }
+    record_read(path, &bytes);
     String::from_utf8(bytes).map_err(|e| {
         fail(format!(
             "cannot read the file: it is not UTF-8 text (invalid byte at offset {})",

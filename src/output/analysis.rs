@@ -320,6 +320,51 @@ impl<'a> SweepWriter<'a> {
         Ok(())
     }
 
+    /// The header line of `sweep.csv` (without its line end).
+    pub fn header(sweep: &Sweep) -> String {
+        table_header(
+            &["run"],
+            sweep.variables.iter(),
+            &sweep.endpoints,
+            ",status,error",
+        )
+        .trim_end()
+        .to_string()
+    }
+
+    /// Appends the trajectories of a shard's part (`trajectories.csv`, its rows in run order),
+    /// writing the header line once, as the whole sweep does before its first trajectory.
+    pub fn append_trajectories(&mut self, part: &Path) -> Result<(), OutputError> {
+        use std::io::BufRead as _;
+        let Some((path, w, header)) = &mut self.trajectories else {
+            return Ok(());
+        };
+        let file = File::open(part).map_err(|e| OutputError::at(part, e))?;
+        let mut lines = std::io::BufReader::new(file).split(b'\n');
+        let Some(first) = lines.next() else {
+            return Ok(());
+        };
+        let first = first.map_err(|e| OutputError::at(part, e))?;
+        for line in (!*header).then_some(Ok(first)).into_iter().chain(lines) {
+            let mut line = line.map_err(|e| OutputError::at(part, e))?;
+            line.push(b'\n');
+            w.write_all(&line).map_err(|e| OutputError::at(path, e))?;
+        }
+        *header = true;
+        Ok(())
+    }
+
+    /// Closes the tables of a shard's part folder (its plots are drawn by the merge).
+    pub fn finish_part(self) -> Result<Vec<String>, OutputError> {
+        close(&self.table.0, self.table.1)?;
+        let mut files = vec!["sweep.csv".to_string()];
+        if let Some((path, w, _)) = self.trajectories {
+            close(&path, w)?;
+            files.push("trajectories.csv".to_string());
+        }
+        Ok(files)
+    }
+
     /// Closes the tables and draws the plots. Plots that cannot be drawn (no finite value, a
     /// degenerate grid) are skipped with a warning.
     pub fn finish(self) -> Result<Written, OutputError> {

@@ -13,6 +13,7 @@ pub mod knockout;
 pub mod manifest;
 pub mod plot;
 pub mod report;
+pub mod shard;
 pub mod validation;
 
 use std::fs;
@@ -66,4 +67,27 @@ pub fn write_dir_atomically(
     fill: impl FnOnce(&Path) -> Result<(), OutputError>,
 ) -> Result<(), OutputDirError> {
     write_dir(target, false, fill)
+}
+
+/// Writes text files into `dir` (`executable`: mode 755) and creates empty folders in it: a job
+/// folder of scripts (`app::slurm`).
+pub fn write_texts(
+    dir: &Path,
+    files: &[(&str, String, bool)],
+    folders: &[&str],
+) -> Result<(), OutputError> {
+    use std::os::unix::fs::PermissionsExt;
+    for (name, text, executable) in files {
+        let path = dir.join(name);
+        fs::write(&path, text).map_err(|e| OutputError::at(&path, e))?;
+        if *executable {
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o755))
+                .map_err(|e| OutputError::at(&path, e))?;
+        }
+    }
+    for f in folders {
+        let path = dir.join(f);
+        fs::create_dir(&path).map_err(|e| OutputError::at(&path, e))?;
+    }
+    Ok(())
 }

@@ -31,6 +31,8 @@
 //! - `report`: `report.html` of every command: in the marker, self-contained, its scenario, hashes,
 //!   endpoints and changed parameters; opened in headless Chromium (`browser`: the DevTools
 //!   protocol on a pipe), every image loads and nothing reaches the console or the network.
+//! - `shard`: `--shard I/N` parts merged are the one-machine sweep, population and sensitivity
+//!   analysis byte for byte; bad merges refused; the Slurm job folder's scripts (issue 15).
 //! - `fuzz`: hostile and random files for every loader and the protocol builder (docs/fuzzing.md).
 //!
 //! Run with `cargo test --release` (ODE code is about 75 times slower in debug builds).
@@ -58,6 +60,7 @@ mod reference;
 mod regression;
 mod report;
 mod safety;
+mod shard;
 mod steady;
 mod stepper;
 mod treatment;
