@@ -19,15 +19,17 @@ from __future__ import annotations
 
 import json
 import os
+import warnings as _warnings
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
 
 from . import _native
-from ._errors import ImmunoporosisError, ScenarioError, SimulationError
+from ._errors import ImmunoporosisError, ImmunoporosisWarning, ScenarioError, SimulationError
 
 __version__ = _native.__version__
 
 __all__ = [
     "ImmunoporosisError",
+    "ImmunoporosisWarning",
     "ScenarioError",
     "SimulationError",
     "Scenario",
@@ -210,12 +212,19 @@ def load(
     Raises:
         ScenarioError: with ``file``, ``key`` and ``line`` (a file), or ``path`` (a dict, or
             an override) of what is wrong.
+
+    Warns:
+        ImmunoporosisWarning: inputs or doses far outside their plausible ranges, an output
+            grid too coarse for the dosed drugs (as the command line's warnings).
     """
     if isinstance(scenario, _native.Scenario):
         if parameters is not None or treatments is not None:
             raise TypeError("overrides apply to a path or a dict, not to a loaded Scenario")
         return scenario
-    return _native.load_scenario(scenario, parameters, treatments)
+    loaded = _native.load_scenario(scenario, parameters, treatments)
+    for w in loaded.warnings:
+        _warnings.warn(f"{loaded.name}: {w}", ImmunoporosisWarning, stacklevel=3)
+    return loaded
 
 
 def run(

@@ -52,3 +52,8 @@ class SimulationError(ImmunoporosisError, RuntimeError):
         super().__init__(message)
         self.time_reached = time_reached
         self.index = index
+
+
+class ImmunoporosisWarning(UserWarning):
+    """An input or dose far outside its plausible range, or an output grid too coarse for the
+    dosed drugs (the command line prints these on standard error; they are not errors)."""
