@@ -243,19 +243,7 @@ fn sensitivity<'py>(
         let ends = names(s.header.endpoints.iter().map(|e| &e.name));
         let d = PyDict::new(py);
         d.set_item("name", &s.header.name)?;
-        let pairs = |f: &dyn Fn(usize, usize, &Bound<'py, PyDict>) -> PyResult<()>| -> PyResult<Bound<'py, PyList>> {
-            let rows = PyList::empty(py);
-            for (i, v) in vars.iter().enumerate() {
-                for (j, e) in ends.iter().enumerate() {
-                    let r = PyDict::new(py);
-                    r.set_item("variable", v)?;
-                    r.set_item("endpoint", e)?;
-                    f(i, j, &r)?;
-                    rows.append(r)?;
-                }
-            }
-            Ok(rows)
-        };
+        let pairs = |f: &Fill<'_, 'py>| pair_rows(py, &vars, &ends, f);
         if let Some(l) = &local {
             d.set_item(
                 "local",
@@ -292,6 +280,29 @@ fn sensitivity<'py>(
         }
         Ok(d)
     })
+}
+
+/// Fills a row of a variable-by-endpoint table: (variable index, endpoint index, row).
+type Fill<'a, 'py> = dyn Fn(usize, usize, &Bound<'py, PyDict>) -> PyResult<()> + 'a;
+
+/// One row per variable and endpoint, `fill` adding the numbers.
+fn pair_rows<'py>(
+    py: Python<'py>,
+    vars: &[String],
+    ends: &[String],
+    fill: &Fill<'_, 'py>,
+) -> PyResult<Bound<'py, PyList>> {
+    let rows = PyList::empty(py);
+    for (i, v) in vars.iter().enumerate() {
+        for (j, e) in ends.iter().enumerate() {
+            let r = PyDict::new(py);
+            r.set_item("variable", v)?;
+            r.set_item("endpoint", e)?;
+            fill(i, j, &r)?;
+            rows.append(r)?;
+        }
+    }
+    Ok(rows)
 }
 
 /// population(spec, scenario=None, parameters=None, treatments=None, threads=None)

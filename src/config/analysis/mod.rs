@@ -408,7 +408,7 @@ fn parse<R: AnalysisFile>(path: &Path) -> Result<(String, R), ConfigError> {
 
 /// [`parse`] of text already read.
 fn parse_text<R: AnalysisFile>(path: &Path, src: &str) -> Result<R, ConfigError> {
-    let raw: R = toml::from_str(&src).map_err(|e| {
+    let raw: R = toml::from_str(src).map_err(|e| {
         let err = toml_error(path, src, &e);
         match foreign_key(e.message(), R::KIND) {
             Some((key, kinds)) => err.with_help(format!(
