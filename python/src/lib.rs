@@ -67,14 +67,21 @@ impl Scenario {
 
 /// Loads a scenario: validates it (a file, a dict, overrides) into the engine's form.
 pub(crate) fn load(py: Python<'_>, given: Given, ov: &Overrides) -> PyResult<config::Scenario> {
-    // A file with overrides is first checked alone, so that its own errors name its lines.
-    if let Given::File(p) = &given
-        && !ov.is_empty()
-    {
-        config::load_scenario(p).map_err(|e| scenario_error(py, e, None))?;
-    }
-    let text = text_of(given, ov).map_err(|e| scenario_error(py, e, None))?;
-    parse(py, &text)
+    let file = match &given {
+        Given::File(p) if !ov.is_empty() => Some(p.clone()),
+        _ => None,
+    };
+    // A file with overrides that fails: if the file alone fails too, its own error, which names
+    // its line, is the one to report.
+    let own_error = |e: PyErr| match &file {
+        Some(p) => match config::load_scenario(p) {
+            Err(own) => scenario_error(py, own, None),
+            Ok(_) => e,
+        },
+        None => e,
+    };
+    let text = text_of(given, ov).map_err(|e| own_error(scenario_error(py, e, None)))?;
+    parse(py, &text).map_err(own_error)
 }
 
 fn parse(py: Python<'_>, text: &Text) -> PyResult<config::Scenario> {

@@ -116,6 +116,20 @@ def test_a_bad_file_raises_scenario_error_with_file_key_and_line(tmp_path):
     assert "pM/day" in str(err)
 
 
+def test_a_bad_file_with_overrides_still_names_its_own_line(tmp_path):
+    bad = RANKL_TOML.replace('unit = "pM/day"', 'unit = "nM/day"')
+    path = tmp_path / "bad.toml"
+    path.write_text(bad)
+    with pytest.raises(ip.ScenarioError) as e:
+        ip.run(path, parameters={"osteoclast.A_OCa": 0.7})
+    assert e.value.line == bad.splitlines().index('unit = "nM/day"') + 1
+    assert e.value.path is None
+    path.write_text(bad.replace("duration_days = 730.5", "duration_days = = 730.5"))
+    with pytest.raises(ip.ScenarioError) as e:
+        ip.run(path, parameters={"osteoclast.A_OCa": 0.7})
+    assert e.value.line == 4
+
+
 def test_a_toml_syntax_error_names_its_line(tmp_path):
     path = tmp_path / "syntax.toml"
     path.write_text(RANKL_TOML.replace("duration_days = 730.5", "duration_days = = 730.5"))
