@@ -139,12 +139,20 @@ class Result:
         return pl.from_arrow(self.to_arrow())
 
     def column(self, name: str):
-        """One column as a numpy array."""
-        try:
-            j = self._data.columns.index(name)
-        except ValueError:
-            raise KeyError(f"no column {name!r}; columns: {', '.join(self._data.columns)}") from None
-        return self.to_numpy()[:, j]
+        """One column as a numpy array (a view of the table once it is built; otherwise only
+        that column is copied out)."""
+        if self._array is not None:
+            try:
+                return self._array[:, self._data.columns.index(name)]
+            except ValueError:
+                pass
+        else:
+            raw = self._data.column_bytes_of(name)
+            if raw is not None:
+                import numpy as np
+
+                return np.frombuffer(raw, dtype=np.float64)
+        raise KeyError(f"no column {name!r}; columns: {', '.join(self._data.columns)}")
 
     @property
     def summary(self) -> Optional[Dict[str, Any]]:

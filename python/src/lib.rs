@@ -110,18 +110,33 @@ fn load_scenario(
     })
 }
 
-/// One simulated scenario: its output table and its records.
+/// One simulated scenario: its output table and its records. The manifest and summary are
+/// built when asked for (a manifest is about 130 kB of JSON for the immunoporosis model, which
+/// `run_many` of many scenarios would otherwise pay for every run).
 #[pyclass(frozen, module = "immunoporosis._native")]
 struct RunData {
-    name: String,
-    columns: Vec<String>,
-    data: Vec<Vec<f64>>,
-    manifest: String,
-    summary: Option<String>,
-    steady: SteadyStateReport,
+    scenario: Py<Scenario>,
+    result: engine::RunResult,
+    wall_seconds: f64,
     state_names: Vec<String>,
-    warnings: Vec<String>,
     plots: &'static [immunoporosis::model::PlotSpec],
+}
+
+impl RunData {
+    fn new(py: Python<'_>, scenario: &Py<Scenario>, (result, wall_seconds): Simulated) -> Self {
+        let layout = scenario.get().inner.spec.layout();
+        RunData {
+            scenario: scenario.clone_ref(py),
+            result,
+            wall_seconds,
+            state_names: layout.states.iter().map(|x| x.name.to_string()).collect(),
+            plots: layout.plots,
+        }
+    }
+
+    fn data(&self) -> &[Vec<f64>] {
+        &self.result.trajectory.data
+    }
 }
 
 #[pymethods]
@@ -129,27 +144,27 @@ impl RunData {
     /// Scenario name.
     #[getter]
     fn name(&self) -> &str {
-        &self.name
+        &self.scenario.get().inner.name
     }
 
     /// Column names of the time series.
     #[getter]
     fn columns(&self) -> Vec<String> {
-        self.columns.clone()
+        self.result.trajectory.columns.clone()
     }
 
     /// Number of output times.
     #[getter]
     fn nrows(&self) -> usize {
-        self.data.first().map_or(0, Vec::len)
+        self.result.trajectory.len()
     }
 
     /// Every column's float64 values, one column after another (native byte order).
     fn column_bytes<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
-        let n: usize = self.data.iter().map(Vec::len).sum();
+        let n: usize = self.data().iter().map(Vec::len).sum();
         PyBytes::new_with(py, n * 8, |buf| {
             let mut at = 0;
-            for col in &self.data {
+            for col in self.data() {
                 for v in col {
                     buf[at..at + 8].copy_from_slice(&v.to_ne_bytes());
                     at += 8;
@@ -160,22 +175,30 @@ impl RunData {
         .expect("filling a bytes object cannot fail")
     }
 
+    /// One column's float64 values (native byte order), or None if there is no such column.
+    fn column_bytes_of<'py>(&self, py: Python<'py>, name: &str) -> Option<Bound<'py, PyBytes>> {
+        let col = self.result.trajectory.column(name)?;
+        let bytes: Vec<u8> = col.iter().flat_map(|v| v.to_ne_bytes()).collect();
+        Some(PyBytes::new(py, &bytes))
+    }
+
     /// manifest.json of the run, as text.
     #[getter]
-    fn manifest_json(&self) -> &str {
-        &self.manifest
+    fn manifest_json(&self) -> String {
+        let s = &self.scenario.get().inner;
+        output::manifest::build(s, &self.result, self.wall_seconds).to_string()
     }
 
     /// summary.json of the run, as text (None for models without clinical read-outs).
     #[getter]
-    fn summary_json(&self) -> Option<&str> {
-        self.summary.as_deref()
+    fn summary_json(&self) -> Option<String> {
+        output::manifest::summary(&self.scenario.get().inner, &self.result).map(|v| v.to_string())
     }
 
     /// Warnings of the scenario.
     #[getter]
     fn warnings(&self) -> Vec<String> {
-        self.warnings.clone()
+        self.scenario.get().inner.warnings.clone()
     }
 
     /// The model's figures, as the command line draws them: (name, title, y label, [(column,
@@ -192,7 +215,7 @@ impl RunData {
     /// The model's steady state: states, method, residuals, eigenvalues, stability.
     #[getter]
     fn steady_state<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        steady_dict(py, &self.steady, &self.state_names)
+        steady_dict(py, &self.result.steady_state, &self.state_names)
     }
 }
 
@@ -218,25 +241,14 @@ pub(crate) fn steady_dict<'py>(
     Ok(d)
 }
 
+/// A finished run and its wall time (seconds).
+type Simulated = (engine::RunResult, f64);
+
 /// Simulates a scenario as `immunoporosis run` does, without writing anything.
-fn simulate(s: &config::Scenario) -> Result<RunData, SimError> {
+fn simulate(s: &config::Scenario) -> Result<Simulated, SimError> {
     let started = Instant::now();
     let result = engine::simulate(&s.spec)?;
-    let wall = started.elapsed().as_secs_f64();
-    let manifest = output::manifest::build(s, &result, wall).to_string();
-    let summary = output::manifest::summary(s, &result).map(|v| v.to_string());
-    let layout = s.spec.layout();
-    Ok(RunData {
-        name: s.name.clone(),
-        columns: result.trajectory.columns,
-        data: result.trajectory.data,
-        manifest,
-        summary,
-        steady: result.steady_state,
-        state_names: layout.states.iter().map(|x| x.name.to_string()).collect(),
-        warnings: s.warnings.clone(),
-        plots: layout.plots,
-    })
+    Ok((result, started.elapsed().as_secs_f64()))
 }
 
 /// run(scenario)
@@ -248,7 +260,7 @@ fn run(py: Python<'_>, scenario: Py<Scenario>) -> PyResult<RunData> {
     let s = &scenario.get().inner;
     let out = py.detach(|| std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| simulate(s))));
     match out {
-        Ok(Ok(r)) => Ok(r),
+        Ok(Ok(r)) => Ok(RunData::new(py, &scenario, r)),
         Ok(Err(e)) => Err(simulation_error(py, &e, None)),
         Err(panic) => Err(boundary::internal_error(panic)),
     }
@@ -297,7 +309,7 @@ fn run_many<'py>(
                     "run_many interrupted",
                 ));
             }
-            Ok(Ok(data)) => out.append(Py::new(py, data)?)?,
+            Ok(Ok(r)) => out.append(Py::new(py, RunData::new(py, &scenarios[i], r))?)?,
             Ok(Err(e)) => {
                 let err = simulation_error(py, &e, Some(i));
                 if raise {
