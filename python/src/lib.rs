@@ -184,15 +184,16 @@ impl RunData {
 
     /// manifest.json of the run, as text.
     #[getter]
-    fn manifest_json(&self) -> String {
+    fn manifest_json(&self) -> PyResult<String> {
         let s = &self.scenario.get().inner;
-        output::manifest::build(s, &self.result, self.wall_seconds).to_string()
+        guarded(|| Ok(output::manifest::build(s, &self.result, self.wall_seconds).to_string()))
     }
 
     /// summary.json of the run, as text (None for models without clinical read-outs).
     #[getter]
-    fn summary_json(&self) -> Option<String> {
-        output::manifest::summary(&self.scenario.get().inner, &self.result).map(|v| v.to_string())
+    fn summary_json(&self) -> PyResult<Option<String>> {
+        let s = &self.scenario.get().inner;
+        guarded(|| Ok(output::manifest::summary(s, &self.result).map(|v| v.to_string())))
     }
 
     /// Warnings of the scenario.

@@ -204,27 +204,35 @@ def test_run_many_raises_or_returns_the_failed_run():
     assert e.value.index == 1 and e.value.path == '["model"]'
 
 
-def test_run_many_stops_on_ctrl_c():
-    # A run_many far too long to finish (5000 fifty-year runs) is interrupted with SIGINT: the
-    # interpreter gets KeyboardInterrupt and the process ends.
-    code = textwrap.dedent(
-        """
-        import sys, immunoporosis as ip
+LONG = {
+    # 5000 fifty-year runs, one thread: minutes of work.
+    "run_many": """
         s = ip.load("params/scenarios/healthy.toml")
-        print("started", flush=True)
-        try:
-            ip.run_many([s] * 5000, threads=1)
-        except KeyboardInterrupt:
-            print("interrupted", flush=True)
-            sys.exit(3)
-        print("finished", flush=True)
-        """
-    )
+        ip.run_many([s] * 5000, threads=1)
+    """,
+    # 100,000 ten-year patients, one thread: minutes of work.
+    "population": """
+        ip.population({
+            "name": "long", "scenario": "params/scenarios/menopause_natural.toml",
+            "endpoints": "params/endpoints/bone_mass_10y.toml", "patients": 100000,
+            "parameter": [{"name": "mechanics.g_mech", "cv": 0.2}],
+        }, threads=1)
+    """,
+}
+
+
+@pytest.mark.parametrize("work", sorted(LONG))
+def test_ctrl_c_stops_long_work(work):
+    # Work far too long to finish is interrupted with SIGINT: the interpreter gets
+    # KeyboardInterrupt and the process ends (the timeout only guards against a hang).
+    code = "import sys, immunoporosis as ip\nprint('started', flush=True)\ntry:\n"
+    code += textwrap.indent(textwrap.dedent(LONG[work]).strip(), "    ")
+    code += "\nexcept KeyboardInterrupt:\n    print('interrupted', flush=True)\n    sys.exit(3)\nprint('finished', flush=True)\n"
     p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     assert p.stdout.readline().strip() == "started"
     import time
 
-    time.sleep(1.0)
+    time.sleep(1.5)
     p.send_signal(signal.SIGINT)
     out, _ = p.communicate(timeout=120)
     assert out.strip() == "interrupted"
