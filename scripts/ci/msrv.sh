@@ -28,6 +28,7 @@ if ! grep -q "Rust toolchain ($version or newer" README.md; then
 fi
 if [ "${1:-}" = "--build" ]; then
   rustup toolchain install "$version" --profile minimal >/dev/null
-  cargo "+$version" check --locked --all-targets --target-dir target/msrv
+  # --workspace: the Python bindings (python/, outside the default members) too.
+  cargo "+$version" check --locked --workspace --all-targets --target-dir target/msrv
   echo "msrv: Rust $version builds every target"
 fi

@@ -152,7 +152,12 @@ pub struct Calibration {
 
 /// Loads and validates a calibration file.
 pub fn load_calibration(path: &Path) -> Result<Calibration, ConfigError> {
-    let src = read(path)?;
+    parse_calibration(path, read(path)?)
+}
+
+/// Validates a calibration file's text; `path` is named in messages and its folder resolves
+/// the relative paths in it.
+pub fn parse_calibration(path: &Path, src: String) -> Result<Calibration, ConfigError> {
     let raw: RawCalibration = toml::from_str(&src).map_err(|e| toml_error(path, &src, &e))?;
     let err = |at: Option<usize>, key: &str, msg: String| ConfigError::key(path, at, key, msg);
     let required =

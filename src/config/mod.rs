@@ -15,12 +15,13 @@ mod scenario;
 mod validation;
 
 pub use analysis::{
-    AnalysisHeader, KnockoutStudy, PopulationStudy, Responder, Sensitivity, load_endpoints,
-    load_knockout, load_population, load_sensitivity, load_sweep,
+    AnalysisHeader, AnalysisText, KnockoutStudy, PopulationStudy, Responder, Sensitivity,
+    load_endpoints, load_knockout, load_population, load_sensitivity, load_sweep, parse_population,
+    parse_sensitivity, parse_sweep,
 };
 pub use calibration::{
     Calibration, CalibrationTarget, FitMethod, FitParameter, Target, calibration_targets,
-    load_calibration,
+    load_calibration, parse_calibration,
 };
 pub use figure::FigureOptions;
 pub use interventions::{
@@ -293,7 +294,7 @@ pub fn analysis_kind(path: &Path) -> Result<&'static str, ConfigError> {
 
 /// Reads an input file, naming it in the error: only a regular file (symbolic links followed) of
 /// at most [`limits::MAX_FILE_BYTES`], in UTF-8. Every file the loaders read comes through here.
-pub(crate) fn read(path: &Path) -> Result<String, ConfigError> {
+pub fn read(path: &Path) -> Result<String, ConfigError> {
     use std::io::Read;
     let fail = |m: String| ConfigError::file(path, m);
     if let Some(problem) = file_problem(path) {

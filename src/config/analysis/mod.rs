@@ -68,9 +68,9 @@ mod sweep;
 
 pub use endpoints::load_endpoints;
 pub use knockout::{KnockoutStudy, load_knockout};
-pub use population::{PopulationStudy, Responder, load_population};
-pub use sensitivity::{Sensitivity, load_sensitivity};
-pub use sweep::load_sweep;
+pub use population::{PopulationStudy, Responder, load_population, parse_population};
+pub use sensitivity::{Sensitivity, load_sensitivity, parse_sensitivity};
+pub use sweep::{load_sweep, parse_sweep};
 
 /// Keys that belong to some kinds of analysis file only (top-level keys and `[[parameter]]`
 /// keys), with those kinds: the help under an unknown key says where it belongs.
@@ -127,7 +127,38 @@ pub struct AnalysisHeader {
     pub figure: super::FigureOptions,
 }
 
-fn header(path: &Path, src: &str, raw: &Common) -> Result<AnalysisHeader, ConfigError> {
+/// An analysis file's text, read from its file or given in memory (the Python package's dicts),
+/// and optionally its scenario already loaded, which replaces the one the `scenario` key names
+/// (the key may then be left out).
+/// Relative paths in it are resolved against `file`'s folder (the working folder for a name
+/// without one, such as `<dict>`).
+#[derive(Debug, Clone)]
+pub struct AnalysisText<'a> {
+    /// File named in messages; its folder resolves relative paths.
+    pub file: &'a Path,
+    /// The file's text.
+    pub src: String,
+    /// The scenario every run starts from, when given in place of the `scenario` key.
+    pub scenario: Option<Scenario>,
+}
+
+impl<'a> AnalysisText<'a> {
+    /// The text of the analysis file at `path`, with its own scenario.
+    pub fn read(path: &'a Path) -> Result<Self, ConfigError> {
+        Ok(AnalysisText {
+            file: path,
+            src: read(path)?,
+            scenario: None,
+        })
+    }
+}
+
+fn header(
+    path: &Path,
+    src: &str,
+    raw: &Common,
+    given: Option<Scenario>,
+) -> Result<AnalysisHeader, ConfigError> {
     let required =
         |key: &str| ConfigError::key(path, None, key, format!("missing required key `{key}`"));
     let name = raw.name.ok_or_else(|| required("name"))?;
@@ -142,7 +173,10 @@ fn header(path: &Path, src: &str, raw: &Common) -> Result<AnalysisHeader, Config
     let file = |key: &str, v: Option<&Spanned<String>>| -> Result<PathBuf, ConfigError> {
         referenced_file(path, src, key, v.ok_or_else(|| required(key))?)
     };
-    let scenario = load_scenario(&file("scenario", raw.scenario)?)?;
+    let scenario = match given {
+        None => load_scenario(&file("scenario", raw.scenario)?)?,
+        Some(s) => s,
+    };
     let endpoints_path = file("endpoints", raw.endpoints)?;
     let (endpoints, lines) = endpoints::load_endpoints_with_lines(&endpoints_path)?;
     check_endpoints(&endpoints_path, &endpoints, &lines, &scenario)?;
@@ -368,8 +402,14 @@ fn runs_limit() -> String {
 /// which kind of file it belongs to.
 fn parse<R: AnalysisFile>(path: &Path) -> Result<(String, R), ConfigError> {
     let src = read(path)?;
-    let raw: R = toml::from_str(&src).map_err(|e| {
-        let err = toml_error(path, &src, &e);
+    let raw = parse_text::<R>(path, &src)?;
+    Ok((src, raw))
+}
+
+/// [`parse`] of text already read.
+fn parse_text<R: AnalysisFile>(path: &Path, src: &str) -> Result<R, ConfigError> {
+    let raw: R = toml::from_str(src).map_err(|e| {
+        let err = toml_error(path, src, &e);
         match foreign_key(e.message(), R::KIND) {
             Some((key, kinds)) => err.with_help(format!(
                 "`{key}` belongs in a {} file, not in a {} file",
@@ -379,7 +419,7 @@ fn parse<R: AnalysisFile>(path: &Path) -> Result<(String, R), ConfigError> {
             None => err,
         }
     })?;
-    Ok((src, raw))
+    Ok(raw)
 }
 
 /// The key named by an "unknown field" message, when it belongs to other kinds of analysis
@@ -396,12 +436,13 @@ fn foreign_key(message: &str, kind: &str) -> Option<(&'static str, &'static [&'s
 /// Parses an analysis file of one kind and reads the shared header; where `needs` is given,
 /// requires at least one `[[parameter]]`.
 fn open<R: AnalysisFile>(
-    path: &Path,
+    text: AnalysisText,
     needs: Option<&str>,
 ) -> Result<(String, R, AnalysisHeader), ConfigError> {
-    let (src, raw) = parse::<R>(path)?;
+    let (path, src) = (text.file, text.src);
+    let raw = parse_text::<R>(path, &src)?;
     let common = raw.common();
-    let h = header(path, &src, &common)?;
+    let h = header(path, &src, &common, text.scenario)?;
     if let Some(purpose) = needs
         && common.parameters == 0
     {

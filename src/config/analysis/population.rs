@@ -1,6 +1,6 @@
 //! Population files: log-normal patients, an acceptance window, percentile bands, responders.
 
-use super::{AnalysisFile, AnalysisHeader, Common, open, runs_limit, variable};
+use super::{AnalysisFile, AnalysisHeader, AnalysisText, Common, open, runs_limit, variable};
 use crate::analysis::nominal;
 use crate::analysis::population::{Acceptance, Population};
 use crate::analysis::{Endpoint, Statistic, Variable};
@@ -81,7 +81,13 @@ pub struct PopulationStudy {
 
 /// Loads and validates a population file.
 pub fn load_population(path: &Path) -> Result<PopulationStudy, ConfigError> {
-    let (src, raw, h) = open::<RawPopulation>(path, None)?;
+    parse_population(AnalysisText::read(path)?)
+}
+
+/// Validates a population file's text (its scenario given or named by its `scenario` key).
+pub fn parse_population(text: AnalysisText) -> Result<PopulationStudy, ConfigError> {
+    let path = text.file;
+    let (src, raw, h) = open::<RawPopulation>(text, None)?;
     let f = PopulationFile {
         path,
         src: &src,

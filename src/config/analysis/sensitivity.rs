@@ -1,6 +1,9 @@
 //! Sensitivity files: local coefficients, Morris screening and Sobol indices.
 
-use super::{AnalysisFile, AnalysisHeader, Common, RangeKeys, open, range, runs_limit, variable};
+use super::{
+    AnalysisFile, AnalysisHeader, AnalysisText, Common, RangeKeys, open, range, runs_limit,
+    variable,
+};
 use crate::analysis::Variable;
 use crate::analysis::nominal;
 use crate::analysis::sampling::{MAX_SOBOL_DIMENSIONS, MAX_SOBOL_POINTS, Range};
@@ -124,7 +127,13 @@ fn check_sensitivity_runs(
 
 /// Loads and validates a sensitivity file.
 pub fn load_sensitivity(path: &Path) -> Result<Sensitivity, ConfigError> {
-    let (src, raw, h) = open::<RawSensitivity>(path, Some("analyse"))?;
+    parse_sensitivity(AnalysisText::read(path)?)
+}
+
+/// Validates a sensitivity file's text (its scenario given or named by its `scenario` key).
+pub fn parse_sensitivity(text: AnalysisText) -> Result<Sensitivity, ConfigError> {
+    let path = text.file;
+    let (src, raw, h) = open::<RawSensitivity>(text, Some("analyse"))?;
     let f = SensitivityFile {
         path,
         src: &src,

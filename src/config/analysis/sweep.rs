@@ -1,6 +1,9 @@
 //! Sweep files: a design (grid, random, Latin hypercube, Sobol) over parameter ranges.
 
-use super::{AnalysisFile, AnalysisHeader, Common, RangeKeys, open, range, runs_limit, variable};
+use super::{
+    AnalysisFile, AnalysisHeader, AnalysisText, Common, RangeKeys, open, range, runs_limit,
+    variable,
+};
 use crate::analysis::Variable;
 use crate::analysis::sampling::{Design, MAX_SOBOL_DIMENSIONS, MAX_SOBOL_POINTS, Range};
 use crate::analysis::sweep::Sweep;
@@ -53,7 +56,13 @@ impl RawSweepVariable {
 
 /// Loads and validates a sweep file.
 pub fn load_sweep(path: &Path) -> Result<(AnalysisHeader, Sweep), ConfigError> {
-    let (src, raw, h) = open::<RawSweep>(path, Some("sweep"))?;
+    parse_sweep(AnalysisText::read(path)?)
+}
+
+/// Validates a sweep file's text (its scenario given or named by its `scenario` key).
+pub fn parse_sweep(text: AnalysisText) -> Result<(AnalysisHeader, Sweep), ConfigError> {
+    let path = text.file;
+    let (src, raw, h) = open::<RawSweep>(text, Some("sweep"))?;
     let f = SweepFile {
         path,
         src: &src,
