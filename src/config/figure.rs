@@ -19,8 +19,8 @@ pub const DEFAULT_DPI: f64 = 300.0;
 const MM_RANGE: (f64, f64) = (30.0, 500.0);
 /// Accepted resolutions (dots per inch).
 const DPI_RANGE: (f64, f64) = (72.0, 1200.0);
-/// Largest side of a figure in pixels: bounds the memory of a bitmap (rendered at up to 3x
-/// for anti-aliasing, 3 bytes a pixel: at most 3 x 3 x 12000^2 = 1.3 GB would be too much, so
+/// Largest side of a figure in pixels: bounds the memory of a bitmap (rendered at up to 2x
+/// for anti-aliasing, 3 bytes a pixel: at most 3 x 2 x 2 x 12000^2 = 1.7 GB would be too much, so
 /// the supersampling factor drops as the figure grows; see `output::plot`).
 const MAX_PX: f64 = 12_000.0;
 /// Smallest side in pixels (text and axes need room).

@@ -71,7 +71,16 @@ pub struct RunFigures {
     pub skipped: Vec<String>,
 }
 
-/// Draws every figure of a run into `dir`.
+/// One figure of a run to draw.
+enum Job<'a> {
+    /// A model's own figure.
+    Spec(&'a crate::model::PlotSpec),
+    /// A multi-panel figure: stem, title, panels.
+    Panels(&'static str, &'static str, Vec<LinePlot>),
+}
+
+/// Draws every figure of a run into `dir`, in parallel (each figure is independent and writes
+/// its own files); the files and skipped figures are listed in the figures' order.
 pub fn write_run_figures(
     dir: &std::path::Path,
     traj: &Trajectory,
@@ -79,25 +88,33 @@ pub fn write_run_figures(
     cx: &RunContext,
     opts: &FigureOptions,
 ) -> Result<RunFigures, OutputError> {
-    let mut out = RunFigures::default();
-    let note = |stem: &str, p: Plotted, out: &mut RunFigures| match p {
-        Plotted::Drawn => out.files.extend(opts.files(stem)),
-        Plotted::Skipped(why) => out.skipped.push(why),
-    };
-    for p in plots {
-        let drawn = plot::draw(dir, traj, p, cx, opts)?;
-        note(p.file_stem, drawn, &mut out);
-    }
+    use rayon::prelude::*;
+    let mut jobs: Vec<Job> = plots.iter().map(Job::Spec).collect();
     for (stem, title, panels) in [
         ("clinical", "Clinical read-outs", clinical(traj, cx)),
         ("mechanism", "Mechanism", mechanism(traj)),
     ] {
         // A model without these columns (Lemaire 2004) has no such figure: not a warning.
-        if panels.is_empty() {
-            continue;
+        if !panels.is_empty() {
+            jobs.push(Job::Panels(stem, title, panels));
         }
-        let drawn = plot::draw_panels(dir, stem, title, &cx.description, &panels, opts)?;
-        note(stem, drawn, &mut out);
+    }
+    let drawn: Vec<(&str, Result<Plotted, OutputError>)> = jobs
+        .par_iter()
+        .map(|job| match job {
+            Job::Spec(p) => (p.file_stem, plot::draw(dir, traj, p, cx, opts)),
+            Job::Panels(stem, title, panels) => (
+                *stem,
+                plot::draw_panels(dir, stem, title, &cx.description, panels, opts),
+            ),
+        })
+        .collect();
+    let mut out = RunFigures::default();
+    for (stem, result) in drawn {
+        match result? {
+            Plotted::Drawn => out.files.extend(opts.files(stem)),
+            Plotted::Skipped(why) => out.skipped.push(why),
+        }
     }
     Ok(out)
 }

@@ -3,7 +3,7 @@
 //!
 //! Sizes are in typographic points, turned into pixels by the figure's resolution
 //! ([`FigureOptions`], a scenario's or analysis's `[figure]`): a figure prints at its size with
-//! 6.5-8 pt text. PNGs are drawn at up to three times their size and averaged down
+//! 6.5-8 pt text. PNGs are drawn at up to twice their size and averaged down
 //! (anti-aliased lines); SVGs keep text as text with their print size in millimetres.
 //!
 //! Kinds: lines against time or a swept parameter ([`LinePlot`]: a median with a shaded band,
@@ -189,7 +189,8 @@ pub fn draw_heatmap(
 pub(super) trait Drawing {
     /// Size in pixels for these options.
     fn size(&self, opts: &FigureOptions) -> (u32, u32);
-    /// Draws on `root`, `px_per_pt` pixels to a point; an error is the message of what failed.
+    /// Draws on `root`, `px_per_pt` pixels to a point, painting the background first (a PNG's
+    /// canvas may hold the previous figure); an error is the message of what failed.
     fn draw<DB: DrawingBackend>(
         &self,
         root: &DrawingArea<DB, Shift>,
