@@ -152,8 +152,9 @@ fn panel(
     Some(p)
 }
 
-/// The clinical panels: BMD, turnover markers, and the dosed drugs' serum concentrations with
-/// the dose strip (or the strip under the markers when no drug has a concentration column).
+/// The clinical panels: BMD, turnover markers, and one panel per dosed drug with its serum
+/// concentration and its dose row (the rows of drugs without a concentration column under the
+/// last panel).
 pub fn clinical(traj: &Trajectory, cx: &RunContext) -> Vec<LinePlot> {
     let mut panels: Vec<LinePlot> = [
         panel(
@@ -185,33 +186,30 @@ pub fn clinical(traj: &Trajectory, cx: &RunContext) -> Vec<LinePlot> {
     if panels.is_empty() {
         return panels;
     }
-    let columns: Vec<(String, String)> = cx
-        .doses
-        .iter()
-        .map(|d| (d.label.clone(), format!("{}_ng_per_mL", d.label)))
-        .filter(|(_, c)| traj.column(c).is_some())
-        .collect();
-    let pairs: Vec<(&str, &str)> = columns
-        .iter()
-        .map(|(a, b)| (a.as_str(), b.as_str()))
-        .collect();
-    if let Some(p) = (!pairs.is_empty())
-        .then(|| {
-            panel(
-                traj,
-                "Serum drug concentrations",
-                "concentration (ng/mL)",
-                &pairs,
-                false,
-                None,
-            )
-        })
-        .flatten()
-    {
-        panels.push(p);
+    // One panel per drug: concentrations of different drugs differ by orders of magnitude
+    // (denosumab in thousands of ng/mL, teriparatide in tenths), so each gets its own axis, and
+    // its dose row under it. Doses of drugs without a concentration column go under the last.
+    let mut unplaced: Vec<DoseRow> = Vec::new();
+    for d in &cx.doses {
+        let column = format!("{}_ng_per_mL", d.label);
+        let title = format!("Serum {}", d.label);
+        match panel(
+            traj,
+            &title,
+            "concentration (ng/mL)",
+            &[(d.label.as_str(), column.as_str())],
+            false,
+            None,
+        ) {
+            Some(mut p) => {
+                p.doses = vec![d.clone()];
+                panels.push(p);
+            }
+            None => unplaced.push(d.clone()),
+        }
     }
     if let Some(last) = panels.last_mut() {
-        last.doses = cx.doses.clone();
+        last.doses.extend(unplaced);
     }
     panels
 }

@@ -4,10 +4,12 @@
 
 use super::Drawing;
 use super::style::{
-    AXIS_PT, Area, INK, Scale, TICK_PT, diverging, format_tick, heading, origin, sequential,
-    text_at, text_size, tick,
+    AXIS_PT, Area, INK, Scale, TICK_PT, Ticked, diverging, heading, label_of, log_ticks, origin,
+    sequential, text_at, text_size, tick,
 };
 use crate::config::FigureOptions;
+use plotters::coord::ranged1d::Ranged;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -126,6 +128,24 @@ impl HeatPlot {
     }
 }
 
+/// The ticks of an axis from `lo` to `hi` in its coordinate (log10 of the value on a log axis):
+/// decades (and 2, 5 within them) on a log axis, plotters' round numbers on a linear one.
+fn axis_ticks(lo: f64, hi: f64, log: bool) -> Vec<(f64, String)> {
+    if log {
+        log_ticks(10f64.powf(lo), 10f64.powf(hi))
+            .into_iter()
+            .map(|(v, l)| (v.log10(), l))
+            .collect()
+    } else {
+        let coord: RangedCoordf64 = (lo..hi).into();
+        coord
+            .key_points(5usize)
+            .into_iter()
+            .map(|v| (v, tick(v, hi - lo)))
+            .collect()
+    }
+}
+
 /// A heat map's cell centred on grid value `i`: its (lower, upper) edge.
 fn half(v: &[f64], i: usize) -> (f64, f64) {
     let left = if i == 0 { v[1] - v[0] } else { v[i] - v[i - 1] };
@@ -158,19 +178,12 @@ fn render<DB: DrawingBackend>(area: &Area<DB>, s: Scale, p: &HeatPlot) -> Result
     let ((x0, x1), (y0, y1), scale) = p.extent()?;
     let (w, _) = area.dim_in_pixel();
     let (main, bar_area) = area.split_horizontally(w as i32 - s.px(BAR_COLUMN_PT));
-    let fmt = |log: bool, span: f64| {
-        move |v: &f64| {
-            if log {
-                format_tick(10f64.powf(*v))
-            } else {
-                tick(*v, span)
-            }
-        }
-    };
-    let (x_fmt, y_fmt) = (fmt(p.log_x, x1 - x0), fmt(p.log_y, y1 - y0));
-    let y_w = [y0, y1]
+    let (x_ticks, y_ticks) = (axis_ticks(x0, x1, p.log_x), axis_ticks(y0, y1, p.log_y));
+    let x_fmt = |v: &f64| label_of(&x_ticks, *v);
+    let y_fmt = |v: &f64| label_of(&y_ticks, *v);
+    let y_w = y_ticks
         .iter()
-        .map(|v| text_size(area, &y_fmt(v), &s.font(TICK_PT)).0)
+        .map(|(_, l)| text_size(area, l, &s.font(TICK_PT)).0)
         .max()
         .unwrap_or(0);
     let mut chart = ChartBuilder::on(&main)
@@ -179,7 +192,7 @@ fn render<DB: DrawingBackend>(area: &Area<DB>, s: Scale, p: &HeatPlot) -> Result
         .margin_right(s.px(4.0))
         .x_label_area_size(s.px(TICK_PT * 1.9 + AXIS_PT * 1.5))
         .y_label_area_size(y_w + s.px(AXIS_PT * 1.6 + 8.0))
-        .build_cartesian_2d(x0..x1, y0..y1)
+        .build_cartesian_2d(Ticked::new(x0, x1, &x_ticks), Ticked::new(y0, y1, &y_ticks))
         .map_err(|e| e.to_string())?;
     chart
         .configure_mesh()
@@ -189,8 +202,6 @@ fn render<DB: DrawingBackend>(area: &Area<DB>, s: Scale, p: &HeatPlot) -> Result
         .y_desc(p.y_label.as_str())
         .label_style(s.font(TICK_PT))
         .axis_desc_style(s.font(AXIS_PT))
-        .x_labels(5)
-        .y_labels(5)
         .x_label_formatter(&x_fmt)
         .y_label_formatter(&y_fmt)
         .set_all_tick_mark_size(s.px(2.0))

@@ -21,7 +21,7 @@ mod style;
 pub use crate::config::FigureOptions;
 pub use bars::{Bar, BarKind, BarPlot};
 pub use heatmap::HeatPlot;
-pub use lines::{Band, DoseRow, LinePlot, Published, Source};
+pub use lines::{BAND_ALPHA, Band, DoseRow, INNER_BAND_ALPHA, LinePlot, Published, Source};
 pub(super) use style::diverging;
 
 use super::OutputError;

@@ -3,6 +3,8 @@
 
 use super::FONT;
 use plotters::coord::Shift;
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
+use plotters::coord::types::RangedCoordf64;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
@@ -119,6 +121,121 @@ pub(super) fn format_tick(v: f64) -> String {
             .trim_end_matches('.')
             .to_string()
     }
+}
+
+/// Ticks of a logarithmic axis from `lo` to `hi` (both > 0): every decade, and 2 and 5 times
+/// each decade when the range is under two decades (every second or third decade when there are
+/// more than eight); 1 to 9 times the decade when a short range holds fewer than two of those,
+/// and its ends as a last resort. Each with its label ([`log_label`]).
+pub(super) fn log_ticks(lo: f64, hi: f64) -> Vec<(f64, String)> {
+    let (a, b) = (lo.log10(), hi.log10());
+    if !(a.is_finite() && b.is_finite() && b > a) {
+        return Vec::new();
+    }
+    let (e0, e1) = (a.floor() as i32, b.ceil() as i32);
+    let within = |v: f64| v >= lo * (1.0 - 1e-9) && v <= hi * (1.0 + 1e-9);
+    let marks = |mantissas: &[u32], every: i32| {
+        let mut out = Vec::new();
+        for e in e0..=e1 {
+            if e.rem_euclid(every) != 0 {
+                continue;
+            }
+            for m in mantissas {
+                let v = *m as f64 * 10f64.powi(e);
+                if within(v) {
+                    out.push((v, log_label(*m, e)));
+                }
+            }
+        }
+        out
+    };
+    let decades = b - a;
+    let ticks = if decades < 2.0 {
+        marks(&[1, 2, 5], 1)
+    } else {
+        marks(&[1], ((e1 - e0) as f64 / 8.0).ceil().max(1.0) as i32)
+    };
+    if ticks.len() >= 2 {
+        return ticks;
+    }
+    let ticks = marks(&[1, 2, 3, 4, 5, 6, 7, 8, 9], 1);
+    if ticks.len() >= 2 {
+        return ticks;
+    }
+    vec![(lo, format_tick(lo)), (hi, format_tick(hi))]
+}
+
+/// The label of `m` x 10^`e` (`m` in 1 to 9): plain digits from 0.001 to 90000 (`0.02`, `5`,
+/// `300`), powers of ten beyond (`10⁻⁵`, `2×10⁶`).
+pub(super) fn log_label(m: u32, e: i32) -> String {
+    if (-3..=4).contains(&e) {
+        return if e >= 0 {
+            (m as u64 * 10u64.pow(e as u32)).to_string()
+        } else {
+            format!("{:.*}", (-e) as usize, m as f64 * 10f64.powi(e))
+        };
+    }
+    const SUP: [char; 10] = ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'];
+    let mut power = String::from("10");
+    if e < 0 {
+        power.push('⁻');
+    }
+    for d in e.unsigned_abs().to_string().bytes() {
+        power.push(SUP[(d - b'0') as usize]);
+    }
+    if m == 1 {
+        power
+    } else {
+        format!("{m}×{power}")
+    }
+}
+
+/// A linear axis from `lo` to `hi` with its ticks where given (plotters' `WithKeyPoints` loses the
+/// value formatter the mesh needs; this keeps it).
+#[derive(Clone)]
+pub(super) struct Ticked {
+    inner: RangedCoordf64,
+    ticks: Vec<f64>,
+}
+
+impl Ticked {
+    /// The axis `lo..hi` with ticks at `ticks` (values in the axis' coordinate).
+    pub fn new(lo: f64, hi: f64, ticks: &[(f64, String)]) -> Self {
+        Ticked {
+            inner: (lo..hi).into(),
+            ticks: ticks.iter().map(|t| t.0).collect(),
+        }
+    }
+}
+
+impl Ranged for Ticked {
+    type ValueType = f64;
+    type FormatOption = DefaultFormatting;
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.inner.range()
+    }
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        self.inner.map(value, limit)
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        // Bold points only: no light grid lines between the ticks.
+        if hint.weight().allow_light_points() {
+            Vec::new()
+        } else {
+            self.ticks.clone()
+        }
+    }
+}
+
+/// The label of the tick nearest `v` among `ticks` (values in the axis' coordinate).
+pub(super) fn label_of(ticks: &[(f64, String)], v: f64) -> String {
+    ticks
+        .iter()
+        .min_by(|a, b| (a.0 - v).abs().total_cmp(&(b.0 - v).abs()))
+        .map_or_else(String::new, |t| t.1.clone())
 }
 
 /// Width and height (pixels) of `text` in `style`, or an estimate if the font cannot say.
@@ -390,4 +507,30 @@ pub(in crate::output) fn diverging(v: f64) -> RGBColor {
 pub(super) fn origin<DB: DrawingBackend>(area: &Area<DB>) -> (i32, i32) {
     let (x, y) = area.get_pixel_range();
     (x.start, y.start)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(lo: f64, hi: f64) -> Vec<String> {
+        log_ticks(lo, hi).into_iter().map(|t| t.1).collect()
+    }
+
+    #[test]
+    fn log_axes_label_decades_and_2_5_within_two_decades() {
+        assert_eq!(labels(1.0, 30.0), ["1", "2", "5", "10", "20"]);
+        assert_eq!(
+            labels(0.01, 1000.0),
+            ["0.01", "0.1", "1", "10", "100", "1000"]
+        );
+        assert_eq!(labels(0.3, 7.0), ["0.5", "1", "2", "5"]);
+        assert_eq!(labels(1e-6, 1e-3), ["10⁻⁶", "10⁻⁵", "0.0001", "0.001"]);
+        // Sixteen decades: every second one.
+        assert_eq!(labels(1e-8, 1e8).len(), 9);
+        // Within one 1-2-5 step: 1 to 9 times the decade.
+        assert_eq!(labels(2.5, 4.5), ["3", "4"]);
+        assert_eq!(log_label(2, 6), "2×10⁶");
+        assert!(log_ticks(0.0, 1.0).is_empty());
+    }
 }
