@@ -525,7 +525,7 @@ mod tests {
             ["0.01", "0.1", "1", "10", "100", "1000"]
         );
         assert_eq!(labels(0.3, 7.0), ["0.5", "1", "2", "5"]);
-        assert_eq!(labels(1e-6, 1e-3), ["10⁻⁶", "10⁻⁵", "0.0001", "0.001"]);
+        assert_eq!(labels(1e-6, 1e-3), ["10⁻⁶", "10⁻⁵", "10⁻⁴", "0.001"]);
         // Sixteen decades: every second one.
         assert_eq!(labels(1e-8, 1e8).len(), 9);
         // Within one 1-2-5 step: 1 to 9 times the decade.
