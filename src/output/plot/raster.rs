@@ -103,11 +103,7 @@ pub(super) fn write_png(
 ) -> Result<(), OutputError> {
     let fail = |e: String| OutputError::at(path, std::io::Error::other(e));
     let (w, h) = drawing.size(opts);
-    let k = if drawing.scalable() {
-        supersampling(w, h)
-    } else {
-        1
-    };
+    let k = supersampling(w, h);
     let small = with_canvas((w * k) as usize * (h * k) as usize * 3, |big| {
         {
             let root = BitMapBackend::with_buffer(big, (w * k, h * k)).into_drawing_area();
@@ -149,7 +145,7 @@ pub(super) fn write_svg(
         drawing.draw(&root, opts.px_per_pt()).map_err(fail)?;
         root.present().map_err(|e| fail(e.to_string()))?;
     }
-    let text = for_print(&text, w, h, drawing.scalable().then_some(opts));
+    let text = for_print(&text, w, h, opts);
     let mut file = std::fs::File::create(path).map_err(|e| OutputError::at(path, e))?;
     file.write_all(text.as_bytes())
         .map_err(|e| OutputError::at(path, e))
@@ -157,21 +153,18 @@ pub(super) fn write_svg(
 
 /// An SVG from plotters with its print size in millimetres (the `viewBox` keeps the pixel
 /// coordinates) and a font stack that starts with the font its text was measured in.
-fn for_print(svg: &str, w: u32, h: u32, opts: Option<&FigureOptions>) -> String {
-    let mut out = svg.replace(
+fn for_print(svg: &str, w: u32, h: u32, o: &FigureOptions) -> String {
+    let out = svg.replace(
         "font-family=\"sans-serif\"",
         "font-family=\"DejaVu Sans, Verdana, Arial, Helvetica, sans-serif\"",
     );
-    if let Some(o) = opts {
-        let from = format!("width=\"{w}\" height=\"{h}\"");
-        let to = format!(
-            "width=\"{:.2}mm\" height=\"{:.2}mm\"",
-            w as f64 / o.dpi * 25.4,
-            h as f64 / o.dpi * 25.4
-        );
-        out = out.replacen(&from, &to, 1);
-    }
-    out
+    let from = format!("width=\"{w}\" height=\"{h}\"");
+    let to = format!(
+        "width=\"{:.2}mm\" height=\"{:.2}mm\"",
+        w as f64 / o.dpi * 25.4,
+        h as f64 / o.dpi * 25.4
+    );
+    out.replacen(&from, &to, 1)
 }
 
 #[cfg(test)]

@@ -8,21 +8,21 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
-pub(super) type Area<DB> = DrawingArea<DB, Shift>;
+pub(in crate::output) type Area<DB> = DrawingArea<DB, Shift>;
 
 /// Font sizes (points): a figure printed one column wide reads like the paper's own small print.
-pub(super) const TITLE_PT: f64 = 8.0;
-pub(super) const SUBTITLE_PT: f64 = 6.5;
-pub(super) const AXIS_PT: f64 = 7.0;
-pub(super) const TICK_PT: f64 = 6.5;
-pub(super) const LEGEND_PT: f64 = 6.5;
-pub(super) const LETTER_PT: f64 = 10.0;
+pub(in crate::output) const TITLE_PT: f64 = 8.0;
+pub(in crate::output) const SUBTITLE_PT: f64 = 6.5;
+pub(in crate::output) const AXIS_PT: f64 = 7.0;
+pub(in crate::output) const TICK_PT: f64 = 6.5;
+pub(in crate::output) const LEGEND_PT: f64 = 6.5;
+pub(in crate::output) const LETTER_PT: f64 = 10.0;
 /// Data line width (points).
-pub(super) const LINE_PT: f64 = 1.0;
+pub(in crate::output) const LINE_PT: f64 = 1.0;
 
-pub(super) const INK: RGBColor = RGBColor(25, 25, 25);
-pub(super) const GREY: RGBColor = RGBColor(100, 100, 100);
-pub(super) const LIGHT: RGBColor = RGBColor(215, 215, 215);
+pub(in crate::output) const INK: RGBColor = RGBColor(25, 25, 25);
+pub(in crate::output) const GREY: RGBColor = RGBColor(100, 100, 100);
+pub(in crate::output) const LIGHT: RGBColor = RGBColor(215, 215, 215);
 
 /// Line colours: Okabe-Ito, readable by colour-blind readers and on white, then black.
 pub(super) const COLORS: [RGBColor; 7] = [
@@ -44,7 +44,7 @@ pub(super) const DASHES: [Option<(f64, f64)>; 4] =
 /// Sizes in points on a canvas: `px` pixels per point (the resolution, times the
 /// supersampling factor of a PNG).
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Scale(pub f64);
+pub(in crate::output) struct Scale(pub f64);
 
 impl Scale {
     /// `pt` points in pixels.
@@ -103,7 +103,7 @@ pub(super) fn styled_path<DB: DrawingBackend>(
 
 /// A tick label: `v` on an axis spanning `span`; values within rounding error of 0 print as
 /// "0" (never "-1.11e-16").
-pub(super) fn tick(v: f64, span: f64) -> String {
+pub(in crate::output) fn tick(v: f64, span: f64) -> String {
     if v.abs() <= span.abs() * 1e-9 {
         return "0".into();
     }
@@ -111,7 +111,7 @@ pub(super) fn tick(v: f64, span: f64) -> String {
 }
 
 /// A number for a tick or a colour bar: up to 3 decimals, or scientific outside [0.01, 1e5).
-pub(super) fn format_tick(v: f64) -> String {
+pub(in crate::output) fn format_tick(v: f64) -> String {
     let a = v.abs();
     if a != 0.0 && !(1e-2..1e5).contains(&a) {
         format!("{v:.2e}")
@@ -239,7 +239,7 @@ pub(super) fn label_of(ticks: &[(f64, String)], v: f64) -> String {
 }
 
 /// Width and height (pixels) of `text` in `style`, or an estimate if the font cannot say.
-pub(super) fn text_size<DB: DrawingBackend>(
+pub(in crate::output) fn text_size<DB: DrawingBackend>(
     area: &Area<DB>,
     text: &str,
     style: &TextStyle,
@@ -256,7 +256,7 @@ pub(super) fn text_size<DB: DrawingBackend>(
 }
 
 /// `text` broken into lines no wider than `max_w` pixels, at spaces.
-pub(super) fn wrap<DB: DrawingBackend>(
+pub(in crate::output) fn wrap<DB: DrawingBackend>(
     area: &Area<DB>,
     text: &str,
     style: &TextStyle,
@@ -283,7 +283,7 @@ pub(super) fn wrap<DB: DrawingBackend>(
 }
 
 /// Draws `text` with its top-left corner at `(x, y)` of `area`.
-pub(super) fn text_at<DB: DrawingBackend>(
+pub(in crate::output) fn text_at<DB: DrawingBackend>(
     area: &Area<DB>,
     text: &str,
     style: &TextStyle,
@@ -294,7 +294,7 @@ pub(super) fn text_at<DB: DrawingBackend>(
 
 /// A heading: an optional panel letter, a bold title and wrapped grey subtitle lines, at the top
 /// of `area`. Returns its height in pixels.
-pub(super) fn heading<DB: DrawingBackend>(
+pub(in crate::output) fn heading<DB: DrawingBackend>(
     area: &Area<DB>,
     s: Scale,
     letter: Option<char>,
@@ -325,7 +325,7 @@ pub(super) fn heading<DB: DrawingBackend>(
 
 /// What a legend entry shows beside its text.
 #[derive(Debug, Clone)]
-pub(super) enum Swatch {
+pub(in crate::output) enum Swatch {
     /// The `k`-th series' line (colour and dash).
     Line(usize),
     /// A shaded band in the `k`-th series' colour.
@@ -333,11 +333,99 @@ pub(super) enum Swatch {
     /// A published point with its error bar: filled circle (calibration target) or triangle
     /// (validation outcome), in grey.
     Point(PointShape),
+    /// A mark in a colour of its own (figures with their own palettes: validation, knock-out).
+    Mark(RGBColor, Mark),
+}
+
+/// A mark of [`Swatch::Mark`] and of figures that draw their own points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mark {
+    /// A filled circle.
+    Filled,
+    /// An open circle.
+    Open,
+    /// A cross.
+    Cross,
+    /// A solid line.
+    Line,
+}
+
+/// Draws `mark` in `colour` centred at backend coordinate `c`.
+pub(in crate::output) fn draw_mark<DB: DrawingBackend>(
+    area: &Area<DB>,
+    s: Scale,
+    mark: Mark,
+    colour: RGBColor,
+    c: (i32, i32),
+) -> Result<(), String> {
+    let r = s.px(2.2);
+    let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    match mark {
+        Mark::Filled => area.draw(&Circle::new(c, r, colour.filled())).map_err(e),
+        Mark::Open => area
+            .draw(&Circle::new(c, r, colour.stroke_width(s.upx(0.7))))
+            .map_err(e),
+        Mark::Cross => {
+            let d = r * 7 / 10 + 1;
+            let style = colour.stroke_width(s.upx(0.9));
+            area.draw(&PathElement::new(
+                vec![(c.0 - d, c.1 - d), (c.0 + d, c.1 + d)],
+                style,
+            ))
+            .map_err(e)?;
+            area.draw(&PathElement::new(
+                vec![(c.0 - d, c.1 + d), (c.0 + d, c.1 - d)],
+                style,
+            ))
+            .map_err(e)
+        }
+        Mark::Line => {
+            let h = s.px(SWATCH_PT / 2.0);
+            area.draw(&PathElement::new(
+                vec![(c.0 - h, c.1), (c.0 + h, c.1)],
+                colour.stroke_width(s.upx(LINE_PT)),
+            ))
+            .map_err(e)
+        }
+    }
+}
+
+/// Grey notes under a legend: each line wrapped to `area`'s width, from `y`; returns the y below.
+pub(in crate::output) fn draw_notes<DB: DrawingBackend>(
+    area: &Area<DB>,
+    s: Scale,
+    notes: &[String],
+    (x, mut y): (i32, i32),
+) -> Result<i32, String> {
+    let (w, _) = area.dim_in_pixel();
+    let style = s.font(LEGEND_PT).color(&GREY);
+    for note in notes {
+        for line in wrap(area, note, &style, w as i32 - x - s.px(2.0)) {
+            text_at(area, &line, &style, (x, y))?;
+            y += s.px(LEGEND_PT * 1.35);
+        }
+    }
+    Ok(y)
+}
+
+/// Height in pixels of [`draw_notes`] across `width` pixels.
+pub(in crate::output) fn notes_height<DB: DrawingBackend>(
+    area: &Area<DB>,
+    s: Scale,
+    notes: &[String],
+    width: i32,
+) -> i32 {
+    let style = s.font(LEGEND_PT).color(&GREY);
+    notes
+        .iter()
+        .map(|n| wrap(area, n, &style, width - s.px(2.0)).len() as i32)
+        .sum::<i32>()
+        * s.px(LEGEND_PT * 1.35)
 }
 
 /// The marker of a published point.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum PointShape {
+pub(in crate::output) enum PointShape {
     /// A calibration target (fitted).
     Circle,
     /// A validation outcome (not fitted).
@@ -371,7 +459,7 @@ fn legend_layout<DB: DrawingBackend>(
 }
 
 /// Height in pixels of a legend of `entries` across `width` pixels.
-pub(super) fn legend_height<DB: DrawingBackend>(
+pub(in crate::output) fn legend_height<DB: DrawingBackend>(
     area: &Area<DB>,
     s: Scale,
     entries: &[(Swatch, String)],
@@ -386,7 +474,7 @@ pub(super) fn legend_height<DB: DrawingBackend>(
 }
 
 /// Draws a legend in `area` (outside the data), entries in rows from its top-left corner.
-pub(super) fn draw_legend<DB: DrawingBackend>(
+pub(in crate::output) fn draw_legend<DB: DrawingBackend>(
     area: &Area<DB>,
     s: Scale,
     entries: &[(Swatch, String)],
@@ -417,6 +505,7 @@ pub(super) fn draw_legend<DB: DrawingBackend>(
                 .map_err(|e| e.to_string())?;
                 published_marker(area, s, *shape, GREY, c)?;
             }
+            Swatch::Mark(colour, mark) => draw_mark(area, s, *mark, *colour, (x + sw / 2, y))?,
         }
         let (_, th) = text_size(area, label, &style);
         text_at(area, label, &style, (x + sw + s.px(3.0), y - th / 2))?;
@@ -504,7 +593,7 @@ pub(in crate::output) fn diverging(v: f64) -> RGBColor {
 }
 
 /// The top-left pixel of `area` on its backend.
-pub(super) fn origin<DB: DrawingBackend>(area: &Area<DB>) -> (i32, i32) {
+pub(in crate::output) fn origin<DB: DrawingBackend>(area: &Area<DB>) -> (i32, i32) {
     let (x, y) = area.get_pixel_range();
     (x.start, y.start)
 }
