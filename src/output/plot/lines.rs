@@ -4,9 +4,9 @@
 
 use super::Drawing;
 use super::style::{
-    AXIS_PT, Area, GREY, INK, LEGEND_PT, LIGHT, PointShape, Scale, Swatch, TICK_PT, Ticked, color,
-    draw_legend, heading, label_of, legend_height, log_ticks, origin, published_marker,
-    styled_path, text_at, text_size, tick,
+    AXIS_PT, Area, GREY, INK, LEGEND_PT, LIGHT, PointShape, Scale, Swatch, TICK_PT, Ticked,
+    axis_label, color, draw_legend, heading, label_of, legend_height, log_ticks, origin,
+    published_marker, styled_path, text_at, text_size, tick,
 };
 use crate::config::FigureOptions;
 use plotters::coord::ranged1d::{Ranged, ValueFormatter};
@@ -415,14 +415,7 @@ fn render<DB: DrawingBackend>(area: &Area<DB>, s: Scale, plot: &LinePlot) -> Res
         px0 + ((px1 - px0) as f64 * u).round() as i32
     };
     dose_strip(&below, s, &plot.doses, (px0, px1), &to_px)?;
-    let style = s.font(AXIS_PT);
-    let (tw, _) = text_size(area, &x_label, &style);
-    text_at(
-        &below,
-        &x_label,
-        &style,
-        ((px0 + px1) / 2 - tw / 2, strip_h + s.px(1.0)),
-    )?;
+    axis_label(&below, s, &x_label, (px0, px1), strip_h + s.px(1.0))?;
     let (_, legend_area) = below.split_vertically(strip_h + axis_h);
     draw_legend(&legend_area, s, &entries, s.px(4.0))
 }

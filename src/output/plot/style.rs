@@ -110,17 +110,45 @@ pub(in crate::output) fn tick(v: f64, span: f64) -> String {
     format_tick(v)
 }
 
-/// A number for a tick or a colour bar: up to 3 decimals, or scientific outside [0.01, 1e5).
+/// A number for a tick or a colour bar: up to 3 decimals from 0.01 to a million, else a
+/// mantissa of up to 3 significant digits times a power of ten (`2.73×10⁻³`, `1.5×10⁶`).
 pub(in crate::output) fn format_tick(v: f64) -> String {
     let a = v.abs();
-    if a != 0.0 && !(1e-2..1e5).contains(&a) {
-        format!("{v:.2e}")
-    } else {
-        format!("{v:.3}")
+    if a != 0.0 && a.is_finite() && !(1e-2..1e6).contains(&a) {
+        let mut e = a.log10().floor() as i32;
+        let mut m = v / 10f64.powi(e);
+        // 9.999 rounds to 10.0: one more power of ten.
+        if (m.abs() * 100.0).round() >= 1000.0 {
+            e += 1;
+            m = v / 10f64.powi(e);
+        }
+        let m = format!("{m:.2}")
             .trim_end_matches('0')
             .trim_end_matches('.')
-            .to_string()
+            .to_string();
+        return match m.as_str() {
+            "1" => power_of_ten(e),
+            "-1" => format!("-{}", power_of_ten(e)),
+            _ => format!("{m}×{}", power_of_ten(e)),
+        };
     }
+    format!("{v:.3}")
+        .trim_end_matches('0')
+        .trim_end_matches('.')
+        .to_string()
+}
+
+/// `10` with `e` as a superscript (`10⁻⁵`).
+fn power_of_ten(e: i32) -> String {
+    const SUP: [char; 10] = ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'];
+    let mut power = String::from("10");
+    if e < 0 {
+        power.push('⁻');
+    }
+    for d in e.unsigned_abs().to_string().bytes() {
+        power.push(SUP[(d - b'0') as usize]);
+    }
+    power
 }
 
 /// Ticks of a logarithmic axis from `lo` to `hi` (both > 0): every decade, and 2 and 5 times
@@ -175,14 +203,7 @@ pub(super) fn log_label(m: u32, e: i32) -> String {
             format!("{:.*}", (-e) as usize, m as f64 * 10f64.powi(e))
         };
     }
-    const SUP: [char; 10] = ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'];
-    let mut power = String::from("10");
-    if e < 0 {
-        power.push('⁻');
-    }
-    for d in e.unsigned_abs().to_string().bytes() {
-        power.push(SUP[(d - b'0') as usize]);
-    }
+    let power = power_of_ten(e);
     if m == 1 {
         power
     } else {
@@ -290,6 +311,24 @@ pub(in crate::output) fn text_at<DB: DrawingBackend>(
     at: (i32, i32),
 ) -> Result<(), String> {
     area.draw_text(text, style, at).map_err(|e| e.to_string())
+}
+
+/// Draws an axis label with its top at `y`, centred under the data from `px0` to `px1` but
+/// moved left or right to stay inside `area` (a long label under a narrow chart is not cut).
+pub(super) fn axis_label<DB: DrawingBackend>(
+    area: &Area<DB>,
+    s: Scale,
+    text: &str,
+    (px0, px1): (i32, i32),
+    y: i32,
+) -> Result<(), String> {
+    let style = s.font(AXIS_PT);
+    let (w, _) = area.dim_in_pixel();
+    let (tw, _) = text_size(area, text, &style);
+    let x = ((px0 + px1) / 2 - tw / 2)
+        .min(w as i32 - tw - s.px(2.0))
+        .max(s.px(2.0));
+    text_at(area, text, &style, (x, y))
 }
 
 /// A heading: an optional panel letter, a bold title and wrapped grey subtitle lines, at the top
@@ -621,5 +660,16 @@ mod tests {
         assert_eq!(labels(2.5, 4.5), ["3", "4"]);
         assert_eq!(log_label(2, 6), "2×10⁶");
         assert!(log_ticks(0.0, 1.0).is_empty());
+    }
+
+    #[test]
+    fn tick_numbers_are_plain_or_a_mantissa_times_a_power_of_ten() {
+        assert_eq!(format_tick(150000.0), "150000");
+        assert_eq!(format_tick(0.25), "0.25");
+        assert_eq!(format_tick(2.7345e-3), "2.73×10⁻³");
+        assert_eq!(format_tick(-1.5e6), "-1.5×10⁶");
+        assert_eq!(format_tick(1e-5), "10⁻⁵");
+        assert_eq!(format_tick(9.9999e-3), "10⁻²");
+        assert_eq!(format_tick(0.0), "0");
     }
 }
