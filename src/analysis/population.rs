@@ -51,10 +51,14 @@ pub struct Band {
     pub column: String,
     /// Output times.
     pub t: Vec<f64>,
-    /// 5th, 50th and 95th percentiles per time.
+    /// 5th percentile per time.
     pub p05: Vec<f64>,
+    /// 25th percentile (lower quartile).
+    pub p25: Vec<f64>,
     /// Median.
     pub p50: Vec<f64>,
+    /// 75th percentile (upper quartile).
+    pub p75: Vec<f64>,
     /// 95th percentile.
     pub p95: Vec<f64>,
     /// `None` when the percentiles are exact; otherwise the relative accuracy of the quantile
@@ -304,6 +308,10 @@ pub fn candidate(pop: &Population, c: usize) -> Vec<f64> {
         .collect()
 }
 
+/// The percentiles of a band, as fractions: 5th, 25th, 50th, 75th and 95th (the fields of
+/// [`Band`] in this order).
+pub const BAND_LEVELS: [f64; 5] = [0.05, 0.25, 0.5, 0.75, 0.95];
+
 fn percentile(sorted: &[f64], q: f64) -> f64 {
     let pos = q * (sorted.len() - 1) as f64;
     let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
@@ -406,13 +414,13 @@ impl BandSet {
         self.pending.clear();
     }
 
-    /// The 5/50/95 % bands of each column (named by `names`).
+    /// The percentiles of each column (named by `names`) at every output time: [`BAND_LEVELS`].
     pub fn finish(mut self, names: &[String]) -> Vec<Band> {
         self.flush();
         let times = self.times;
         let mut out = Vec::with_capacity(names.len());
         for (ci, column) in names.iter().enumerate() {
-            let (mut p05, mut p50, mut p95) = (Vec::new(), Vec::new(), Vec::new());
+            let mut p: [Vec<f64>; 5] = Default::default();
             let mut relative_accuracy = None;
             for k in 0..times {
                 let s = ci * times + k;
@@ -421,27 +429,30 @@ impl BandSet {
                     Bands::Exact(values) => {
                         let at = &mut values[s];
                         at.sort_by(f64::total_cmp);
-                        p05.push(percentile(at, 0.05));
-                        p50.push(percentile(at, 0.5));
-                        p95.push(percentile(at, 0.95));
+                        for (v, q) in p.iter_mut().zip(BAND_LEVELS) {
+                            v.push(percentile(at, q));
+                        }
                         // Done with this column and time: give the memory back.
                         *at = Vec::new();
                     }
                     Bands::Sketch(sketches) => {
                         let sk = &sketches[s];
-                        p05.push(sk.quantile(0.05));
-                        p50.push(sk.quantile(0.5));
-                        p95.push(sk.quantile(0.95));
+                        for (v, q) in p.iter_mut().zip(BAND_LEVELS) {
+                            v.push(sk.quantile(q));
+                        }
                         let a = sk.relative_accuracy();
                         relative_accuracy = Some(relative_accuracy.map_or(a, |b: f64| b.max(a)));
                     }
                 }
             }
+            let [p05, p25, p50, p75, p95] = p;
             out.push(Band {
                 column: column.clone(),
                 t: self.t.clone(),
                 p05,
+                p25,
                 p50,
+                p75,
                 p95,
                 relative_accuracy,
             });

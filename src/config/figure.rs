@@ -19,8 +19,8 @@ pub const DEFAULT_DPI: f64 = 300.0;
 const MM_RANGE: (f64, f64) = (30.0, 500.0);
 /// Accepted resolutions (dots per inch).
 const DPI_RANGE: (f64, f64) = (72.0, 1200.0);
-/// Largest side of a figure in pixels: bounds the memory of a bitmap (rendered at up to 3x
-/// for anti-aliasing, 3 bytes a pixel: at most 3 x 3 x 12000^2 = 1.3 GB would be too much, so
+/// Largest side of a figure in pixels: bounds the memory of a bitmap (rendered at up to 2x
+/// for anti-aliasing, 3 bytes a pixel: at most 3 x 2 x 2 x 12000^2 = 1.7 GB would be too much, so
 /// the supersampling factor drops as the figure grows; see `output::plot`).
 const MAX_PX: f64 = 12_000.0;
 /// Smallest side in pixels (text and axes need room).
@@ -105,8 +105,29 @@ pub(crate) fn parse_figure(
     src: &str,
     raw: Option<&RawFigure>,
 ) -> Result<FigureOptions, ConfigError> {
+    parse_figure_sized(file, src, raw, (DEFAULT_WIDTH_MM, DEFAULT_HEIGHT_MM))
+}
+
+/// [`FigureOptions`] of a figure whose default size is `(width_mm, height_mm)` at the default
+/// resolution (a figure that needs more room than one column: the knock-out heat map, the
+/// validation parity plot).
+pub fn sized(width_mm: f64, height_mm: f64) -> FigureOptions {
+    FigureOptions {
+        width_px: mm_to_px(width_mm, DEFAULT_DPI),
+        height_px: mm_to_px(height_mm, DEFAULT_DPI),
+        ..FigureOptions::default()
+    }
+}
+
+/// [`parse_figure`] with its own default size `(width_mm, height_mm)` for a side not given.
+pub(crate) fn parse_figure_sized(
+    file: &Path,
+    src: &str,
+    raw: Option<&RawFigure>,
+    (default_w, default_h): (f64, f64),
+) -> Result<FigureOptions, ConfigError> {
     let Some(raw) = raw else {
-        return Ok(FigureOptions::default());
+        return Ok(sized(default_w, default_h));
     };
     let err = |v: &Spanned<f64>, key: &str, msg: String| {
         ConfigError::key(file, line(src, v), format!("figure.{key}"), msg)
@@ -173,8 +194,8 @@ pub(crate) fn parse_figure(
             }
             (None, None) => Ok(mm_to_px(default, dpi)),
         };
-    let width_px = side(&raw.width_mm, &raw.width_px, "width", DEFAULT_WIDTH_MM)?;
-    let height_px = side(&raw.height_mm, &raw.height_px, "height", DEFAULT_HEIGHT_MM)?;
+    let width_px = side(&raw.width_mm, &raw.width_px, "width", default_w)?;
+    let height_px = side(&raw.height_mm, &raw.height_px, "height", default_h)?;
     let (mut png, mut svg) = (true, true);
     if let Some(list) = &raw.formats {
         (png, svg) = (false, false);

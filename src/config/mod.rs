@@ -23,7 +23,7 @@ pub use calibration::{
     Calibration, CalibrationTarget, FitMethod, FitParameter, Target, calibration_targets,
     load_calibration, parse_calibration,
 };
-pub use figure::FigureOptions;
+pub use figure::{FigureOptions, sized as figure_sized};
 pub use interventions::{
     Context as InterventionContext, Intervention, InterventionSet, Measure, load_interventions,
 };

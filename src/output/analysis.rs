@@ -726,13 +726,19 @@ impl<'a> PopulationWriter<'a> {
             files: vec!["patients.csv".into()],
             warnings: Vec::new(),
         };
-        let mut b = String::from("column,t_day,p05,p50,p95\n");
+        let mut b = String::from("column,t_day,p05,p25,p50,p75,p95\n");
         for band in &r.bands {
             for k in 0..band.t.len() {
                 let _ = writeln!(
                     b,
-                    "{},{},{:e},{:e},{:e}",
-                    band.column, band.t[k], band.p05[k], band.p50[k], band.p95[k]
+                    "{},{},{:e},{:e},{:e},{:e},{:e}",
+                    band.column,
+                    band.t[k],
+                    band.p05[k],
+                    band.p25[k],
+                    band.p50[k],
+                    band.p75[k],
+                    band.p95[k]
                 );
             }
         }
@@ -746,7 +752,7 @@ impl<'a> PopulationWriter<'a> {
                 v[lo] + (pos - lo as f64) * (v[hi] - v[lo])
             };
             let mean = v.iter().sum::<f64>() / v.len() as f64;
-            json!({"mean": mean, "p05": q(0.05), "p50": q(0.5), "p95": q(0.95), "min": v[0], "max": v[v.len() - 1]})
+            json!({"mean": mean, "p05": q(0.05), "p25": q(0.25), "p50": q(0.5), "p75": q(0.75), "p95": q(0.95), "min": v[0], "max": v[v.len() - 1]})
         };
         let responders = study.responder.as_ref().map(|resp| {
             let n = r.endpoint_values[resp.endpoint]
@@ -814,16 +820,31 @@ impl<'a> PopulationWriter<'a> {
                 &column_label(&band.column),
             );
             plot.series = vec![("median".into(), median)];
-            plot.bands = vec![plot::Band {
-                label: "5th to 95th percentile".into(),
+            let ribbon = |label: &str, lo: &[f64], hi: &[f64], alpha: f64| plot::Band {
+                label: label.into(),
                 series: 0,
                 points: band
                     .t
                     .iter()
-                    .zip(band.p05.iter().zip(&band.p95))
+                    .zip(lo.iter().zip(hi))
                     .map(|(t, (lo, hi))| (*t, *lo, *hi))
                     .collect(),
-            }];
+                alpha,
+            };
+            plot.bands = vec![
+                ribbon(
+                    "5th to 95th percentile",
+                    &band.p05,
+                    &band.p95,
+                    plot::BAND_ALPHA,
+                ),
+                ribbon(
+                    "25th to 75th percentile",
+                    &band.p25,
+                    &band.p75,
+                    plot::INNER_BAND_ALPHA,
+                ),
+            ];
             plot.published = published
                 .iter()
                 .filter(|(c, _)| *c == band.column)

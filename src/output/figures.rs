@@ -71,7 +71,16 @@ pub struct RunFigures {
     pub skipped: Vec<String>,
 }
 
-/// Draws every figure of a run into `dir`.
+/// One figure of a run to draw.
+enum Job<'a> {
+    /// A model's own figure.
+    Spec(&'a crate::model::PlotSpec),
+    /// A multi-panel figure: stem, title, panels.
+    Panels(&'static str, &'static str, Vec<LinePlot>),
+}
+
+/// Draws every figure of a run into `dir`, in parallel (each figure is independent and writes
+/// its own files); the files and skipped figures are listed in the figures' order.
 pub fn write_run_figures(
     dir: &std::path::Path,
     traj: &Trajectory,
@@ -79,25 +88,33 @@ pub fn write_run_figures(
     cx: &RunContext,
     opts: &FigureOptions,
 ) -> Result<RunFigures, OutputError> {
-    let mut out = RunFigures::default();
-    let note = |stem: &str, p: Plotted, out: &mut RunFigures| match p {
-        Plotted::Drawn => out.files.extend(opts.files(stem)),
-        Plotted::Skipped(why) => out.skipped.push(why),
-    };
-    for p in plots {
-        let drawn = plot::draw(dir, traj, p, cx, opts)?;
-        note(p.file_stem, drawn, &mut out);
-    }
+    use rayon::prelude::*;
+    let mut jobs: Vec<Job> = plots.iter().map(Job::Spec).collect();
     for (stem, title, panels) in [
         ("clinical", "Clinical read-outs", clinical(traj, cx)),
         ("mechanism", "Mechanism", mechanism(traj)),
     ] {
         // A model without these columns (Lemaire 2004) has no such figure: not a warning.
-        if panels.is_empty() {
-            continue;
+        if !panels.is_empty() {
+            jobs.push(Job::Panels(stem, title, panels));
         }
-        let drawn = plot::draw_panels(dir, stem, title, &cx.description, &panels, opts)?;
-        note(stem, drawn, &mut out);
+    }
+    let drawn: Vec<(&str, Result<Plotted, OutputError>)> = jobs
+        .par_iter()
+        .map(|job| match job {
+            Job::Spec(p) => (p.file_stem, plot::draw(dir, traj, p, cx, opts)),
+            Job::Panels(stem, title, panels) => (
+                *stem,
+                plot::draw_panels(dir, stem, title, &cx.description, panels, opts),
+            ),
+        })
+        .collect();
+    let mut out = RunFigures::default();
+    for (stem, result) in drawn {
+        match result? {
+            Plotted::Drawn => out.files.extend(opts.files(stem)),
+            Plotted::Skipped(why) => out.skipped.push(why),
+        }
     }
     Ok(out)
 }
@@ -135,8 +152,9 @@ fn panel(
     Some(p)
 }
 
-/// The clinical panels: BMD, turnover markers, and the dosed drugs' serum concentrations with
-/// the dose strip (or the strip under the markers when no drug has a concentration column).
+/// The clinical panels: BMD, turnover markers, and one panel per dosed drug with its serum
+/// concentration and its dose row (the rows of drugs without a concentration column under the
+/// last panel).
 pub fn clinical(traj: &Trajectory, cx: &RunContext) -> Vec<LinePlot> {
     let mut panels: Vec<LinePlot> = [
         panel(
@@ -168,33 +186,30 @@ pub fn clinical(traj: &Trajectory, cx: &RunContext) -> Vec<LinePlot> {
     if panels.is_empty() {
         return panels;
     }
-    let columns: Vec<(String, String)> = cx
-        .doses
-        .iter()
-        .map(|d| (d.label.clone(), format!("{}_ng_per_mL", d.label)))
-        .filter(|(_, c)| traj.column(c).is_some())
-        .collect();
-    let pairs: Vec<(&str, &str)> = columns
-        .iter()
-        .map(|(a, b)| (a.as_str(), b.as_str()))
-        .collect();
-    if let Some(p) = (!pairs.is_empty())
-        .then(|| {
-            panel(
-                traj,
-                "Serum drug concentrations",
-                "concentration (ng/mL)",
-                &pairs,
-                false,
-                None,
-            )
-        })
-        .flatten()
-    {
-        panels.push(p);
+    // One panel per drug: concentrations of different drugs differ by orders of magnitude
+    // (denosumab in thousands of ng/mL, teriparatide in tenths), so each gets its own axis, and
+    // its dose row under it. Doses of drugs without a concentration column go under the last.
+    let mut unplaced: Vec<DoseRow> = Vec::new();
+    for d in &cx.doses {
+        let column = format!("{}_ng_per_mL", d.label);
+        let title = format!("Serum {}", d.label);
+        match panel(
+            traj,
+            &title,
+            "concentration (ng/mL)",
+            &[(d.label.as_str(), column.as_str())],
+            false,
+            None,
+        ) {
+            Some(mut p) => {
+                p.doses = vec![d.clone()];
+                panels.push(p);
+            }
+            None => unplaced.push(d.clone()),
+        }
     }
     if let Some(last) = panels.last_mut() {
-        last.doses = cx.doses.clone();
+        last.doses.extend(unplaced);
     }
     panels
 }

@@ -6,11 +6,13 @@
 
 use super::OutputError;
 use super::analysis::{Written, csv_field, write_text};
-use super::plot::{self, FONT, Plotted};
+use super::plot::{
+    self, AXIS_PT, Area, GREY, INK, Plotted, SUBTITLE_PT, Scale, TICK_PT, draw_notes, heading,
+    notes_height, text_size,
+};
 use crate::analysis::knockout::{Knockout, KnockoutResult};
 use crate::analysis::{Endpoint, Statistic};
 use crate::config::KnockoutStudy;
-use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde_json::json;
@@ -30,9 +32,7 @@ pub fn write_knockout(
         files: vec!["knockout.csv".into(), "summary.json".into()],
         warnings: Vec::new(),
     };
-    out.plot(dir, "knockout", &Default::default(), || {
-        draw(dir, "knockout", s, r)
-    });
+    out.plot(dir, "knockout", &s.figure, || draw(dir, "knockout", s, r));
     Ok(out)
 }
 
@@ -215,20 +215,12 @@ pub fn text_table(s: &KnockoutStudy, r: &KnockoutResult) -> String {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The figure.
+// The figure, laid out in points on the size of the study's `[figure]`.
 
-/// Pixel sizes of the figure.
-const MARGIN: i32 = 20;
-const LABEL_W: i32 = 125;
-const CELL_W: i32 = 74;
-const CELL_H: i32 = 24;
-const KIND_H: i32 = 24;
-const BAR_AREA: i32 = 135;
-const BAR_W: i32 = 18;
-const PANEL_GAP: i32 = 20;
-const TOP: i32 = 78;
-const HEAD: i32 = 92;
-const BOTTOM: i32 = 46;
+/// Width of a panel's colour-bar column, gap between panels, and the margin (points).
+const BAR_COLUMN_PT: f64 = 42.0;
+const PANEL_GAP_PT: f64 = 6.0;
+const MARGIN_PT: f64 = 2.0;
 
 /// A row of the figure: a kind's heading, or a handle.
 enum Line {
@@ -300,23 +292,23 @@ fn cell_text(v: f64) -> String {
     }
 }
 
-/// Everything the figure shows, with its size.
-struct Layout<'a> {
+/// A factor as the figure shows it: `×0`, `×2`.
+fn times(f: f64) -> String {
+    format!("×{f}")
+}
+
+/// Everything the figure shows.
+struct Figure<'a> {
     s: &'a KnockoutStudy,
     r: &'a KnockoutResult,
     lines: Vec<Line>,
     /// Colour-bar end (symmetric around 0) per endpoint.
     limits: Vec<f64>,
-    columns: i32,
-    width: i32,
-    height: i32,
 }
 
-impl<'a> Layout<'a> {
+impl<'a> Figure<'a> {
     fn new(s: &'a KnockoutStudy, r: &'a KnockoutResult) -> Self {
         let k = &s.knockout;
-        let lines = lines(k);
-        let columns = (k.contexts.len() * k.factors.len()) as i32;
         let limits = (0..k.endpoints.len())
             .map(|j| {
                 let mut m: f64 = 0.0;
@@ -332,37 +324,33 @@ impl<'a> Layout<'a> {
                 nice_ceil(m)
             })
             .collect();
-        let rows: i32 = lines
-            .iter()
-            .map(|l| match l {
-                Line::Kind(_) => KIND_H,
-                Line::Handle(_) => CELL_H,
-            })
-            .sum();
-        let panels = k.endpoints.len() as i32;
-        let width = 2 * MARGIN
-            + LABEL_W
-            + panels * (columns * CELL_W + BAR_AREA)
-            + (panels - 1) * PANEL_GAP;
-        let height = TOP + HEAD + rows + BOTTOM;
-        Layout {
+        Figure {
             s,
             r,
-            lines,
+            lines: lines(k),
             limits,
-            columns,
-            width: width.max(700),
-            height,
         }
     }
 
-    /// Left edge of panel `j`'s cells.
-    fn panel_x(&self, j: usize) -> i32 {
-        MARGIN + LABEL_W + j as i32 * (self.columns * CELL_W + BAR_AREA + PANEL_GAP)
+    fn title(&self) -> String {
+        let f: Vec<String> = self.s.knockout.factors.iter().map(|f| times(*f)).collect();
+        format!("Effect of each immune element set to {}", f.join(" and "))
     }
 
-    fn size(&self) -> (u32, u32) {
-        (self.width as u32, self.height as u32)
+    fn subtitle(&self) -> String {
+        let what = "colour and number: the endpoint of the run minus that of its context's untouched run (×0 = knock-out, ×1 = untouched), each handle set over the whole run";
+        if self.s.description.is_empty() {
+            what.to_string()
+        } else {
+            format!("{}; {what}", self.s.description)
+        }
+    }
+
+    fn notes(&self) -> Vec<String> {
+        vec![
+            "Grey: the run failed. Rows: the immune module's handles (`immunoporosis list`), grouped by kind."
+                .into(),
+        ]
     }
 }
 
@@ -373,7 +361,7 @@ fn unplottable(r: &KnockoutResult) -> Option<String> {
     (!any).then(|| "no run has an effect to show (every run failed?)".to_string())
 }
 
-/// Draws the figure as `<dir>/<stem>.png` and `<dir>/<stem>.svg`.
+/// Draws the figure as `<dir>/<stem>.png` and `.svg`, as the study's `[figure]` asks.
 fn draw(
     dir: &Path,
     stem: &str,
@@ -383,216 +371,225 @@ fn draw(
     if let Some(why) = unplottable(r) {
         return Ok(Plotted::Skipped(format!("plot `{stem}` skipped: {why}")));
     }
-    plot::png_and_svg(dir, stem, &Layout::new(s, r))?;
+    plot::write(dir, stem, &Figure::new(s, r), &s.figure)?;
     Ok(Plotted::Drawn)
 }
 
-impl plot::Drawing for Layout<'_> {
-    fn size(&self, _: &plot::FigureOptions) -> (u32, u32) {
-        Layout::size(self)
+impl plot::Drawing for Figure<'_> {
+    fn size(&self, opts: &plot::FigureOptions) -> (u32, u32) {
+        (opts.width_px, opts.height_px)
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>, _: f64) -> Result<(), String> {
-        render(root, self)
-    }
-
-    fn scalable(&self) -> bool {
-        false
+    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>, px_per_pt: f64) -> Result<(), String> {
+        render(root, Scale(px_per_pt), self)
     }
 }
 
-type Area<DB> = DrawingArea<DB, Shift>;
+/// Where things go, in pixels of the canvas.
+struct Grid {
+    /// Left edge of the cells of panel 0, and the width of a cell.
+    x0: i32,
+    cell_w: i32,
+    /// Distance between the left edges of two panels.
+    panel_step: i32,
+    /// Top of the column headings, of the first row, and the height of a row.
+    head_top: i32,
+    rows_top: i32,
+    row_h: f64,
+}
 
-fn text<DB: DrawingBackend>(
-    root: &Area<DB>,
-    s: &str,
+impl Grid {
+    fn panel_x(&self, j: usize) -> i32 {
+        self.x0 + j as i32 * self.panel_step
+    }
+
+    fn row_top(&self, i: usize) -> i32 {
+        self.rows_top + (i as f64 * self.row_h).round() as i32
+    }
+}
+
+fn err<E: std::fmt::Display>(e: E) -> String {
+    e.to_string()
+}
+
+/// Draws `text` centred at `(x, y)`.
+fn centred<DB: DrawingBackend>(
+    area: &Area<DB>,
+    text: &str,
+    style: &TextStyle,
     (x, y): (i32, i32),
-    font: FontDesc,
-    color: &RGBColor,
-    pos: Pos,
 ) -> Result<(), String> {
-    let style = font.color(color).pos(pos);
-    root.draw(&Text::new(s.to_string(), (x, y), style))
-        .map_err(|e| e.to_string())
+    let style = style.pos(Pos::new(HPos::Center, VPos::Center));
+    area.draw_text(text, &style, (x, y)).map_err(err)
 }
 
-fn font(size: u32) -> FontDesc<'static> {
-    (FONT, size).into_font()
-}
-
-fn bold(size: u32) -> FontDesc<'static> {
-    (FONT, size, FontStyle::Bold).into_font()
-}
-
-const INK: RGBColor = RGBColor(30, 30, 30);
-const GREY: RGBColor = RGBColor(110, 110, 110);
-
-fn render<DB: DrawingBackend>(root: &Area<DB>, l: &Layout) -> Result<(), String> {
-    root.fill(&WHITE).map_err(|e| e.to_string())?;
-    let k = &l.s.knockout;
-    let centre = Pos::new(HPos::Center, VPos::Center);
-    let title = format!(
-        "What each immune element does: effect vs the untouched run ({})",
-        l.s.name
-    );
-    text(root, &title, (l.width / 2, 22), bold(22), &INK, centre)?;
-    let factors: Vec<String> = k.factors.iter().map(|f| format!("×{f}")).collect();
-    let sub = format!(
-        "each handle set to {} over the whole run (×0 = knock-out, ×1 = untouched); colour and number: endpoint of the run minus that of its context's untouched run",
-        factors.join(", ")
-    );
-    text(root, &sub, (l.width / 2, 52), font(14), &GREY, centre)?;
-    row_labels(root, l)?;
-    for j in 0..k.endpoints.len() {
-        panel(root, l, j)?;
-    }
-    let note = "grey: run failed. Rows: the immune module's handles (immunoporosis list), grouped by kind.";
-    text(
-        root,
-        note,
-        (MARGIN, l.height - 22),
-        font(13),
-        &GREY,
-        Pos::new(HPos::Left, VPos::Center),
-    )
-}
-
-/// The y of the top of each line.
-fn line_tops(l: &Layout) -> Vec<i32> {
-    let mut y = TOP + HEAD;
-    l.lines
+fn render<DB: DrawingBackend>(root: &Area<DB>, s: Scale, f: &Figure) -> Result<(), String> {
+    root.fill(&WHITE).map_err(err)?;
+    let k = &f.s.knockout;
+    let (w, h) = root.dim_in_pixel();
+    let (w, h) = (w as i32, h as i32);
+    let top = heading(root, s, None, &f.title(), &f.subtitle())?;
+    let notes = f.notes();
+    let notes_top = h - notes_height(root, s, &notes, w) - s.px(MARGIN_PT);
+    let head_h = s.px(AXIS_PT * 1.4 + SUBTITLE_PT * 1.4 + TICK_PT * 1.3 * 3.0 + 4.0);
+    let rows_top = top + head_h;
+    let row_h = (notes_top - s.px(3.0) - rows_top) as f64 / f.lines.len() as f64;
+    let label_w = f
+        .lines
         .iter()
-        .map(|line| {
-            let top = y;
-            y += match line {
-                Line::Kind(_) => KIND_H,
-                Line::Handle(_) => CELL_H,
-            };
-            top
+        .map(|l| match l {
+            Line::Kind(kind) => text_size(root, &plural(kind), &s.bold(TICK_PT)).0,
+            Line::Handle(i) => text_size(root, k.handles[*i].name, &s.font(TICK_PT)).0,
         })
-        .collect()
+        .max()
+        .unwrap_or(0)
+        + s.px(MARGIN_PT + 4.0);
+    let panels = k.endpoints.len() as i32;
+    let columns = (k.contexts.len() * k.factors.len()) as i32;
+    let cells_w = w
+        - label_w
+        - panels * s.px(BAR_COLUMN_PT)
+        - (panels - 1) * s.px(PANEL_GAP_PT)
+        - s.px(MARGIN_PT);
+    let cell_w = cells_w / (panels * columns);
+    if cell_w < s.px(8.0) || row_h < 4.0 * s.0 {
+        return Err(format!(
+            "{} rows and {} columns do not fit in {w} x {h} pixels; give a larger [figure]",
+            f.lines.len(),
+            panels * columns
+        ));
+    }
+    let g = Grid {
+        x0: label_w,
+        cell_w,
+        panel_step: columns * cell_w + s.px(BAR_COLUMN_PT + PANEL_GAP_PT),
+        head_top: top,
+        rows_top,
+        row_h,
+    };
+    row_labels(root, s, f, &g)?;
+    for j in 0..k.endpoints.len() {
+        panel(root, s, f, &g, j)?;
+    }
+    draw_notes(root, s, &notes, (s.px(MARGIN_PT), notes_top))?;
+    Ok(())
 }
 
-fn row_labels<DB: DrawingBackend>(root: &Area<DB>, l: &Layout) -> Result<(), String> {
-    let left = Pos::new(HPos::Left, VPos::Center);
-    let right = Pos::new(HPos::Right, VPos::Center);
-    for (line, top) in l.lines.iter().zip(line_tops(l)) {
-        match line {
-            Line::Kind(kind) => {
-                text(
-                    root,
-                    &plural(kind),
-                    (MARGIN, top + KIND_H / 2 + 2),
-                    bold(14),
-                    &INK,
-                    left,
-                )?;
-            }
-            Line::Handle(h) => {
-                let name = l.s.knockout.handles[*h].name;
-                text(
-                    root,
-                    name,
-                    (MARGIN + LABEL_W - 8, top + CELL_H / 2),
-                    font(14),
-                    &INK,
-                    right,
-                )?;
-            }
-        }
+fn row_labels<DB: DrawingBackend>(
+    root: &Area<DB>,
+    s: Scale,
+    f: &Figure,
+    g: &Grid,
+) -> Result<(), String> {
+    for (i, line) in f.lines.iter().enumerate() {
+        let mid = g.row_top(i) + (g.row_h / 2.0).round() as i32;
+        let (text, style, x, anchor) = match line {
+            Line::Kind(kind) => (plural(kind), s.bold(TICK_PT), s.px(MARGIN_PT), HPos::Left),
+            Line::Handle(h) => (
+                f.s.knockout.handles[*h].name.to_string(),
+                s.font(TICK_PT),
+                g.x0 - s.px(3.0),
+                HPos::Right,
+            ),
+        };
+        root.draw_text(&text, &style.pos(Pos::new(anchor, VPos::Center)), (x, mid))
+            .map_err(err)?;
     }
     Ok(())
 }
 
 /// Panel `j`: endpoint `j`'s effects, its column headings and its colour bar.
-fn panel<DB: DrawingBackend>(root: &Area<DB>, l: &Layout, j: usize) -> Result<(), String> {
-    let k = &l.s.knockout;
+fn panel<DB: DrawingBackend>(
+    root: &Area<DB>,
+    s: Scale,
+    f: &Figure,
+    g: &Grid,
+    j: usize,
+) -> Result<(), String> {
+    let k = &f.s.knockout;
     let e = &k.endpoints[j];
-    let x0 = l.panel_x(j);
-    let w = l.columns * CELL_W;
-    let centre = Pos::new(HPos::Center, VPos::Center);
-    text(root, &e.name, (x0 + w / 2, TOP + 8), bold(17), &INK, centre)?;
-    let what = format!("{}, {}", e.column, statistic(e.statistic));
-    text(root, &what, (x0 + w / 2, TOP + 28), font(12), &GREY, centre)?;
+    let x0 = g.panel_x(j);
     let nf = k.factors.len() as i32;
+    let w = k.contexts.len() as i32 * nf * g.cell_w;
+    let mut y = g.head_top + s.px(AXIS_PT * 0.7);
+    centred(root, &e.name, &s.bold(AXIS_PT), (x0 + w / 2, y))?;
+    y += s.px(AXIS_PT * 0.7 + SUBTITLE_PT * 0.8);
+    let what = format!(
+        "{}, {}",
+        super::figures::column_label(&e.column),
+        statistic(e.statistic)
+    );
+    centred(
+        root,
+        &what,
+        &s.font(SUBTITLE_PT).color(&GREY),
+        (x0 + w / 2, y),
+    )?;
+    let ctx_top = y + s.px(SUBTITLE_PT * 0.8);
+    let factor_y = g.rows_top - s.px(TICK_PT * 0.8);
     for (c, ctx) in k.contexts.iter().enumerate() {
-        let cx = x0 + c as i32 * nf * CELL_W;
-        context_heading(root, &ctx.label, cx, nf * CELL_W)?;
-        for (f, x) in k.factors.iter().enumerate() {
-            let fx = cx + f as i32 * CELL_W + CELL_W / 2;
-            text(
-                root,
-                &format!("×{x}"),
-                (fx, TOP + HEAD - 10),
-                font(13),
-                &INK,
-                centre,
-            )?;
+        let cx = x0 + c as i32 * nf * g.cell_w;
+        context_heading(root, s, &ctx.label, (cx, nf * g.cell_w), ctx_top)?;
+        for (fi, x) in k.factors.iter().enumerate() {
+            let fx = cx + fi as i32 * g.cell_w + g.cell_w / 2;
+            centred(root, &times(*x), &s.font(TICK_PT), (fx, factor_y))?;
         }
     }
-    cells(root, l, j, x0)?;
-    let y1 = line_tops(l).last().copied().unwrap_or(TOP + HEAD) + CELL_H;
+    cells(root, s, f, g, j, x0)?;
+    let bottom = g.row_top(f.lines.len());
     for c in 1..k.contexts.len() {
-        let cx = x0 + c as i32 * nf * CELL_W;
+        let cx = x0 + c as i32 * nf * g.cell_w;
         root.draw(&PathElement::new(
-            vec![(cx, TOP + 42), (cx, y1)],
-            INK.stroke_width(2),
+            vec![(cx, ctx_top), (cx, bottom)],
+            INK.stroke_width(s.upx(0.6)),
         ))
-        .map_err(|e| e.to_string())?;
+        .map_err(err)?;
     }
-    colour_bar(root, l, j, x0 + w + 16)
+    colour_bar(root, s, f, j, (x0 + w + s.px(5.0), g.rows_top, bottom))
 }
 
-/// A context's label over its columns, on one line or wrapped onto two.
+/// A context's label over its columns (`x`, width `w`), on one line or wrapped onto two.
 fn context_heading<DB: DrawingBackend>(
     root: &Area<DB>,
+    s: Scale,
     label: &str,
-    x: i32,
-    w: i32,
+    (x, w): (i32, i32),
+    top: i32,
 ) -> Result<(), String> {
-    let centre = Pos::new(HPos::Center, VPos::Center);
-    let f = font(13);
-    let fits = |s: &str| {
-        root.estimate_text_size(s, &f.color(&INK))
-            .map(|(tw, _)| tw as i32 <= w - 6)
-            .unwrap_or(true)
-    };
-    let words: Vec<&str> = label.split(' ').collect();
-    let split = (1..words.len()).find(|&n| !fits(&words[..=n].join(" ")));
-    match split {
-        Some(n) if fits(&words[..n].join(" ")) => {
-            text(
-                root,
-                &words[..n].join(" "),
-                (x + w / 2, TOP + 48),
-                f.clone(),
-                &INK,
-                centre,
-            )?;
-            text(
-                root,
-                &words[n..].join(" "),
-                (x + w / 2, TOP + 64),
-                f,
-                &INK,
-                centre,
-            )
-        }
-        _ => text(root, label, (x + w / 2, TOP + 56), f, &INK, centre),
+    let style = s.font(TICK_PT);
+    let lines = plot::wrap(root, label, &style, w - s.px(2.0));
+    let line_h = s.px(TICK_PT * 1.3);
+    for (i, line) in lines.iter().take(2).enumerate() {
+        centred(
+            root,
+            line,
+            &style,
+            (x + w / 2, top + line_h / 2 + i as i32 * line_h),
+        )?;
     }
+    Ok(())
 }
 
-fn cells<DB: DrawingBackend>(root: &Area<DB>, l: &Layout, j: usize, x0: i32) -> Result<(), String> {
-    let k = &l.s.knockout;
-    let m = l.limits[j];
+fn cells<DB: DrawingBackend>(
+    root: &Area<DB>,
+    s: Scale,
+    f: &Figure,
+    g: &Grid,
+    j: usize,
+    x0: i32,
+) -> Result<(), String> {
+    let k = &f.s.knockout;
+    let m = f.limits[j];
     let nf = k.factors.len();
-    let centre = Pos::new(HPos::Center, VPos::Center);
-    for (line, top) in l.lines.iter().zip(line_tops(l)) {
+    // The value is written in the cell when it fits: a font a bit smaller than the ticks.
+    let pt = (TICK_PT - 0.5).min(g.row_h / s.0 * 0.75);
+    for (i, line) in f.lines.iter().enumerate() {
         let Line::Handle(h) = line else { continue };
+        let (top, bottom) = (g.row_top(i), g.row_top(i + 1));
         for c in 0..k.contexts.len() {
-            for f in 0..nf {
-                let x = x0 + ((c * nf + f) as i32) * CELL_W;
-                let effect = l.r.effect(c, *h, f, j).filter(|e| e.is_finite());
+            for fi in 0..nf {
+                let x = x0 + ((c * nf + fi) as i32) * g.cell_w;
+                let effect = f.r.effect(c, *h, fi, j).filter(|e| e.is_finite());
                 let (fill, label, ink) = match effect {
                     Some(e) => {
                         let u = (e / m).clamp(-1.0, 1.0);
@@ -601,84 +598,81 @@ fn cells<DB: DrawingBackend>(root: &Area<DB>, l: &Layout, j: usize, x0: i32) -> 
                     }
                     None => (RGBColor(170, 170, 170), "failed".to_string(), INK),
                 };
-                root.draw(&Rectangle::new(
-                    [(x, top), (x + CELL_W, top + CELL_H)],
-                    fill.filled(),
-                ))
-                .map_err(|e| e.to_string())?;
-                root.draw(&Rectangle::new(
-                    [(x, top), (x + CELL_W, top + CELL_H)],
-                    WHITE.stroke_width(1),
-                ))
-                .map_err(|e| e.to_string())?;
-                text(
-                    root,
-                    &label,
-                    (x + CELL_W / 2, top + CELL_H / 2),
-                    font(12),
-                    &ink,
-                    centre,
-                )?;
+                let rect = [(x, top), (x + g.cell_w, bottom)];
+                root.draw(&Rectangle::new(rect, fill.filled()))
+                    .map_err(err)?;
+                root.draw(&Rectangle::new(rect, WHITE.stroke_width(s.upx(0.3))))
+                    .map_err(err)?;
+                let style = s.font(pt).color(&ink);
+                if text_size(root, &label, &style).0 <= g.cell_w - s.px(1.5) {
+                    centred(root, &label, &style, (x + g.cell_w / 2, (top + bottom) / 2))?;
+                }
             }
         }
     }
     Ok(())
 }
 
-/// The colour bar of panel `j` at `x`: the diverging scale from -limit to +limit, ticks, and the
-/// effect's unit.
+/// The colour bar of panel `j` at `x` from `top` to `bottom`: the diverging scale from -limit
+/// to +limit, ticks, and the effect's unit.
 fn colour_bar<DB: DrawingBackend>(
     root: &Area<DB>,
-    l: &Layout,
+    s: Scale,
+    f: &Figure,
     j: usize,
-    x: i32,
+    (x, top, bottom): (i32, i32, i32),
 ) -> Result<(), String> {
-    let m = l.limits[j];
-    let (top, bottom) = (TOP + HEAD + 10, l.height - BOTTOM - 10);
-    let steps = 100;
-    for s in 0..steps {
-        let y_hi = bottom - (bottom - top) * s / steps;
-        let y_lo = bottom - (bottom - top) * (s + 1) / steps;
-        let colour = plot::diverging((s as f64 + 0.5) / steps as f64);
+    let m = f.limits[j];
+    let bar_w = s.px(5.0);
+    let steps = (bottom - top).max(1);
+    for k in 0..steps {
+        let colour = plot::diverging(1.0 - (k as f64 + 0.5) / steps as f64);
         root.draw(&Rectangle::new(
-            [(x, y_lo), (x + BAR_W, y_hi)],
+            [(x, top + k), (x + bar_w, top + k + 1)],
             colour.filled(),
         ))
-        .map_err(|e| e.to_string())?;
+        .map_err(err)?;
     }
     root.draw(&Rectangle::new(
-        [(x, top), (x + BAR_W, bottom)],
-        INK.stroke_width(1),
+        [(x, top), (x + bar_w, bottom)],
+        INK.stroke_width(s.upx(0.4)),
     ))
-    .map_err(|e| e.to_string())?;
-    let left = Pos::new(HPos::Left, VPos::Center);
+    .map_err(err)?;
+    let style = s.font(TICK_PT);
+    let mut widest = 0;
     for t in [-1.0, -0.5, 0.0, 0.5, 1.0] {
         let y = bottom - ((t + 1.0) / 2.0 * (bottom - top) as f64).round() as i32;
         root.draw(&PathElement::new(
-            vec![(x + BAR_W, y), (x + BAR_W + 5, y)],
-            INK.stroke_width(1),
+            vec![(x + bar_w, y), (x + bar_w + s.px(1.5), y)],
+            INK.stroke_width(s.upx(0.4)),
         ))
-        .map_err(|e| e.to_string())?;
-        let v = t * m;
+        .map_err(err)?;
         let label = if t == 0.0 {
             "0".to_string()
         } else {
-            format!("{v:+}")
+            format!("{:+}", t * m)
         };
-        text(root, &label, (x + BAR_W + 8, y), font(12), &INK, left)?;
+        widest = widest.max(text_size(root, &label, &style).0);
+        root.draw_text(
+            &label,
+            &style.pos(Pos::new(HPos::Left, VPos::Center)),
+            (x + bar_w + s.px(2.5), y),
+        )
+        .map_err(err)?;
     }
-    let unit = format!(
-        "{} vs untouched ({})",
-        l.s.knockout.endpoints[j].name,
-        effect_unit(&l.s.knockout.endpoints[j])
-    );
-    let rotated = font(13).transform(FontTransform::Rotate270);
-    text(
-        root,
+    let e = &f.s.knockout.endpoints[j];
+    let unit = format!("{} vs untouched ({})", e.name, effect_unit(e));
+    let rotated = s
+        .font(SUBTITLE_PT)
+        .transform(FontTransform::Rotate270)
+        .pos(Pos::new(HPos::Center, VPos::Center));
+    root.draw_text(
         &unit,
-        (x + BAR_W + 72, (top + bottom) / 2),
-        rotated,
-        &INK,
-        Pos::new(HPos::Center, VPos::Center),
+        &rotated,
+        (
+            x + bar_w + s.px(2.5) + widest + s.px(SUBTITLE_PT * 0.9),
+            (top + bottom) / 2,
+        ),
     )
+    .map_err(err)
 }

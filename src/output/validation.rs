@@ -7,13 +7,17 @@
 //! text of `docs/validation.md`.
 use super::OutputError;
 use super::analysis::{Written, csv_field, write_text};
-use super::plot::{self, FONT, Plotted};
+use super::figures::column_label;
+use super::plot::{
+    self, AXIS_PT, Area, GREY, INK, LIGHT, LINE_PT, Mark, Plotted, Scale, Swatch, TICK_PT,
+    draw_legend, draw_mark, draw_notes, heading, legend_height, notes_height, origin, text_size,
+    tick,
+};
 use crate::validation::{
     BAND_FLOOR, BAND_RELATIVE, BAND_SE, Category, Evaluation, Outcome, Validation, Verdict,
 };
-use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde_json::json;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -41,13 +45,13 @@ pub fn write(dir: &Path, v: &Validation, e: &Evaluation) -> Result<Written, Outp
         files: vec!["validation.csv".into(), "validation.json".into()],
         warnings: Vec::new(),
     };
-    out.plot(dir, "parity", &Default::default(), || {
-        draw(dir, "parity", &Parity { v, e })
+    let parity = parity_options();
+    out.plot(dir, "parity", &parity, || {
+        draw(dir, "parity", &Parity { v, e }, &parity)
     });
+    let course = plot::FigureOptions::default();
     for (stem, figure) in timecourses(v, e) {
-        out.plot(dir, &stem, &Default::default(), || {
-            draw(dir, &stem, &figure)
-        });
+        out.plot(dir, &stem, &course, || draw(dir, &stem, &figure, &course));
     }
     Ok(out)
 }
@@ -273,7 +277,16 @@ fn what_time(v: &Validation, o: &Outcome) -> String {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Figures.
+// Figures, laid out in points (`output::plot`): the parity figure two journal columns wide, the
+// time courses one column wide, at 300 dpi.
+
+/// Size of the parity figure (mm): two journal columns, two square panels and the legend.
+pub const PARITY_MM: (f64, f64) = (180.0, 105.0);
+
+/// The parity figure's options: [`PARITY_MM`] at the default resolution, PNG and SVG.
+fn parity_options() -> plot::FigureOptions {
+    crate::config::figure_sized(PARITY_MM.0, PARITY_MM.1)
+}
 
 /// A qualitative palette of 11 clearly different colours: Tableau 10 and black.
 const PALETTE: [RGBColor; 11] = [
@@ -289,8 +302,6 @@ const PALETTE: [RGBColor; 11] = [
     RGBColor(188, 189, 34),  // olive
     RGBColor(0, 0, 0),       // black
 ];
-const INK: RGBColor = RGBColor(30, 30, 30);
-const GREY: RGBColor = RGBColor(120, 120, 120);
 const FAINT: RGBColor = RGBColor(170, 170, 170);
 
 /// The colour of a category, in the parity figure and its legend alike.
@@ -310,21 +321,23 @@ fn colour(c: Category) -> RGBColor {
     }]
 }
 
-type Area<DB> = DrawingArea<DB, Shift>;
-
-/// A figure: its size, why it cannot be drawn (checked first), and how to draw it.
+/// A figure: why it cannot be drawn (checked first), and how to draw it at `s`.
 trait Figure {
-    fn size(&self) -> (u32, u32);
     fn unplottable(&self) -> Option<String>;
-    fn render<DB: DrawingBackend>(&self, root: &Area<DB>) -> Result<(), String>;
+    fn render<DB: DrawingBackend>(&self, root: &Area<DB>, s: Scale) -> Result<(), String>;
 }
 
-/// Draws `f` as `<dir>/<stem>.png` and `<dir>/<stem>.svg`, or writes nothing and says why.
-fn draw<F: Figure>(dir: &Path, stem: &str, f: &F) -> Result<Plotted, OutputError> {
+/// Draws `f` as `<dir>/<stem>.png` and `.svg` (as `opts` asks), or writes nothing and says why.
+fn draw<F: Figure>(
+    dir: &Path,
+    stem: &str,
+    f: &F,
+    opts: &plot::FigureOptions,
+) -> Result<Plotted, OutputError> {
     if let Some(why) = f.unplottable() {
         return Ok(Plotted::Skipped(format!("plot `{stem}` skipped: {why}")));
     }
-    plot::png_and_svg(dir, stem, &Drawn(f))?;
+    plot::write(dir, stem, &Drawn(f), opts)?;
     Ok(Plotted::Drawn)
 }
 
@@ -332,20 +345,16 @@ fn draw<F: Figure>(dir: &Path, stem: &str, f: &F) -> Result<Plotted, OutputError
 struct Drawn<'a, F>(&'a F);
 
 impl<F: Figure> plot::Drawing for Drawn<'_, F> {
-    fn size(&self, _: &plot::FigureOptions) -> (u32, u32) {
-        self.0.size()
+    fn size(&self, opts: &plot::FigureOptions) -> (u32, u32) {
+        (opts.width_px, opts.height_px)
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>, _: f64) -> Result<(), String> {
-        self.0.render(root)
-    }
-
-    fn scalable(&self) -> bool {
-        false
+    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>, px_per_pt: f64) -> Result<(), String> {
+        self.0.render(root, Scale(px_per_pt))
     }
 }
 
-fn s<E: std::fmt::Display>(e: E) -> String {
+fn err<E: std::fmt::Display>(e: E) -> String {
     e.to_string()
 }
 
@@ -363,30 +372,14 @@ fn range(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
     Some((lo - 0.05 * span, hi + 0.05 * span))
 }
 
-/// The marker of a verdict: filled circle (within), open circle (outside), cross (wrong
+/// The mark of a verdict: filled circle (within), open circle (outside), cross (wrong
 /// direction).
-fn marker<DB: DrawingBackend, X, Y>(
-    chart: &mut ChartContext<DB, Cartesian2d<X, Y>>,
-    at: (f64, f64),
-    verdict: Verdict,
-    c: RGBColor,
-) -> Result<(), String>
-where
-    X: plotters::coord::ranged1d::Ranged<ValueType = f64>,
-    Y: plotters::coord::ranged1d::Ranged<ValueType = f64>,
-{
-    match verdict {
-        Verdict::Within => chart
-            .draw_series(std::iter::once(Circle::new(at, 5, c.filled())))
-            .map(drop),
-        Verdict::Outside => chart
-            .draw_series(std::iter::once(Circle::new(at, 5, c.stroke_width(2))))
-            .map(drop),
-        Verdict::WrongDirection => chart
-            .draw_series(std::iter::once(Cross::new(at, 6, c.stroke_width(3))))
-            .map(drop),
+fn verdict_mark(v: Verdict) -> Mark {
+    match v {
+        Verdict::Within => Mark::Filled,
+        Verdict::Outside => Mark::Open,
+        Verdict::WrongDirection => Mark::Cross,
     }
-    .map_err(s)
 }
 
 fn segment(a: (f64, f64), b: (f64, f64), style: ShapeStyle) -> PathElement<(f64, f64)> {
@@ -409,21 +402,86 @@ fn dashed(
         .map(move |j| segment(at(j), at(j + 1), style))
 }
 
-/// Draws `t` with its left end, vertically centred, at `(x, y)` of `area`.
-fn text_at<DB: DrawingBackend>(
-    area: &Area<DB>,
-    t: &str,
-    (x, y): (i32, i32),
-    size: u32,
-    c: &RGBColor,
+/// The band rule as a note under a legend.
+fn band_note() -> String {
+    format!(
+        "the band: published ± max({BAND_SE} SE, {} % of it, {BAND_FLOOR})",
+        BAND_RELATIVE * 100.0
+    )
+}
+
+/// A chart of `x` against `y` in `area` with ticks, axis labels and a light grid, in points.
+fn chart_in<'a, DB: DrawingBackend>(
+    area: &'a Area<DB>,
+    s: Scale,
+    (x0, x1): (f64, f64),
+    (y0, y1): (f64, f64),
+    (x_desc, y_desc): (&str, &str),
+) -> Result<ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>, String> {
+    let y_fmt = |v: &f64| tick(*v, y1 - y0);
+    let x_fmt = |v: &f64| tick(*v, x1 - x0);
+    let label_w = [y0, y1, (y0 + y1) / 2.0]
+        .iter()
+        .map(|v| text_size(area, &y_fmt(v), &s.font(TICK_PT)).0)
+        .max()
+        .unwrap_or(0);
+    let mut chart = ChartBuilder::on(area)
+        .margin_top(s.px(3.0))
+        .margin_left(s.px(2.0))
+        .margin_right(s.px(6.0))
+        .x_label_area_size(s.px(TICK_PT * 1.9 + AXIS_PT * 1.5))
+        .y_label_area_size(label_w + s.px(AXIS_PT * 1.6 + 8.0))
+        .build_cartesian_2d(x0..x1, y0..y1)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .light_line_style(WHITE.mix(0.0))
+        .bold_line_style(LIGHT.stroke_width(s.upx(0.3)))
+        .axis_style(INK.stroke_width(s.upx(0.5)))
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .label_style(s.font(TICK_PT))
+        .axis_desc_style(s.font(AXIS_PT))
+        .x_labels(6)
+        .y_labels(6)
+        .x_label_formatter(&x_fmt)
+        .y_label_formatter(&y_fmt)
+        .set_all_tick_mark_size(s.px(2.0))
+        .draw()
+        .map_err(err)?;
+    Ok(chart)
+}
+
+/// Draws `mark` at data point `at` of `chart`.
+fn mark_at<DB: DrawingBackend>(
+    chart: &ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    s: Scale,
+    mark: Mark,
+    c: RGBColor,
+    at: (f64, f64),
 ) -> Result<(), String> {
-    let left = Pos::new(HPos::Left, VPos::Center);
-    area.draw(&Text::new(
-        t.to_string(),
-        (x, y),
-        (FONT, size).into_font().color(c).pos(left),
-    ))
-    .map_err(s)
+    let area = chart.plotting_area().strip_coord_spec();
+    let (ox, oy) = origin(&area);
+    let (x, y) = chart.backend_coord(&at);
+    draw_mark(&area, s, mark, c, (x - ox, y - oy))
+}
+
+/// Draws the legend `entries` and the `notes` at the bottom of `root` (below `body_bottom`).
+fn legend_below<DB: DrawingBackend>(
+    root: &Area<DB>,
+    s: Scale,
+    entries: &[(Swatch, String)],
+    notes: &[String],
+) -> Result<i32, String> {
+    let (w, h) = root.dim_in_pixel();
+    let (w, h) = (w as i32, h as i32);
+    let legend_h = legend_height(root, s, entries, w - s.px(4.0));
+    let notes_h = notes_height(root, s, notes, w - s.px(4.0));
+    let top = h - legend_h - notes_h - s.px(2.0);
+    let (_, below) = root.split_vertically(top);
+    draw_legend(&below, s, entries, s.px(4.0))?;
+    draw_notes(&below, s, notes, (s.px(4.0), legend_h))?;
+    Ok(top)
 }
 
 /// Whether an outcome goes into the BMD panel of the parity figure: a column of bone mineral
@@ -448,16 +506,12 @@ struct Panel {
     axis: (f64, f64),
 }
 
-const PARITY_PANEL: (u32, u32) = (720, 760);
-const PARITY_TITLE_H: u32 = 50;
-const LEGEND_W: u32 = 320;
-
 impl Parity<'_> {
     /// The panels that have an outcome with a finite value.
     fn panels(&self) -> Vec<Panel> {
         [
-            (true, "bone mineral density and bone volume"),
-            (false, "turnover markers and other outcomes"),
+            (true, "Bone mineral density and bone volume"),
+            (false, "Turnover markers and other outcomes"),
         ]
         .into_iter()
         .filter_map(|(bmd, title)| {
@@ -484,43 +538,47 @@ impl Parity<'_> {
         .collect()
     }
 
-    fn panel<DB: DrawingBackend>(&self, area: &Area<DB>, p: &Panel) -> Result<(), String> {
+    fn panel<DB: DrawingBackend>(
+        &self,
+        area: &Area<DB>,
+        s: Scale,
+        letter: char,
+        p: &Panel,
+    ) -> Result<(), String> {
         let (lo, hi) = p.axis;
         let within = p
             .outcomes
             .iter()
             .filter(|i| self.e.outcomes[**i].verdict == Verdict::Within)
             .count();
-        let title = format!(
-            "{}: {} outcomes, {within} within band",
-            p.title,
-            p.outcomes.len()
-        );
-        let mut chart = ChartBuilder::on(area)
-            .caption(title, (FONT, 18))
-            .margin(15)
-            .x_label_area_size(55)
-            .y_label_area_size(70)
-            .build_cartesian_2d(lo..hi, lo..hi)
-            .map_err(s)?;
-        chart
-            .configure_mesh()
-            .x_desc("published (% change, or the column's unit)")
-            .y_desc("model (same unit)")
-            .label_style((FONT, 15))
-            .axis_desc_style((FONT, 16))
-            .draw()
-            .map_err(s)?;
-        let faint = FAINT.stroke_width(1);
+        let sub = format!("{} outcomes, {within} within their band", p.outcomes.len());
+        let top = heading(area, s, Some(letter), p.title, &sub)?;
+        let (_, body) = area.split_vertically(top);
+        let mut chart = chart_in(
+            &body,
+            s,
+            (lo, hi),
+            (lo, hi),
+            (
+                "published change (% or the column's unit)",
+                "model (same unit)",
+            ),
+        )?;
+        let faint = FAINT.stroke_width(s.upx(0.4));
         chart
             .draw_series([
                 segment((0.0, lo), (0.0, hi), faint),
                 segment((lo, 0.0), (hi, 0.0), faint),
             ])
-            .map_err(s)?;
+            .map_err(err)?;
         chart
-            .draw_series(dashed((lo, lo), (hi, hi), 60, GREY.stroke_width(2)))
-            .map_err(s)?;
+            .draw_series(dashed(
+                (lo, lo),
+                (hi, hi),
+                60,
+                GREY.stroke_width(s.upx(0.7)),
+            ))
+            .map_err(err)?;
         let cap = (hi - lo) / 150.0;
         for i in &p.outcomes {
             let (o, r) = (&self.v.outcomes[*i], &self.e.outcomes[*i]);
@@ -531,110 +589,89 @@ impl Parity<'_> {
                 .draw_series([segment(
                     (x, r.band.0),
                     (x, r.band.1),
-                    c.mix(0.25).stroke_width(9),
+                    c.mix(0.25).stroke_width(s.upx(3.5)),
                 )])
-                .map_err(s)?;
+                .map_err(err)?;
             let (a, b) = (x - BAND_SE * o.se, x + BAND_SE * o.se);
-            let bar = c.stroke_width(2);
+            let bar = c.stroke_width(s.upx(0.7));
             chart
                 .draw_series([
                     segment((a, r.model), (b, r.model), bar),
                     segment((a, r.model - cap), (a, r.model + cap), bar),
                     segment((b, r.model - cap), (b, r.model + cap), bar),
                 ])
-                .map_err(s)?;
-            marker(&mut chart, (x, r.model), r.verdict, c)?;
+                .map_err(err)?;
+            mark_at(&chart, s, verdict_mark(r.verdict), c, (x, r.model))?;
         }
         Ok(())
     }
 
-    fn legend<DB: DrawingBackend>(&self, area: &Area<DB>) -> Result<(), String> {
-        let mut y = 60;
-        text_at(area, "category (colour)", (10, y), 17, &INK)?;
+    fn legend(&self) -> Vec<(Swatch, String)> {
+        let mut entries = Vec::new();
         for c in Category::ALL {
-            if !self.v.studies.iter().any(|st| st.category == c) {
-                continue;
-            }
-            y += 26;
-            area.draw(&Circle::new((22, y), 7, colour(c).filled()))
-                .map_err(s)?;
             let n = self
                 .v
                 .outcomes
                 .iter()
                 .filter(|o| self.v.studies[o.study].category == c)
                 .count();
-            text_at(area, &format!("{} ({n})", c.name()), (38, y), 15, &INK)?;
+            if n > 0 {
+                entries.push((
+                    Swatch::Mark(colour(c), Mark::Filled),
+                    format!("{} ({n})", c.name()),
+                ));
+            }
         }
-        y += 44;
-        text_at(area, "verdict (marker)", (10, y), 17, &INK)?;
-        y += 26;
-        area.draw(&Circle::new((22, y), 5, INK.filled()))
-            .map_err(s)?;
-        text_at(area, "within band", (38, y), 15, &INK)?;
-        y += 24;
-        area.draw(&Circle::new((22, y), 5, INK.stroke_width(2)))
-            .map_err(s)?;
-        text_at(area, "outside band", (38, y), 15, &INK)?;
-        y += 24;
-        area.draw(&Cross::new((22, y), 6, INK.stroke_width(3)))
-            .map_err(s)?;
-        text_at(area, "wrong direction", (38, y), 15, &INK)?;
-        y += 44;
-        for line in [
-            "horizontal bars: published ± 2 SE",
-            "shaded vertical bars: the band",
-            &format!(
-                "  ± max({BAND_SE} SE, {} %, {BAND_FLOOR})",
-                BAND_RELATIVE * 100.0
-            ),
-            "dashed: model = published",
-            "left: columns bmd_* and bone_volume*",
+        for (v, label) in [
+            (Verdict::Within, "within band"),
+            (Verdict::Outside, "outside band"),
+            (Verdict::WrongDirection, "wrong direction"),
         ] {
-            text_at(area, line, (10, y), 14, &GREY)?;
-            y += 22;
+            entries.push((Swatch::Mark(INK, verdict_mark(v)), label.into()));
         }
-        Ok(())
+        entries
+    }
+
+    fn notes() -> Vec<String> {
+        vec![format!(
+            "Colour: category; mark: verdict. Horizontal bars: published ± 2 SE; shaded vertical bars: {}; dashed: model = published. Panel A: columns bmd_* and bone_volume*.",
+            band_note()
+        )]
     }
 }
 
 impl Figure for Parity<'_> {
-    fn size(&self) -> (u32, u32) {
-        let n = self.panels().len().max(1) as u32;
-        (
-            LEGEND_W + n * PARITY_PANEL.0,
-            PARITY_TITLE_H + PARITY_PANEL.1,
-        )
-    }
-
     fn unplottable(&self) -> Option<String> {
         self.panels()
             .is_empty()
             .then(|| "no outcome has a finite value".into())
     }
 
-    fn render<DB: DrawingBackend>(&self, root: &Area<DB>) -> Result<(), String> {
+    fn render<DB: DrawingBackend>(&self, root: &Area<DB>, s: Scale) -> Result<(), String> {
         let panels = self.panels();
         if panels.is_empty() {
             return Err("no finite values".into());
         }
-        root.fill(&WHITE).map_err(s)?;
-        let (top, body) = root.split_vertically(PARITY_TITLE_H);
-        let (w, _) = top.dim_in_pixel();
-        top.draw(&Text::new(
-            format!("Model against published outcomes: {}", summary_line(self.e)),
-            (w as i32 / 2, PARITY_TITLE_H as i32 / 2 + 4),
-            (FONT, 22)
-                .into_font()
-                .color(&INK)
-                .pos(Pos::new(HPos::Center, VPos::Center)),
-        ))
-        .map_err(s)?;
-        let (plots, legend) = body.split_horizontally(panels.len() as u32 * PARITY_PANEL.0);
-        for (area, p) in plots.split_evenly((1, panels.len())).iter().zip(&panels) {
-            self.panel(area, p)?;
+        root.fill(&WHITE).map_err(err)?;
+        let top = heading(
+            root,
+            s,
+            None,
+            "Model against published outcomes",
+            &summary_line(self.e),
+        )?;
+        let bottom = legend_below(root, s, &self.legend(), &Self::notes())?;
+        let (_, body) = root.split_vertically(top);
+        let (body, _) = body.split_vertically(bottom - top);
+        for (k, (area, p)) in body
+            .split_evenly((1, panels.len()))
+            .iter()
+            .zip(&panels)
+            .enumerate()
+        {
+            self.panel(area, s, (b'A' + k as u8) as char, p)?;
         }
-        self.legend(&legend)
+        Ok(())
     }
 }
 
@@ -651,8 +688,6 @@ struct TimeCourse<'a> {
 
 /// Runs longer than this are plotted against years.
 const YEARS_AXIS_ABOVE_DAYS: f64 = 3.0 * 365.25;
-const TIMECOURSE_SIZE: (u32, u32) = (1200, 640);
-const TIMECOURSE_LEGEND_W: u32 = 330;
 
 /// The file stem of scenario `s` (its name if the path has none), for a figure's name.
 fn scenario_stem(v: &Validation, s: usize) -> String {
@@ -807,24 +842,39 @@ impl TimeCourse<'_> {
         Some((x, y))
     }
 
+    /// The title: the column in words, and the scenario (minus its comparator).
     fn title(&self) -> String {
         let o = self.first();
-        let mut t = self.v.scenarios[o.scenario].name.clone();
+        let mut t = format!(
+            "{}: {}",
+            column_label(&o.column),
+            self.v.scenarios[o.scenario].name
+        );
         if let Some(m) = o.minus {
             let _ = write!(t, " minus {}", self.v.scenarios[m].name);
         }
-        let _ = write!(t, ": {}", o.column);
         t
+    }
+
+    /// The subtitle: the scenario's description, or the column.
+    fn subtitle(&self) -> String {
+        let sc = &self.v.scenarios[self.first().scenario];
+        if sc.description.is_empty() {
+            self.first().column.clone()
+        } else {
+            sc.description.clone()
+        }
     }
 
     fn y_desc(&self) -> String {
         let o = self.first();
+        let label = column_label(&o.column);
         match o.from_days {
             Some(f) if self.scale() < 1.0 => {
-                format!("{} from year {}", o.column, short_num(f * self.scale()))
+                format!("{label} from year {}", short_num(f * self.scale()))
             }
-            Some(f) => format!("{} from day {}", o.column, short_num(f)),
-            None => o.column.clone(),
+            Some(f) => format!("{label} from day {}", short_num(f)),
+            None => label,
         }
     }
 
@@ -853,86 +903,61 @@ impl TimeCourse<'_> {
         PALETTE[n % PALETTE.len()]
     }
 
-    fn legend<DB: DrawingBackend>(&self, area: &Area<DB>) -> Result<(), String> {
-        let mut y = 70;
-        area.draw(&PathElement::new(
-            vec![(12, y), (34, y)],
-            INK.stroke_width(2),
-        ))
-        .map_err(s)?;
-        text_at(area, "model", (42, y), 15, &INK)?;
-        y += 40;
-        text_at(area, "published, by study", (10, y), 17, &INK)?;
+    fn legend(&self) -> Vec<(Swatch, String)> {
+        let mut entries = vec![(Swatch::Mark(INK, Mark::Line), "model".to_string())];
         for (st, label) in self.studies.iter().zip(self.labels()) {
-            y += 26;
-            let c = self.study_colour(*st);
-            area.draw(&Circle::new((23, y), 6, c.filled())).map_err(s)?;
-            text_at(area, &label, (42, y), 15, &INK)?;
+            entries.push((Swatch::Mark(self.study_colour(*st), Mark::Filled), label));
         }
-        y += 44;
-        let mut lines = vec![
-            "points: published mean ± 2 SE".to_string(),
-            "shaded: the band,".to_string(),
-            format!(
-                "  ± max({BAND_SE} SE, {} %, {BAND_FLOOR})",
-                BAND_RELATIVE * 100.0
-            ),
-        ];
+        entries
+    }
+
+    fn notes(&self) -> Vec<String> {
+        let mut note = format!(
+            "Points: published mean ± 2 SE, coloured by study; shaded: {}.",
+            band_note()
+        );
         if let Some(f) = self.first().from_days {
-            lines.push(format!("dotted line: the baseline, day {}", short_num(f)));
+            let _ = write!(note, " Dashed line: the baseline, day {}.", short_num(f));
         }
-        for line in &lines {
-            text_at(area, line, (10, y), 14, &GREY)?;
-            y += 22;
-        }
-        Ok(())
+        vec![note]
     }
 }
 
 impl Figure for TimeCourse<'_> {
-    fn size(&self) -> (u32, u32) {
-        TIMECOURSE_SIZE
-    }
-
     fn unplottable(&self) -> Option<String> {
         self.ranges(&self.curve())
             .is_none()
             .then(|| "no finite model values".into())
     }
 
-    fn render<DB: DrawingBackend>(&self, root: &Area<DB>) -> Result<(), String> {
+    fn render<DB: DrawingBackend>(&self, root: &Area<DB>, s: Scale) -> Result<(), String> {
         let curve = self.curve();
         let ((x0, x1), (y0, y1)) = self.ranges(&curve).ok_or("no finite values")?;
         let k = self.scale();
-        root.fill(&WHITE).map_err(s)?;
-        let (plot_area, legend) = root.split_horizontally(TIMECOURSE_SIZE.0 - TIMECOURSE_LEGEND_W);
-        let mut chart = ChartBuilder::on(&plot_area)
-            .caption(self.title(), (FONT, 20))
-            .margin(15)
-            .x_label_area_size(50)
-            .y_label_area_size(80)
-            .build_cartesian_2d(x0..x1, y0..y1)
-            .map_err(s)?;
+        root.fill(&WHITE).map_err(err)?;
+        let top = heading(root, s, None, &self.title(), &self.subtitle())?;
+        let bottom = legend_below(root, s, &self.legend(), &self.notes())?;
+        let (_, body) = root.split_vertically(top);
+        let (body, _) = body.split_vertically(bottom - top);
+        let x_desc = if k < 1.0 {
+            "time (years)"
+        } else {
+            "time (days)"
+        };
+        let y_desc = self.y_desc();
+        let mut chart = chart_in(&body, s, (x0, x1), (y0, y1), (x_desc, &y_desc))?;
         chart
-            .configure_mesh()
-            .x_desc(if k < 1.0 {
-                "time (years)"
-            } else {
-                "time (days)"
-            })
-            .y_desc(self.y_desc())
-            .label_style((FONT, 15))
-            .axis_desc_style((FONT, 16))
-            .draw()
-            .map_err(s)?;
-        chart
-            .draw_series([segment((x0, 0.0), (x1, 0.0), FAINT.stroke_width(1))])
-            .map_err(s)?;
+            .draw_series([segment(
+                (x0, 0.0),
+                (x1, 0.0),
+                FAINT.stroke_width(s.upx(0.4)),
+            )])
+            .map_err(err)?;
         if let Some(f) = self.first().from_days {
             let t = f * k;
             chart
-                .draw_series(dashed((t, y0), (t, y1), 80, GREY.stroke_width(1)))
-                .map_err(s)?;
+                .draw_series(dashed((t, y0), (t, y1), 80, GREY.stroke_width(s.upx(0.5))))
+                .map_err(err)?;
         }
         let half = (x1 - x0) / 160.0;
         for i in &self.group {
@@ -944,30 +969,28 @@ impl Figure for TimeCourse<'_> {
                     [(t - half, r.band.0), (t + half, r.band.1)],
                     c.mix(0.2).filled(),
                 )])
-                .map_err(s)?;
+                .map_err(err)?;
         }
         let line = curve.iter().map(|(t, y)| (t * k, *y));
         chart
-            .draw_series(LineSeries::new(line, INK.stroke_width(2)))
-            .map_err(s)?;
+            .draw_series(LineSeries::new(line, INK.stroke_width(s.upx(LINE_PT))))
+            .map_err(err)?;
         for i in &self.group {
             let o = &self.v.outcomes[*i];
             let c = self.study_colour(o.study);
             let t = o.time_days * k;
             let (a, b) = (o.value - BAND_SE * o.se, o.value + BAND_SE * o.se);
-            let bar = c.stroke_width(2);
+            let bar = c.stroke_width(s.upx(0.7));
             chart
                 .draw_series([
                     segment((t, a), (t, b), bar),
                     segment((t - half / 2.0, a), (t + half / 2.0, a), bar),
                     segment((t - half / 2.0, b), (t + half / 2.0, b), bar),
                 ])
-                .map_err(s)?;
-            chart
-                .draw_series([Circle::new((t, o.value), 6, c.filled())])
-                .map_err(s)?;
+                .map_err(err)?;
+            mark_at(&chart, s, Mark::Filled, c, (t, o.value))?;
         }
-        self.legend(&legend)
+        Ok(())
     }
 }
 

@@ -205,8 +205,9 @@ fn a_population_of_one_without_variability_equals_the_plain_scenario() {
     assert_eq!(r.patients[0].1, pop.nominal);
     let ls = &r.bands[0];
     let col = plain.trajectory.column(&ls.column).unwrap();
-    assert_eq!(ls.p05, col);
-    assert_eq!(ls.p95, col);
+    for p in [&ls.p05, &ls.p25, &ls.p50, &ls.p75, &ls.p95] {
+        assert_eq!(p, col);
+    }
 }
 
 #[test]
@@ -219,7 +220,14 @@ fn population_variability_spreads_the_bands_and_the_acceptance_window_rejects() 
     assert_eq!(r.patients.len(), 40);
     let band = &r.bands[0];
     let last = band.t.len() - 1;
-    assert!(band.p05[last] < band.p50[last] && band.p50[last] < band.p95[last]);
+    let at = [
+        band.p05[last],
+        band.p25[last],
+        band.p50[last],
+        band.p75[last],
+        band.p95[last],
+    ];
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{at:?}");
     // A window that excludes the nominal baseline RANKL rejects every candidate whose RANKL does
     // not vary (only BMD-related parameters vary here), so no patient is accepted.
     let mut strict = pop.clone();
@@ -578,7 +586,9 @@ fn population_bands_are_exact_within_the_budget_and_within_the_sketch_accuracy_b
             at.sort_by(f64::total_cmp);
             for (q, ev, sv) in [
                 (0.05, e.p05[k], s.p05[k]),
+                (0.25, e.p25[k], s.p25[k]),
                 (0.5, e.p50[k], s.p50[k]),
+                (0.75, e.p75[k], s.p75[k]),
                 (0.95, e.p95[k], s.p95[k]),
             ] {
                 let (want, lo, hi) = percentile_of(&at, q);

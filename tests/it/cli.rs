@@ -716,7 +716,26 @@ fn sweep_sensitivity_and_population_run_from_the_command_line() {
     assert!(fraction > 0.0 && fraction < 1.0, "{fraction}");
     assert!(dir.join("band_bmd_lumbar_spine_change_pct.png").is_file());
     let bands = std::fs::read_to_string(dir.join("bands.csv")).unwrap();
-    assert_eq!(bands.lines().next(), Some("column,t_day,p05,p50,p95"));
+    assert_eq!(
+        bands.lines().next(),
+        Some("column,t_day,p05,p25,p50,p75,p95")
+    );
+    // Every row in order: p05 <= p25 <= p50 <= p75 <= p95.
+    for line in bands.lines().skip(1) {
+        let p: Vec<f64> = line
+            .split(',')
+            .skip(2)
+            .map(|v| v.parse().unwrap())
+            .collect();
+        assert_eq!(p.len(), 5, "{line}");
+        assert!(p.windows(2).all(|w| w[0] <= w[1]), "{line}");
+    }
+    for k in ["p05", "p25", "p50", "p75", "p95"] {
+        assert!(
+            summary["endpoints"][0]["distribution"][k].is_f64(),
+            "{k} in {summary}"
+        );
+    }
 
     let bad = tmp.path().join("bad.toml");
     std::fs::write(&bad, "name = \"x\"\nscenario = \"nope.toml\"\n").unwrap();

@@ -147,7 +147,8 @@ fn a_run_draws_clinical_and_mechanism_panels_with_published_points_and_dose_rows
         "C",
         "Bone mineral density",
         "Bone turnover markers",
-        "Serum drug concentrations",
+        "Serum denosumab",
+        "concentration (ng/mL)",
         "denosumab",
         "lumbar spine BMD",
         "change from baseline (%)",
@@ -198,6 +199,27 @@ fn a_run_draws_clinical_and_mechanism_panels_with_published_points_and_dose_rows
     assert!(out.status.success());
     let healthy = tmp.path().join("output/healthy");
     assert!(!svg(&healthy.join("markers.svg")).contains("denosumab"));
+    // Two drugs of very different concentrations: a panel each, with its own dose row.
+    let out = bin(
+        &[
+            "run",
+            scenario_path("teriparatide_then_denosumab")
+                .to_str()
+                .unwrap(),
+        ],
+        tmp.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let two = texts(&svg(&tmp
+        .path()
+        .join("output/teriparatide_then_denosumab/clinical.svg")));
+    for t in ["C", "D", "Serum teriparatide", "Serum denosumab"] {
+        assert!(two.iter().any(|x| x == t), "{t} missing from {two:?}");
+    }
+    for drug in ["teriparatide", "denosumab"] {
+        // The series' legend entry needs two series; each drug's dose row names it.
+        assert!(two.iter().any(|x| x == drug), "{drug} missing from {two:?}");
+    }
     // No drug: the clinical figure has two panels.
     let c = texts(&svg(&healthy.join("clinical.svg")));
     assert!(
@@ -248,6 +270,7 @@ fn population_band_and_sweep_figures_carry_their_labels() {
     for t in [
         "median",
         "5th to 95th percentile",
+        "25th to 75th percentile",
         "lumbar spine BMD change (%)",
         "published: calibration target (fitted) +- tolerance",
     ] {
@@ -272,10 +295,15 @@ fn population_band_and_sweep_figures_carry_their_labels() {
     .lines()
     .count()
         - 1;
-    // A marker at every sampled point; the log axis labels decades.
+    // A marker at every sampled point; the log axis (1 to 30, under two decades) labels the
+    // decades and 2 and 5 times them, in order.
     assert_eq!(s.matches("<circle").count(), rows, "markers");
     let all = texts(&s);
-    assert!(all.iter().any(|x| x == "10"), "{all:?}");
+    let want = ["1", "2", "5", "10", "20"];
+    assert!(
+        all.windows(want.len()).any(|w| w == want),
+        "no 1-2-5 log ticks in {all:?}"
+    );
     assert!(all.iter().any(|x| x == "mechanics.g_mech (1)"), "{all:?}");
     let out = bin(
         &[
@@ -400,4 +428,44 @@ fn an_analysis_figure_section_overrides_its_scenarios() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(tmp.path().join("o/sweep_ls_bmd_10y.svg").is_file());
     assert!(!tmp.path().join("o/sweep_ls_bmd_10y.png").exists());
+}
+
+#[test]
+fn log_heat_map_axes_are_labelled_at_decades() {
+    let dir = tempfile::tempdir().unwrap();
+    // x over six decades, y over one and a half: decades on x, 1-2-5 on y.
+    let xs: Vec<f64> = (0..13).map(|k| 10f64.powf(-3.0 + 0.5 * k as f64)).collect();
+    let ys: Vec<f64> = (0..7).map(|k| 10f64.powf(0.25 * k as f64)).collect();
+    let z: Vec<Vec<f64>> = xs
+        .iter()
+        .map(|x| ys.iter().map(|y| x.ln() + y).collect())
+        .collect();
+    let plot = plot::HeatPlot {
+        title: "Heat".into(),
+        subtitle: String::new(),
+        x_label: "dose (mg)".into(),
+        y_label: "rate (1/day)".into(),
+        z_label: "effect (%)".into(),
+        xs,
+        ys,
+        z,
+        log_x: true,
+        log_y: true,
+    };
+    assert_eq!(
+        plot::draw_heatmap(dir.path(), "h", &plot, &Default::default()).unwrap(),
+        Plotted::Drawn
+    );
+    let all = texts(&svg(&dir.path().join("h.svg")));
+    for want in [
+        &["0.001", "0.01", "0.1", "1", "10", "100", "1000"][..],
+        &["1", "2", "5", "10", "20"][..],
+    ] {
+        assert!(
+            all.windows(want.len()).any(|w| w == want),
+            "{want:?} missing from {all:?}"
+        );
+    }
+    // No tick at an arbitrary power (10^0.5 = 3.16...).
+    assert!(!all.iter().any(|t| t.starts_with("3.16")), "{all:?}");
 }

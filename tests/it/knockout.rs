@@ -351,3 +351,79 @@ start_day = 100.0
     let e = load(HEAD).expect_err("no context");
     assert_eq!(e.key.as_deref(), Some("context"));
 }
+
+/// The texts of an SVG's `<text>` elements.
+fn svg_texts(svg: &str) -> Vec<String> {
+    svg.split("<text")
+        .skip(1)
+        .filter_map(|t| {
+            let body = &t[t.find('>')? + 1..];
+            Some(body[..body.find("</text>")?].trim().to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn the_knockout_figure_follows_its_figure_section_with_human_labels() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = small_file(tmp.path());
+    let text = std::fs::read_to_string(&file).unwrap()
+        + "\n[figure]\nwidth_mm = 120\nheight_mm = 70\ndpi = 150\n";
+    std::fs::write(&file, text).unwrap();
+    let o = bin(
+        &["knockout", file.to_str().unwrap(), "--out", "ko"],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let png = std::fs::read(tmp.path().join("ko/knockout.png")).unwrap();
+    let be = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+    let px = |mm: f64| (mm / 25.4 * 150.0).round() as u32;
+    assert_eq!((be(&png[16..20]), be(&png[20..24])), (px(120.0), px(70.0)));
+    let phys = png.windows(4).position(|w| w == b"pHYs").unwrap();
+    assert_eq!(
+        be(&png[phys + 4..phys + 8]),
+        (150.0 / 0.0254f64).round() as u32
+    );
+    let svg = std::fs::read_to_string(tmp.path().join("ko/knockout.svg")).unwrap();
+    let mm = format!("width=\"{:.2}mm\"", px(120.0) as f64 / 150.0 * 25.4);
+    assert!(svg.contains(&mm), "{mm} in {}", &svg[..200]);
+    let all = svg_texts(&svg);
+    for t in [
+        "Effect of each immune element set to ×0 and ×1 and ×2",
+        "spine_BMD_1y",
+        "lumbar spine BMD change (%), value at day 365.25",
+        "serum CTX change (%), value at day 365.25",
+        "cytokines",
+        "TNF",
+        "IL17",
+        "×0",
+        "×2",
+        "spine_BMD_1y vs untouched (percentage points)",
+    ] {
+        assert!(all.iter().any(|x| x == t), "`{t}` missing from {all:?}");
+    }
+    // The untouched factor (x1) has no effect: its cell reads 0.00 for each handle and endpoint.
+    assert_eq!(
+        all.iter().filter(|x| *x == "0.00").count(),
+        2 * 2,
+        "{all:?}"
+    );
+    // A bad [figure] value is refused with file, key and line, and nothing is written.
+    let bad = tmp.path().join("bad.toml");
+    let text = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("dpi = 150", "dpi = 5");
+    std::fs::write(&bad, &text).unwrap();
+    let o = bin(
+        &["knockout", bad.to_str().unwrap(), "--out", "bad"],
+        tmp.path(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    let line = text.lines().position(|l| l == "dpi = 5").unwrap() + 1;
+    assert!(
+        err.contains("bad.toml") && err.contains("figure.dpi") && err.contains(&format!("{line}")),
+        "{err}"
+    );
+    assert!(!tmp.path().join("bad").exists());
+}

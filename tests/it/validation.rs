@@ -5,6 +5,7 @@
 use crate::util::{root, run};
 use immunoporosis::analysis::value_at;
 use immunoporosis::config::load_validation;
+use immunoporosis::output;
 use immunoporosis::validation::{self, Verdict, band, se_from_ci, verdict};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -456,14 +457,54 @@ fn the_command_writes_tables_and_figures_and_prints_the_summary() {
         assert!(meta.len() > 1000, "{f}");
     }
     let svg = std::fs::read_to_string(dir.join("parity.svg")).unwrap();
-    assert!(svg.contains("menopause (3)") && svg.contains("wrong direction"));
+    let all = texts(&svg);
+    for t in [
+        "Model against published outcomes",
+        "A",
+        "Bone mineral density and bone volume",
+        "published change (% or the column's unit)",
+        "model (same unit)",
+        "menopause (3)",
+        "within band",
+        "outside band",
+        "wrong direction",
+    ] {
+        assert!(all.iter().any(|x| x == t), "`{t}` missing from {all:?}");
+    }
+    assert!(
+        all.iter()
+            .any(|x| x.starts_with("3 outcomes, ") && x.ends_with(" within their band")),
+        "{all:?}"
+    );
+    // Two journal columns wide at 300 dpi, its print size in the SVG.
+    let (w, h) = output::validation::PARITY_MM;
+    assert!(svg.contains(&format!("width=\"{w:.0}.")), "{}", &svg[..200]);
+    let png = std::fs::read(dir.join("parity.png")).unwrap();
+    let be = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+    let px = |mm: f64| (mm / 25.4 * 300.0).round() as u32;
+    assert_eq!((be(&png[16..20]), be(&png[20..24])), (px(w), px(h)));
     let svg = std::fs::read_to_string(
         dir.join("timecourse_menopause_surgical_bmd_total_hip_change_pct.svg"),
     )
     .unwrap();
+    let all = texts(&svg);
+    for t in [
+        "Author et al. 2010",
+        "Author et al. 2012",
+        "model",
+        "total hip BMD change (%)",
+    ] {
+        assert!(all.iter().any(|x| x == t), "`{t}` missing from {all:?}");
+    }
     assert!(
-        svg.contains("Author et al. 2010") && svg.contains("Author et al. 2012"),
-        "each study's short citation"
+        all.iter()
+            .any(|x| x.starts_with("total hip BMD change (%): ")),
+        "a human title: {all:?}"
+    );
+    assert!(
+        all.iter()
+            .any(|x| x == "time (years)" || x == "time (days)"),
+        "{all:?}"
     );
     assert!(!dir.join("timecourse_s1.png").exists());
     // --write-docs regenerates docs/validation.md of the repository.
@@ -596,4 +637,15 @@ fn every_miss_of_the_bundled_suite_is_explained() {
         misses.len(),
         "docs/validation_misses.md lists other outcomes"
     );
+}
+
+/// The texts of an SVG's `<text>` elements.
+fn texts(svg: &str) -> Vec<String> {
+    svg.split("<text")
+        .skip(1)
+        .filter_map(|t| {
+            let body = &t[t.find('>')? + 1..];
+            Some(body[..body.find("</text>")?].trim().replace("&apos;", "'"))
+        })
+        .collect()
 }

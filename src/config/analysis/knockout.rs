@@ -34,6 +34,7 @@ struct RawKnockout {
     sort_by: Option<Spanned<String>>,
     #[serde(default)]
     context: Vec<Spanned<RawContext>>,
+    figure: Option<crate::config::figure::RawFigure>,
 }
 
 #[derive(Deserialize)]
@@ -75,6 +76,9 @@ pub struct KnockoutStudy {
     pub sort_by: usize,
     /// The analysis.
     pub knockout: Knockout,
+    /// How its figure is drawn: its `[figure]`, by default two columns wide and a row per
+    /// handle tall.
+    pub figure: crate::config::FigureOptions,
     /// Warnings of the contexts' scenarios.
     pub warnings: Vec<String>,
 }
@@ -120,6 +124,12 @@ pub fn load_knockout(path: &Path) -> Result<KnockoutStudy, ConfigError> {
     }
     let factors = f.factors(&contexts[0], &handles)?;
     let sort_by = f.sort_by(&contexts)?;
+    let figure = crate::config::figure::parse_figure_sized(
+        path,
+        &src,
+        raw.figure.as_ref(),
+        knockout_figure_mm(&handles),
+    )?;
     Ok(KnockoutStudy {
         path: path.to_path_buf(),
         source: src.to_string(),
@@ -134,7 +144,24 @@ pub fn load_knockout(path: &Path) -> Result<KnockoutStudy, ConfigError> {
             endpoints,
         },
         warnings,
+        figure,
     })
+}
+
+/// Width of the knock-out figure by default (mm): two journal columns.
+pub const KNOCKOUT_WIDTH_MM: f64 = 180.0;
+/// Height of a row of the knock-out figure by default (points), and of its headings and notes.
+const KNOCKOUT_ROW_PT: f64 = 10.0;
+const KNOCKOUT_HEADINGS_PT: f64 = 80.0;
+
+/// Default size of the knock-out figure (mm): [`KNOCKOUT_WIDTH_MM`] wide and tall enough for a
+/// row per handle and per kind heading.
+fn knockout_figure_mm(handles: &[HandleSpec]) -> (f64, f64) {
+    let mut kinds: Vec<&str> = handles.iter().map(|h| h.kind).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    let pt = KNOCKOUT_HEADINGS_PT + KNOCKOUT_ROW_PT * (handles.len() + kinds.len()) as f64;
+    (KNOCKOUT_WIDTH_MM, (pt * 25.4 / 72.0).clamp(60.0, 400.0))
 }
 
 /// An endpoints file: its path, its endpoints and the line of each.

@@ -3,8 +3,8 @@
 
 use super::Drawing;
 use super::style::{
-    AXIS_PT, Area, INK, LIGHT, Scale, Swatch, TICK_PT, color, draw_legend, heading, legend_height,
-    origin, text_at, text_size, tick,
+    AXIS_PT, Area, INK, LIGHT, Scale, Swatch, TICK_PT, axis_label, color, draw_legend, heading,
+    legend_height, origin, text_at, text_size, tick,
 };
 use crate::config::FigureOptions;
 use plotters::coord::types::RangedCoordf64;
@@ -161,13 +161,21 @@ fn render<DB: DrawingBackend>(area: &Area<DB>, s: Scale, plot: &BarPlot) -> Resu
         .axis_style(INK.stroke_width(s.upx(0.5)))
         .y_labels(0)
         .x_labels(6)
-        .x_desc(plot.x_label.as_str())
         .label_style(s.font(TICK_PT))
         .axis_desc_style(s.font(AXIS_PT))
         .x_label_formatter(&x_fmt)
         .set_all_tick_mark_size(s.px(2.0))
         .draw()
         .map_err(|e| e.to_string())?;
+    let (ox, oy) = origin(&chart_area);
+    let range = chart.plotting_area().get_pixel_range();
+    axis_label(
+        &chart_area,
+        s,
+        &plot.x_label,
+        (range.0.start - ox, range.0.end - ox),
+        range.1.end - oy + s.px(TICK_PT * 1.9),
+    )?;
     let clamp = |v: f64| v.clamp(lo, hi);
     let plotting = &chart.plotting_area().strip_coord_spec();
     let whisker = INK.stroke_width(s.upx(0.6));

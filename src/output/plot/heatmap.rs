@@ -4,10 +4,12 @@
 
 use super::Drawing;
 use super::style::{
-    AXIS_PT, Area, INK, Scale, TICK_PT, diverging, format_tick, heading, origin, sequential,
-    text_at, text_size, tick,
+    AXIS_PT, Area, INK, Scale, TICK_PT, Ticked, diverging, heading, label_of, log_ticks, origin,
+    sequential, text_at, text_size, tick,
 };
 use crate::config::FigureOptions;
+use plotters::coord::ranged1d::Ranged;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -126,6 +128,24 @@ impl HeatPlot {
     }
 }
 
+/// The ticks of an axis from `lo` to `hi` in its coordinate (log10 of the value on a log axis):
+/// decades (and 2, 5 within them) on a log axis, plotters' round numbers on a linear one.
+fn axis_ticks(lo: f64, hi: f64, log: bool) -> Vec<(f64, String)> {
+    if log {
+        log_ticks(10f64.powf(lo), 10f64.powf(hi))
+            .into_iter()
+            .map(|(v, l)| (v.log10(), l))
+            .collect()
+    } else {
+        let coord: RangedCoordf64 = (lo..hi).into();
+        coord
+            .key_points(5usize)
+            .into_iter()
+            .map(|v| (v, tick(v, hi - lo)))
+            .collect()
+    }
+}
+
 /// A heat map's cell centred on grid value `i`: its (lower, upper) edge.
 fn half(v: &[f64], i: usize) -> (f64, f64) {
     let left = if i == 0 { v[1] - v[0] } else { v[i] - v[i - 1] };
@@ -137,8 +157,8 @@ fn half(v: &[f64], i: usize) -> (f64, f64) {
     (v[i] - left / 2.0, v[i] + right / 2.0)
 }
 
-/// Width of the colour bar's column (points).
-const BAR_COLUMN_PT: f64 = 48.0;
+/// Width of the colour bar with its left margin (points).
+const BAR_PT: f64 = 10.0;
 
 impl Drawing for HeatPlot {
     fn size(&self, opts: &FigureOptions) -> (u32, u32) {
@@ -157,20 +177,22 @@ impl Drawing for HeatPlot {
 fn render<DB: DrawingBackend>(area: &Area<DB>, s: Scale, p: &HeatPlot) -> Result<(), String> {
     let ((x0, x1), (y0, y1), scale) = p.extent()?;
     let (w, _) = area.dim_in_pixel();
-    let (main, bar_area) = area.split_horizontally(w as i32 - s.px(BAR_COLUMN_PT));
-    let fmt = |log: bool, span: f64| {
-        move |v: &f64| {
-            if log {
-                format_tick(10f64.powf(*v))
-            } else {
-                tick(*v, span)
-            }
-        }
-    };
-    let (x_fmt, y_fmt) = (fmt(p.log_x, x1 - x0), fmt(p.log_y, y1 - y0));
-    let y_w = [y0, y1]
+    // The colour bar's column: the bar, its tick labels and its rotated label.
+    let (c0, c1) = scale.range();
+    let bar_ticks = axis_ticks(c0, c1, false);
+    let widest = bar_ticks
         .iter()
-        .map(|v| text_size(area, &y_fmt(v), &s.font(TICK_PT)).0)
+        .map(|(_, l)| text_size(area, l, &s.font(TICK_PT)).0)
+        .max()
+        .unwrap_or(0);
+    let bar_column = s.px(BAR_PT + 2.5 + AXIS_PT * 1.6 + 4.0) + widest;
+    let (main, bar_area) = area.split_horizontally(w as i32 - bar_column);
+    let (x_ticks, y_ticks) = (axis_ticks(x0, x1, p.log_x), axis_ticks(y0, y1, p.log_y));
+    let x_fmt = |v: &f64| label_of(&x_ticks, *v);
+    let y_fmt = |v: &f64| label_of(&y_ticks, *v);
+    let y_w = y_ticks
+        .iter()
+        .map(|(_, l)| text_size(area, l, &s.font(TICK_PT)).0)
         .max()
         .unwrap_or(0);
     let mut chart = ChartBuilder::on(&main)
@@ -179,7 +201,7 @@ fn render<DB: DrawingBackend>(area: &Area<DB>, s: Scale, p: &HeatPlot) -> Result
         .margin_right(s.px(4.0))
         .x_label_area_size(s.px(TICK_PT * 1.9 + AXIS_PT * 1.5))
         .y_label_area_size(y_w + s.px(AXIS_PT * 1.6 + 8.0))
-        .build_cartesian_2d(x0..x1, y0..y1)
+        .build_cartesian_2d(Ticked::new(x0, x1, &x_ticks), Ticked::new(y0, y1, &y_ticks))
         .map_err(|e| e.to_string())?;
     chart
         .configure_mesh()
@@ -189,8 +211,6 @@ fn render<DB: DrawingBackend>(area: &Area<DB>, s: Scale, p: &HeatPlot) -> Result
         .y_desc(p.y_label.as_str())
         .label_style(s.font(TICK_PT))
         .axis_desc_style(s.font(AXIS_PT))
-        .x_labels(5)
-        .y_labels(5)
         .x_label_formatter(&x_fmt)
         .y_label_formatter(&y_fmt)
         .set_all_tick_mark_size(s.px(2.0))
@@ -215,8 +235,14 @@ fn render<DB: DrawingBackend>(area: &Area<DB>, s: Scale, p: &HeatPlot) -> Result
     let plotting = chart.plotting_area().get_pixel_range();
     let (ox, oy) = origin(&bar_area);
     let (top, bottom) = (plotting.1.start - oy, plotting.1.end - oy);
-    let (c0, c1) = scale.range();
-    colour_bar(&bar_area, s, (top, bottom), (c0, c1), scale, &p.z_label)?;
+    colour_bar(
+        &bar_area,
+        s,
+        (top, bottom),
+        (c0, c1),
+        (scale, &bar_ticks),
+        &p.z_label,
+    )?;
     let _ = ox;
     Ok(())
 }
@@ -226,7 +252,7 @@ fn colour_bar<DB: DrawingBackend>(
     s: Scale,
     (top, bottom): (i32, i32),
     (c0, c1): (f64, f64),
-    scale: ColourScale,
+    (scale, ticks): (ColourScale, &[(f64, String)]),
     label: &str,
 ) -> Result<(), String> {
     let (x0, x1) = (s.px(4.0), s.px(10.0));
@@ -245,20 +271,17 @@ fn colour_bar<DB: DrawingBackend>(
     ))
     .map_err(|e| e.to_string())?;
     let style = s.font(TICK_PT);
-    let ticks = 5;
     let mut widest = 0;
-    for k in 0..=ticks {
-        let v = c0 + (c1 - c0) * k as f64 / ticks as f64;
-        let y = bottom - ((bottom - top) as f64 * k as f64 / ticks as f64).round() as i32;
+    for (v, text) in ticks {
+        let y = bottom - ((bottom - top) as f64 * (v - c0) / (c1 - c0)).round() as i32;
         area.draw(&PathElement::new(
             vec![(x1, y), (x1 + s.px(1.5), y)],
             INK.stroke_width(s.upx(0.4)),
         ))
         .map_err(|e| e.to_string())?;
-        let text = tick(v, c1 - c0);
-        let (tw, th) = text_size(area, &text, &style);
+        let (tw, th) = text_size(area, text, &style);
         widest = widest.max(tw);
-        text_at(area, &text, &style, (x1 + s.px(2.5), y - th / 2))?;
+        text_at(area, text, &style, (x1 + s.px(2.5), y - th / 2))?;
     }
     let label_style = s
         .font(AXIS_PT)

@@ -4,9 +4,9 @@
 
 use super::Drawing;
 use super::style::{
-    AXIS_PT, Area, GREY, INK, LEGEND_PT, LIGHT, PointShape, Scale, Swatch, TICK_PT, color,
-    draw_legend, heading, legend_height, origin, published_marker, styled_path, text_at, text_size,
-    tick,
+    AXIS_PT, Area, GREY, INK, LEGEND_PT, LIGHT, PointShape, Scale, Swatch, TICK_PT, Ticked,
+    axis_label, color, draw_legend, heading, label_of, legend_height, log_ticks, origin,
+    published_marker, styled_path, text_at, text_size, tick,
 };
 use crate::config::FigureOptions;
 use plotters::coord::ranged1d::{Ranged, ValueFormatter};
@@ -17,7 +17,9 @@ use plotters::prelude::*;
 const YEARS_AXIS_ABOVE_DAYS: f64 = 3.0 * 365.25;
 const DAYS_PER_YEAR: f64 = 365.25;
 
-/// A shaded band around a series (e.g. the 5th to 95th percentiles around a median).
+/// A shaded band around a series (e.g. the 5th to 95th percentiles around a median). Bands of
+/// one series are drawn in order, each over the ones before: list nested bands outer first (the
+/// inner one then looks darker, and its legend swatch shows it so).
 #[derive(Debug, Clone)]
 pub struct Band {
     /// Legend label.
@@ -26,6 +28,9 @@ pub struct Band {
     pub series: usize,
     /// (x, lower, upper) points.
     pub points: Vec<(f64, f64, f64)>,
+    /// Opacity of its shade: [`BAND_ALPHA`] for a single band; [`INNER_BAND_ALPHA`] for a band
+    /// drawn over another (the interquartile range over the 5th-95th percentiles).
+    pub alpha: f64,
 }
 
 /// Where a published point comes from.
@@ -162,6 +167,16 @@ impl LinePlot {
                 (x_lo, x_hi) = (x_lo - 1.0, x_hi + 1.0);
             }
         }
+        // Markers at the ends of the axis are drawn whole.
+        if self.markers {
+            if self.log_x {
+                let k = (x_hi / x_lo).powf(0.02);
+                (x_lo, x_hi) = (x_lo / k, x_hi * k);
+            } else {
+                let pad = 0.02 * (x_hi - x_lo);
+                (x_lo, x_hi) = (x_lo - pad, x_hi + pad);
+            }
+        }
         // A published point at the end of the axis is drawn whole.
         if self.published.iter().any(|p| p.x >= x_hi) && !self.log_x {
             x_hi += 0.02 * (x_hi - x_lo);
@@ -214,12 +229,33 @@ impl LinePlot {
         (p, "time (years)".into())
     }
 
+    /// The plot with every x replaced by its log10 (non-positive x become non-finite and are
+    /// left out), drawn on a linear axis.
+    fn in_log10(&self) -> LinePlot {
+        let mut p = self.clone();
+        p.log_x = false;
+        for (_, pts) in &mut p.series {
+            pts.iter_mut().for_each(|(x, _)| *x = x.log10());
+        }
+        for b in &mut p.bands {
+            b.points.iter_mut().for_each(|(x, _, _)| *x = x.log10());
+        }
+        p.published.iter_mut().for_each(|q| q.x = q.x.log10());
+        p
+    }
+
     fn legend(&self) -> Vec<(Swatch, String)> {
         let mut entries: Vec<(Swatch, String)> = Vec::new();
         let many = self.series.len() > 1 || !self.bands.is_empty() || !self.published.is_empty();
         if many {
-            for b in &self.bands {
-                entries.push((Swatch::Band(b.series, BAND_ALPHA), b.label.clone()));
+            for (i, b) in self.bands.iter().enumerate() {
+                // The shade where it lies over the bands of its series drawn before it.
+                let clear: f64 = self.bands[..=i]
+                    .iter()
+                    .filter(|o| o.series == b.series)
+                    .map(|o| 1.0 - o.alpha)
+                    .product();
+                entries.push((Swatch::Band(b.series, 1.0 - clear), b.label.clone()));
             }
             for (k, (label, _)) in self.series.iter().enumerate() {
                 entries.push((Swatch::Line(k), label.clone()));
@@ -245,7 +281,10 @@ impl LinePlot {
     }
 }
 
-const BAND_ALPHA: f64 = 0.22;
+/// Opacity of a band's shade.
+pub const BAND_ALPHA: f64 = 0.22;
+/// Opacity of a band drawn over another of its series (together about 0.5).
+pub const INNER_BAND_ALPHA: f64 = 0.36;
 /// Height of a dose row (points).
 const DOSE_ROW_PT: f64 = 6.0;
 
@@ -345,10 +384,16 @@ fn render<DB: DrawingBackend>(area: &Area<DB>, s: Scale, plot: &LinePlot) -> Res
         .x_label_area_size(s.px(TICK_PT * 1.9))
         .y_label_area_size(y_area);
     let plotting = if plot.log_x {
+        // In log10 coordinates, with ticks at decades (and 2, 5 within them).
+        let ticks = log_ticks(x_lo, x_hi);
+        let log_ticks: Vec<(f64, String)> =
+            ticks.iter().map(|(v, l)| (v.log10(), l.clone())).collect();
         let mut chart = builder
-            .build_cartesian_2d((x_lo..x_hi).log_scale(), lo..hi)
+            .build_cartesian_2d(Ticked::new(x_lo.log10(), x_hi.log10(), &log_ticks), lo..hi)
             .map_err(|e| e.to_string())?;
-        draw_data(&mut chart, s, &plot, &y_fmt, &|v: &f64| tick(*v, 0.0))?;
+        draw_data(&mut chart, s, &plot.in_log10(), &y_fmt, &|v: &f64| {
+            label_of(&log_ticks, *v)
+        })?;
         chart.plotting_area().get_pixel_range()
     } else {
         let mut chart = builder
@@ -370,14 +415,7 @@ fn render<DB: DrawingBackend>(area: &Area<DB>, s: Scale, plot: &LinePlot) -> Res
         px0 + ((px1 - px0) as f64 * u).round() as i32
     };
     dose_strip(&below, s, &plot.doses, (px0, px1), &to_px)?;
-    let style = s.font(AXIS_PT);
-    let (tw, _) = text_size(area, &x_label, &style);
-    text_at(
-        &below,
-        &x_label,
-        &style,
-        ((px0 + px1) / 2 - tw / 2, strip_h + s.px(1.0)),
-    )?;
+    axis_label(&below, s, &x_label, (px0, px1), strip_h + s.px(1.0))?;
     let (_, legend_area) = below.split_vertically(strip_h + axis_h);
     draw_legend(&legend_area, s, &entries, s.px(4.0))
 }
@@ -425,11 +463,8 @@ where
         let mut poly: Vec<(i32, i32)> = pts.iter().map(|(x, _, h)| px(*x, *h)).collect();
         poly.extend(pts.iter().rev().map(|(x, l, _)| px(*x, *l)));
         if poly.len() >= 3 {
-            area.draw(&Polygon::new(
-                poly,
-                color(b.series).mix(BAND_ALPHA).filled(),
-            ))
-            .map_err(|e| e.to_string())?;
+            area.draw(&Polygon::new(poly, color(b.series).mix(b.alpha).filled()))
+                .map_err(|e| e.to_string())?;
         }
     }
     for (k, (_, points)) in plot.series.iter().enumerate() {

@@ -3,7 +3,7 @@
 //!
 //! Sizes are in typographic points, turned into pixels by the figure's resolution
 //! ([`FigureOptions`], a scenario's or analysis's `[figure]`): a figure prints at its size with
-//! 6.5-8 pt text. PNGs are drawn at up to three times their size and averaged down
+//! 6.5-8 pt text. PNGs are drawn at up to twice their size and averaged down
 //! (anti-aliased lines); SVGs keep text as text with their print size in millimetres.
 //!
 //! Kinds: lines against time or a swept parameter ([`LinePlot`]: a median with a shaded band,
@@ -21,8 +21,12 @@ mod style;
 pub use crate::config::FigureOptions;
 pub use bars::{Bar, BarKind, BarPlot};
 pub use heatmap::HeatPlot;
-pub use lines::{Band, DoseRow, LinePlot, Published, Source};
-pub(super) use style::diverging;
+pub use lines::{BAND_ALPHA, Band, DoseRow, INNER_BAND_ALPHA, LinePlot, Published, Source};
+pub(super) use style::{
+    AXIS_PT, Area, GREY, INK, LIGHT, LINE_PT, Mark, SUBTITLE_PT, Scale, Swatch, TICK_PT, diverging,
+    draw_legend, draw_mark, draw_notes, heading, legend_height, notes_height, origin, text_size,
+    tick, wrap,
+};
 
 use super::OutputError;
 use crate::engine::Trajectory;
@@ -185,21 +189,18 @@ pub fn draw_heatmap(
 }
 
 /// Something drawn the same way on any plotters backend: the one piece of code behind both the
-/// PNG and the SVG of a figure.
+/// PNG and the SVG of a figure. Every drawing is laid out in points, so it is drawn at any size
+/// and resolution and supersampled for anti-aliasing.
 pub(super) trait Drawing {
     /// Size in pixels for these options.
     fn size(&self, opts: &FigureOptions) -> (u32, u32);
-    /// Draws on `root`, `px_per_pt` pixels to a point; an error is the message of what failed.
+    /// Draws on `root`, `px_per_pt` pixels to a point, painting the background first (a PNG's
+    /// canvas may hold the previous figure); an error is the message of what failed.
     fn draw<DB: DrawingBackend>(
         &self,
         root: &DrawingArea<DB, Shift>,
         px_per_pt: f64,
     ) -> Result<(), String>;
-    /// Whether it is laid out in points (drawn at any size and resolution, supersampled for
-    /// anti-aliasing); a drawing laid out in pixels keeps its own size.
-    fn scalable(&self) -> bool {
-        true
-    }
 }
 
 /// Writes `drawing` as `<dir>/<stem>.png` and/or `<dir>/<stem>.svg`, as `opts` asks (the embedded
@@ -218,13 +219,4 @@ pub(super) fn write(
         raster::write_svg(&dir.join(format!("{stem}.svg")), drawing, opts)?;
     }
     Ok(())
-}
-
-/// [`write`] with both formats at the default resolution: for figures laid out in pixels.
-pub(super) fn png_and_svg(
-    dir: &Path,
-    stem: &str,
-    drawing: &impl Drawing,
-) -> Result<(), OutputError> {
-    write(dir, stem, drawing, &FigureOptions::default())
 }

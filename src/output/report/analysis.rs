@@ -177,7 +177,9 @@ pub fn population(dir: &Path, study: &PopulationStudy) -> Result<(), OutputError
         &[
             "Endpoint",
             "5th percentile",
+            "25th percentile",
             "Median",
+            "75th percentile",
             "95th percentile",
             "Mean",
             "Min",
@@ -187,7 +189,7 @@ pub fn population(dir: &Path, study: &PopulationStudy) -> Result<(), OutputError
     for e in summary["endpoints"].as_array().into_iter().flatten() {
         let d = &e["distribution"];
         let mut row = vec![e["name"].as_str().unwrap_or_default().into()];
-        for k in ["p05", "p50", "p95", "mean", "min", "max"] {
+        for k in ["p05", "p25", "p50", "p75", "p95", "mean", "min", "max"] {
             row.push(d[k].as_f64().map_or("–".into(), num).into());
         }
         t.push(row);
