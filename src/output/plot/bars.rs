@@ -3,8 +3,8 @@
 
 use super::Drawing;
 use super::style::{
-    AXIS_PT, Area, INK, LIGHT, Scale, Swatch, TICK_PT, axis_label, color, draw_legend, heading,
-    legend_height, origin, text_at, text_size, tick,
+    AXIS_PT, Area, INK, LIGHT, Scale, Swatch, TICK_PT, axis_label, color, draw_legend,
+    legend_height, origin, text_at, text_size, tick, titled,
 };
 use crate::config::FigureOptions;
 use plotters::coord::types::RangedCoordf64;
@@ -116,10 +116,8 @@ impl Drawing for BarPlot {
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &Area<DB>, px_per_pt: f64) -> Result<(), String> {
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
         let s = Scale(px_per_pt);
-        let top = heading(root, s, None, &self.title, &self.subtitle)?;
-        let (_, body) = root.split_vertically(top);
+        let body = titled(root, s, &self.title, &self.subtitle)?;
         render(&body, s, self)
     }
 }

@@ -4,8 +4,8 @@
 
 use super::Drawing;
 use super::style::{
-    AXIS_PT, Area, INK, Scale, TICK_PT, Ticked, diverging, heading, label_of, log_ticks, origin,
-    sequential, text_at, text_size, tick,
+    AXIS_PT, Area, INK, Scale, TICK_PT, Ticked, diverging, label_of, log_ticks, origin, sequential,
+    text_at, text_size, tick, titled,
 };
 use crate::config::FigureOptions;
 use plotters::coord::ranged1d::Ranged;
@@ -166,10 +166,8 @@ impl Drawing for HeatPlot {
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &Area<DB>, px_per_pt: f64) -> Result<(), String> {
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
         let s = Scale(px_per_pt);
-        let top = heading(root, s, None, &self.title, &self.subtitle)?;
-        let (_, body) = root.split_vertically(top);
+        let body = titled(root, s, &self.title, &self.subtitle)?;
         render(&body, s, self)
     }
 }

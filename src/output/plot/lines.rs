@@ -6,7 +6,7 @@ use super::Drawing;
 use super::style::{
     AXIS_PT, Area, GREY, INK, LEGEND_PT, LIGHT, PointShape, Scale, Swatch, TICK_PT, Ticked,
     axis_label, color, draw_legend, heading, label_of, legend_height, log_ticks, origin,
-    published_marker, styled_path, text_at, text_size, tick,
+    published_marker, styled_path, text_at, text_size, tick, titled,
 };
 use crate::config::FigureOptions;
 use plotters::coord::ranged1d::{Ranged, ValueFormatter};
@@ -297,11 +297,9 @@ impl Drawing for Single<'_> {
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &Area<DB>, px_per_pt: f64) -> Result<(), String> {
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
         let s = Scale(px_per_pt);
         let p = self.0;
-        let top = heading(root, s, None, &p.title, &p.subtitle)?;
-        let (_, body) = root.split_vertically(top);
+        let body = titled(root, s, &p.title, &p.subtitle)?;
         render(&body, s, p)
     }
 }
@@ -327,10 +325,8 @@ impl Drawing for Panels<'_> {
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &Area<DB>, px_per_pt: f64) -> Result<(), String> {
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
         let s = Scale(px_per_pt);
-        let top = heading(root, s, None, self.title, self.subtitle)?;
-        let (_, body) = root.split_vertically(top);
+        let body = titled(root, s, self.title, self.subtitle)?;
         let n = self.panels.len();
         let (_, h) = body.dim_in_pixel();
         let mut rest = body;

@@ -331,6 +331,19 @@ pub(super) fn axis_label<DB: DrawingBackend>(
     text_at(area, text, &style, (x, y))
 }
 
+/// A whole figure's start: `root` filled white, its heading (title and subtitle) drawn at the
+/// top; returns the area below the heading, where the figure's body goes.
+pub(in crate::output) fn titled<DB: DrawingBackend>(
+    root: &Area<DB>,
+    s: Scale,
+    title: &str,
+    subtitle: &str,
+) -> Result<Area<DB>, String> {
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let top = heading(root, s, None, title, subtitle)?;
+    Ok(root.split_vertically(top).1)
+}
+
 /// A heading: an optional panel letter, a bold title and wrapped grey subtitle lines, at the top
 /// of `area`. Returns its height in pixels.
 pub(in crate::output) fn heading<DB: DrawingBackend>(
