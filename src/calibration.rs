@@ -5,6 +5,16 @@
 //! Cost: the sum over targets of their squared residuals scaled by their bands ([`scaled_residuals`]),
 //! plus the parameters' log-normal priors ([`prior_residuals`]). Bounds are enforced by a logistic
 //! transform, x = lower + (upper - lower) / (1 + exp(-z)), so the simplex moves freely in z.
+//!
+//! Two kinds of target:
+//! - a measured target (the calibration file's `[[target]]`, an intervention with
+//!   `fit = "value"`) pulls towards its value: residual sqrt(w) (got - wanted) / h, with h the
+//!   half-width of its band on the side of `got`;
+//! - a band-only target (an intervention with `fit = "band"`: a qualitative result, whose value is
+//!   only the middle of its band) costs nothing inside its band and rises steeply outside it:
+//!   residual sqrt(w) d / ([`BAND_WALL`] min(hi - lo, 1)), with d the distance from `got` to the
+//!   band shrunk by [`BAND_MARGIN`] of its width on each side. So the fit is not pulled towards an arbitrary middle, and a value one tenth of
+//!   the band's width outside costs as much as a measured target at its band's edge.
 
 use crate::analysis::{ValueAtError, value_at};
 use crate::config::{Calibration, FitMethod};
@@ -207,16 +217,55 @@ pub fn evaluate(cal: &Calibration, values: &[f64]) -> Result<Vec<f64>, EvaluateE
         .collect()
 }
 
-/// Each target's residual in units of its band, (got - wanted) / (edge - wanted) with the band's
-/// edge on the side of `got` (for a symmetric band, (got - wanted) / tolerance): the terms whose
-/// squares the fit minimises (and the rows of the Jacobian in the identifiability analysis). A
-/// value inside the band has a residual of at most 1 in magnitude.
+/// The width of the wall outside the band of a band-only target ([`scaled_residuals`]), as a
+/// fraction of the band's width (of 1 for a band wider than 1, in the read-out's unit): a value
+/// this far outside its band has a residual of 1 (times the square root of its weight), as a
+/// measured target at its band's edge. Steep, so that a qualitative result is met where it can be,
+/// and not so steep that the residual jumps (it is continuous, zero at the edge, and linear
+/// outside: the least-squares fit and the identifiability analysis see a smooth cost).
+pub const BAND_WALL: f64 = 0.1;
+
+/// The margin inside a band-only target's band, as a fraction of the band's width, from which its
+/// wall rises: the cost is 0 only in [lo + m, hi - m]. Without it the optimum of a fit that trades
+/// a qualitative target against others lands exactly on the band's edge, where a rounding of the
+/// committed parameters or a solver tolerance decides the verdict (stop 20: continuous PTH at
+/// -0.0998 against the edge -0.1). With it the optimum lies inside the band by about the margin.
+pub const BAND_MARGIN: f64 = 0.02;
+
+/// Factor on a band-only residual when the value has the wrong sign: the band excludes 0 and the
+/// value lies on the other side of 0 (issue 11: no intervention in the wrong direction). A
+/// wrong direction is a qualitative failure, not a small miss, and costs nine times more.
+pub const WRONG_DIRECTION: f64 = 3.0;
+
+/// Each target's scaled residual: the terms whose squares the fit minimises (and the rows of the
+/// Jacobian in the identifiability analysis).
+///
+/// - A measured target: its residual in units of its band, (got - wanted) / (edge - wanted) with
+///   the band's edge on the side of `got` (for a symmetric band, (got - wanted) / tolerance),
+///   times the square root of its weight. A value inside the band has a residual of at most
+///   sqrt(weight) in magnitude.
+/// - A band-only target (`Target::band_only`, an intervention with `fit = "band"`): 0 inside the
+///   band shrunk by its margin, [lo + m, hi - m] with m = [`BAND_MARGIN`] (hi - lo); outside,
+///   sqrt(weight) d / wall (`Target::wall`: [`BAND_WALL`] min(hi - lo, 1)
+///   for an intervention), with d the distance
+///   from `got` to the nearest edge of the shrunk band, signed (negative below the band) so that the Jacobian
+///   points back into the band; times [`WRONG_DIRECTION`] where the band excludes 0 and `got`
+///   has the other sign.
 pub fn scaled_residuals(cal: &Calibration, got: &[f64]) -> Vec<f64> {
     cal.targets
         .iter()
         .zip(got)
         .map(|(t, g)| {
             let (lo, hi) = t.band;
+            if t.band_only {
+                // Signed distance to the nearest edge, 0 inside; NaN stays NaN (a failed value
+                // is not hidden inside the band).
+                let m = BAND_MARGIN * (hi - lo);
+                let outside = g - g.clamp(lo + m, hi - m);
+                let wrong = (lo > 0.0 && *g < 0.0) || (hi < 0.0 && *g > 0.0);
+                let factor = if wrong { WRONG_DIRECTION } else { 1.0 };
+                return factor * t.weight.sqrt() * outside / t.wall;
+            }
             let half = if *g >= t.value {
                 hi - t.value
             } else {

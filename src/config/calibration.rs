@@ -1,7 +1,7 @@
 //! Calibration files (`params/calibration/*.toml`): which parameters to fit, within which bounds,
 //! against which targets (scenario, output column, time, wanted value, tolerance).
 
-use super::interventions::{InterventionSet, Measure, load_interventions};
+use super::interventions::{Fit, InterventionSet, Measure, load_interventions};
 use super::limits::MAX_CALIBRATION_ITERATIONS;
 use super::params_file::{bundled_params, load_params};
 use super::scenario::{Scenario, load_scenario};
@@ -30,6 +30,7 @@ struct RawCalibration {
     #[serde(default)]
     interventions: Vec<Spanned<String>>,
     intervention_weight: Option<Spanned<f64>>,
+    measured_intervention_weight: Option<Spanned<f64>>,
 }
 
 #[derive(Deserialize)]
@@ -52,6 +53,9 @@ struct RawTarget {
     time_days: Spanned<f64>,
     value: Spanned<f64>,
     tolerance: Spanned<f64>,
+    fit: Option<Spanned<String>>,
+    weight: Option<Spanned<f64>>,
+    wall: Option<Spanned<f64>>,
     source: Option<String>,
 }
 
@@ -94,9 +98,19 @@ pub struct Target {
     /// of the calibration file, the published band for an intervention (it may be asymmetric;
     /// the residual is then scaled by the distance from the value to the band's edge on its side).
     pub band: (f64, f64),
-    /// Weight of the residual in the cost (1 for the calibration file's own targets, the file's
-    /// `intervention_weight` for an intervention).
+    /// Weight of the residual in the cost (1 for the calibration file's own targets; for an
+    /// intervention, the file's `measured_intervention_weight` with `fit = "value"`, its
+    /// `intervention_weight` with `fit = "band"`).
     pub weight: f64,
+    /// Only the band counts (an intervention with `fit = "band"`, a qualitative result): the
+    /// residual is 0 inside the band and a steep wall outside it
+    /// (`calibration::scaled_residuals`). False for the calibration file's own targets.
+    pub band_only: bool,
+    /// For a band-only target, the distance outside its band (in the column's unit) at which its
+    /// residual reaches sqrt(weight), as a measured target's does at its band's edge: the file's
+    /// `wall` for a calibration-file target (a percentage point of BMD is not a fraction
+    /// prevented), `calibration::BAND_WALL` x min(band width, 1) for an intervention.
+    pub wall: f64,
     /// For an intervention: the untreated pair (disease, control). The target is then the
     /// fraction prevented, 1 - (scenario - minus) / (disease - control).
     pub prevented: Option<(usize, usize)>,
@@ -456,7 +470,9 @@ pub fn parse_calibration(path: &Path, src: String) -> Result<Calibration, Config
             value: *t.value.get_ref(),
             tolerance: tol,
             band: (*t.value.get_ref() - tol, *t.value.get_ref() + tol),
-            weight: 1.0,
+            weight: target_weight(&src, &key, t.weight.as_ref(), path)?,
+            band_only: target_fit(&src, &key, t.fit.as_ref(), path)?,
+            wall: target_wall(&src, &key, t.wall.as_ref(), 2.0 * tol, path)?,
             prevented: None,
             source: t.source.clone().unwrap_or_default(),
         });
@@ -494,18 +510,26 @@ pub fn parse_calibration(path: &Path, src: String) -> Result<Calibration, Config
         Some(v) => *v.get_ref(),
         None => 1e-10,
     };
-    let intervention_weight = match &raw.intervention_weight {
-        None => 1.0,
+    let weight = |w: &Option<Spanned<f64>>, key: &str| match w {
+        None => Ok(None),
         Some(w) if w.get_ref().is_finite() && *w.get_ref() > 0.0 && *w.get_ref() <= 1.0 => {
-            *w.get_ref()
+            Ok(Some(*w.get_ref()))
         }
-        Some(w) => {
-            return Err(err(
-                line(&src, w),
-                "intervention_weight",
-                format!("must lie in (0, 1], got {}", num(*w.get_ref())),
-            ));
-        }
+        Some(w) => Err(err(
+            line(&src, w),
+            key,
+            format!("must lie in (0, 1], got {}", num(*w.get_ref())),
+        )),
+    };
+    let intervention_weight =
+        weight(&raw.intervention_weight, "intervention_weight")?.unwrap_or(1.0);
+    let weights = InterventionWeights {
+        band: intervention_weight,
+        measured: weight(
+            &raw.measured_intervention_weight,
+            "measured_intervention_weight",
+        )?
+        .unwrap_or(intervention_weight),
     };
     for (k, file) in raw.interventions.iter().enumerate() {
         let at = line(&src, file);
@@ -519,7 +543,7 @@ pub fn parse_calibration(path: &Path, src: String) -> Result<Calibration, Config
             ));
         }
         let set = load_interventions(&file, model)?;
-        add_interventions(&set, intervention_weight, &mut scenarios, &mut targets);
+        add_interventions(&set, weights, &mut scenarios, &mut targets);
     }
     let method = match &raw.method {
         None => FitMethod::NelderMead,
@@ -553,11 +577,86 @@ pub fn parse_calibration(path: &Path, src: String) -> Result<Calibration, Config
     })
 }
 
+/// The weights of the interventions' residuals in the cost.
+#[derive(Debug, Clone, Copy)]
+struct InterventionWeights {
+    /// `fit = "value"` (a measured result): `measured_intervention_weight`, by default
+    /// `intervention_weight`.
+    measured: f64,
+    /// `fit = "band"` (a qualitative result): `intervention_weight`.
+    band: f64,
+}
+
+/// A calibration-file target's wall (`Target::wall`): `wall` > 0, or by default that of an
+/// intervention with the same band width.
+fn target_wall(
+    src: &str,
+    key: &str,
+    wall: Option<&Spanned<f64>>,
+    width: f64,
+    path: &Path,
+) -> Result<f64, ConfigError> {
+    match wall {
+        None => Ok(crate::calibration::BAND_WALL * width.min(1.0)),
+        Some(w) if w.get_ref().is_finite() && *w.get_ref() > 0.0 => Ok(*w.get_ref()),
+        Some(w) => Err(ConfigError::key(
+            path,
+            line(src, w),
+            format!("{key}.wall"),
+            format!("must be a positive number, got {}", num(*w.get_ref())),
+        )),
+    }
+}
+
+/// A calibration-file target's weight in the cost: `weight` in (0, 1], 1 when not given.
+fn target_weight(
+    src: &str,
+    key: &str,
+    weight: Option<&Spanned<f64>>,
+    path: &Path,
+) -> Result<f64, ConfigError> {
+    match weight {
+        None => Ok(1.0),
+        Some(w) if w.get_ref().is_finite() && *w.get_ref() > 0.0 && *w.get_ref() <= 1.0 => {
+            Ok(*w.get_ref())
+        }
+        Some(w) => Err(ConfigError::key(
+            path,
+            line(src, w),
+            format!("{key}.weight"),
+            format!("must lie in (0, 1], got {}", num(*w.get_ref())),
+        )),
+    }
+}
+
+/// Whether a calibration-file target is band-only: `fit = "band"` (a qualitative result, the band
+/// `value` +/- `tolerance`), or measured (`fit = "value"`, the default).
+fn target_fit(
+    src: &str,
+    key: &str,
+    fit: Option<&Spanned<String>>,
+    path: &Path,
+) -> Result<bool, ConfigError> {
+    match fit.map(|f| (f, f.get_ref().as_str())) {
+        None | Some((_, "value")) => Ok(false),
+        Some((_, "band")) => Ok(true),
+        Some((f, other)) => Err(ConfigError::key(
+            path,
+            line(src, f),
+            format!("{key}.fit"),
+            format!("unknown fit `{other}`"),
+        )
+        .with_help(suggest(other, ["value", "band"]))),
+    }
+}
+
 /// Each intervention of `set` as a target: its treated arms and the context's untreated arms
-/// (each context's pair added once) join `scenarios`.
+/// (each context's pair added once) join `scenarios`. A measured intervention (`fit = "value"`)
+/// weighs `weights.measured`, a qualitative one (`fit = "band"`) `weights.band` and counts only
+/// outside its band.
 fn add_interventions(
     set: &InterventionSet,
-    weight: f64,
+    weights: InterventionWeights,
     scenarios: &mut Vec<Scenario>,
     targets: &mut Vec<Target>,
 ) {
@@ -595,7 +694,12 @@ fn add_interventions(
             value: i.value,
             tolerance: (hi - i.value).max(i.value - lo),
             band: i.band,
-            weight,
+            weight: match i.fit {
+                Fit::Value => weights.measured,
+                Fit::Band => weights.band,
+            },
+            band_only: i.fit == Fit::Band,
+            wall: crate::calibration::BAND_WALL * (hi - lo).min(1.0),
             prevented,
             source: i.source.clone(),
         });

@@ -7,6 +7,10 @@
 //! ovariectomy) and its control (the healthy adult, the sham), a read-out (column and day), and
 //! when the handles start: at the start of a run-in for a knock-out that is lifelong, at day 0 for
 //! a treatment. Each intervention sets handles (`<element>_factor` inputs) in both arms.
+//!
+//! Each intervention says what the fit aims at (`fit`): the published value of a measured result
+//! (`"value"`, the default), or only its band for a qualitative one (`"band"`: "prevented", "more
+//! loss", "no effect", where the value is the band's middle and not a measurement).
 
 use super::{file_problem, line, num, read, suggest, toml_error};
 use crate::config::scenario::{Scenario, load_scenario};
@@ -57,6 +61,7 @@ struct RawIntervention {
     set: Spanned<BTreeMap<String, f64>>,
     value: Spanned<f64>,
     band: Spanned<[f64; 2]>,
+    fit: Option<Spanned<String>>,
     column: Option<Spanned<String>>,
     species: Option<String>,
     source: Spanned<String>,
@@ -89,6 +94,22 @@ impl Measure {
     ];
 }
 
+/// What the fit aims at for an intervention (its `fit` key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fit {
+    /// `"value"` (default): a measured result; the fit aims at the published value, its residual
+    /// scaled by the band's half-width on the residual's side.
+    Value,
+    /// `"band"`: a qualitative result (a direction, "prevented", "no effect"); the published value
+    /// is only the middle of its band, and the fit costs nothing inside the band (a steep wall
+    /// outside it, `calibration::BAND_WALL`).
+    Band,
+}
+
+impl Fit {
+    const NAMES: [(&'static str, Fit); 2] = [("value", Fit::Value), ("band", Fit::Band)];
+}
+
 /// A context: the disease and control runs of its interventions, and the read-out.
 #[derive(Debug, Clone)]
 pub struct Context {
@@ -119,10 +140,13 @@ pub struct Intervention {
     pub context: usize,
     /// The handles it sets: (input index in the model's layout, handle name, factor).
     pub set: Vec<(usize, String, f64)>,
-    /// The published value (the centre of the fit).
+    /// The published value (the centre of the fit for [`Fit::Value`]; the middle of the band for
+    /// [`Fit::Band`]).
     pub value: f64,
     /// The band the model must meet.
     pub band: (f64, f64),
+    /// Whether the fit aims at the value or only at the band.
+    pub fit: Fit,
     /// Read-out column (the context's unless the study reports another site).
     pub column: String,
     /// Species or population.
@@ -445,6 +469,21 @@ impl Cx<'_> {
                 ),
             ));
         }
+        let fit = match &i.fit {
+            None => Fit::Value,
+            Some(f) => Fit::NAMES
+                .iter()
+                .find(|(n, _)| n == f.get_ref())
+                .map(|(_, m)| *m)
+                .ok_or_else(|| {
+                    self.err(
+                        line(self.src, f),
+                        &format!("{key}.fit"),
+                        format!("unknown fit `{}`", f.get_ref()),
+                    )
+                    .with_help(suggest(f.get_ref(), Fit::NAMES.map(|(n, _)| n)))
+                })?,
+        };
         let column = match &i.column {
             Some(c) => {
                 self.column(&format!("{key}.column"), c, &contexts[context].disease)?;
@@ -465,6 +504,7 @@ impl Cx<'_> {
             set,
             value,
             band: (lo, hi),
+            fit,
             column,
             species: i.species.clone().unwrap_or_default(),
             source: i.source.get_ref().clone(),

@@ -25,7 +25,8 @@ pub use calibration::{
 };
 pub use figure::{FigureOptions, sized as figure_sized};
 pub use interventions::{
-    Context as InterventionContext, Intervention, InterventionSet, Measure, load_interventions,
+    Context as InterventionContext, Fit as InterventionFit, Intervention, InterventionSet, Measure,
+    load_interventions,
 };
 pub use params_edit::ParamsEdit;
 pub use params_file::{bundled_params, load_params, parse_params};

@@ -4,7 +4,7 @@
 //! Everything here is relative to the healthy baseline (1 = healthy). Cell populations with
 //! turnover of weeks are ODE states; cytokines (half-lives of minutes to hours) are algebraic.
 //! Every coupling is written so that it equals exactly 1 at baseline: Hill modifiers of the form
-//! `1 + E (x/(x+K) - 1/(1+K))` (literature.md 4.2) for cytokines, power laws `E^g` for estrogen
+//! `1 + E (x^n/(x^n+K^n) - 1/(1+K^n))` (literature.md 4.2) for cytokines, power laws `E^g` for estrogen
 //! (Peterson & Riggs 2010), and `1 + e g` for a drug or disease level `g` that is 0 at baseline.
 //! Each coupling, its sign and its literature support: `docs/immune.md`.
 
@@ -14,11 +14,13 @@ use crate::params::ParamValues;
 /// Smallest estrogen level used in power laws (an input of 0 means "none", not a singularity).
 const ESTROGEN_FLOOR: f64 = 1e-3;
 
-/// `x^g` with exact fast paths for the common exponents 1 and 0.5.
+/// `x^g` with exact fast paths for the common exponents 1, 2 and 0.5.
 #[inline]
 fn pow(x: f64, g: f64) -> f64 {
     if g == 1.0 {
         x
+    } else if g == 2.0 {
+        x * x
     } else if g == 0.5 {
         x.sqrt()
     } else {
@@ -92,6 +94,37 @@ impl EstrogenExponents {
             *p = distinct[k];
         }
         powers
+    }
+}
+
+/// The baseline-preserving Hill deviation `h(x) = x^n/(x^n + K^n) - 1/(1 + K^n)` (literature.md
+/// 4.2): 0 at the healthy level x = 1, between `-1/(1 + K^n)` (x = 0) and `K^n/(1 + K^n)` (x far
+/// above K). Activation is `1 + E h(x)`, repression `1 - I h(x)`.
+#[derive(Debug, Clone, Copy)]
+struct Hill {
+    /// `K^n`.
+    k_n: f64,
+    /// Order `n`.
+    n: f64,
+    /// `1/(1 + K^n)`: the curve's value at baseline.
+    at_baseline: f64,
+}
+
+impl Hill {
+    fn new(k: f64, n: f64) -> Self {
+        let k_n = pow(k, n);
+        Hill {
+            k_n,
+            n,
+            at_baseline: 1.0 / (1.0 + k_n),
+        }
+    }
+
+    /// `h(x)`; a negative level counts as 0.
+    #[inline]
+    fn h(&self, x: f64) -> f64 {
+        let x_n = pow(x.max(0.0), self.n);
+        x_n / (x_n + self.k_n) - self.at_baseline
     }
 }
 
@@ -234,6 +267,8 @@ pub struct ImmuneParams {
     // innate cells
     pub mu_m: f64,
     pub g_disease: f64,
+    pub e_m_tnf: f64,
+    pub e_m_il6: f64,
     pub g_m_e: f64,
     pub i_m_il10: f64,
     pub g_m_age: f64,
@@ -264,6 +299,7 @@ pub struct ImmuneParams {
     pub g_commitment: f64,
     // couplings to the core
     pub k: f64,
+    pub n: f64,
     pub e_rankl_tnf: f64,
     pub e_rankl_il1: f64,
     pub e_rankl_stat3: f64,
@@ -360,6 +396,8 @@ immune_params! {
     g_lymph_rankl_e: "estrogen.g_lymph_RANKL", "1";
     mu_m: "innate.mu_M", "1/day";
     g_disease: "innate.g_disease", "1";
+    e_m_tnf: "innate.e_M_TNF", "1";
+    e_m_il6: "innate.e_M_IL6", "1";
     g_m_e: "innate.g_M_E", "1";
     i_m_il10: "innate.i_M_IL10", "1";
     g_m_age: "innate.g_age", "1/year";
@@ -387,6 +425,7 @@ immune_params! {
     wnt_inhibitor_floor: "wnt.inhibitor_floor", "1";
     g_commitment: "wnt.g_commitment", "1";
     k: "coupling.K", "1";
+    n: "coupling.n", "1";
     e_rankl_tnf: "coupling.e_RANKL_TNF", "1";
     e_rankl_il1: "coupling.e_RANKL_IL1", "1";
     e_rankl_stat3: "coupling.e_RANKL_STAT3", "1";
@@ -524,15 +563,13 @@ pub struct Immune {
 /// `tgfb_bone` is the core's TGF-beta and `oc_rel` its active osteoclasts, each relative to the
 /// steady state.
 pub fn evaluate(p: &ImmuneParams, c: &Cells, d: &Drives, tgfb_bone: f64, oc_rel: f64) -> Immune {
-    let k = p.k;
     let f = &d.factors;
     let e = p.estrogen.powers(d.estrogen);
     let gc = d.glucocorticoid / (d.glucocorticoid + p.gc_ec50);
     let anti_inflammatory = 1.0 / (1.0 + p.gc_i_inflammation * gc);
-    // Hill deviation from baseline: act = 1 + E h(x), rep = 1 - I h(x), with
-    // h(x) = x/(x+K) - 1/(1+K), so that both are exactly 1 at x = 1.
-    let at_baseline = 1.0 / (1.0 + k);
-    let h = |x: f64| x / (x + k) - at_baseline;
+    // Hill deviation from baseline: act = 1 + E h(x), rep = 1 - I h(x), both exactly 1 at x = 1.
+    let hill = Hill::new(p.k, p.n);
+    let h = |x: f64| hill.h(x);
 
     // Cytokines from their producer cells (weights are shares of the baseline level). TNF-alpha
     // induces IL-1 in macrophages (Wei 2005).
@@ -576,7 +613,9 @@ pub fn evaluate(p: &ImmuneParams, c: &Cells, d: &Drives, tgfb_bone: f64, oc_rel:
     let (h_stat3, h_stat5, h_tgfb, h_il2, h_il17) = (h(stat3), h(stat5), h(tgfb), h(il2), h(il17));
     // CD8+ Treg suppress osteoclasts they recognise: their activity scales with the osteoclasts
     // presenting antigen to them (Kiesel 2009; Buchwald 2012).
-    let (h_il6, h_il7, h_osm, h_cd8treg) = (h(il6), h(il7), h(osm), h(c.cd8treg * oc_rel));
+    let (h_il7, h_osm, h_cd8treg) = (h(il7), h(osm), h(c.cd8treg * oc_rel));
+    // IL-6 classic signalling on osteoblasts runs through gp130/JAK1 (SHP2; Kaneshiro 2014).
+    let h_il6_classic = h(jak * il6);
     let h_tgfb_treg = h(tgfb_treg);
     // CTLA-4 signal: Treg CTLA-4 plus any CTLA-4-Ig.
     let h_ctla4 = h(f[Handle::Ctla4] * (c.treg + d.ctla4));
@@ -626,10 +665,15 @@ pub fn evaluate(p: &ImmuneParams, c: &Cells, d: &Drives, tgfb_bone: f64, oc_rel:
     // CD8+ FoxP3+ Treg are induced by osteoclasts presenting antigen (Buchwald 2012).
     let drive_cd8treg = f[Handle::Cd8Treg] * (1.0 + p.e_cd8treg_oc * h(oc_rel));
     let drive_b = f[Handle::B] * e[slot::B];
+    // The cytokine cascade: TNF-alpha activates macrophages (Brennan 1989, Charles 1999), and
+    // IL-6 trans-signalling (IL-6 with sIL-6R, through gp130/JAK1) recruits monocytes (Hurst
+    // 2001), so that blocking either mediator lowers the whole activation.
+    let amplification = (1.0 + p.e_m_tnf * h_tnf) * (1.0 + p.e_m_il6 * h(jak * il6 * sil6r));
     let drive_m = f[Handle::Macrophage]
         * (1.0 + p.g_disease * d.disease_activity + p.g_m_age * d.aging_years)
         * e[slot::M]
-        * (1.0 - p.i_m_il10 * h_il10);
+        * (1.0 - p.i_m_il10 * h_il10)
+        * amplification;
     let d_cells = Cells {
         th1: p.mu_t * (drive_th1 - c.th1),
         th2: p.mu_t * (drive_th2 - c.th2),
@@ -678,7 +722,7 @@ pub fn evaluate(p: &ImmuneParams, c: &Cells, d: &Drives, tgfb_bone: f64, oc_rel:
         ob_differentiation: (1.0 - p.i_obdiff_tnf * h_tnf)
             * (1.0 + p.e_obdiff_stat5 * h_stat5)
             * (1.0 + p.e_obdiff_osm * h_osm)
-            * (1.0 - p.i_obdiff_il6 * h_il6)
+            * (1.0 - p.i_obdiff_il6 * h_il6_classic)
             * (1.0 - p.i_obdiff_il4 * h_il4)
             / (1.0 + p.gc_i_obdiff * gc),
         // ob_apoptosis: STAT3 keeps osteoblasts alive (Bcl-xL, Bcl-2)
@@ -686,12 +730,14 @@ pub fn evaluate(p: &ImmuneParams, c: &Cells, d: &Drives, tgfb_bone: f64, oc_rel:
             * (1.0 - p.i_obapo_stat3 * h_stat3)
             * e[slot::OB_APOPTOSIS]
             * (1.0 + p.gc_e_obapo * gc),
-        // obu_supply: Wnt/beta-catenin drives commitment; it declines with age
-        obu_supply: pow(wnt, p.g_commitment) / (1.0 + p.g_obu_age * d.aging_years),
+        // obu_supply: Wnt/beta-catenin drives commitment; it declines with age by a constant
+        // fraction per year
+        obu_supply: pow(wnt, p.g_commitment) * (-p.g_obu_age * d.aging_years).exp(),
         // resorption_lumbar_spine
         resorption_lumbar_spine: 1.0,
-        // resorption_total_hip: reduced mobility in active disease unloads the hip
-        resorption_total_hip: 1.0 + p.g_hip_disuse * d.disease_activity,
+        // resorption_total_hip: reduced mobility in active disease unloads the hip, as much as
+        // the inflammation is active (treatment that calms it restores mobility)
+        resorption_total_hip: 1.0 + p.g_hip_disuse * d.disease_activity * amplification,
         ..Attachments::NEUTRAL
     };
 

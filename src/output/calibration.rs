@@ -69,15 +69,15 @@ pub struct Report<'a> {
 fn method(cal: &crate::config::Calibration) -> &'static str {
     match cal.method {
         crate::config::FitMethod::NelderMead => {
-            "argmin 0.11 Nelder-Mead on logistic-transformed bounded parameters; cost = sum of squared residuals scaled by each target's band (half-width on the residual's side) plus the priors' (ln(value / median) / ln(factor))^2"
+            "argmin 0.11 Nelder-Mead on logistic-transformed bounded parameters; cost = sum of squared residuals scaled by each target's band (half-width on the residual's side; a band-only intervention: 0 inside its band, the distance to its edge / (0.1 min(width, 1)) outside) plus the priors' (ln(value / median) / ln(factor))^2"
         }
         crate::config::FitMethod::LevenbergMarquardt => {
-            "Levenberg-Marquardt (Marquardt scaling, forward-difference Jacobian) on logistic-transformed bounded parameters; cost = sum of squared residuals scaled by each target's band (half-width on the residual's side) plus the priors' (ln(value / median) / ln(factor))^2"
+            "Levenberg-Marquardt (Marquardt scaling, forward-difference Jacobian) on logistic-transformed bounded parameters; cost = sum of squared residuals scaled by each target's band (half-width on the residual's side; a band-only intervention: 0 inside its band, the distance to its edge / (0.1 min(width, 1)) outside) plus the priors' (ln(value / median) / ln(factor))^2"
         }
     }
 }
 const NOT_OPTIMISED: &str = "not fitted (--no-fit): zero iterations; the targets and the identifiability at the parameter file's values";
-const IDENTIFIABILITY_METHOD: &str = "Fisher information F = J^T J of the scaled residuals (got - wanted) / half-width of the band on the residual's side, each half-width read as one standard deviation (the priors are left out: what the targets alone determine); J by finite differences (central, one-sided second order at a bound) in ln(theta) for a positive parameter with a positive lower bound, in theta otherwise; covariance = F^-1 (pseudo-inverse over the informed directions); local and linearised";
+const IDENTIFIABILITY_METHOD: &str = "Fisher information F = J^T J of the scaled residuals (got - wanted) / half-width of the band on the residual's side (a band-only intervention: 0 inside its band, the distance to its edge / (0.1 min(width, 1)) outside), each half-width read as one standard deviation (the priors are left out: what the targets alone determine); J by finite differences (central, one-sided second order at a bound) in ln(theta) for a positive parameter with a positive lower bound, in theta otherwise; covariance = F^-1 (pseudo-inverse over the informed directions); local and linearised";
 
 /// The fit report as JSON.
 pub fn report_json(r: &Report<'_>) -> serde_json::Value {

@@ -325,7 +325,7 @@ const B_OPG: &str = "B-cell OPG outweighs B-cell RANKL";
 /// Every coupling of `immune::evaluate` (the row numbers of `docs/immune.md` section 3 are the
 /// positions in this table, from 1).
 #[rustfmt::skip]
-const ROWS: [Row; 82] = [
+const ROWS: [Row; 84] = [
     // ---- cytokines from cells and drives ----
     row("cytokine.e_IL1_TNF", "TNF-a induces IL-1", "Wei 2005 JCI 115:282", TNF3, Target::Il1, Up, true, Down),
     row("tcell.g_TNF_E", "estrogen deficiency raises TNF-a per T cell", "Cenci 2000 JCI 106:1229", E_LOW, Target::Tnf, Up, true, Down),
@@ -370,7 +370,7 @@ const ROWS: [Row; 82] = [
     // ---- B cells and innate cells ----
     Row { known: Some(B_OPG), ..row("bcell.g_B_E", "estrogen deficiency expands B lymphopoiesis", "Masuzawa 1994 JCI 94:1090 (nv); net: Onal 2012 JBC 287:29851", E_LOW, Target::DB, Up, true, Down) },
     row("innate.g_disease", "disease activity activates macrophages", "calibrated (Gough 1994)", Pert::Disease(1.0), Target::DM, Up, true, Down),
-    row("innate.g_M_E", "estrogen deficiency activates monocytes", "Pfeilschifter 2002 Endocr Rev 23:90 (nv)", E_LOW, Target::DM, Up, true, Down),
+    row("innate.g_M_E", "estrogen deficiency activates monocytes", "Pfeilschifter 2002 Endocr Rev 23:90 (nv)", E_LOW, Target::DM, Up, false, Down),
     row("innate.i_M_IL10", "IL-10 deactivates macrophages", "Moore 2001 Annu Rev Immunol 19:683 (nv)", IL10_3, Target::DM, Down, true, Up),
     row("innate.g_age", "inflammaging activates macrophages", "Franceschi 2000 Ann NY Acad Sci 908:244 (nv)", AGE, Target::DM, Up, true, Down),
     // ---- lymphocyte RANKL ----
@@ -417,17 +417,20 @@ const ROWS: [Row; 82] = [
     row("aging.g_OBu", "aging lowers osteoblast commitment", "Manolagas 2010 Endocr Rev 31:266 (nv); calibrated", AGE, Target::ObuSupply, Down, false, Down),
     row("coupling.g_hip_disuse", "active disease unloads the hip", "Scheiner 2013 (mechanostat); calibrated", Pert::Disease(1.0), Target::HipResorption, Up, true, Down),
     row("coupling.i_OBdiff_IL4", "IL-4 inhibits osteoblast differentiation", "Lewis 1993 PNAS 90:11618", IL4_3, Target::ObDiff, Down, true, Down),
+    row("innate.e_M_TNF", "TNF-a activates macrophages (the cytokine cascade)", "Brennan 1989 Lancet 2:244; Charles 1999 J Immunol 163:1521", TNF3, Target::DM, Up, true, Down),
+    row("innate.e_M_IL6", "IL-6 trans-signalling recruits and activates monocytes", "Hurst 2001 Immunity 14:705", IL6_3, Target::DM, Up, true, Down),
 ];
 
-/// Parameters of the module that are not couplings: half-effect levels, turnovers, the
+/// Parameters of the module that are not couplings: half-effect levels, the Hill order, turnovers, the
 /// glucocorticoid EC50 (each shapes every coupling it enters but has no direction of its own).
 /// `tcell.i_costimulation_CTLA4` acts only when estrogen deficiency (or IL-7, IFN-gamma) has
 /// raised T-cell activation, which one perturbation cannot show: its own test below.
 /// `wnt.inhibitor_floor` is a floor, not a strength.
-const NOT_COUPLINGS: [&str; 8] = [
+const NOT_COUPLINGS: [&str; 9] = [
     "tcell.i_costimulation_CTLA4",
     "wnt.inhibitor_floor",
     "coupling.K",
+    "coupling.n",
     "jakstat.K_STAT",
     "tcell.mu_T",
     "bcell.mu_B",

@@ -37,12 +37,13 @@ fn mean(r: &RunResult, c: &str, from: f64, to: f64) -> f64 {
     v.iter().sum::<f64>() / v.len() as f64
 }
 
-/// Treatment arm against control: BMD at both sites within 0.1 percentage points at `day`.
-fn neutral_arm(label: &str, treated: &RunResult, control: &RunResult, day: f64) {
+/// Treatment arm against control: BMD at both sites at least 0.1 percentage points higher at
+/// `day` (whatever the turnover markers do).
+fn gains_bone(label: &str, treated: &RunResult, control: &RunResult, day: f64) {
     for site in ["bmd_lumbar_spine_change_pct", "bmd_total_hip_change_pct"] {
         let (a, b) = (at(treated, site, day), at(control, site, day));
         assert!(
-            (a - b).abs() < 0.1,
+            a > b + 0.1,
             "{label}: {site} at day {day}: {a:.3} vs control {b:.3}"
         );
     }
@@ -173,18 +174,19 @@ fn immune_drugs_protect_bone_in_rheumatoid_arthritis() {
             -1.0,
         );
     }
-    // JAK inhibition is about neutral on BMD in the model: its STAT3 arm lowers RANKL, and its
-    // IL-7/STAT5 arm lifts a brake on osteoclast differentiation; the direct anabolic action of
-    // JAK inhibitors in mice (Adam 2020) is not in the model (docs/immune.md 4.5, a known gap).
-    neutral_arm(
+    // JAK inhibition protects bone in arthritis (Adam 2020 Sci Transl Med 12:eaay4447): its
+    // STAT3 arm lowers RANKL, it lifts IL-6's brake on osteoblasts (gp130/JAK1) and it calms the
+    // cytokine cascade, and with it the hip's disuse.
+    gains_bone(
         "ra_jak_inhibitor",
         &run("ra_jak_inhibitor"),
         &untreated,
         365.25,
     );
-    // Low-dose IL-2 gains bone, but its Treg raise Wnt10b and with it formation, and coupled
-    // resorption follows: CTX stays within a point of untreated arthritis instead of falling
-    // (docs/immune.md 4.5).
+    // Low-dose IL-2 gains bone; its Treg inhibit osteoclast formation (Zaiss 2007 Arthritis
+    // Rheum 56:4104) while raising Wnt10b and with it formation, so CTX falls below untreated
+    // arthritis (since the cascade refit of issue 11; before it, coupled resorption followed
+    // formation and CTX stayed within a point).
     // Abatacept's CTLA-4 gains spine bone; at the hip, where active disease adds resorption
     // through disuse (`coupling.g_hip_disuse`, which no immune drug reaches), within 0.1 point.
     let abatacept = run("ra_abatacept");
@@ -200,7 +202,12 @@ fn immune_drugs_protect_bone_in_rheumatoid_arthritis() {
         );
     }
     let ctx = |r: &RunResult| mean(r, "ctx_change_pct", 60.0, 365.0);
-    assert!((ctx(&il2) - ctx(&untreated)).abs() < 1.0);
+    assert!(
+        ctx(&il2) < ctx(&untreated),
+        "CTX {} on low-dose IL-2 against {} untreated",
+        ctx(&il2),
+        ctx(&untreated)
+    );
     // Each acts on its own target.
     let target = |stem: &str, c: &str| mean(&run(stem), c, 60.0, 365.0);
     let control = |c: &str| mean(&untreated, c, 60.0, 365.0);
@@ -238,8 +245,8 @@ fn infliximab_and_tofacitinib_act_like_their_class() {
         (60.0, 365.0),
         -1.0,
     );
-    // As baricitinib's `ra_jak_inhibitor`: about neutral (a known gap, docs/immune.md 4.5).
-    neutral_arm("tofacitinib", &tofa, &untreated, 365.25);
+    // As baricitinib's `ra_jak_inhibitor`: it protects bone (Adam 2020).
+    gains_bone("tofacitinib", &tofa, &untreated, 365.25);
     assert!(mean(&tofa, "STAT3_rel", 60.0, 365.0) < mean(&untreated, "STAT3_rel", 60.0, 365.0));
     assert!(mean(&ifx, "TNF_rel", 60.0, 365.0) < mean(&untreated, "TNF_rel", 60.0, 365.0));
 }
@@ -371,7 +378,12 @@ fn a_run_in_is_simulated_and_the_read_outs_restart_at_day_zero() {
             at(&long, c, 1095.75),
         );
         let want = 100.0 * ((1.0 + b / 100.0) / (1.0 + b0 / 100.0) - 1.0);
-        assert!((a - want).abs() < 1e-6, "{c}: {a} vs {want}");
+        // The states agree to 1e-6 relative (above); the read-out is their ratio to day 0, so
+        // the level 100 + change agrees to the same relative accuracy.
+        assert!(
+            (a - want).abs() < 1e-6 * (100.0 + want.abs()),
+            "{c}: {a} vs {want}"
+        );
     }
 }
 

@@ -377,7 +377,7 @@ fn bad_calibration_files_get_clear_errors() {
         e.contains("initial value 11 must lie strictly inside [0, 10]"),
         "{e}"
     );
-    let e = bad_calibration(|s| s.replace("upper = 30.0", "upper = -1.0"));
+    let e = bad_calibration(|s| s.replace("upper = 20.0", "upper = -1.0"));
     assert!(e.contains("0 <= lower < upper"), "{e}");
     let e = bad_calibration(|s| s.replace("time_days = 730.5", "time_days = 730.0"));
     assert!(
@@ -440,7 +440,7 @@ fn bad_calibration_files_get_clear_errors() {
         )
     });
     assert!(e.contains("different run-in"), "{e}");
-    let e = bad_calibration(|s| s.replace("max_iterations = 40", "max_iteration = 40"));
+    let e = bad_calibration(|s| s.replace("max_iterations = 60", "max_iteration = 60"));
     assert!(e.contains("unknown field `max_iteration`"), "{e}");
     let src =
         std::fs::read_to_string(root().join("params/calibration/immunoporosis.toml")).unwrap();

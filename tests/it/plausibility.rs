@@ -41,15 +41,15 @@ fn listing(dir: &Path) -> Vec<String> {
     out
 }
 
-const ESTROGEN_1E300: &str = "name = \"e\"\nmodel = \"immunoporosis\"\nduration_days = 100.0\n\n[[input]]\nname = \"estrogen\"\nvalue = 1e300\nunit = \"1\"\n";
+const OBU_SUPPLY_1E9: &str = "name = \"e\"\nmodel = \"immunoporosis\"\nduration_days = 100.0\n\n[[input]]\nname = \"obu_supply\"\nvalue = 1e9\nunit = \"1\"\n";
 
 #[test]
-fn estrogen_1e300_stops_the_run_naming_the_time() {
-    // Estrogen at 1e300 multiplies osteoclast apoptosis and OPG production by powers of 1e300:
-    // the run stops within days, either when a state leaves its physical domain (the message
-    // names the state, its column and the time) or when the solver's step underflows (it names
-    // the time); which comes first depends on the fitted estrogen exponents.
-    let s = parse(ESTROGEN_1E300).unwrap();
+fn a_billionfold_osteoblast_supply_stops_the_run_naming_the_time() {
+    // A billionfold supply of uncommitted osteoblasts floods formation: the run stops within
+    // days, either when a state leaves its physical domain (the message names the state, its
+    // column and the time) or when the solver's step underflows (it names the time). (Estrogen at
+    // 1e300 no longer does: its actions saturate in the Hill modifiers of order 2, issue 11.)
+    let s = parse(OBU_SUPPLY_1E9).unwrap();
     let e = engine::simulate(&s.spec).unwrap_err();
     let m = e.to_string();
     match &e {
@@ -64,7 +64,7 @@ fn estrogen_1e300_stops_the_run_naming_the_time() {
     assert!(m.contains("t = "), "{m}");
     // The binary: exit 1, the message on stderr, nothing written.
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("e.toml"), ESTROGEN_1E300).unwrap();
+    std::fs::write(dir.path().join("e.toml"), OBU_SUPPLY_1E9).unwrap();
     let before = listing(dir.path());
     let out = bin(&["run", "e.toml", "--out", "out"], dir.path());
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
@@ -196,7 +196,7 @@ fn inputs_and_doses_have_documented_plausible_ranges() {
 
 #[test]
 fn an_implausible_input_or_dose_gives_a_warning_naming_the_range() {
-    let s = parse(ESTROGEN_1E300).unwrap();
+    let s = parse(&OBU_SUPPLY_1E9.replace("obu_supply", "estrogen")).unwrap();
     assert_eq!(s.warnings.len(), 1, "{:?}", s.warnings);
     assert!(s.warnings[0].contains("input[0]") && s.warnings[0].contains("estrogen"));
     assert!(
@@ -518,10 +518,10 @@ fn dose_routes_know_their_labelled_dose() {
 
 #[test]
 fn a_run_that_keeps_no_trajectory_fails_where_a_run_that_keeps_one_does() {
-    // Estrogen far outside its plausible range drives the model out of its domain early; an
-    // analysis run (probes only, no rows kept) must stop at the same output row as `run`.
+    // An osteoblast supply far outside its plausible range drives the model out of its domain
+    // early; an analysis run (probes only, no rows kept) must stop at the same output row as `run`.
     let s = parse(
-        "name = \"s\"\nmodel = \"immunoporosis\"\nduration_days = 100.0\noutput_interval_days = 1.0\n\n[[input]]\nname = \"estrogen\"\nvalue = 1e300\nunit = \"1\"\n",
+        "name = \"s\"\nmodel = \"immunoporosis\"\nduration_days = 100.0\noutput_interval_days = 1.0\n\n[[input]]\nname = \"obu_supply\"\nvalue = 1e9\nunit = \"1\"\n",
     )
     .unwrap();
     let full = engine::simulate(&s.spec).unwrap_err();
