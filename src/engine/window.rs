@@ -73,6 +73,11 @@ const GL_WEIGHTS: [f64; 5] = [
 /// smooth extremum is then exact to about the square of it.
 const EXTREMUM_BRACKET: f64 = 1e-6;
 const INV_PHI: f64 = 0.618_033_988_749_894_8;
+/// Most golden-section iterations: 29 shrink a bracket to `EXTREMUM_BRACKET` of itself
+/// (0.618^29 < 1e-6). The cap ends the search where floating point cannot shrink the bracket
+/// further: a bracket of a few ulps late in a run (t ~ 3000 days, ulp ~ 5e-13 day) around a
+/// short step would otherwise never reach its tolerance, and the run would hang.
+const GOLDEN_ITERATIONS: usize = 40;
 
 /// The statistics of one window.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -259,7 +264,10 @@ impl WindowAccumulator {
         let mut x2 = lo + INV_PHI * (hi - lo);
         let mut f1 = sign * self.value(step, x1, q);
         let mut f2 = sign * self.value(step, x2, q);
-        while hi - lo > tol {
+        for _ in 0..GOLDEN_ITERATIONS {
+            if hi - lo <= tol {
+                break;
+            }
             if f1 <= f2 {
                 hi = x2;
                 x2 = x1;
@@ -275,5 +283,62 @@ impl WindowAccumulator {
             }
         }
         sign * f1.min(f2)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A step whose interpolant is the parabola (t - c)^2 in its one component.
+    struct Parabola {
+        t: (f64, f64),
+        c: f64,
+        y: [f64; 1],
+    }
+
+    impl DenseStep for Parabola {
+        fn t_prev(&self) -> f64 {
+            self.t.0
+        }
+        fn t_new(&self) -> f64 {
+            self.t.1
+        }
+        fn y_prev(&self) -> &[f64] {
+            &self.y
+        }
+        fn y_new(&self) -> &[f64] {
+            &self.y
+        }
+        fn eval(&self, t: f64, out: &mut [f64]) {
+            out[0] = (t - self.c) * (t - self.c);
+        }
+    }
+
+    #[test]
+    fn golden_section_ends_on_a_bracket_of_a_few_ulps() {
+        // Late in a run a bracket can be narrower than the tolerance floating point can reach
+        // (a step of 1e-12 day at t = 3000 days): the search must end, not spin.
+        let (lo, hi) = (3000.0, 3000.0 + 4.0 * 3000f64 * f64::EPSILON);
+        let step = Parabola {
+            t: (lo, hi),
+            c: 0.5 * (lo + hi),
+            y: [0.0],
+        };
+        let mut acc = WindowAccumulator::new(0.0, 4000.0, 1);
+        let v = acc.golden(&step, &mut |_, y: &[f64]| y[0], lo, hi, 1.0);
+        assert!(v.is_finite() && v <= (hi - lo) * (hi - lo), "{v}");
+    }
+
+    #[test]
+    fn golden_section_finds_a_smooth_minimum() {
+        let step = Parabola {
+            t: (0.0, 2.0),
+            c: 0.7,
+            y: [0.0],
+        };
+        let mut acc = WindowAccumulator::new(0.0, 2.0, 1);
+        let v = acc.golden(&step, &mut |_, y: &[f64]| y[0] + 3.0, 0.0, 2.0, 1.0);
+        assert!((v - 3.0).abs() < 1e-11, "{v}");
     }
 }
