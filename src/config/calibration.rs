@@ -596,16 +596,17 @@ fn target_wall(
     width: f64,
     path: &Path,
 ) -> Result<f64, ConfigError> {
-    match wall {
-        None => Ok(crate::calibration::BAND_WALL * width.min(1.0)),
-        Some(w) if w.get_ref().is_finite() && *w.get_ref() > 0.0 => Ok(*w.get_ref()),
-        Some(w) => Err(ConfigError::key(
-            path,
-            line(src, w),
-            format!("{key}.wall"),
-            format!("must be a positive number, got {}", num(*w.get_ref())),
-        )),
-    }
+    let default = crate::calibration::BAND_WALL * width.min(1.0);
+    let valid = |w: f64| w.is_finite() && w > 0.0;
+    optional_number(
+        src,
+        &format!("{key}.wall"),
+        wall,
+        default,
+        valid,
+        "must be a positive number",
+        path,
+    )
 }
 
 /// A calibration-file target's weight in the cost: `weight` in (0, 1], 1 when not given.
@@ -615,16 +616,37 @@ fn target_weight(
     weight: Option<&Spanned<f64>>,
     path: &Path,
 ) -> Result<f64, ConfigError> {
-    match weight {
-        None => Ok(1.0),
-        Some(w) if w.get_ref().is_finite() && *w.get_ref() > 0.0 && *w.get_ref() <= 1.0 => {
-            Ok(*w.get_ref())
-        }
-        Some(w) => Err(ConfigError::key(
+    let valid = |w: f64| w.is_finite() && w > 0.0 && w <= 1.0;
+    optional_number(
+        src,
+        &format!("{key}.weight"),
+        weight,
+        1.0,
+        valid,
+        "must lie in (0, 1]",
+        path,
+    )
+}
+
+/// An optional number of a calibration-file target: `default` when not given, the value when
+/// `valid`, otherwise an error at its line saying what it `must` be.
+fn optional_number(
+    src: &str,
+    key: &str,
+    value: Option<&Spanned<f64>>,
+    default: f64,
+    valid: impl Fn(f64) -> bool,
+    must: &str,
+    path: &Path,
+) -> Result<f64, ConfigError> {
+    match value {
+        None => Ok(default),
+        Some(v) if valid(*v.get_ref()) => Ok(*v.get_ref()),
+        Some(v) => Err(ConfigError::key(
             path,
-            line(src, w),
-            format!("{key}.weight"),
-            format!("must lie in (0, 1], got {}", num(*w.get_ref())),
+            line(src, v),
+            key,
+            format!("{must}, got {}", num(*v.get_ref())),
         )),
     }
 }
