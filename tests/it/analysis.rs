@@ -832,3 +832,21 @@ fn a_trough_needs_a_dose_in_its_window_and_the_error_names_the_endpoint_line() {
     assert!(v[0] > 0.0, "{v:?}");
     assert_eq!(v[0], v[1]);
 }
+
+/// The benchmark Sobol file's ranges are half to twice the committed values, as its header says,
+/// so that a refit which moves a parameter cannot leave the analysis centred on the old values
+/// (docs/immune.md section 5.3 reads its indices).
+#[test]
+fn the_sobol20_ranges_are_half_to_twice_the_committed_values() {
+    let s =
+        config::load_sensitivity(&root().join("params/analyses/sensitivity_sobol20.toml")).unwrap();
+    assert_eq!(s.variables.len(), 20);
+    for ((v, r), x) in s.variables.iter().zip(&s.ranges).zip(&s.nominal) {
+        let ok = (r.min / (0.5 * x) - 1.0).abs() < 1e-9 && (r.max / (2.0 * x) - 1.0).abs() < 1e-9;
+        assert!(
+            ok,
+            "{}: [{}, {}] against the committed {x}",
+            v.name, r.min, r.max
+        );
+    }
+}
