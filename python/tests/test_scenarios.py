@@ -225,7 +225,12 @@ LONG = {
 def test_ctrl_c_stops_long_work(work):
     # Work far too long to finish is interrupted with SIGINT: the interpreter gets
     # KeyboardInterrupt and the process ends (the timeout only guards against a hang).
-    code = "import sys, immunoporosis as ip\nprint('started', flush=True)\ntry:\n"
+    # The child installs Python's own SIGINT handler: a process started in the background of a
+    # non-interactive shell (CI under `nohup ... &`) inherits SIGINT ignored, and Python then
+    # leaves it ignored.
+    code = "import signal, sys, immunoporosis as ip\n"
+    code += "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+    code += "print('started', flush=True)\ntry:\n"
     code += textwrap.indent(textwrap.dedent(LONG[work]).strip(), "    ")
     code += "\nexcept KeyboardInterrupt:\n    print('interrupted', flush=True)\n    sys.exit(3)\nprint('finished', flush=True)\n"
     p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
