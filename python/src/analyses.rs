@@ -115,6 +115,20 @@ fn analysis_input<'a>(text: &'a Text, scenario: Option<config::Scenario>) -> Ana
     }
 }
 
+/// Parses an analysis file or dict (with its scenario and overrides) by `parse`; bad input is a
+/// ScenarioError naming the file or dict path, key and line.
+fn parse_analysis<T>(
+    py: Python<'_>,
+    spec: &Bound<'_, PyAny>,
+    scenario: Option<&Bound<'_, PyAny>>,
+    (parameters, treatments): (Option<&Bound<'_, PyAny>>, Option<&Bound<'_, PyAny>>),
+    parse: impl FnOnce(AnalysisText<'_>) -> Result<T, ConfigError>,
+) -> PyResult<T> {
+    let ov = Overrides::from_py(parameters, treatments)?;
+    let (text, inline) = analysis_text(py, spec, scenario, &ov)?;
+    parse(analysis_input(&text, inline)).map_err(|e| scenario_error(py, e, Some(&text)))
+}
+
 fn names<'a>(it: impl IntoIterator<Item = &'a String>) -> Vec<String> {
     it.into_iter().cloned().collect()
 }
@@ -135,10 +149,13 @@ fn sweep<'py>(
     threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyDict>> {
     guarded(|| {
-        let ov = Overrides::from_py(parameters, treatments)?;
-        let (text, inline) = analysis_text(py, spec, scenario, &ov)?;
-        let (h, sw) = config::parse_sweep(analysis_input(&text, inline))
-            .map_err(|e| scenario_error(py, e, Some(&text)))?;
+        let (h, sw) = parse_analysis(
+            py,
+            spec,
+            scenario,
+            (parameters, treatments),
+            config::parse_sweep,
+        )?;
         let rows = interruptible(py, threads, |cancel: &AtomicBool| {
             let mut rows = Vec::with_capacity(sw.runs());
             let done = lib_sweep::stream(&sw, &|| {}, |k, x, o| {
@@ -200,10 +217,13 @@ fn sensitivity<'py>(
     threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyDict>> {
     guarded(|| {
-        let ov = Overrides::from_py(parameters, treatments)?;
-        let (text, inline) = analysis_text(py, spec, scenario, &ov)?;
-        let mut s = config::parse_sensitivity(analysis_input(&text, inline))
-            .map_err(|e| scenario_error(py, e, Some(&text)))?;
+        let mut s = parse_analysis(
+            py,
+            spec,
+            scenario,
+            (parameters, treatments),
+            config::parse_sensitivity,
+        )?;
         if let Some(seed) = seed {
             s.header.seed = seed;
         }
@@ -321,10 +341,13 @@ fn population<'py>(
     threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyDict>> {
     guarded(|| {
-        let ov = Overrides::from_py(parameters, treatments)?;
-        let (text, inline) = analysis_text(py, spec, scenario, &ov)?;
-        let study = config::parse_population(analysis_input(&text, inline))
-            .map_err(|e| scenario_error(py, e, Some(&text)))?;
+        let study = parse_analysis(
+            py,
+            spec,
+            scenario,
+            (parameters, treatments),
+            config::parse_population,
+        )?;
         let pop = &study.population;
         let out = interruptible(py, threads, |cancel: &AtomicBool| {
             let mut patients = Vec::new();
