@@ -240,6 +240,14 @@ impl Bone {
         signaling::pth(&self.sig, a.p_pth_d)
     }
 
+    /// Rate (% of the hip's bone per day) at which the total hip is resorbed before any
+    /// site-local factor: the hip's turnover times relative osteoclast activity (at its
+    /// reference before the reference is known, as in the steady-state search).
+    pub(crate) fn hip_resorption(&self, y: &[f64; N]) -> f64 {
+        let relative = y[OCA] / self.oca_ref;
+        self.turnover[2] * 100.0 * if relative.is_nan() { 1.0 } else { relative }
+    }
+
     /// Rate (1/day) at which the skeleton is resorbed: whole-skeleton turnover times relative
     /// osteoclast activity (0 before the reference is known).
     pub(crate) fn skeletal_resorption(&self, y: &[f64; N]) -> f64 {

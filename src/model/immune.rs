@@ -328,7 +328,6 @@ pub struct ImmuneParams {
     pub i_obapo_stat3: f64,
     pub e_obapo_tnf: f64,
     pub g_obapo_e: f64,
-    pub g_hip_disuse: f64,
     // glucocorticoids
     pub gc_ec50: f64,
     pub gc_e_obapo: f64,
@@ -454,7 +453,6 @@ immune_params! {
     i_obapo_stat3: "coupling.i_OBapo_STAT3", "1";
     e_obapo_tnf: "coupling.e_OBapo_TNF", "1";
     g_obapo_e: "estrogen.g_OBapo_E", "1";
-    g_hip_disuse: "coupling.g_hip_disuse", "1";
     gc_ec50: "glucocorticoid.EC50", "mg/day";
     gc_e_obapo: "glucocorticoid.e_OBapo", "1";
     gc_i_obdiff: "glucocorticoid.i_OBdiff", "1";
@@ -733,11 +731,8 @@ pub fn evaluate(p: &ImmuneParams, c: &Cells, d: &Drives, tgfb_bone: f64, oc_rel:
         // obu_supply: Wnt/beta-catenin drives commitment; it declines with age by a constant
         // fraction per year
         obu_supply: pow(wnt, p.g_commitment) * (-p.g_obu_age * d.aging_years).exp(),
-        // resorption_lumbar_spine
-        resorption_lumbar_spine: 1.0,
-        // resorption_total_hip: reduced mobility in active disease unloads the hip, as much as
-        // the inflammation is active (treatment that calms it restores mobility)
-        resorption_total_hip: 1.0 + p.g_hip_disuse * d.disease_activity * amplification,
+        // The hip's disuse in active disease follows the disease-activity state
+        // (`model::disease`), not the cytokines.
         ..Attachments::NEUTRAL
     };
 

@@ -7,10 +7,16 @@
 //! core's steady state is unchanged. Each dosed drug ([`Dosed`]) acts where its registry
 //! declaration says, on the immune module's drives or on the core's attachment points.
 //!
-//! State layout: the core, six immune cell states, the PTH survival programme, then the
-//! compartments of the dosed drugs in registry order (`model::Layout::new`).
+//! Rheumatoid-arthritis disease activity is a state that the dosed drugs lower by their clinical
+//! response, and the hip's disuse follows it and adapts to the bone it has lost
+//! (`model::disease`).
+//!
+//! State layout: the core, seven immune cell states, the PTH survival programme, the disease
+//! activity and the hip's disuse loss, then the compartments of the dosed drugs in registry
+//! order (`model::Layout::new`).
 
 use super::bone::{self, Attachments, Bone};
+use super::disease::{DISEASE_PARAMS, DiseaseParams};
 use super::drugs::{Dosed, PTH_SURVIVAL, PthSurvival};
 use super::immune::{
     self, Cells, Drives, Factors, HANDLES, IMMUNE_PARAMS, Immune, ImmuneParams, N_HANDLES,
@@ -33,9 +39,14 @@ const MACRO: usize = CORE + 6;
 /// PTH-induced osteoblast survival programme.
 const PTHG: usize = CORE + 7;
 
+/// Rheumatoid-arthritis disease activity (the untreated input lowered by the drugs).
+const DIS: usize = CORE + 8;
+/// Hip bone lost to disuse in active disease (%).
+const HIPL: usize = CORE + 9;
+
 /// Number of the model's own states: the core, 7 immune cell states, the PTH survival
-/// programme (the dosed drugs' compartments follow).
-pub const N: usize = PTHG + 1;
+/// programme, disease activity and the hip's disuse loss (the dosed drugs' compartments follow).
+pub const N: usize = HIPL + 1;
 
 /// Smallest Treg level used in the Th17/Treg ratio.
 const TREG_FLOOR: f64 = 1e-9;
@@ -134,11 +145,15 @@ const CORE_IMMUNE: [ParamSpec; N_CORE_IMMUNE] =
         IMMUNE_PARAMS,
     );
 
-/// The model's own parameters: the core's, the immune module's and the PTH survival
-/// programme's (each drug's come from the registry).
-const N_PARAMS: usize = N_CORE_IMMUNE + PTH_SURVIVAL.len();
+const N_WITH_PTH: usize = N_CORE_IMMUNE + PTH_SURVIVAL.len();
+const WITH_PTH: [ParamSpec; N_WITH_PTH] =
+    super::concat::<ParamSpec, N_CORE_IMMUNE, 4, N_WITH_PTH>(CORE_IMMUNE, PTH_SURVIVAL);
+
+/// The model's own parameters: the core's, the immune module's, the PTH survival programme's
+/// and disease activity's (each drug's come from the registry).
+const N_PARAMS: usize = N_WITH_PTH + DISEASE_PARAMS.len();
 const PARAMS: [ParamSpec; N_PARAMS] =
-    super::concat::<ParamSpec, N_CORE_IMMUNE, 4, N_PARAMS>(CORE_IMMUNE, PTH_SURVIVAL);
+    super::concat::<ParamSpec, N_WITH_PTH, 9, N_PARAMS>(WITH_PTH, DISEASE_PARAMS);
 
 const fn immune_state(
     name: &'static str,
@@ -193,6 +208,22 @@ const STATES: [StateSpec; N] = super::flatten(&[
             kind: StateKind::Dynamic,
             domain: Domain::Range(0.0, 1.0),
             description: "PTH-induced osteoblast survival programme (fraction of maximal)",
+        },
+        StateSpec {
+            name: "D",
+            unit: "1",
+            column: "disease_activity_state",
+            kind: StateKind::Accumulator { reference: 0.0 },
+            domain: Domain::NonNegative,
+            description: "rheumatoid-arthritis disease activity under treatment (1 = active untreated, about DAS28 6.5)",
+        },
+        StateSpec {
+            name: "L_hip",
+            unit: "%",
+            column: "hip_disuse_loss",
+            kind: StateKind::Accumulator { reference: 0.0 },
+            domain: Domain::Range(-100.0, 100.0),
+            description: "hip bone volume lost to disuse in active disease, in % of the hip's bone (not re-expressed after a run-in: the loss since disease onset)",
         },
     ],
 ]);
@@ -309,6 +340,7 @@ pub struct Immunoporosis {
     /// The dosed drugs, in layout order.
     drugs: Vec<Dosed>,
     pth_survival: PthSurvival,
+    disease: DiseaseParams,
     beta_rankl: f64,
     /// PTH clearance (1/day): turns a drug concentration into an equivalent PTH source.
     d_pth: f64,
@@ -326,6 +358,10 @@ struct Coupled {
     core: Attachments,
     /// PTH (pM), which drives the osteoblast survival programme.
     pth: f64,
+    /// Untreated disease activity times the drugs' factors: where `D` is heading.
+    disease_target: f64,
+    /// Factor on the hip's resorption from its disuse.
+    hip_disuse: f64,
 }
 
 impl Immunoporosis {
@@ -341,6 +377,7 @@ impl Immunoporosis {
                 .map(|&(id, first)| Dosed::new(id, first, p))
                 .collect(),
             pth_survival: PthSurvival::from_params(p),
+            disease: DiseaseParams::from_params(p),
             beta_rankl: p.value("rankl.beta_RANKL"),
             d_pth: p.value("pth.D_PTH"),
             tgfb_ref: f64::NAN,
@@ -404,10 +441,15 @@ impl Immunoporosis {
         // PTH's anabolic signal: the osteoblast survival programme (`drugs::PthSurvival`).
         let pth = self.bone.pth(&attached);
         attached.ob_apoptosis *= self.pth_survival.ob_apoptosis_factor(own[PTHG]);
+        let hip_disuse = self.disease.hip_resorption_factor(own[DIS], own[HIPL]);
+        attached.resorption_total_hip *= hip_disuse;
+        let disease_target = self.disease.target(&drives);
         Coupled {
             immune: im,
             core: attached,
             pth,
+            disease_target,
+            hip_disuse,
         }
     }
 }
@@ -438,6 +480,9 @@ impl Model for Immunoporosis {
         dy[BCELL] = d.b;
         dy[MACRO] = d.m;
         dy[PTHG] = self.pth_survival.rate(c.pth, y[PTHG]);
+        dy[DIS] = self.disease.activity_rate(c.disease_target, y[DIS]);
+        // The disuse part of the hip's resorption is bone lost to disuse.
+        dy[HIPL] = (c.hip_disuse - 1.0) * self.bone.hip_resorption(core);
         let release = self.bone.skeletal_resorption(core);
         for drug in &self.drugs {
             let states = drug.first..drug.first + drug.len;
@@ -489,6 +534,8 @@ impl Model for Immunoporosis {
         let mut y = self.layout.guess(1.0);
         y[..CORE].copy_from_slice(&self.bone.core_guess());
         y[PTHG] = 1e-3;
+        y[DIS] = 0.0;
+        y[HIPL] = 0.0;
         y
     }
 }

@@ -5,6 +5,7 @@
 //! Nothing in this module does I/O, knows TOML, or calls a solver.
 
 pub mod bone;
+pub mod disease;
 pub mod drugs;
 pub mod immune;
 pub mod immunoporosis;

@@ -507,3 +507,71 @@ fn freedom_bands_are_met_with_the_committed_parameters() {
         "CTX partly recovers before the next dose: {ctx_6m}"
     );
 }
+
+/// The parameter `name` of the bundled immunoporosis model.
+fn param(name: &str) -> f64 {
+    bundled_params(ModelId::Immunoporosis)
+        .expect("bundled parameters load")
+        .value(name)
+}
+
+#[test]
+fn each_ra_drug_lowers_disease_activity_by_its_class_response_at_the_labelled_dose() {
+    // docs/research/ra_disease_activity.md 5.3: at its labelled regimen each class removes its
+    // trial response from the excess disease activity, through its pharmacokinetics, its
+    // target's blockade and the saturation of the response. Months 6 to 12 (the response's time
+    // constant is 6 weeks).
+    let cases = [
+        ("ra_anti_tnf", "disease.r_TNF"),
+        ("ra_anti_il6r", "disease.r_IL6"),
+        ("ra_jak_inhibitor", "disease.r_JAK"),
+        ("ra_anti_il17", "disease.r_IL17"),
+        ("ra_abatacept", "disease.r_costimulation"),
+    ];
+    for (stem, response) in cases {
+        let d = mean(&run(stem), "disease_activity_state", 182.625, 365.25);
+        let expected = 1.0 - param(response);
+        assert!(
+            (d - expected).abs() < 0.03,
+            "{stem}: disease activity {d:.3}, expected {expected:.3} ({response})"
+        );
+    }
+    // Untreated, the disease activity stays that of the untreated disease; a drug that does not
+    // act on an RA target (denosumab) leaves it there.
+    let untreated = run("rheumatoid_arthritis");
+    assert!((mean(&untreated, "disease_activity_state", 182.625, 365.25) - 1.0).abs() < 0.01);
+    let denosumab = run_text(&ra_with(
+        "drug = \"denosumab\"\ndose = 60.0\nunit = \"mg\"\nroute = \"SC\"\ninterval_days = 182.625\nlast_day = 365.25",
+    ));
+    assert!((mean(&denosumab, "disease_activity_state", 182.625, 365.25) - 1.0).abs() < 0.01);
+}
+
+#[test]
+fn the_hips_disuse_loss_levels_off_at_the_load_reduction_and_treatment_gives_it_back() {
+    // The disuse loss stops when the hip has lost the fraction of its daily stress stimulus that
+    // active disease takes away (model::disease): 100 delta % at disease activity 1.
+    let plateau = 100.0 * param("disease.load_reduction");
+    let long = run_text(
+        "name = \"t\"\nmodel = \"immunoporosis\"\nduration_days = 7305.0\noutput_interval_days = 30.4375\n\n[[input]]\nname = \"disease_activity\"\nvalue = 1.0\nunit = \"1\"\n",
+    );
+    let loss = |day: f64| at(&long, "hip_disuse_loss", day);
+    let (first, last) = (loss(365.25), loss(7305.0) - loss(6939.75));
+    assert!(
+        first > 0.0 && last < 0.5 * first,
+        "year 1 {first:.3} %, year 20 {last:.3} %"
+    );
+    assert!(
+        loss(7305.0) < plateau,
+        "{} % against {plateau} %",
+        loss(7305.0)
+    );
+    assert!(
+        loss(7305.0) > 0.5 * plateau,
+        "{} % against {plateau} %",
+        loss(7305.0)
+    );
+    // Established disease treated with abatacept: the hip regains part of its disuse loss.
+    let treated = run("../validation/scenarios/ra_established_abatacept_3y");
+    let regained = at(&treated, "hip_disuse_loss", 0.0) - at(&treated, "hip_disuse_loss", 1095.75);
+    assert!(regained > 0.0, "regained {regained:.3} %");
+}

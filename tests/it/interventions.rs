@@ -64,7 +64,7 @@ const KNOWN_MISSES: [(&str, &str); 12] = [
     ),
     (
         "infliximab in early RA, lumbar spine (Haugeberg)",
-        "no disease-activity state: one blockade removes the whole loss",
+        "TNF carries the whole spine loss of RA: disease activity acts only on the hip's disuse",
     ),
     (
         "FoxP3-transgenic Treg in TNF-driven arthritis, systemic bone",

@@ -89,15 +89,15 @@ fn every_drug_file_is_registered_and_every_registered_drug_has_its_file() {
 #[test]
 fn the_layout_holds_only_the_dosed_drugs_in_registry_order() {
     let none = ModelId::Immunoporosis.layout(&[]);
-    assert_eq!(none.states.len(), 18);
-    assert_eq!(1 + none.states.len() + none.derived.len(), 48);
+    assert_eq!(none.states.len(), 20);
+    assert_eq!(1 + none.states.len() + none.derived.len(), 50);
     assert!(none.states.iter().all(|s| s.unit != "mg"));
     assert!(none.dose_routes.is_empty());
     let den = DrugId::from_name("denosumab").unwrap();
     let romo = DrugId::from_name("romosozumab").unwrap();
     // The order of the argument does not matter: registry order (denosumab first).
     let two = ModelId::Immunoporosis.layout(&[romo, den, romo]);
-    let names: Vec<&str> = two.states[18..].iter().map(|s| s.name).collect();
+    let names: Vec<&str> = two.states[20..].iter().map(|s| s.name).collect();
     assert_eq!(
         names,
         ["Den_depot", "Den_central", "Romo_depot", "Romo_central"]
@@ -127,11 +127,11 @@ fn the_layout_holds_only_the_dosed_drugs_in_registry_order() {
         assert_eq!(state, want);
     }
     assert_eq!(two.dose_routes.len(), 3);
-    // Every drug together: the model's 18 states and every drug's compartments (29 for the 14
+    // Every drug together: the model's 20 states and every drug's compartments (29 for the 14
     // bundled drugs, as in the former fixed layout), its read-outs and two columns per drug.
     let all = ModelId::Immunoporosis.layout(&all_drugs());
     let compartments: usize = DRUGS.iter().map(|d| d.compartments.len()).sum();
-    assert_eq!(all.states.len(), 18 + compartments);
+    assert_eq!(all.states.len(), 20 + compartments);
     let own = ModelId::Immunoporosis.layout(&[]);
     assert_eq!(all.derived.len(), own.derived.len() + 2 * DRUGS.len());
     // A model without drugs ignores them.
@@ -142,7 +142,7 @@ fn the_layout_holds_only_the_dosed_drugs_in_registry_order() {
 fn a_run_without_drugs_writes_no_drug_columns_and_a_dosed_run_only_its_own() {
     let is_drug_column = |c: &str| DRUGS.iter().any(|d| c.starts_with(&format!("{}_", d.name)));
     let healthy = run("healthy").trajectory;
-    assert_eq!(healthy.columns.len(), 48);
+    assert_eq!(healthy.columns.len(), 50);
     let drug_columns: Vec<&String> = healthy
         .columns
         .iter()
