@@ -27,6 +27,7 @@
 //! `D` does not act twice on it.
 
 use super::immune::{Drives, Handle};
+use super::{ParamSpec, param};
 use crate::params::ParamValues;
 
 /// The parameters of disease activity and the hip's disuse.
@@ -45,27 +46,17 @@ pub struct DiseaseParams {
     pub g_hip: f64,
 }
 
-const fn spec(name: &'static str, unit: &'static str) -> crate::model::ParamSpec {
-    crate::model::ParamSpec { name, unit }
-}
-
 /// The parameters this module reads, with their units.
-pub const DISEASE_PARAMS: [crate::model::ParamSpec; 9] = [
-    spec("disease.tau", "day"),
-    spec("disease.r_TNF", "1"),
-    spec("disease.r_IL6", "1"),
-    spec("disease.r_JAK", "1"),
-    spec("disease.r_IL17", "1"),
-    spec("disease.r_costimulation", "1"),
-    spec("disease.blockade_saturation", "1"),
-    crate::model::ParamSpec {
-        name: "disease.load_reduction",
-        unit: "1",
-    },
-    crate::model::ParamSpec {
-        name: "coupling.g_hip_disuse",
-        unit: "1",
-    },
+pub const DISEASE_PARAMS: [ParamSpec; 9] = [
+    param("disease.tau", "day"),
+    param("disease.r_TNF", "1"),
+    param("disease.r_IL6", "1"),
+    param("disease.r_JAK", "1"),
+    param("disease.r_IL17", "1"),
+    param("disease.r_costimulation", "1"),
+    param("disease.blockade_saturation", "1"),
+    param("disease.load_reduction", "1"),
+    param("coupling.g_hip_disuse", "1"),
 ];
 
 impl DiseaseParams {

@@ -7,9 +7,9 @@
 //! core's steady state is unchanged. Each dosed drug ([`Dosed`]) acts where its registry
 //! declaration says, on the immune module's drives or on the core's attachment points.
 //!
-//! Rheumatoid-arthritis disease activity is a state that the dosed drugs lower by their clinical
-//! response, and the hip's disuse follows it and adapts to the bone it has lost
-//! (`model::disease`).
+//! Rheumatoid-arthritis disease activity is a state that blocking an RA drug class's target (by a
+//! dosed drug or a handle) lowers by the class's clinical response, and the hip's disuse follows
+//! it and adapts to the bone it has lost (`model::disease`).
 //!
 //! State layout: the core, seven immune cell states, the PTH survival programme, the disease
 //! activity and the hip's disuse loss, then the compartments of the dosed drugs in registry
