@@ -244,17 +244,19 @@ impl Bone {
     /// site-local factor: the hip's turnover times relative osteoclast activity (at its
     /// reference before the reference is known, as in the steady-state search).
     pub(crate) fn hip_resorption(&self, y: &[f64; N]) -> f64 {
-        let relative = y[OCA] / self.oca_ref;
-        self.turnover[2] * 100.0 * if relative.is_nan() { 1.0 } else { relative }
+        self.turnover[2] * 100.0 * self.relative_resorption(y).unwrap_or(1.0)
     }
 
     /// Rate (1/day) at which the skeleton is resorbed: whole-skeleton turnover times relative
     /// osteoclast activity (0 before the reference is known).
     pub(crate) fn skeletal_resorption(&self, y: &[f64; N]) -> f64 {
-        if self.oca_ref.is_nan() {
-            return 0.0;
-        }
-        self.turnover[0] * y[OCA] / self.oca_ref
+        self.turnover[0] * self.relative_resorption(y).unwrap_or(0.0)
+    }
+
+    /// Active osteoclasts relative to the steady state, once the reference is known.
+    #[inline]
+    fn relative_resorption(&self, y: &[f64; N]) -> Option<f64> {
+        (!self.oca_ref.is_nan()).then(|| y[OCA] / self.oca_ref)
     }
 
     fn ligands(a: &Attachments) -> LigandInputs {
