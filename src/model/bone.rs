@@ -179,7 +179,7 @@ impl Attachments {
 }
 
 /// Every parameter of the core model, with its unit.
-pub(crate) const PARAMS_ARRAY: [ParamSpec; 34] = super::concat::<ParamSpec, 14, 20, 34>(
+pub(crate) const PARAMS_ARRAY: [ParamSpec; 35] = super::concat::<ParamSpec, 15, 20, 35>(
     [
         OSTEOBLAST_PARAMS[0],
         OSTEOBLAST_PARAMS[1],
@@ -195,6 +195,7 @@ pub(crate) const PARAMS_ARRAY: [ParamSpec; 34] = super::concat::<ParamSpec, 14, 
         param("mineral.primary_fraction", "1"),
         param("mineral.k_secondary", "1/year"),
         param("bone.tau_formation", "day"),
+        param("bone.phi_modeling", "1"),
     ],
     signaling::SIGNAL_PARAMS,
 );
@@ -220,6 +221,9 @@ pub struct Bone {
     k_secondary: f64,
     /// Rate at which formation follows osteoblast activity (1/day).
     k_formation: f64,
+    /// Share of baseline formation that is modelling-based: not preceded by resorption, so it
+    /// does not follow the osteoblasts that resorption recruits.
+    phi_modeling: f64,
     /// Baseline active osteoblasts and osteoclasts (steady state), the read-outs' reference.
     oba_ref: f64,
     oca_ref: f64,
@@ -275,11 +279,14 @@ impl Bone {
         signaling::signals(&self.sig, &Self::ligands(a), y[OBP], y[OBA], y[OCA])
     }
 
-    /// Formation and resorption relative to baseline: the bone balance driver. Formation is the
-    /// delayed state; resorption follows active osteoclasts directly.
+    /// Formation and resorption relative to baseline: the bone balance driver. Remodelling-based
+    /// formation is the delayed state; modelling-based formation (a share `phi_modeling` of
+    /// baseline formation) keeps its baseline rate; resorption follows active osteoclasts
+    /// directly.
     #[inline]
     fn relative_activity(&self, y: &[f64; N]) -> (f64, f64) {
-        (y[FORMATION], y[OCA] / self.oca_ref)
+        let formation = self.phi_modeling + (1.0 - self.phi_modeling) * y[FORMATION];
+        (formation, y[OCA] / self.oca_ref)
     }
 
     /// BMD change (%) of a site from its volume change (%) and mineral content: BMD is
@@ -358,7 +365,7 @@ pub(crate) const STATES: [StateSpec; N] = [
         column: "formation_rel",
         kind: StateKind::Dynamic,
         domain: Domain::NonNegative,
-        description: "bone formation rate relative to baseline (follows active osteoblasts over the formation phase)",
+        description: "remodelling-based bone formation rate relative to baseline (follows active osteoblasts over the formation phase; P1NP adds the modelling-based share)",
     },
 ];
 /// The core's read-outs.
@@ -461,6 +468,7 @@ impl Bone {
             primary_fraction: p.value("mineral.primary_fraction"),
             k_secondary: per_day("mineral.k_secondary"),
             k_formation: 1.0 / p.value("bone.tau_formation"),
+            phi_modeling: p.value("bone.phi_modeling"),
             oba_ref: f64::NAN,
             oca_ref: f64::NAN,
             mineral_ref: [f64::NAN; 2],

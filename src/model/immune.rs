@@ -330,6 +330,8 @@ pub struct ImmuneParams {
     pub g_obapo_e: f64,
     // glucocorticoids
     pub gc_ec50: f64,
+    pub gc_ec50_ob: f64,
+    pub gc_n_ob: f64,
     pub gc_e_obapo: f64,
     pub gc_i_obdiff: f64,
     pub gc_e_rankl: f64,
@@ -454,6 +456,8 @@ immune_params! {
     e_obapo_tnf: "coupling.e_OBapo_TNF", "1";
     g_obapo_e: "estrogen.g_OBapo_E", "1";
     gc_ec50: "glucocorticoid.EC50", "mg/day";
+    gc_ec50_ob: "glucocorticoid.EC50_OB", "mg/day";
+    gc_n_ob: "glucocorticoid.n_OB", "1";
     gc_e_obapo: "glucocorticoid.e_OBapo", "1";
     gc_i_obdiff: "glucocorticoid.i_OBdiff", "1";
     gc_e_rankl: "glucocorticoid.e_RANKL", "1";
@@ -563,7 +567,14 @@ pub struct Immune {
 pub fn evaluate(p: &ImmuneParams, c: &Cells, d: &Drives, tgfb_bone: f64, oc_rel: f64) -> Immune {
     let f = &d.factors;
     let e = p.estrogen.powers(d.estrogen);
+    // Glucocorticoid occupancy: the resorption side (RANKL, OPG, osteoclast life, inflammation)
+    // with EC50; the osteoblast lineage (differentiation, apoptosis, DKK1, sclerostin) with its
+    // own, higher EC50 and order, from the dose response of osteocalcin suppression.
     let gc = d.glucocorticoid / (d.glucocorticoid + p.gc_ec50);
+    let gc_ob = {
+        let x = pow(d.glucocorticoid / p.gc_ec50_ob, p.gc_n_ob);
+        x / (1.0 + x)
+    };
     let anti_inflammatory = 1.0 / (1.0 + p.gc_i_inflammation * gc);
     // Hill deviation from baseline: act = 1 + E h(x), rep = 1 - I h(x), both exactly 1 at x = 1.
     let hill = Hill::new(p.k, p.n);
@@ -620,10 +631,10 @@ pub fn evaluate(p: &ImmuneParams, c: &Cells, d: &Drives, tgfb_bone: f64, oc_rel:
 
     // Wnt/beta-catenin on osteoblast commitment: DKK1 and sclerostin inhibit it, OSM suppresses
     // sclerostin (Walker 2010), IL-17 suppresses the osteoblast's Wnt response.
-    let dkk1 = f[Handle::Dkk1] * (1.0 + p.e_dkk1_tnf * h_tnf) * (1.0 + p.e_dkk1_gc * gc);
+    let dkk1 = f[Handle::Dkk1] * (1.0 + p.e_dkk1_tnf * h_tnf) * (1.0 + p.e_dkk1_gc * gc_ob);
     let sclerostin = f[Handle::Sclerostin]
         * e[slot::SOST]
-        * (1.0 + p.e_sost_gc * gc)
+        * (1.0 + p.e_sost_gc * gc_ob)
         * (1.0 + p.g_sost_age * d.aging_years)
         * (1.0 - p.i_sost_osm * h_osm);
     let wnt10b = 1.0 + p.e_wnt10b * h_tgfb_treg;
@@ -722,12 +733,12 @@ pub fn evaluate(p: &ImmuneParams, c: &Cells, d: &Drives, tgfb_bone: f64, oc_rel:
             * (1.0 + p.e_obdiff_osm * h_osm)
             * (1.0 - p.i_obdiff_il6 * h_il6_classic)
             * (1.0 - p.i_obdiff_il4 * h_il4)
-            / (1.0 + p.gc_i_obdiff * gc),
+            / (1.0 + p.gc_i_obdiff * gc_ob),
         // ob_apoptosis: STAT3 keeps osteoblasts alive (Bcl-xL, Bcl-2)
         ob_apoptosis: (1.0 + p.e_obapo_tnf * h_tnf)
             * (1.0 - p.i_obapo_stat3 * h_stat3)
             * e[slot::OB_APOPTOSIS]
-            * (1.0 + p.gc_e_obapo * gc),
+            * (1.0 + p.gc_e_obapo * gc_ob),
         // obu_supply: Wnt/beta-catenin drives commitment; it declines with age by a constant
         // fraction per year
         obu_supply: pow(wnt, p.g_commitment) * (-p.g_obu_age * d.aging_years).exp(),

@@ -112,7 +112,7 @@ fn run_writes_csv_manifest_and_plots() {
     assert!(manifest["solver"]["accepted_steps"].as_u64().unwrap() > 0);
     assert_eq!(manifest["solver"]["segments"].as_array().unwrap().len(), 3);
     let params = manifest["parameters"].as_array().unwrap();
-    assert_eq!(params.len(), 34);
+    assert_eq!(params.len(), 35);
     assert!(
         params
             .iter()

@@ -411,11 +411,12 @@ const ROWS: [Row; 83] = [
 ];
 
 /// Parameters of the module that are not couplings: half-effect levels, the Hill order, turnovers, the
-/// glucocorticoid EC50 (each shapes every coupling it enters but has no direction of its own).
+/// glucocorticoid EC50s and the order of the osteoblast lineage's dose response (each shapes every
+/// coupling it enters but has no direction of its own).
 /// `tcell.i_costimulation_CTLA4` acts only when estrogen deficiency (or IL-7, IFN-gamma) has
 /// raised T-cell activation, which one perturbation cannot show: its own test below.
 /// `wnt.inhibitor_floor` is a floor, not a strength.
-const NOT_COUPLINGS: [&str; 9] = [
+const NOT_COUPLINGS: [&str; 11] = [
     "tcell.i_costimulation_CTLA4",
     "wnt.inhibitor_floor",
     "coupling.K",
@@ -425,6 +426,8 @@ const NOT_COUPLINGS: [&str; 9] = [
     "bcell.mu_B",
     "innate.mu_M",
     "glucocorticoid.EC50",
+    "glucocorticoid.EC50_OB",
+    "glucocorticoid.n_OB",
 ];
 
 fn bundled() -> &'static ParamSet {

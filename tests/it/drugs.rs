@@ -575,3 +575,63 @@ fn the_hips_disuse_loss_levels_off_at_the_load_reduction_and_treatment_gives_it_
     let regained = at(&treated, "hip_disuse_loss", 0.0) - at(&treated, "hip_disuse_loss", 1095.75);
     assert!(regained > 0.0, "regained {regained:.3} %");
 }
+
+/// `healthy` with glucocorticoid at `dose` mg/day from day 0, for 84 days.
+fn glucocorticoid_run(dose: f64) -> RunResult {
+    run_text(&format!(
+        "name = \"gc\"\nmodel = \"immunoporosis\"\nduration_days = 84.0\noutput_interval_days = 1.75\n\n[[input]]\nname = \"glucocorticoid\"\nvalue = {dose:?}\nunit = \"mg/day\"\n"
+    ))
+}
+
+#[test]
+fn glucocorticoids_suppress_formation_with_the_dose_response_of_osteocalcin() {
+    // docs/immune.md 2.1: on the osteoblast lineage glucocorticoids act with their own, higher
+    // EC50 (Godschalk & Downs 1988: osteocalcin unchanged at 5 mg/day, 37 % of baseline at
+    // 60 mg/day). With one shared EC50 of 7.5 mg/day, 5 mg/day gave 0.69 of the 60 mg/day P1NP
+    // fall at 12 weeks; the separate dose response makes low doses act little on formation.
+    let fall = |dose: f64| -at(&glucocorticoid_run(dose), "p1np_change_pct", 84.0);
+    let (low, mid, high) = (fall(5.0), fall(20.0), fall(60.0));
+    assert!(
+        0.0 < low && low < mid && mid < high,
+        "P1NP falls with dose: {low:.1} < {mid:.1} < {high:.1} %"
+    );
+    assert!(
+        low < 0.35 * high,
+        "5 mg/day acts little on formation: {low:.1} % against {high:.1} % at 60 mg/day"
+    );
+}
+
+#[test]
+fn modelling_based_formation_is_a_floor_under_p1np_that_denosumab_cannot_remove() {
+    // docs/model.md 4.2: the modelling-based share phi of baseline formation keeps its rate when
+    // resorption stops. Total formation is phi + (1 - phi) F, with F the remodelling-based
+    // formation (formation_rel, relative to the healthy steady state); P1NP is total formation
+    // relative to day 0 (the end of the scenario's run-in), so it cannot fall below
+    // phi / (total formation at day 0), and it falls less than F does.
+    let phi = param("bone.phi_modeling");
+    assert!(phi > 0.0, "bone.phi_modeling {phi}");
+    let r = run("denosumab_freedom");
+    let p1np = column(&r, "p1np_change_pct");
+    let remodelling = column(&r, "formation_rel");
+    let total = |f: f64| phi + (1.0 - phi) * f;
+    let day0 = total(remodelling[0]);
+    let floor = 100.0 * (phi / day0 - 1.0);
+    let lowest = p1np.iter().copied().fold(f64::INFINITY, f64::min);
+    assert!(
+        lowest > floor,
+        "P1NP {lowest:.2} % below the floor {floor:.2} %"
+    );
+    let deepest = remodelling.iter().copied().fold(f64::INFINITY, f64::min) / remodelling[0];
+    assert!(
+        lowest > 100.0 * (deepest - 1.0) + 1.0,
+        "P1NP falls less than remodelling-based formation: {lowest:.2} % vs {:.2} %",
+        100.0 * (deepest - 1.0)
+    );
+    for (p, f) in p1np.iter().zip(remodelling) {
+        let want = 100.0 * (total(*f) / day0 - 1.0);
+        assert!(
+            (p - want).abs() < 1e-6 * (1.0 + want.abs()),
+            "P1NP {p} vs {want}"
+        );
+    }
+}

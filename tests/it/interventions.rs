@@ -37,7 +37,7 @@ fn interventions(cal: &Calibration) -> Vec<(&Target, f64)> {
 /// section 4.5). The test fails when one of them comes within its band (then remove it here and
 /// in the docs) and when any other leaves its band: the list is the model's current record, not
 /// an exemption.
-const KNOWN_MISSES: [(&str, &str); 12] = [
+const KNOWN_MISSES: [(&str, &str); 13] = [
     (
         "IL-1 receptor type I knock-out, OVX mice",
         "IL-1 carries a tenth of the model's OVX loss: direct estrogen actions carry the rest",
@@ -65,6 +65,10 @@ const KNOWN_MISSES: [(&str, &str); 12] = [
     (
         "infliximab in early RA, lumbar spine (Haugeberg)",
         "TNF carries the whole spine loss of RA: disease activity acts only on the hip's disuse",
+    ),
+    (
+        "tocilizumab in RA, lumbar spine",
+        "IL-6 carries too little of RA's spine loss: 0.01 below the band's edge",
     ),
     (
         "FoxP3-transgenic Treg in TNF-driven arthritis, systemic bone",
@@ -278,7 +282,7 @@ fn the_measured_interventions_fit_their_value_and_the_qualitative_ones_their_ban
         ]
     );
     // In the calibration, the band interventions are band-only targets, the measured ones are
-    // not, and of the calibration file's own targets exactly the five qualitative ones
+    // not, and of the calibration file's own targets exactly the six qualitative ones
     // (`fit = "band"`) are.
     let cal = bundled();
     let qualitative = [
@@ -287,6 +291,7 @@ fn the_measured_interventions_fit_their_value_and_the_qualitative_ones_their_ban
         "continuous PTH (teriparatide 20 ug/day as an infusion): lumbar spine loses bone, 1 year",
         "continuous PTH (teriparatide 20 ug/day as an infusion): total hip loses bone, 1 year",
         "glucocorticoid 30 mg/day: formation (P1NP) below baseline, 2 years",
+        "glucocorticoid 7.5 mg/day without inflammation: lumbar spine, 12 weeks",
     ];
     for t in &cal.targets {
         let band = match set.interventions.iter().find(|i| i.name == t.name) {
