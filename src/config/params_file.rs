@@ -191,6 +191,13 @@ fn add_entries(
                 &format!("{key}.value"),
                 *value.get_ref(),
             )?;
+            check_share(
+                file,
+                line(src, &value),
+                &format!("{key}.value"),
+                &name,
+                *value.get_ref(),
+            )?;
             if unit.get_ref().trim() != unit_expected {
                 return Err(ConfigError::key(
                     file,
@@ -247,6 +254,48 @@ fn add_entries(
                 },
             );
         }
+    }
+    Ok(())
+}
+
+/// Parameters that are a share of a whole (a weight between two sources, a fraction of a rate or
+/// of a signal): at most 1, besides non-negative.
+const SHARES: [&str; 18] = [
+    "bone.phi_modeling",
+    "mineral.primary_fraction",
+    "bcell.phi_OPG",
+    "rankl.phi_lymph",
+    "rankl.w_Th17",
+    "cytokine.w_TNF_M",
+    "cytokine.w_IL6_M",
+    "cytokine.w_IL10_Treg",
+    "cytokine.w_IL10_Th2",
+    "cytokine.w_IL7_STAT5",
+    "cytokine.phi_TGFb_bone",
+    "disease.r_TNF",
+    "disease.r_IL6",
+    "disease.r_JAK",
+    "disease.r_IL17",
+    "disease.r_costimulation",
+    "disease.blockade_saturation",
+    "disease.load_reduction",
+];
+
+/// A share of a whole (`SHARES`) above 1 is refused, naming the key.
+pub(crate) fn check_share(
+    file: &Path,
+    line: Option<usize>,
+    key: &str,
+    name: &str,
+    v: f64,
+) -> Result<(), ConfigError> {
+    if SHARES.contains(&name) && v > 1.0 {
+        return Err(ConfigError::key(
+            file,
+            line,
+            key,
+            format!("`{name}` is a share of a whole: {} is above 1", num(v)),
+        ));
     }
     Ok(())
 }

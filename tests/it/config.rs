@@ -81,6 +81,23 @@ fn negative_parameter_override_is_rejected() {
 }
 
 #[test]
+fn a_share_above_one_is_rejected() {
+    // A share of a whole (here the modelling-based share of formation) above 1 would weigh the
+    // remodelling part negatively; it is refused like a negative rate.
+    let e = err(&GOOD.replace("\"osteoclast.A_OCa\" = 0.7", "\"bone.phi_modeling\" = 1.5"));
+    expect(
+        &e,
+        Some(7),
+        Some("parameters.\"bone.phi_modeling\""),
+        "is a share of a whole: 1.5 is above 1",
+    );
+    // 1 itself (all formation modelling-based) is a valid, if extreme, share.
+    assert!(
+        parse(&GOOD.replace("\"osteoclast.A_OCa\" = 0.7", "\"bone.phi_modeling\" = 1.0")).is_ok()
+    );
+}
+
+#[test]
 fn unknown_parameter_suggests_the_closest_name() {
     let e = err(&GOOD.replace("osteoclast.A_OCa", "osteoclast.A_0Ca"));
     expect(&e, Some(7), None, "has no parameter `osteoclast.A_0Ca`");

@@ -2,7 +2,7 @@
 //! dots).
 
 use super::Ctx;
-use crate::config::params_file::check_value;
+use crate::config::params_file::{check_share, check_value};
 use crate::config::suggest;
 use crate::error::ConfigError;
 use crate::model::Layout;
@@ -37,6 +37,7 @@ pub(super) fn apply(
                 .with_help(suggest(&name, spec.params.iter().map(|p| p.name))));
         };
         check_value(cx.file, at, &key, v)?;
+        check_share(cx.file, at, &key, &name, v)?;
         if p.overridden_from.is_some() {
             return Err(cx.err(at, &key, format!("parameter `{name}` is overridden twice")));
         }
