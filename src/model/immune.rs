@@ -571,9 +571,11 @@ pub fn evaluate(p: &ImmuneParams, c: &Cells, d: &Drives, tgfb_bone: f64, oc_rel:
     // with EC50; the osteoblast lineage (differentiation, apoptosis, DKK1, sclerostin) with its
     // own, higher EC50 and order, from the dose response of osteocalcin suppression.
     let gc = d.glucocorticoid / (d.glucocorticoid + p.gc_ec50);
-    let gc_ob = {
-        let x = pow(d.glucocorticoid / p.gc_ec50_ob, p.gc_n_ob);
-        x / (1.0 + x)
+    // Written as 1 / (1 + (EC50/G)^n) so that an EC50 of 0 gives full occupancy; no dose, none.
+    let gc_ob = if d.glucocorticoid > 0.0 {
+        1.0 / (1.0 + pow(p.gc_ec50_ob / d.glucocorticoid, p.gc_n_ob))
+    } else {
+        0.0
     };
     let anti_inflammatory = 1.0 / (1.0 + p.gc_i_inflammation * gc);
     // Hill deviation from baseline: act = 1 + E h(x), rep = 1 - I h(x), both exactly 1 at x = 1.

@@ -635,3 +635,14 @@ fn modelling_based_formation_is_a_floor_under_p1np_that_denosumab_cannot_remove(
         );
     }
 }
+
+#[test]
+fn an_osteoblast_glucocorticoid_ec50_of_zero_leaves_the_healthy_steady_state_alone() {
+    // With no dose the occupancy is 0 whatever its EC50; an EC50 of 0 once made it 0/0 and
+    // stopped the steady-state search.
+    let r = run_text(
+        "name = \"t\"\nmodel = \"immunoporosis\"\nduration_days = 365.25\noutput_interval_days = 30.4375\n\n[parameters]\n\"glucocorticoid.EC50_OB\" = 0.0\n",
+    );
+    let end = at(&r, "bmd_lumbar_spine_change_pct", 365.25);
+    assert!(end.abs() < 1e-9, "healthy drift {end}");
+}
