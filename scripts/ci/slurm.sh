@@ -163,7 +163,7 @@ cv = 0.3
 [acceptance]
 column = "bmd_lumbar_spine_change_pct"
 at_day = 730.5
-min = -0.25
+min = -0.35
 max = 0.0
 
 [responder]

@@ -260,7 +260,8 @@ fn add_entries(
 
 /// Parameters that are a share of a whole (a weight between two sources, a fraction of a rate or
 /// of a signal): at most 1, besides non-negative.
-const SHARES: [&str; 18] = [
+const SHARES: [&str; 19] = [
+    "mechanics.w_RANKL",
     "bone.phi_modeling",
     "mineral.primary_fraction",
     "bcell.phi_OPG",

@@ -179,7 +179,7 @@ impl Attachments {
 }
 
 /// Every parameter of the core model, with its unit.
-pub(crate) const PARAMS_ARRAY: [ParamSpec; 35] = super::concat::<ParamSpec, 15, 20, 35>(
+pub(crate) const PARAMS_ARRAY: [ParamSpec; 36] = super::concat::<ParamSpec, 16, 20, 36>(
     [
         OSTEOBLAST_PARAMS[0],
         OSTEOBLAST_PARAMS[1],
@@ -192,6 +192,7 @@ pub(crate) const PARAMS_ARRAY: [ParamSpec; 35] = super::concat::<ParamSpec, 15, 
         param("bone.T_lumbar_spine", "1/year"),
         param("bone.T_total_hip", "1/year"),
         param("mechanics.g_mech", "1"),
+        param("mechanics.w_RANKL", "1"),
         param("mineral.primary_fraction", "1"),
         param("mineral.k_secondary", "1/year"),
         param("bone.tau_formation", "day"),
@@ -205,8 +206,12 @@ pub(crate) const PARAMS_ARRAY: [ParamSpec; 35] = super::concat::<ParamSpec, 15, 
 pub struct Bone {
     sig: SignalParams,
     d_obu: f64,
-    /// Mechanostat: power of relative bone volume on osteoblast commitment.
+    /// Mechanostat: power of relative bone volume, split between osteoblast commitment and
+    /// RANKL production (see [`Bone::mechanostat`]).
     g_mech: f64,
+    /// Share of the mechanostat's power that acts on RANKL production (the osteocytes' RANKL);
+    /// the rest acts on osteoblast commitment.
+    w_rankl: f64,
     d_obp: f64,
     a_oba: f64,
     d_ocu: f64,
@@ -275,8 +280,25 @@ impl Bone {
         }
     }
 
+    /// The mechanostat's factors `(on osteoblast commitment, on RANKL production)` at bone
+    /// volume `bv` (%): with `x = BV / 100`, `x^-(1-w) g` and `x^(w g)`. Less bone carries more
+    /// strain per unit, which raises osteoblast commitment and lowers the osteocytes' RANKL;
+    /// more bone the reverse. Both are 1 at the reference.
+    #[inline]
+    fn mechanostat(&self, bv: f64) -> (f64, f64) {
+        let ln_x = (bv / BV_REFERENCE).ln();
+        (
+            (-(1.0 - self.w_rankl) * self.g_mech * ln_x).exp(),
+            (self.w_rankl * self.g_mech * ln_x).exp(),
+        )
+    }
+
+    /// The signals at state `y` with attachment points `a` and the mechanostat's factor on
+    /// RANKL production.
     fn signals(&self, y: &[f64; N], a: &Attachments) -> Signals {
-        signaling::signals(&self.sig, &Self::ligands(a), y[OBP], y[OBA], y[OCA])
+        let mut ligands = Self::ligands(a);
+        ligands.rankl_production *= self.mechanostat(y[BV]).1;
+        signaling::signals(&self.sig, &ligands, y[OBP], y[OBA], y[OCA])
     }
 
     /// Formation and resorption relative to baseline: the bone balance driver. Remodelling-based
@@ -369,7 +391,7 @@ pub(crate) const STATES: [StateSpec; N] = [
     },
 ];
 /// The core's read-outs.
-pub(crate) const DERIVED: [DerivedSpec; 8] = [
+pub(crate) const DERIVED: [DerivedSpec; 9] = [
     LIGAND_COLUMNS[0],
     LIGAND_COLUMNS[1],
     LIGAND_COLUMNS[2],
@@ -393,6 +415,11 @@ pub(crate) const DERIVED: [DerivedSpec; 8] = [
         column: "bmd_total_hip_change_pct",
         domain: CHANGE_DOMAIN,
         description: "total hip BMD (bone volume x mineral content), change from baseline in %",
+    },
+    DerivedSpec {
+        column: "mineral_lumbar_spine_change_pct",
+        domain: CHANGE_DOMAIN,
+        description: "mean mineral content of lumbar spine bone (the degree of mineralisation that biopsies measure), change from baseline in %",
     },
 ];
 /// The core's figures.
@@ -454,6 +481,7 @@ impl Bone {
             sig: signaling::signal_params(p),
             d_obu: p.value("osteoblast.D_OBu"),
             g_mech: p.value("mechanics.g_mech"),
+            w_rankl: p.value("mechanics.w_RANKL"),
             d_obp: p.value("osteoblast.D_OBp"),
             a_oba: p.value("osteoblast.A_OBa"),
             d_ocu: p.value("osteoclast.D_OCu"),
@@ -487,11 +515,10 @@ impl Bone {
     #[inline]
     pub(crate) fn rates(&self, y: &[f64; N], u: &Attachments, dy: &mut [f64; N]) {
         let s = self.signals(y, u);
-        // Osteoblast lineage (Pivonka 2008).
+        // Osteoblast lineage (Pivonka 2008), with the mechanostat's share on commitment.
         let obp_to_oba = u.ob_differentiation * self.d_obp * s.pi_tgfb_rep_obp * y[OBP];
-        // Mechanostat: less bone carries more strain per unit, which raises osteoblast commitment.
-        let mechanostat = (y[BV] / BV_REFERENCE).powf(-self.g_mech);
-        dy[OBP] = u.obu_supply * mechanostat * self.d_obu * s.pi_tgfb_act_obu - obp_to_oba;
+        let commitment = self.mechanostat(y[BV]).0;
+        dy[OBP] = u.obu_supply * commitment * self.d_obu * s.pi_tgfb_act_obu - obp_to_oba;
         dy[OBA] = obp_to_oba - u.ob_apoptosis * self.a_oba * y[OBA];
         // Osteoclast lineage with an explicit precursor pool.
         let ocp_to_oca = u.oc_differentiation * self.k_ocp * s.pi_rankl_act_ocp * y[OCP];
@@ -536,6 +563,7 @@ impl Bone {
         out[5] = 100.0 * (formation - 1.0);
         out[6] = Self::bmd_change(y[V_LS], y[MIN_LS], self.mineral_ref[0]);
         out[7] = Self::bmd_change(y[V_TH], y[MIN_TH], self.mineral_ref[1]);
+        out[8] = Self::bmd_change(0.0, y[MIN_LS], self.mineral_ref[0]);
     }
 }
 

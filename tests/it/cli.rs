@@ -66,6 +66,7 @@ fn run_writes_csv_manifest_and_plots() {
         "p1np_change_pct",
         "bmd_lumbar_spine_change_pct",
         "bmd_total_hip_change_pct",
+        "mineral_lumbar_spine_change_pct",
     ];
     assert_eq!(columns, expected);
     assert_eq!(rows.len(), 3654);
@@ -112,7 +113,7 @@ fn run_writes_csv_manifest_and_plots() {
     assert!(manifest["solver"]["accepted_steps"].as_u64().unwrap() > 0);
     assert_eq!(manifest["solver"]["segments"].as_array().unwrap().len(), 3);
     let params = manifest["parameters"].as_array().unwrap();
-    assert_eq!(params.len(), 35);
+    assert_eq!(params.len(), 36);
     assert!(
         params
             .iter()

@@ -91,6 +91,14 @@ fn a_share_above_one_is_rejected() {
         Some("parameters.\"bone.phi_modeling\""),
         "is a share of a whole: 1.5 is above 1",
     );
+    // So is the mechanostat's share on RANKL production.
+    let e = err(&GOOD.replace("\"osteoclast.A_OCa\" = 0.7", "\"mechanics.w_RANKL\" = 1.2"));
+    expect(
+        &e,
+        Some(7),
+        Some("parameters.\"mechanics.w_RANKL\""),
+        "is a share of a whole: 1.2 is above 1",
+    );
     // 1 itself (all formation modelling-based) is a valid, if extreme, share.
     assert!(
         parse(&GOOD.replace("\"osteoclast.A_OCa\" = 0.7", "\"bone.phi_modeling\" = 1.0")).is_ok()

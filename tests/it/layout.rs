@@ -90,7 +90,7 @@ fn every_drug_file_is_registered_and_every_registered_drug_has_its_file() {
 fn the_layout_holds_only_the_dosed_drugs_in_registry_order() {
     let none = ModelId::Immunoporosis.layout(&[]);
     assert_eq!(none.states.len(), 20);
-    assert_eq!(1 + none.states.len() + none.derived.len(), 50);
+    assert_eq!(1 + none.states.len() + none.derived.len(), 51);
     assert!(none.states.iter().all(|s| s.unit != "mg"));
     assert!(none.dose_routes.is_empty());
     let den = DrugId::from_name("denosumab").unwrap();
@@ -142,7 +142,7 @@ fn the_layout_holds_only_the_dosed_drugs_in_registry_order() {
 fn a_run_without_drugs_writes_no_drug_columns_and_a_dosed_run_only_its_own() {
     let is_drug_column = |c: &str| DRUGS.iter().any(|d| c.starts_with(&format!("{}_", d.name)));
     let healthy = run("healthy").trajectory;
-    assert_eq!(healthy.columns.len(), 50);
+    assert_eq!(healthy.columns.len(), 51);
     let drug_columns: Vec<&String> = healthy
         .columns
         .iter()

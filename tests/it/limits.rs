@@ -389,10 +389,10 @@ fn output_grids_too_large_for_memory_are_refused_at_load() {
         e.contains("help: raise output_interval_days to at least"),
         "{e}"
     );
-    // The limit depends on the run's columns: 50 for immunoporosis without drugs.
+    // The limit depends on the run's columns: 51 for immunoporosis without drugs.
     let layout = ModelId::Immunoporosis.layout(&[]);
     let columns = 1 + layout.states.len() + layout.derived.len();
-    assert_eq!(columns, 50);
+    assert_eq!(columns, 51);
     let max = limits::max_output_rows(columns);
     // A quarter-day grid keeps the span within the simulated-days limit.
     let ok = parse(&format!(

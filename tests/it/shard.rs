@@ -27,7 +27,7 @@ fn files() -> tempfile::TempDir {
     // The acceptance window rejects some candidates, so the shards accept at different rates.
     write(
         "pop.toml",
-        "name = \"p\"\nscenario = \"s.toml\"\nendpoints = \"ep.toml\"\npatients = 200\nseed = 3\nbands = [\"bmd_lumbar_spine_change_pct\", \"ctx_change_pct\"]\n\n[[parameter]]\nname = \"mechanics.g_mech\"\ncv = 0.3\n\n[[parameter]]\nname = \"bone.T_lumbar_spine\"\ncv = 0.3\n\n[acceptance]\ncolumn = \"bmd_lumbar_spine_change_pct\"\nat_day = 730.5\nmin = -0.25\nmax = 0.0\n\n[responder]\nendpoint = \"ls_2y\"\nbelow = -0.21\n",
+        "name = \"p\"\nscenario = \"s.toml\"\nendpoints = \"ep.toml\"\npatients = 200\nseed = 3\nbands = [\"bmd_lumbar_spine_change_pct\", \"ctx_change_pct\"]\n\n[[parameter]]\nname = \"mechanics.g_mech\"\ncv = 0.3\n\n[[parameter]]\nname = \"bone.T_lumbar_spine\"\ncv = 0.3\n\n[acceptance]\ncolumn = \"bmd_lumbar_spine_change_pct\"\nat_day = 730.5\nmin = -0.35\nmax = 0.0\n\n[responder]\nendpoint = \"ls_2y\"\nbelow = -0.21\n",
     );
     write(
         "sens.toml",
