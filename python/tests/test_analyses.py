@@ -84,7 +84,9 @@ def test_sweep_rows_in_run_order():
     assert len(f) == 21 and list(f["run"]) == list(range(21))
     assert (f["status"] == "ok").all()
     g = f["mechanics.g_mech"].to_numpy()
-    assert g[0] == pytest.approx(1.0) and g[-1] == pytest.approx(30.0)
+    # The grid of params/analyses/sweep_menopause_turnover.toml: 5 to 80, log-spaced.
+    assert g[0] == pytest.approx(5.0) and g[-1] == pytest.approx(80.0)
+    assert np.allclose(np.diff(np.log(g)), np.log(80.0 / 5.0) / 20)
     # Each row is the scenario run at that value: the same as run() with the override.
     k = 7
     r = ip.run("params/scenarios/menopause_natural.toml", parameters={"mechanics.g_mech": float(g[k])})
