@@ -300,7 +300,7 @@ const PALETTE: [RGBColor; 11] = [
     RGBColor(140, 86, 75),   // brown
     RGBColor(23, 190, 207),  // cyan
     RGBColor(188, 189, 34),  // olive
-    RGBColor(0, 0, 0),       // black
+    RGBColor(20, 40, 100),   // navy (not black: the verdict marks of the legend are black)
 ];
 const FAINT: RGBColor = RGBColor(170, 170, 170);
 
