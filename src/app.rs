@@ -387,12 +387,13 @@ pub fn calibrate(
         bar.finish_and_clear();
         fit
     };
-    let identifiability =
-        identifiability_at(&cal, &fit).map_err(|e| failed("identifiability analysis: ", &e))?;
+    // A finished fit is too costly to lose: when the analysis fails, the fit is still written
+    // and the report says why the analysis is missing.
+    let identifiability = identifiability_at(&cal, &fit).map_err(|e| e.to_string());
     let report = output::calibration::Report {
         cal: &cal,
         fit: &fit,
-        identifiability: &identifiability,
+        identifiability: identifiability.as_ref().map_err(String::as_str),
         optimised: !no_fit,
     };
     let files = output::calibration::fitted_params_files(&cal, &fit)
@@ -460,11 +461,21 @@ pub fn calibrate(
         .filter_map(|(p, _)| p.file_name().map(|f| f.to_string_lossy().into_owned()))
         .collect();
     text.push_str(&format!(
-        "\n{:.1} s; wrote {}/ (fit_report.md, fit_report.json, identifiability.csv, report.html, {})\n",
+        "\n{:.1} s; wrote {}/ (fit_report.md, fit_report.json, {}report.html, {})\n",
         started.elapsed().as_secs_f64(),
         out_dir.display(),
+        if identifiability.is_ok() {
+            "identifiability.csv, "
+        } else {
+            ""
+        },
         written.join(", ")
     ));
+    if let Err(reason) = &identifiability {
+        text.push_str(&format!(
+            "warning: the identifiability analysis failed ({reason}); the fit is written without it\n"
+        ));
+    }
     if !fit.targets.iter().all(|t| t.met) {
         text.push_str("warning: not every target is met within its tolerance\n");
     }

@@ -59,8 +59,10 @@ pub struct Report<'a> {
     pub cal: &'a Calibration,
     /// The fit; with `optimised` false, zero iterations at the parameter file's values.
     pub fit: &'a Fit,
-    /// The identifiability at the fit's values (same parameter order).
-    pub identifiability: &'a Identifiability,
+    /// The identifiability at the fit's values (same parameter order), or why the analysis
+    /// failed (a perturbed point the solver could not integrate, say): a finished fit is
+    /// reported and written either way.
+    pub identifiability: Result<&'a Identifiability, &'a str>,
     /// Whether the optimiser ran (false for `calibrate --no-fit`).
     pub optimised: bool,
 }
@@ -109,7 +111,10 @@ pub fn report_json(r: &Report<'_>) -> serde_json::Value {
 }
 
 fn identifiability_json(r: &Report<'_>) -> serde_json::Value {
-    let id = r.identifiability;
+    let id = match r.identifiability {
+        Ok(id) => id,
+        Err(reason) => return json!({ "method": IDENTIFIABILITY_METHOD, "failed": reason }),
+    };
     let names: Vec<&str> = r.fit.parameters.iter().map(|p| p.name.as_str()).collect();
     json!({
         "method": IDENTIFIABILITY_METHOD,
@@ -211,7 +216,10 @@ fn se_text(q: &identifiability::Parameter) -> String {
 }
 
 fn identifiability_markdown(r: &Report<'_>) -> String {
-    let id = r.identifiability;
+    let id = match r.identifiability {
+        Ok(id) => id,
+        Err(reason) => return failed_markdown(reason),
+    };
     let names: Vec<&str> = r.fit.parameters.iter().map(|p| p.name.as_str()).collect();
     let mut s = format!(
         "\n## Identifiability\n\nFisher information of the scaled residuals (got - wanted) / band half-width at the {} values, each half-width read as one standard deviation of its target, without the priors ({} evaluations; derivatives in ln θ for a positive parameter with a positive lower bound, in θ otherwise). Local and linearised: what the targets determine near these values. SE is relative (SE of ln θ, or SE / |θ|); the 95 % interval is θ·exp(±1.96 SE) in log space, θ ± 1.96 SE in linear space, not clipped to the bounds. Pinned: relative SE below {} %; not identifiable: no target depends on it, it lies in a direction whose information is below {:e} × the largest, or |correlation| > {} with its partner while not pinned.\n\n",
@@ -249,6 +257,12 @@ fn identifiability_markdown(r: &Report<'_>) -> String {
     s
 }
 
+fn failed_markdown(reason: &str) -> String {
+    format!(
+        "\n## Identifiability\n\n**The analysis failed**: {reason}.\n\nThe fit above is complete and its parameter files are written; no correlation matrix (`identifiability.csv`) was written. To retry the analysis at these values, calibrate again with `--no-fit` on the written parameter file.\n"
+    )
+}
+
 fn spectrum_markdown(id: &Identifiability, names: &[&str]) -> String {
     let (largest, smallest) = (
         id.eigenvalues.first().copied().unwrap_or(0.0),
@@ -284,12 +298,11 @@ fn spectrum_markdown(id: &Identifiability, names: &[&str]) -> String {
 
 /// `identifiability.csv`: the parameters' correlation matrix, a header row and a first column of
 /// parameter names, numbers in shortest round-trip form.
-pub fn correlation_csv(r: &Report<'_>) -> String {
+pub fn correlation_csv(r: &Report<'_>, id: &Identifiability) -> String {
     let names: Vec<&str> = r.fit.parameters.iter().map(|p| p.name.as_str()).collect();
     let mut s = format!("parameter,{}\n", names.join(","));
     for (i, n) in names.iter().enumerate() {
-        let row: Vec<String> = r
-            .identifiability
+        let row: Vec<String> = id
             .correlation
             .row(i)
             .iter()
@@ -301,7 +314,8 @@ pub fn correlation_csv(r: &Report<'_>) -> String {
 }
 
 /// Writes the fitted parameter files (from [`fitted_params_files`], under their own names),
-/// `fit_report.json`, `fit_report.md` and `identifiability.csv` into `dir`.
+/// `fit_report.json`, `fit_report.md` and, when the identifiability analysis succeeded,
+/// `identifiability.csv` into `dir`.
 pub fn write(dir: &Path, r: &Report<'_>, files: &[(PathBuf, String)]) -> Result<(), OutputError> {
     for (path, text) in files {
         let target = dir.join(path.file_name().unwrap_or("parameters.toml".as_ref()));
@@ -313,6 +327,9 @@ pub fn write(dir: &Path, r: &Report<'_>, files: &[(PathBuf, String)]) -> Result<
     std::fs::write(&json_path, json + "\n").map_err(|e| OutputError::at(&json_path, e))?;
     let md_path = dir.join("fit_report.md");
     std::fs::write(&md_path, report_markdown(r)).map_err(|e| OutputError::at(&md_path, e))?;
+    let Ok(id) = r.identifiability else {
+        return Ok(());
+    };
     let csv_path = dir.join("identifiability.csv");
-    std::fs::write(&csv_path, correlation_csv(r)).map_err(|e| OutputError::at(&csv_path, e))
+    std::fs::write(&csv_path, correlation_csv(r, id)).map_err(|e| OutputError::at(&csv_path, e))
 }

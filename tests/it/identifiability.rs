@@ -358,7 +358,7 @@ fn the_report_names_the_unidentifiable_direction_and_writes_the_correlations() {
     let report = Report {
         cal: &cal,
         fit: &fit,
-        identifiability: &id,
+        identifiability: Ok(&id),
         optimised: false,
     };
     let md = report_markdown(&report);
@@ -396,7 +396,7 @@ fn the_report_names_the_unidentifiable_direction_and_writes_the_correlations() {
             .len(),
         1
     );
-    let csv = correlation_csv(&report);
+    let csv = correlation_csv(&report, &id);
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines[0], "parameter,a.x,a.y,b.z");
     let first: Vec<f64> = lines[1]
@@ -408,5 +408,94 @@ fn the_report_names_the_unidentifiable_direction_and_writes_the_correlations() {
     assert!(
         (first[1] + 1.0).abs() < 1e-6 && first[2] == 0.0,
         "{first:?}"
+    );
+}
+
+#[test]
+fn a_failed_analysis_still_writes_the_fit_and_says_why() {
+    use immunoporosis::calibration::{Fit, FittedParameter};
+    use immunoporosis::output::calibration::{Report, report_json, write};
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("s.toml"),
+        "name = \"s\"\nmodel = \"lemaire2004\"\nduration_days = 10.0\n",
+    )
+    .unwrap();
+    let path = tmp.path().join("c.toml");
+    std::fs::write(
+        &path,
+        "name = \"c\"\nmodel = \"lemaire2004\"\n[[parameter]]\nname = \"osteoblast.k_B\"\ninitial = 0.2\nlower = 0.1\nupper = 0.3\n[[target]]\nscenario = \"s.toml\"\ncolumn = \"C_pM\"\ntime_days = 10.0\nvalue = 1e-3\ntolerance = 1e-4\n",
+    )
+    .unwrap();
+    let cal = immunoporosis::config::load_calibration(&path).unwrap_or_else(|e| panic!("{e}"));
+    let fit = Fit {
+        parameters: vec![FittedParameter {
+            name: "osteoblast.k_B".into(),
+            unit: "1/day".into(),
+            initial: 0.2,
+            value: 0.25,
+            lower: 0.1,
+            upper: 0.3,
+        }],
+        targets: Vec::new(),
+        cost: 1.5,
+        iterations: 40,
+        evaluations: 90,
+        termination: "converged".into(),
+    };
+    let reason = "scenario `s`: step size underflow at t = 292";
+    let report = Report {
+        cal: &cal,
+        fit: &fit,
+        identifiability: Err(reason),
+        optimised: true,
+    };
+    let out = tmp.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let files = immunoporosis::output::calibration::fitted_params_files(&cal, &fit).unwrap();
+    assert_eq!(files.len(), 1, "the fitted parameter file");
+    write(&out, &report, &files).unwrap();
+    immunoporosis::output::report::calibrate(&out, &report).unwrap();
+    // The fitted parameter file holds the fitted value.
+    let written = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect::<std::collections::BTreeSet<_>>();
+    assert!(
+        !written.contains("identifiability.csv"),
+        "no correlations without an analysis: {written:?}"
+    );
+    let param_file = files[0]
+        .0
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    assert!(written.contains(&param_file), "{written:?}");
+    let params = immunoporosis::config::load_params(
+        immunoporosis::model::ModelId::Lemaire2004,
+        &out.join(&param_file),
+    )
+    .unwrap();
+    assert_eq!(params.params["osteoblast.k_B"].value, 0.25);
+    // Markdown, JSON and HTML each say that the analysis failed, and why.
+    let md = std::fs::read_to_string(out.join("fit_report.md")).unwrap();
+    let section = md.split("## Identifiability").nth(1).expect("section");
+    assert!(
+        section.contains("**The analysis failed**") && section.contains(reason),
+        "{section}"
+    );
+    assert!(md.contains("| `osteoblast.k_B` |"), "{md}");
+    let json = report_json(&report);
+    assert_eq!(json["identifiability"]["failed"], reason);
+    assert_eq!(json["cost"], 1.5);
+    let on_disk: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("fit_report.json")).unwrap())
+            .unwrap();
+    assert_eq!(on_disk, json);
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        html.contains("analysis failed") && html.contains("step size underflow at t = 292"),
+        "the HTML report says so"
     );
 }

@@ -37,10 +37,16 @@ pub fn calibrate(dir: &Path, r: &FitReport<'_>) -> Result<(), OutputError> {
         },
     };
     let sections = vec![
-        Section::new("targets", "Fit against the targets", vec![verdict, residual_bars(r), Block::Table(targets_table(r))]),
-        Section::new("parameters", "Fitted parameters", vec![Block::Table(parameters_table(r)), Block::Text {
-            text: "Identifiability: from the Fisher information of the scaled residuals at these values (fit_report.md explains the method; identifiability.csv holds the correlations).".into(),
-        }]),
+        Section::new(
+            "targets",
+            "Fit against the targets",
+            vec![verdict, residual_bars(r), Block::Table(targets_table(r))],
+        ),
+        Section::new(
+            "parameters",
+            "Fitted parameters",
+            vec![Block::Table(parameters_table(r)), identifiability_note(r)],
+        ),
     ];
     let mut inputs = vec![
         Input::new("calibration", &cal.path, &cal.source),
@@ -158,11 +164,30 @@ fn parameters_table(r: &FitReport<'_>) -> Table {
             "Identifiability",
         ],
     );
-    for (p, id) in r.fit.parameters.iter().zip(&r.identifiability.parameters) {
-        let tone = match id.verdict {
-            crate::identifiability::Verdict::Pinned => Tone::Good,
-            crate::identifiability::Verdict::WeaklyDetermined => Tone::Warn,
-            crate::identifiability::Verdict::NotIdentifiable(_) => Tone::Bad,
+    for (k, p) in r.fit.parameters.iter().enumerate() {
+        let (se, verdict) = match r.identifiability {
+            Ok(id) => {
+                let q = &id.parameters[k];
+                let tone = match q.verdict {
+                    crate::identifiability::Verdict::Pinned => Tone::Good,
+                    crate::identifiability::Verdict::WeaklyDetermined => Tone::Warn,
+                    crate::identifiability::Verdict::NotIdentifiable(_) => Tone::Bad,
+                };
+                (
+                    q.relative_se.map_or("–".into(), num),
+                    Cell {
+                        text: q.verdict.text().into(),
+                        tone,
+                    },
+                )
+            }
+            Err(_) => (
+                "–".into(),
+                Cell {
+                    text: "analysis failed".into(),
+                    tone: Tone::Warn,
+                },
+            ),
         };
         t.push(vec![
             p.name.as_str().into(),
@@ -171,14 +196,24 @@ fn parameters_table(r: &FitReport<'_>) -> Table {
             num(p.value).into(),
             num(p.lower).into(),
             num(p.upper).into(),
-            id.relative_se.map_or("–".into(), num).into(),
-            Cell {
-                text: id.verdict.text().into(),
-                tone,
-            },
+            se.into(),
+            verdict,
         ]);
     }
     t
+}
+
+/// What the identifiability column rests on, or why it is empty.
+fn identifiability_note(r: &FitReport<'_>) -> Block {
+    match r.identifiability {
+        Ok(_) => Block::Text {
+            text: "Identifiability: from the Fisher information of the scaled residuals at these values (fit_report.md explains the method; identifiability.csv holds the correlations).".into(),
+        },
+        Err(reason) => Block::Note {
+            text: format!("The identifiability analysis failed: {reason}. The fit is complete and its parameter files are written; calibrate again with --no-fit on them to retry the analysis."),
+            tone: Tone::Warn,
+        },
+    }
 }
 
 /// Writes `report.html` of a `validate` into `dir`.
