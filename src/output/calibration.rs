@@ -151,8 +151,14 @@ pub fn report_markdown(r: &Report<'_>) -> String {
     let (cal, fit) = (r.cal, r.fit);
     let how = if r.optimised {
         format!(
-            "Nelder-Mead: {} iterations, {} cost evaluations, stopped because: {}.",
-            fit.iterations, fit.evaluations, fit.termination
+            "{}: {} iterations, {} cost evaluations, stopped because: {}.",
+            match cal.method {
+                crate::config::FitMethod::NelderMead => "Nelder-Mead",
+                crate::config::FitMethod::LevenbergMarquardt => "Levenberg-Marquardt",
+            },
+            fit.iterations,
+            fit.evaluations,
+            fit.termination
         )
     } else {
         "**Not fitted** (`--no-fit`): zero iterations; the targets and the identifiability at the values of the parameter file.".to_string()

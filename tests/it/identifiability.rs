@@ -486,6 +486,21 @@ fn a_failed_analysis_still_writes_the_fit_and_says_why() {
         "{section}"
     );
     assert!(md.contains("| `osteoblast.k_B` |"), "{md}");
+    // The optimiser named is the calibration's own.
+    let method = match cal.method {
+        immunoporosis::config::FitMethod::NelderMead => "Nelder-Mead: 40 iterations",
+        immunoporosis::config::FitMethod::LevenbergMarquardt => {
+            "Levenberg-Marquardt: 40 iterations"
+        }
+    };
+    assert!(md.contains(method), "{md}");
+    let mut lm = cal.clone();
+    lm.method = immunoporosis::config::FitMethod::LevenbergMarquardt;
+    let lm_md = immunoporosis::output::calibration::report_markdown(&Report { cal: &lm, ..report });
+    assert!(
+        lm_md.contains("Levenberg-Marquardt: 40 iterations"),
+        "{lm_md}"
+    );
     let json = report_json(&report);
     assert_eq!(json["identifiability"]["failed"], reason);
     assert_eq!(json["cost"], 1.5);
