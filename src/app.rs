@@ -379,12 +379,31 @@ pub fn calibrate(
             .map_err(|e| failed("at the parameter file's values: ", &e))?
     } else {
         let bar = spinner("calibrating");
+        let log = LogLines::new("calibrate");
+        log.say(&format!(
+            "fitting {} to {} ({}, at most {} iterations)",
+            counted(cal.parameters.len(), "parameter"),
+            counted(cal.targets.len(), "target"),
+            match cal.method {
+                config::FitMethod::NelderMead => "Nelder-Mead",
+                config::FitMethod::LevenbergMarquardt => "Levenberg-Marquardt",
+            },
+            cal.max_iterations
+        ));
         let fit = crate::calibration::calibrate(&cal, &|n, best| {
-            bar.set_message(format!("{n} evaluations, best cost {best:.4e}"));
+            let what = format!("{n} evaluations, best cost {best:.4e}");
+            log.every(&what);
+            bar.set_message(what);
             bar.tick();
         })
         .map_err(|e| failed("", &e))?;
         bar.finish_and_clear();
+        log.say(&format!(
+            "fit done: cost {:.4e} after {} evaluations; identifiability analysis ({} evaluations)",
+            fit.cost,
+            fit.evaluations,
+            1 + 2 * fit.parameters.len()
+        ));
         fit
     };
     // A finished fit is too costly to lose: when the analysis fails, the fit is still written
@@ -480,6 +499,67 @@ pub fn calibrate(
         text.push_str("warning: not every target is met within its tolerance\n");
     }
     Ok(text)
+}
+
+/// Progress as plain lines on stderr for a long command whose stderr is not a terminal (a log
+/// file, a batch job), where the spinner is hidden: a line at each stage and at most one a
+/// minute while it works, each with the time since the start.
+struct LogLines {
+    what: &'static str,
+    on: bool,
+    started: Instant,
+    last: std::sync::Mutex<Instant>,
+}
+
+impl LogLines {
+    /// Seconds between two progress lines.
+    const INTERVAL_S: u64 = 60;
+
+    fn new(what: &'static str) -> Self {
+        use std::io::IsTerminal;
+        let now = Instant::now();
+        LogLines {
+            what,
+            on: !std::io::stderr().is_terminal(),
+            started: now,
+            last: std::sync::Mutex::new(now),
+        }
+    }
+
+    /// A stage: always written (when stderr is not a terminal).
+    fn say(&self, text: &str) {
+        if self.on {
+            let s = self.started.elapsed().as_secs();
+            eprintln!(
+                "{} [{:02}:{:02}:{:02}] {text}",
+                self.what,
+                s / 3600,
+                s / 60 % 60,
+                s % 60
+            );
+        }
+    }
+
+    /// Progress: written when a minute has passed since the last line.
+    fn every(&self, text: &str) {
+        if !self.on {
+            return;
+        }
+        let mut last = self
+            .last
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if last.elapsed().as_secs() >= Self::INTERVAL_S {
+            *last = Instant::now();
+            drop(last);
+            self.say(text);
+        }
+    }
+}
+
+/// `n thing` or `n things`.
+fn counted(n: usize, thing: &str) -> String {
+    format!("{n} {thing}{}", if n == 1 { "" } else { "s" })
 }
 
 /// A spinner on stderr (hidden when stderr is not a terminal).

@@ -479,6 +479,15 @@ fn calibrate_writes_the_fitted_parameter_file_and_report() {
     .unwrap();
     let out = bin(&["calibrate", cal.to_str().unwrap()], tmp.path());
     assert!(out.status.success(), "{}", text(&out.stderr));
+    // stderr is not a terminal here: the stages are written as lines, as in a log file.
+    let log = text(&out.stderr);
+    assert!(
+        log.contains("calibrate [00:00:00] fitting 1 parameter to 1 target (")
+            && log.contains("at most 30 iterations)")
+            && log.contains("fit done: cost ")
+            && log.contains("identifiability analysis (3 evaluations)"),
+        "{log}"
+    );
     let dir = tmp.path().join("output/calibration/small");
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("fit_report.json")).unwrap())
