@@ -302,6 +302,22 @@ fn a_failing_residual_function_is_an_error_and_non_finite_derivatives_are_refuse
     assert_eq!(e, AnalyseError::NotFinite { parameter: 0 });
 }
 
+/// A valid one-parameter calibration of the Lemaire model in `dir`, for the reports' headers.
+fn small_calibration(dir: &std::path::Path) -> immunoporosis::config::Calibration {
+    std::fs::write(
+        dir.join("s.toml"),
+        "name = \"s\"\nmodel = \"lemaire2004\"\nduration_days = 10.0\n",
+    )
+    .unwrap();
+    let path = dir.join("c.toml");
+    std::fs::write(
+        &path,
+        "name = \"c\"\nmodel = \"lemaire2004\"\n[[parameter]]\nname = \"osteoblast.k_B\"\ninitial = 0.2\nlower = 0.1\nupper = 0.3\n[[target]]\nscenario = \"s.toml\"\ncolumn = \"C_pM\"\ntime_days = 10.0\nvalue = 1e-3\ntolerance = 1e-4\n",
+    )
+    .unwrap();
+    immunoporosis::config::load_calibration(&path).unwrap_or_else(|e| panic!("{e}"))
+}
+
 #[test]
 fn the_report_names_the_unidentifiable_direction_and_writes_the_correlations() {
     use immunoporosis::calibration::{Fit, FittedParameter};
@@ -310,18 +326,7 @@ fn the_report_names_the_unidentifiable_direction_and_writes_the_correlations() {
     };
     // Any valid calibration for the header; the parameters are those of the product problem.
     let tmp = tempfile::tempdir().unwrap();
-    std::fs::write(
-        tmp.path().join("s.toml"),
-        "name = \"s\"\nmodel = \"lemaire2004\"\nduration_days = 10.0\n",
-    )
-    .unwrap();
-    let path = tmp.path().join("c.toml");
-    std::fs::write(
-        &path,
-        "name = \"c\"\nmodel = \"lemaire2004\"\n[[parameter]]\nname = \"osteoblast.k_B\"\ninitial = 0.2\nlower = 0.1\nupper = 0.3\n[[target]]\nscenario = \"s.toml\"\ncolumn = \"C_pM\"\ntime_days = 10.0\nvalue = 1e-3\ntolerance = 1e-4\n",
-    )
-    .unwrap();
-    let cal = immunoporosis::config::load_calibration(&path).unwrap_or_else(|e| panic!("{e}"));
+    let cal = small_calibration(tmp.path());
     let values = [1.5, 0.8, 1.2];
     let id = analyse(
         |t: &[f64]| {
@@ -416,18 +421,7 @@ fn a_failed_analysis_still_writes_the_fit_and_says_why() {
     use immunoporosis::calibration::{Fit, FittedParameter};
     use immunoporosis::output::calibration::{Report, report_json, write};
     let tmp = tempfile::tempdir().unwrap();
-    std::fs::write(
-        tmp.path().join("s.toml"),
-        "name = \"s\"\nmodel = \"lemaire2004\"\nduration_days = 10.0\n",
-    )
-    .unwrap();
-    let path = tmp.path().join("c.toml");
-    std::fs::write(
-        &path,
-        "name = \"c\"\nmodel = \"lemaire2004\"\n[[parameter]]\nname = \"osteoblast.k_B\"\ninitial = 0.2\nlower = 0.1\nupper = 0.3\n[[target]]\nscenario = \"s.toml\"\ncolumn = \"C_pM\"\ntime_days = 10.0\nvalue = 1e-3\ntolerance = 1e-4\n",
-    )
-    .unwrap();
-    let cal = immunoporosis::config::load_calibration(&path).unwrap_or_else(|e| panic!("{e}"));
+    let cal = small_calibration(tmp.path());
     let fit = Fit {
         parameters: vec![FittedParameter {
             name: "osteoblast.k_B".into(),
