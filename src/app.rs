@@ -384,10 +384,7 @@ pub fn calibrate(
             "fitting {} to {} ({}, at most {} iterations)",
             counted(cal.parameters.len(), "parameter"),
             counted(cal.targets.len(), "target"),
-            match cal.method {
-                config::FitMethod::NelderMead => "Nelder-Mead",
-                config::FitMethod::LevenbergMarquardt => "Levenberg-Marquardt",
-            },
+            cal.method.name(),
             cal.max_iterations
         ));
         let fit = crate::calibration::calibrate(&cal, &|n, best| {

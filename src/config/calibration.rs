@@ -128,6 +128,16 @@ pub enum FitMethod {
     LevenbergMarquardt,
 }
 
+impl FitMethod {
+    /// The optimiser's name, for reports and progress lines.
+    pub fn name(self) -> &'static str {
+        match self {
+            FitMethod::NelderMead => "Nelder-Mead",
+            FitMethod::LevenbergMarquardt => "Levenberg-Marquardt",
+        }
+    }
+}
+
 /// A validated calibration.
 #[derive(Debug, Clone)]
 pub struct Calibration {

@@ -152,10 +152,7 @@ pub fn report_markdown(r: &Report<'_>) -> String {
     let how = if r.optimised {
         format!(
             "{}: {} iterations, {} cost evaluations, stopped because: {}.",
-            match cal.method {
-                crate::config::FitMethod::NelderMead => "Nelder-Mead",
-                crate::config::FitMethod::LevenbergMarquardt => "Levenberg-Marquardt",
-            },
+            cal.method.name(),
             fit.iterations,
             fit.evaluations,
             fit.termination
