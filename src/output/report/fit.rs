@@ -165,30 +165,7 @@ fn parameters_table(r: &FitReport<'_>) -> Table {
         ],
     );
     for (k, p) in r.fit.parameters.iter().enumerate() {
-        let (se, verdict) = match r.identifiability {
-            Ok(id) => {
-                let q = &id.parameters[k];
-                let tone = match q.verdict {
-                    crate::identifiability::Verdict::Pinned => Tone::Good,
-                    crate::identifiability::Verdict::WeaklyDetermined => Tone::Warn,
-                    crate::identifiability::Verdict::NotIdentifiable(_) => Tone::Bad,
-                };
-                (
-                    q.relative_se.map_or("–".into(), num),
-                    Cell {
-                        text: q.verdict.text().into(),
-                        tone,
-                    },
-                )
-            }
-            Err(_) => (
-                "–".into(),
-                Cell {
-                    text: "analysis failed".into(),
-                    tone: Tone::Warn,
-                },
-            ),
-        };
+        let (se, verdict) = identifiability_cells(r, k);
         t.push(vec![
             p.name.as_str().into(),
             p.unit.as_str().into(),
@@ -201,6 +178,31 @@ fn parameters_table(r: &FitReport<'_>) -> Table {
         ]);
     }
     t
+}
+
+/// The relative-SE and identifiability cells of parameter `k`.
+fn identifiability_cells(r: &FitReport<'_>, k: usize) -> (String, Cell) {
+    use crate::identifiability::Verdict;
+    let Ok(id) = r.identifiability else {
+        return (
+            "–".into(),
+            Cell {
+                text: "analysis failed".into(),
+                tone: Tone::Warn,
+            },
+        );
+    };
+    let q = &id.parameters[k];
+    let tone = match q.verdict {
+        Verdict::Pinned => Tone::Good,
+        Verdict::WeaklyDetermined => Tone::Warn,
+        Verdict::NotIdentifiable(_) => Tone::Bad,
+    };
+    let verdict = Cell {
+        text: q.verdict.text().into(),
+        tone,
+    };
+    (q.relative_se.map_or("–".into(), num), verdict)
 }
 
 /// What the identifiability column rests on, or why it is empty.
