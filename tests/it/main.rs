@@ -6,6 +6,7 @@
 //! - `config`: every kind of bad input gives a clear error with file, key and line.
 //! - `couplings`: every coupling of the immune module, one row each: its literature direction on
 //!   its target in `immune::evaluate` and its effect on 1-year BMD (docs/immune.md section 3).
+//! - `docs`: every parameter value a docs table states is the committed one.
 //! - `immune`: the immune module: neutral at baseline, coupling signs, calibration reproduced.
 //! - `calibration`: failed runs and unreadable targets during a fit, fitted values written back.
 //! - `identifiability`: Fisher-information standard errors, correlations and verdicts on analytic problems.
@@ -45,6 +46,7 @@ mod catalogue;
 mod cli;
 mod config;
 mod couplings;
+mod docs;
 mod drugs;
 mod figures;
 mod fuzz;
