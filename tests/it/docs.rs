@@ -66,55 +66,66 @@ fn cells(line: &str) -> Vec<String> {
     inner.split('|').map(|c| c.trim().to_owned()).collect()
 }
 
+/// The data rows (line number from 1, cells) of the tables in `doc` whose second column is
+/// `value`.
+fn value_table_rows(doc: &str) -> Vec<(usize, Vec<String>)> {
+    let mut rows = Vec::new();
+    let mut header: Option<Vec<String>> = None;
+    for (i, line) in doc.lines().enumerate() {
+        if !line.trim_start().starts_with('|') {
+            header = None;
+            continue;
+        }
+        let row = cells(line);
+        match &header {
+            None => header = Some(row),
+            Some(h) if h.len() > 1 && h[1].eq_ignore_ascii_case("value") => rows.push((i + 1, row)),
+            Some(_) => {}
+        }
+    }
+    rows
+}
+
+/// What is wrong with a row's value against the committed values of its parameter, if anything.
+fn value_problems(at: &str, name: &str, cell: &str, committed: &[(String, f64)]) -> Vec<String> {
+    let Some((printed, half_unit)) = printed_number(cell) else {
+        return vec![format!(
+            "{at}: `{name}`: value cell {cell:?} is not a number"
+        )];
+    };
+    committed
+        .iter()
+        .filter(|(_, v)| (printed - v).abs() > half_unit.max(1e-12 * v.abs()))
+        .map(|(file, v)| format!("{at}: `{name}` is {printed} in the docs, {v} in {file}"))
+        .collect()
+}
+
 #[test]
 fn docs_state_the_committed_parameter_values() {
     let mut values = BTreeMap::new();
     committed_values(&root().join("params/models"), &mut values);
     committed_values(&root().join("params/drugs"), &mut values);
     assert!(values.len() > 200, "parameters read: {}", values.len());
-    let mut checked = 0;
-    let mut failures = Vec::new();
+    let (mut checked, mut failures) = (0, Vec::new());
     for entry in std::fs::read_dir(root().join("docs")).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_none_or(|e| e != "md") {
             continue;
         }
+        let file = path.file_name().unwrap().to_string_lossy().into_owned();
         let doc = std::fs::read_to_string(&path).unwrap();
-        let mut value_table = false;
-        let mut in_table = false;
-        for (i, line) in doc.lines().enumerate() {
-            if !line.trim_start().starts_with('|') {
-                in_table = false;
-                continue;
-            }
-            let row = cells(line);
-            if !in_table {
-                in_table = true;
-                value_table = row.len() > 1 && row[1].eq_ignore_ascii_case("value");
-                continue;
-            }
+        for (line, row) in value_table_rows(&doc) {
             let name = row[0].trim_matches('`');
-            let (true, Some(committed)) =
-                (value_table && row[0].starts_with('`'), values.get(name))
-            else {
-                continue;
-            };
-            let at = format!("{}:{}", path.file_name().unwrap().to_string_lossy(), i + 1);
-            let Some((printed, half_unit)) = printed_number(&row[1]) else {
-                failures.push(format!(
-                    "{at}: `{name}`: value cell {:?} is not a number",
-                    row[1]
-                ));
+            let Some(committed) = values.get(name).filter(|_| row[0].starts_with('`')) else {
                 continue;
             };
             checked += 1;
-            for (file, v) in committed {
-                if (printed - v).abs() > half_unit.max(1e-12 * v.abs()) {
-                    failures.push(format!(
-                        "{at}: `{name}` is {printed} in the docs, {v} in {file}"
-                    ));
-                }
-            }
+            failures.extend(value_problems(
+                &format!("{file}:{line}"),
+                name,
+                &row[1],
+                committed,
+            ));
         }
     }
     assert!(checked > 50, "parameter rows checked: {checked}");
