@@ -1,50 +1,28 @@
 //! The documentation states the committed parameter values: every row of a table in `docs/*.md`
-//! whose columns start `parameter | value` and whose first cell names a parameter of
-//! `params/models/*.toml` or `params/drugs/*.toml` gives that parameter's value, to the digits it
-//! prints. A refit that changes a value the docs state fails here until the docs follow.
+//! whose columns start `parameter | value` and whose first cell names a parameter of a bundled
+//! parameter set (`params/models/*.toml`, `params/drugs/*.toml`) gives that parameter's value,
+//! to the digits it prints. A refit that changes a value the docs state fails here until the docs follow.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+
+use immunoporosis::config::bundled_params;
+use immunoporosis::model::ModelId;
 
 use crate::util::root;
 
-/// Every `[parameters.<name>]` value of the TOML files in `dir`, with the file it is in.
-fn committed_values(dir: &Path, into: &mut BTreeMap<String, Vec<(String, f64)>>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_none_or(|e| e != "toml") {
-            continue;
-        }
-        let text = std::fs::read_to_string(&path).unwrap();
-        let doc: toml::Table = text.parse().unwrap();
-        let Some(params) = doc.get("parameters").and_then(|p| p.as_table()) else {
-            continue;
-        };
-        let file = path.file_name().unwrap().to_string_lossy().into_owned();
-        collect(params, "", &file, into);
-    }
-}
-
-/// Walks nested tables down to those with a numeric `value`.
-fn collect(
-    t: &toml::Table,
-    prefix: &str,
-    file: &str,
-    into: &mut BTreeMap<String, Vec<(String, f64)>>,
-) {
-    for (key, item) in t {
-        let Some(table) = item.as_table() else {
-            continue;
-        };
-        let name = format!("{prefix}{key}");
-        let value = table
-            .get("value")
-            .and_then(|v| v.as_float().or(v.as_integer().map(|i| i as f64)));
-        match value {
-            Some(v) => into.entry(name).or_default().push((file.to_owned(), v)),
-            None => collect(table, &format!("{name}."), file, into),
+/// Every bundled parameter value (the compiled-in model and drug files, through the program's
+/// own loader), with the model whose set holds it.
+fn committed_values() -> BTreeMap<String, Vec<(&'static str, f64)>> {
+    let mut values: BTreeMap<String, Vec<(&'static str, f64)>> = BTreeMap::new();
+    for model in ModelId::ALL {
+        for (name, p) in bundled_params(model).unwrap().params {
+            values
+                .entry(name)
+                .or_default()
+                .push((model.name(), p.value));
         }
     }
+    values
 }
 
 /// A number as the docs print it (thousands commas, a typographic minus), with half a unit of
@@ -87,7 +65,7 @@ fn value_table_rows(doc: &str) -> Vec<(usize, Vec<String>)> {
 }
 
 /// What is wrong with a row's value against the committed values of its parameter, if anything.
-fn value_problems(at: &str, name: &str, cell: &str, committed: &[(String, f64)]) -> Vec<String> {
+fn value_problems(at: &str, name: &str, cell: &str, committed: &[(&str, f64)]) -> Vec<String> {
     let Some((printed, half_unit)) = printed_number(cell) else {
         return vec![format!(
             "{at}: `{name}`: value cell {cell:?} is not a number"
@@ -96,15 +74,13 @@ fn value_problems(at: &str, name: &str, cell: &str, committed: &[(String, f64)])
     committed
         .iter()
         .filter(|(_, v)| (printed - v).abs() > half_unit.max(1e-12 * v.abs()))
-        .map(|(file, v)| format!("{at}: `{name}` is {printed} in the docs, {v} in {file}"))
+        .map(|(file, v)| format!("{at}: `{name}` is {printed} in the docs, {v} in model `{file}`"))
         .collect()
 }
 
 #[test]
 fn docs_state_the_committed_parameter_values() {
-    let mut values = BTreeMap::new();
-    committed_values(&root().join("params/models"), &mut values);
-    committed_values(&root().join("params/drugs"), &mut values);
+    let values = committed_values();
     assert!(values.len() > 200, "parameters read: {}", values.len());
     let (mut checked, mut failures) = (0, Vec::new());
     for entry in std::fs::read_dir(root().join("docs")).unwrap() {
